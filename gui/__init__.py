@@ -1,0 +1,1 @@
+"""Autoencoder Studio's window: PySide6 + pyqtgraph views that drive the engine."""

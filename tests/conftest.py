@@ -1,0 +1,13 @@
+"""Test-wide settings. Qt must run headless: set the platform before any Qt import."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+# Two cores: keep torch from oversubscribing when pytest and Qt threads share them.
+torch.set_num_threads(2)
