@@ -1,0 +1,242 @@
+"""Load images a user points at: .npy, .npz, .h5/.hdf5, MNIST IDX, image folders.
+
+:func:`load_file` picks the reader from the path, each reader only gets the
+raw arrays out of their container, and :mod:`engine.data.arrays` checks and
+converts them. Every failure of numpy, h5py or Pillow is caught here and
+re-raised as a :class:`~engine.errors.DataError` naming the file, so the
+GUI and the CLI never show a library traceback.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.arrays import ImageArrays, as_images, as_labels, fail
+from engine.data.folder import load_image_folder
+from engine.data.mnist import IDX_NAME, load_idx
+
+#: Names tried, in order, for the images when no key is given.
+IMAGE_KEYS = ("images", "x", "x_train", "data")
+#: Names tried, in order, for the labels when no labels key is given.
+LABEL_KEYS = ("labels", "y", "y_train")
+SUPPORTED = ".npy, .npz, .h5, .hdf5, MNIST IDX (*-idx3-ubyte[.gz]) or a folder of images"
+
+
+def load_file(path: str | PathLike, key: str | None = None,
+              labels_key: str | None = None) -> ImageArrays:
+    """Load images (and labels, when there are any) from a file or folder.
+
+    Parameters
+    ----------
+    path : a .npy, .npz, .h5/.hdf5 or IDX file, or a folder of PNG/JPEG
+        images (one subfolder per class, or all images in the folder).
+    key : the array inside an .npz or the dataset path inside an HDF5 file;
+        default: the first of :data:`IMAGE_KEYS` present, else the only
+        (or first) array of rank >= 3. Ignored by formats without names
+        (.npy, IDX, folders).
+    labels_key : the labels array/dataset; default: the one that pairs with
+        the image key (``x_test`` → ``y_test``), else the first of
+        :data:`LABEL_KEYS` present, else no labels.
+
+    Returns
+    -------
+    ImageArrays
+        images (N, C, H, W) float32 in [0, 1]; labels (N,) int64 or None;
+        source = the path as given.
+
+    Raises
+    ------
+    DataError
+        naming the file, the problem and what to do.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise fail(p, "no such file or folder", "Check the path, or choose another file")
+    if p.is_dir():
+        return load_image_folder(p)
+    name = p.name.lower()
+    if IDX_NAME.search(name):
+        return load_idx(p)
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        return ImageArrays(images=as_images(_read_npy(p), p), source=str(p))
+    if suffix == ".npz":
+        return _load_npz(p, key, labels_key)
+    if suffix in (".h5", ".hdf5"):
+        return _load_h5(p, key, labels_key)
+    raise fail(p, f"unknown file type {suffix or '(no extension)'!r}",
+               f"Use {SUPPORTED}")
+
+
+def _read_npy(p: Path) -> np.ndarray:
+    try:
+        # allow_pickle=False: a data file must never run code on load.
+        return np.load(p, allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise fail(p, "the array holds Python objects, not numbers",
+                       "Save the images as a numeric array (uint8 or float)") from None
+        raise fail(p, f"not a valid .npy file ({e})", "Save it again with numpy.save") from None
+    except (OSError, EOFError) as e:
+        raise fail(p, f"not a valid .npy file ({e})", "Save it again with numpy.save") from None
+
+
+def paired_label_keys(image_key: str | None) -> list[str]:
+    """Label names to try for an image key: its partner first, then the defaults.
+
+    ``x_test`` → ``y_test``, ``images_val`` → ``labels_val``, so choosing the
+    test images does not silently pick up the training labels.
+    """
+    keys: list[str] = []
+    if image_key:
+        base = image_key.rsplit("/", 1)
+        head, leaf = (base[0] + "/", base[1]) if len(base) == 2 else ("", base[0])
+        for img, lab in (("x", "y"), ("X", "y"), ("images", "labels"), ("image", "label")):
+            if leaf.startswith(img) and leaf != img:
+                keys.append(head + lab + leaf[len(img):])
+        keys += [head + k for k in LABEL_KEYS] if head else []
+    return keys + [k for k in LABEL_KEYS if k not in keys]
+
+
+def _npz_member_rank(z: np.lib.npyio.NpzFile, p: Path, name: str) -> int:
+    """Rank of one array in an .npz, read from its header when possible.
+
+    Reading only the header avoids decompressing every array of a large
+    archive just to find the images.
+    """
+    fmt = np.lib.format
+    try:
+        with z.zip.open(name + ".npy") as f:
+            major, _ = fmt.read_magic(f)
+            read_header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+            return len(read_header(f)[0])
+    except Exception:  # noqa: BLE001 - odd member names or header versions: load it instead
+        return _npz_array(z, p, name).ndim
+
+
+def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
+    # Check the container first: on a non-zip file np.load falls through to
+    # pickle and reports "pickled data", which would mislead.
+    try:
+        is_zip = zipfile.is_zipfile(p)
+        with open(p, "rb") as f:
+            is_npy = f.read(6) == b"\x93NUMPY"
+    except OSError as e:
+        raise fail(p, f"cannot read the file ({e})", "Check its permissions") from None
+    if is_npy:
+        raise fail(p, "this is a single .npy array, not an .npz archive",
+                   "Rename it to .npy, or save it with numpy.savez")
+    if not is_zip:
+        raise fail(p, "not a valid .npz archive (it is not a zip file)",
+                   "Save it again with numpy.savez")
+    try:
+        z = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise fail(p, f"not a valid .npz archive ({type(e).__name__}: {e})",
+                   "Save it again with numpy.savez") from None
+    with z:
+        names = list(z.files)
+        available = ", ".join(names) or "(none)"
+        if key is not None:
+            if key not in names:
+                raise fail(p, f"no array named {key!r}; the file holds: {available}",
+                           "Set key to one of those names")
+        else:
+            key = next((k for k in IMAGE_KEYS if k in names), None)
+            if key is None:
+                key = next((k for k in names if _npz_member_rank(z, p, k) >= 3), None)
+            if key is None:
+                raise fail(p, f"no array of rank 3 or 4 to use as images; the file "
+                           f"holds: {available}", "Set key to the images array, "
+                           "shaped (N, H, W) or (N, H, W, C)")
+        if labels_key is not None and labels_key not in names:
+            raise fail(p, f"no labels array named {labels_key!r}; the file holds: "
+                       f"{available}", "Set labels_key to one of those names, or clear it")
+        if labels_key is None:
+            labels_key = next((k for k in paired_label_keys(key)
+                               if k in names and k != key), None)
+        raw_images = _npz_array(z, p, key)
+        images = as_images(raw_images, p)
+        labels = None
+        if labels_key is not None:
+            labels = as_labels(_npz_array(z, p, labels_key), len(images), p)
+    return ImageArrays(images=images, labels=labels, source=str(p))
+
+
+def _npz_array(z: np.lib.npyio.NpzFile, p: Path, name: str) -> np.ndarray:
+    try:
+        return z[name]
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise fail(p, f"array {name!r} holds Python objects, not numbers",
+                       "Save it as a numeric array (uint8 or float)") from None
+        raise fail(p, f"array {name!r} cannot be read ({e})",
+                   "Save the file again with numpy.savez") from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        raise fail(p, f"array {name!r} cannot be read ({e})",
+                   "Save the file again with numpy.savez") from None
+
+
+def _load_h5(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
+    import h5py  # imported here: h5py takes ~0.1 s to import and most runs never need it
+
+    try:
+        f = h5py.File(p, "r")
+    except OSError as e:
+        raise fail(p, f"not a readable HDF5 file ({e})",
+                   "Check that it is an .h5 file written by h5py or another HDF5 tool") from None
+    with f:
+        datasets: dict[str, tuple[int, ...]] = {}
+
+        def collect(name: str, obj: object) -> None:
+            # Must return None: visititems stops at the first non-None result.
+            if isinstance(obj, h5py.Dataset):
+                datasets[name] = obj.shape
+
+        f.visititems(collect)
+        available = ", ".join(f"{n} {s}" for n, s in datasets.items()) or "(none)"
+        if key is not None:
+            key = key.strip("/")
+            if key not in datasets:
+                raise fail(p, f"no dataset named {key!r}; the file holds: {available}",
+                           "Set key to one of those dataset paths")
+        else:
+            candidates = [n for n, s in datasets.items() if len(s) >= 3]
+            named = [k for k in IMAGE_KEYS if k in candidates]
+            if len(candidates) == 1:
+                key = candidates[0]
+            elif named:
+                key = named[0]
+            elif not candidates:
+                raise fail(p, f"no dataset of rank 3 or 4 to use as images; the file "
+                           f"holds: {available}", "Set key to the images dataset")
+            else:
+                raise fail(p, "several datasets could be the images: "
+                           + ", ".join(candidates), "Set key to the one to use")
+        if labels_key is not None:
+            labels_key = labels_key.strip("/")
+            if labels_key not in datasets:
+                raise fail(p, f"no labels dataset named {labels_key!r}; the file holds: "
+                           f"{available}", "Set labels_key to one of those paths, or clear it")
+        else:
+            labels_key = next((k for k in paired_label_keys(key)
+                               if k in datasets and k != key), None)
+        images = as_images(_h5_array(f, p, key), p)
+        labels = None
+        if labels_key is not None:
+            labels = as_labels(_h5_array(f, p, labels_key), len(images), p)
+    return ImageArrays(images=images, labels=labels, source=str(p))
+
+
+def _h5_array(f, p: Path, name: str) -> np.ndarray:
+    try:
+        return np.asarray(f[name][()])
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        # Compressed with an unavailable filter, damaged chunks, odd types.
+        raise fail(p, f"dataset {name!r} cannot be read ({e})",
+                   "Save it again as a plain numeric dataset") from None

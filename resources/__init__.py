@@ -1,0 +1,1 @@
+"""Bundled data sets, presets and icons, installed with the package."""
