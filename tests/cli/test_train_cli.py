@@ -1,0 +1,66 @@
+"""The headless command line, run as a user would: a subprocess of main.py."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--set", "data.limit=300", "--set", "model.hidden=[32]", "--set", "model.latent_dim=4"]
+
+
+def main_py(*args, timeout=120):
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_presets_lists_each_with_a_description():
+    r = main_py("presets")
+    assert r.returncode == 0
+    lines = r.stdout.strip().splitlines()
+    names = {line.split()[0] for line in lines}
+    assert {"plain", "sparse", "contractive", "denoising", "variational", "sprites-vae-2d"} <= names
+    assert all(len(line.split(None, 2)) == 3 for line in lines)
+
+
+def test_train_prints_every_term_per_epoch():
+    r = main_py("train", "--preset", "variational", "--epochs", "2", "--seed", "3", *TINY)
+    assert r.returncode == 0, r.stderr
+    epoch_lines = [line for line in r.stdout.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epoch_lines] == ["1/2", "2/2"]
+    for term in ("total", "recon", "kl", "elbo"):
+        assert f" {term} " in epoch_lines[-1]
+    assert "| val " in epoch_lines[-1]
+
+
+def test_sprites_preset_trains():
+    r = main_py("train", "--preset", "sprites-vae-2d", "--epochs", "1",
+                "--set", "data.n_sprites=300", "--set", "model.hidden=[8,8]")
+    assert r.returncode == 0, r.stderr
+    assert "epoch 1/1" in r.stdout
+
+
+def test_bad_options_give_one_line_and_exit_2():
+    cases = [
+        ("train", "--preset", "nope"),
+        ("train", "--epochs", "0"),
+        ("train", "--set", "model.latent_dim=1000"),
+        ("train", "--device", "cuda:7"),
+        ("train", "--set", "data.source=file", "--set", "data.path=/no/such/file.npy"),
+        ("train", "--bogus"),
+    ]
+    for args in cases:
+        r = main_py(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        err = r.stderr.strip().splitlines()
+        assert err and err[-1].startswith(("error:", "usage:", "python main.py: error")), (args, err)
+        assert "Traceback" not in r.stderr
+    r = main_py("train", "--set", "model.latent_dim=1000")
+    assert "model.latent_dim" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_diverging_run_exits_1_with_its_remedy():
+    r = main_py("train", "--preset", "plain-gaussian", "--epochs", "2", *TINY,
+                "--set", "optim.optimizer=sgd", "--set", "optim.lr=5.0",
+                "--set", "model.activation=elu")
+    assert r.returncode == 1
+    assert "non-finite" in r.stderr and "learning rate" in r.stderr
