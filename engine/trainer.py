@@ -206,6 +206,7 @@ class Trainer:
         obj, model, opt = cfg.objective, self.model, self.optimizer
         params = [p for p in model.parameters()]
         names = list(self.term_names)
+        clip = cfg.optim.grad_clip
         sums = self.epoch_sums
         t_last, seen = time.perf_counter(), 0
         for b in range(self.position, batches):
@@ -222,20 +223,25 @@ class Trainer:
             terms, _, _ = self.objective(model, x, x_in, self.generator)
             opt.zero_grad(set_to_none=True)
             terms["total"].backward()
-            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
-            # One device sync per step: every term and the gradient norm together.
-            values = torch.stack([terms[k].detach() for k in names] + [grad_norm]).tolist()
-            bad = next((k for k, v in zip(names + ["gradient"], values) if not math.isfinite(v)), None)
+            checked = [terms[k].detach() for k in names]
+            if clip is not None:  # the norm is needed anyway: check it too
+                grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params
+                                                           if p.grad is not None])
+                checked.append(grad_norm)
+            # One device sync per step: every term (and the gradient norm) together.
+            values = torch.stack(checked).tolist()
+            bad = next((k for k, v in zip(names + ["gradient"], values)
+                        if not math.isfinite(v)), None)
             if bad is not None:
                 return self._fail_non_finite(bad, epoch, emit)
-            if cfg.optim.grad_clip is not None:
-                torch.nn.utils.clip_grads_with_norm_(params, cfg.optim.grad_clip, grad_norm)
+            if clip is not None:
+                torch.nn.utils.clip_grads_with_norm_(params, clip, grad_norm)
             opt.step()
             self.step += 1
             self.position = b + 1
             m = x.shape[0]
             seen += m
-            vals = dict(zip(names, values[:-1]))
+            vals = dict(zip(names, values))
             for k, v in vals.items():
                 sums[k] = sums.get(k, 0.0) + v * m
             sums["_count"] = sums.get("_count", 0.0) + m
