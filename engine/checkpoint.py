@@ -15,8 +15,13 @@ def module_arrays(module: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().to("cpu", copy=True).numpy() for k, v in module.state_dict().items()}
 
 
-def load_module_arrays(module: nn.Module, arrays: dict[str, np.ndarray]) -> None:
-    """Load arrays saved by :func:`module_arrays`; shape mismatches raise ValueError."""
+def load_module_arrays(module: nn.Module, arrays: dict[str, np.ndarray],
+                       assign: bool = False) -> None:
+    """Load arrays saved by :func:`module_arrays`; shape mismatches raise ValueError.
+
+    ``assign=True`` replaces the module's tensors instead of copying into them
+    (needed for a module built on the ``meta`` device).
+    """
     state = module.state_dict()
     missing = set(state) - set(arrays)
     extra = set(arrays) - set(state)
@@ -27,7 +32,9 @@ def load_module_arrays(module: nn.Module, arrays: dict[str, np.ndarray]) -> None
         if tuple(arrays[k].shape) != tuple(v.shape):
             raise ValueError(f"weight '{k}' has shape {tuple(arrays[k].shape)}, "
                              f"the model expects {tuple(v.shape)}")
-    module.load_state_dict({k: torch.as_tensor(np.asarray(a)) for k, a in arrays.items()})
+    module.load_state_dict({k: torch.as_tensor(np.array(a, dtype=np.float32 if
+                                                         np.asarray(a).dtype.kind == "f" else None))
+                            for k, a in arrays.items()}, assign=assign)
 
 
 def optimizer_arrays(opt: torch.optim.Optimizer) -> tuple[dict[str, np.ndarray], str]:

@@ -33,9 +33,12 @@ class LatentDecoder:
 
     def __init__(self, config: RunConfig, image_shape: tuple[int, int, int],
                  decoder_arrays: dict[str, np.ndarray]):
-        model = build_autoencoder(tuple(image_shape), config.model, config.objective)
+        # Built on the meta device: no memory and, above all, no draws from
+        # torch's global generator, which a training thread may be seeding.
+        with torch.device("meta"):
+            model = build_autoencoder(tuple(image_shape), config.model, config.objective)
         try:
-            load_module_arrays(model.decoder, decoder_arrays)
+            load_module_arrays(model.decoder, decoder_arrays, assign=True)
         except ValueError as e:
             raise SessionError(f"the stored decoder does not fit the run's config: {e}") from None
         self._decoder = model.decoder.eval()

@@ -1,0 +1,270 @@
+"""Crash-safe updates of one HDF5 file: build the next version aside, then rename it over.
+
+HDF5 has no journal: a process killed while it writes can leave a file whose
+metadata no longer parses. So the published file is never opened for
+writing. Each :meth:`AtomicH5File.commit` builds the next version in
+``<name>.tmp`` beside it, flushes it to disk and moves it over the published
+one with ``os.replace`` (atomic on POSIX and Windows). Killing the process
+at any moment leaves the previous version or the new one, never a mixture.
+
+Two generations, so that a commit costs the change and not the whole file.
+The version a commit replaces is not deleted: it is kept (through a hard
+link) as the next ``.tmp``. HDF5 writes the change through a file object
+that records every write (offset and bytes); once the new version is
+published, those bytes are written into the kept version, which makes it
+byte-identical to the published one, ready for the next change. So the
+whole file is copied once per writer (for a new session while it holds only
+its header), never at every epoch, and HDF5 does each change only once.
+
+A replaced version may still be open in a reader (the GUI replaying a run
+while it trains). It is changed only under an exclusive ``flock``; HDF5
+readers (:class:`~engine.session.reader.Session` among them) hold a shared
+one, so a version someone reads is never changed under them: the next
+commit copies the published file instead. The same fallback covers file
+systems without hard links or locks, and Windows.
+
+Publishing — fsync, the renames, the catch-up writes — runs on a background
+thread (:class:`~engine.session.background.BackgroundJob`): it mostly waits
+on the disk. Building the version (the HDF5 writes) stays on the caller's
+thread. The next commit, and :meth:`AtomicH5File.wait`, wait for it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+import h5py
+
+from engine.session.background import BackgroundJob
+from engine.session.schema import LIBVER
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so a replaced version is never reused
+    fcntl = None
+
+Change = Callable[[h5py.File], None]
+Edit = tuple[int, bytes] | tuple[int, None]   # (offset, bytes) written, or (size, None) truncated
+
+
+class AtomicH5File:
+    """An HDF5 file that only ever changes by whole, atomic commits.
+
+    Parameters
+    ----------
+    path : the published file.
+    durable : fsync each new version and its folder, so that a power cut (not
+        only a killed process) keeps a complete file.
+    background : publish (fsync, rename, catch-up) on a background thread;
+        :meth:`wait` waits for it, and so does the next commit.
+
+    One thread commits at a time.
+    """
+
+    def __init__(self, path: str | Path, durable: bool = True, background: bool = True):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.old = self.path.with_name(self.path.name + ".old")
+        self.durable = durable
+        self.publisher = BackgroundJob(f"publish {self.path.name}", enabled=background)
+        self._spare = False   # is .tmp a byte-identical copy of the published file?
+        self.copies = 0       # whole-file copies made (for tests and benchmarks)
+
+    def commit(self, change: Change, fresh: bool = False) -> None:
+        """Build a new version — the current file (or an empty one) with ``change``
+        applied — and start publishing it.
+
+        Parameters
+        ----------
+        change : writes the change into the open file (on the caller's thread).
+        fresh : start from an empty file: a new session, or one that replaces
+            an unrelated file (which is then not kept).
+
+        Raises
+        ------
+        OSError, and whatever ``change`` raises (the published file is then
+        untouched); also the error of the previous commit's publishing.
+        """
+        self.wait()
+        try:
+            raw, create = self._open_next(fresh)
+            try:
+                recorder = _RecordingFile(raw)
+                f = (h5py.File(recorder, "w", libver=LIBVER) if create
+                     else h5py.File(recorder, "r+"))
+                try:
+                    change(f)
+                finally:
+                    f.close()
+                raw.flush()
+            except BaseException:
+                raw.close()
+                raise
+        except BaseException:
+            self.discard()
+            raise
+        self.publisher.submit(lambda: self._publish(raw, recorder.edits, keep_old=not fresh))
+
+    def wait(self) -> None:
+        """Wait until the last commit is published; raise its error, if any."""
+        try:
+            self.publisher.wait()
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Remove the kept version and any half-built one (after a failure, or when done)."""
+        self._spare = False
+        for p in (self.tmp, self.old):
+            _unlink(p)
+
+    # -- the next version ------------------------------------------------------------
+    def _open_next(self, fresh: bool) -> tuple[BinaryIO, bool]:
+        """The file to build the next version in (locked), and whether HDF5 must create it."""
+        if fresh or not self.path.exists():
+            _unlink(self.tmp)  # never truncate it in place: a reader may have it open
+            return open(self.tmp, "w+b", buffering=0), True
+        if self._spare and self.tmp.exists():
+            raw = open(self.tmp, "r+b", buffering=0)
+            if _lock(raw):
+                return raw, False
+            raw.close()  # someone opened that version meanwhile: leave it alone
+        self._spare = False
+        self.copies += 1
+        _unlink(self.tmp)
+        _copy(self.path, self.tmp)
+        raw = open(self.tmp, "r+b", buffering=0)
+        _lock(raw)
+        return raw, False
+
+    # -- publishing (background) -------------------------------------------------------
+    def _publish(self, raw: BinaryIO, edits: list[Edit], keep_old: bool) -> None:
+        with raw:
+            if self.durable:
+                os.fsync(raw.fileno())
+        kept = False
+        if keep_old and self.path.exists():
+            # A second name for the version being replaced: it becomes the next .tmp.
+            try:
+                _unlink(self.old)
+                os.link(self.path, self.old)
+                kept = True
+            except OSError:  # no hard links here: the next commit copies instead
+                kept = False
+        os.replace(self.tmp, self.path)
+        if self.durable:
+            _fsync_dir(self.path.parent)
+        if kept:
+            os.replace(self.old, self.tmp)
+            self._spare = _catch_up(self.tmp, edits)
+
+
+class _RecordingFile:
+    """A file object for h5py's ``fileobj`` driver that records what HDF5 writes.
+
+    ``raw`` should be unbuffered: HDF5 buffers on its own, and every write must
+    reach the file before it is published.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self.edits: list[Edit] = []
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def readinto(self, buffer) -> int:
+        return self._raw.readinto(buffer)
+
+    def write(self, data) -> int:
+        self.edits.append((self._raw.tell(), bytes(data)))
+        return self._raw.write(data)
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self._raw.tell() if size is None else size
+        self.edits.append((size, None))
+        return self._raw.truncate(size)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+
+def _catch_up(path: Path, edits: list[Edit]) -> bool:
+    """Replay recorded writes onto the kept version; False if a reader holds it."""
+    with open(path, "r+b") as raw:
+        if not _lock(raw):
+            return False
+        fd = raw.fileno()
+        for offset, data in edits:
+            if data is None:
+                os.ftruncate(fd, offset)
+            else:
+                os.pwrite(fd, data, offset)
+    return True
+
+
+def _lock(raw: BinaryIO) -> bool:
+    """Take an exclusive flock without waiting; False when someone holds the file."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def _unlink(path: Path) -> None:
+    # Unlinked, never overwritten: a reader of that version keeps its data intact.
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """Copy a file's bytes, inside the kernel where the OS allows it."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        if hasattr(os, "copy_file_range"):
+            try:
+                done = 0
+                while done < size:
+                    n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                    if n == 0:
+                        break
+                    done += n
+                if done == size:
+                    return
+            except OSError:  # another file system or an old kernel: copy in user space
+                pass
+            fin.seek(0)
+            fout.seek(0)
+            fout.truncate()
+        shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible (nor needed) on Windows.
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,159 @@
+"""PNG figures of one epoch of a session: reconstructions, samples, the 2-D manifold.
+
+So results can go into a report without the GUI: ``python main.py export``
+calls :func:`export_epoch`. Images are tiled into grids with numpy and
+written with Pillow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+
+from engine.decoding import LatentDecoder
+from engine.events import EpochSnapshot
+from engine.session.reader import Session
+from engine.session.schema import fail
+
+GRID_COLUMNS = 16
+MANIFOLD_SIDE = 20
+
+
+def image_grid(images: np.ndarray, columns: int, pad: int = 2,
+               pad_value: float = 1.0) -> np.ndarray:
+    """Tile images into one picture.
+
+    Parameters
+    ----------
+    images : (N, C, H, W) float in [0, 1], C = 1 (grey) or 3 (colour).
+    columns : images per row.
+
+    Returns
+    -------
+    (rows*(H+pad)+pad, columns*(W+pad)+pad) or (..., 3) uint8.
+    """
+    n, c, h, w = images.shape
+    rows = max(1, -(-n // columns))
+    grid = np.full((c, rows * (h + pad) + pad, columns * (w + pad) + pad), pad_value,
+                   dtype=np.float32)
+    for i in range(n):
+        r, k = divmod(i, columns)
+        y, x = pad + r * (h + pad), pad + k * (w + pad)
+        grid[:, y:y + h, x:x + w] = images[i]
+    out = (np.clip(grid, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+    return out[0] if c == 1 else np.moveaxis(out[:3], 0, -1)
+
+
+def reconstruction_rows(original: np.ndarray, inputs: np.ndarray, recon: np.ndarray,
+                        columns: int = GRID_COLUMNS) -> np.ndarray:
+    """Bands of three rows: original | encoder input | reconstruction.
+
+    Parameters
+    ----------
+    original, inputs, recon : (P, C, H, W) in [0, 1].
+
+    Returns
+    -------
+    (3*B*columns, C, H, W) images in grid order, B = ceil(P / columns); a band
+    whose last row is short is padded with white images.
+    """
+    p = original.shape[0]
+    bands = -(-p // columns)
+    blank = np.ones((bands * columns - p, *original.shape[1:]), dtype=np.float32)
+    rows = []
+    for b in range(bands):
+        for a in (original, inputs, recon):
+            part = np.concatenate([a, blank])[b * columns:(b + 1) * columns]
+            rows.append(part)
+    return np.concatenate(rows)
+
+
+def prior_codes(snapshot: EpochSnapshot, variational: bool, n: int, seed: int) -> np.ndarray:
+    """(n, D) codes to decode as samples.
+
+    A VAE samples its prior N(0, I). A deterministic autoencoder has no prior,
+    so codes are drawn from a Gaussian fitted to its validation codes.
+    """
+    rng = np.random.default_rng(seed)
+    d = snapshot.map_latents.shape[1]
+    if variational or len(snapshot.map_latents) < 2:
+        return rng.standard_normal((n, d)).astype(np.float32)
+    z = snapshot.map_latents.astype(np.float64)
+    cov = np.atleast_2d(np.cov(z, rowvar=False)) + 1e-6 * np.eye(d)
+    return rng.multivariate_normal(z.mean(0), cov, size=n).astype(np.float32)
+
+
+def manifold_codes(snapshot: EpochSnapshot, variational: bool,
+                   side: int = MANIFOLD_SIDE) -> np.ndarray:
+    """(side*side, 2) codes on a grid, top row = largest z2.
+
+    A VAE's grid follows the prior's quantiles (5 % to 95 %), as in Kingma &
+    Welling's figure; a deterministic model's spans 2 % to 98 % of its codes.
+    """
+    q = np.linspace(0.05, 0.95, side)
+    if variational:
+        axis = np.array([NormalDist().inv_cdf(v) for v in q])
+        xs = ys = axis
+    else:
+        z = snapshot.map_latents
+        xs = np.percentile(z[:, 0], np.linspace(2, 98, side))
+        ys = np.percentile(z[:, 1], np.linspace(2, 98, side))
+    gx, gy = np.meshgrid(xs, ys[::-1])
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+def export_epoch(session: Session, epoch: int | None, out_dir: str | Path,
+                 force: bool = False, scale: int = 2) -> list[Path]:
+    """Write the PNG figures of one epoch.
+
+    Parameters
+    ----------
+    epoch : a snapshot epoch; None for the last one.
+    out_dir : created if missing.
+    force : overwrite existing figures of the same names.
+    scale : each pixel becomes scale x scale pixels.
+
+    Returns
+    -------
+    The files written: ``epochNNNN_reconstructions.png``, ``epochNNNN_samples.png``
+    and, for a 2-D latent space, ``epochNNNN_manifold.png``.
+
+    Raises
+    ------
+    SessionError
+        No snapshots, an unknown epoch, a damaged file, or a figure that exists.
+    """
+    from PIL import Image
+
+    if not session.snapshot_epochs:
+        raise fail(session.path, "has no snapshots to export (no epoch finished)")
+    epoch = session.snapshot_epochs[-1] if epoch is None else epoch
+    snap = session.snapshot(epoch)
+    decoder: LatentDecoder = session.decoder(epoch)
+    cfg = session.config
+    variational = cfg.model.variational
+    figures = {
+        "reconstructions": image_grid(reconstruction_rows(
+            session.data.probe_images, snap.probe_inputs, snap.probe_recon), GRID_COLUMNS),
+        "samples": image_grid(decoder.decode(prior_codes(snap, variational, 64, cfg.seed)), 8),
+    }
+    if cfg.model.latent_dim == 2:
+        figures["manifold"] = image_grid(decoder.decode(manifold_codes(snap, variational)),
+                                         MANIFOLD_SIDE, pad=0)
+    out = Path(out_dir)
+    paths = {name: out / f"epoch{epoch:04d}_{name}.png" for name in figures}
+    existing = [p.name for p in paths.values() if p.exists()]
+    if existing and not force:
+        raise fail(out / existing[0], "already exists; pass --force to overwrite the figures")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, pixels in figures.items():
+            img = Image.fromarray(pixels)
+            if scale > 1:
+                img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+            img.save(paths[name])
+    except OSError as e:
+        raise fail(out, f"cannot write the figures: {e.strerror or e}") from None
+    return list(paths.values())

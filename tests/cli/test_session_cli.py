@@ -1,0 +1,128 @@
+"""train --out, resume, info and export, called as ``engine.cli.main([...])`` (in-process:
+the same parser and code path as ``python main.py``, without a new interpreter per call)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from PIL import Image
+
+from engine.cli import main
+from engine.session import Session
+
+TINY = ["--device", "cpu", "--quiet", "--set", "data.limit=300", "--set", "data.n_probe=16",
+        "--set", "model.hidden=[32]", "--set", "optim.batch_size=64"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # One torch thread: tiny models gain nothing from two, and on a shared
+    # machine two threads waiting on each other make every op much slower.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def session_2d(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "run2d.h5"
+    assert main(["train", "--preset", "vae-2d", "--epochs", "2", "--out", str(path), *TINY]) == 0
+    return path
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: "), err
+    return err[0]
+
+
+def test_train_out_writes_a_session(session_2d):
+    with Session.open(session_2d) as s:
+        assert s.epochs_trained == 2 and s.status == "completed"
+        assert s.snapshot_epochs == [1, 2]
+
+
+def test_an_existing_session_is_not_overwritten_without_force(session_2d, capsys):
+    before = session_2d.read_bytes()
+    capsys.readouterr()
+    code = main(["train", "--preset", "vae-2d", "--epochs", "1", "--out", str(session_2d), *TINY])
+    assert code == 2
+    line = one_error_line(capsys)
+    assert session_2d.name in line and "--force" in line
+    assert session_2d.read_bytes() == before
+
+
+def test_force_replaces(tmp_path):
+    path = tmp_path / "again.h5"
+    path.write_text("old")
+    assert main(["train", "--preset", "plain", "--epochs", "1", "--force", "--out", str(path),
+                 *TINY]) == 0
+    with Session.open(path) as s:
+        assert s.config.name == "plain" and s.epochs_trained == 1
+
+
+def test_info_prints_kind_data_epochs_terms_and_size(session_2d, capsys):
+    capsys.readouterr()
+    assert main(["info", str(session_2d)]) == 0
+    out = capsys.readouterr().out
+    assert "kind:      variational" in out
+    assert "270 train / 30 validation images 1x28x28" in out
+    assert re.search(r"epochs:\s+2 of 2 \(completed\)", out)
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.startswith("  ") and not line.strip().startswith("term")}
+    assert set(rows) == {"total", "recon", "kl", "elbo"}
+    with Session.open(session_2d) as s:
+        want = s.epoch_history["val"]["total"][-1]
+    assert float(rows["total"][1]) == pytest.approx(want, rel=1e-5)
+    assert re.search(r"size:\s+[\d.]+ (KB|MB)", out)
+
+
+def test_resume_continues_in_the_same_file(tmp_path, capsys):
+    path = tmp_path / "more.h5"
+    assert main(["train", "--preset", "variational", "--epochs", "1", "--out", str(path),
+                 *TINY]) == 0
+    assert main(["resume", str(path), "--epochs", "2", "--quiet"]) == 0
+    assert "epoch 3/3" in capsys.readouterr().out
+    with Session.open(path) as s:
+        assert s.epochs_trained == 3 and s.snapshot_epochs == [1, 2, 3]
+        assert s.history["step"].tolist() == list(range(1, 3 * 5 + 1))
+
+
+def test_export_writes_reconstructions_samples_and_manifold(session_2d, tmp_path, capsys):
+    out = tmp_path / "figures"
+    assert main(["export", str(session_2d), "--out", str(out), "--scale", "1"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["epoch0002_manifold.png", "epoch0002_reconstructions.png",
+                     "epoch0002_samples.png"]
+    recon = Image.open(out / "epoch0002_reconstructions.png")
+    # 16 probe images: one band of original | input | reconstruction rows of 16 columns.
+    assert recon.size == (16 * 30 + 2, 3 * 30 + 2)
+    assert Image.open(out / "epoch0002_manifold.png").size == (20 * 28, 20 * 28)
+    capsys.readouterr()
+    assert main(["export", str(session_2d), "--out", str(out)]) == 2  # would overwrite
+    assert "--force" in one_error_line(capsys)
+    assert main(["export", str(session_2d), "--out", str(out), "--epoch", "1", "--force"]) == 0
+    assert (out / "epoch0001_samples.png").exists()
+
+
+def test_export_of_an_unknown_epoch_is_an_error(session_2d, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["export", str(session_2d), "--out", str(tmp_path), "--epoch", "9"]) == 2
+    assert "no snapshot for epoch 9" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("command", [["info"], ["resume", "--epochs", "1"],
+                                     ["export", "--out", "figs"]])
+def test_bad_files_give_one_line_naming_the_file(tmp_path, capsys, command):
+    bad = tmp_path / "notes.h5"
+    bad.write_text("not a session")
+    capsys.readouterr()
+    args = [command[0], str(bad), *command[1:]]
+    assert main(args) == 2
+    line = one_error_line(capsys)
+    assert "notes.h5" in line and "not an HDF5 file" in line
+    assert bad.read_text() == "not a session"

@@ -1,0 +1,137 @@
+"""Resuming from a session continues the exact run: same history, same snapshots, same weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.control import TrainingControl
+from engine.events import StepMetrics
+from engine.session import Session, SessionError, SessionWriter, resume_trainer
+from session_support import (Recorder, fan_out, model_arrays, record_run, single_torch_thread,
+                             tiny_config, tiny_trainer)
+
+EPOCHS = 4
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """A seeded 4-epoch run recorded in one go, and its final weights."""
+    path = tmp_path_factory.mktemp("resume") / "straight.h5"
+    trainer, _ = record_run(path, tiny_config(epochs=EPOCHS))
+    return path, model_arrays(trainer)
+
+
+def resume(path, until: int):
+    """Continue the session at ``path`` up to epoch ``until``; returns the trainer."""
+    with Session.open(path) as s:
+        done = s.checkpoint().epoch
+        trainer, last = resume_trainer(s, until - done)
+    assert last == until
+    with SessionWriter(path, append=True) as writer:
+        assert trainer.run(writer, until_epoch=until) == "completed"
+    return trainer
+
+
+def assert_same_run(path, reference) -> None:
+    ref_path, ref_weights = reference
+    with Session.open(ref_path) as a, Session.open(path) as b:
+        assert set(a.history) == set(b.history)
+        for k in a.history:
+            if k != "wall_time":
+                np.testing.assert_array_equal(a.history[k], b.history[k], err_msg=k)
+        for part in ("train", "val"):
+            for k in a.epoch_history[part]:
+                np.testing.assert_array_equal(a.epoch_history[part][k],
+                                              b.epoch_history[part][k], err_msg=k)
+        np.testing.assert_array_equal(a.epoch_history["epoch"], b.epoch_history["epoch"])
+        assert a.snapshot_epochs == b.snapshot_epochs == list(range(1, EPOCHS + 1))
+        for epoch in a.snapshot_epochs:
+            sa, sb = a.snapshot(epoch), b.snapshot(epoch)
+            np.testing.assert_array_equal(sa.probe_recon, sb.probe_recon)
+            for k in sa.decoder:
+                np.testing.assert_array_equal(sa.decoder[k], sb.decoder[k])
+        ck = b.checkpoint()
+        assert (ck.epoch, ck.position) == (EPOCHS, 0)
+        assert b.config.optim.epochs == EPOCHS and b.status == "completed"
+    for k, w in ref_weights.items():
+        np.testing.assert_array_equal(ck.model[k], w, err_msg=k)
+
+
+def test_two_epochs_then_two_more_equal_four(tmp_path, uninterrupted):
+    path = tmp_path / "split.h5"
+    record_run(path, tiny_config(epochs=2))
+    trainer = resume(path, EPOCHS)
+    assert_same_run(path, uninterrupted)
+    for k, w in uninterrupted[1].items():
+        np.testing.assert_array_equal(model_arrays(trainer)[k], w)
+
+
+def test_resume_from_a_stop_in_the_middle_of_an_epoch(tmp_path, uninterrupted):
+    path = tmp_path / "stopped.h5"
+    trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
+    control = TrainingControl()
+
+    def stop_at_step_7(event):
+        if isinstance(event, StepMetrics) and event.step == 7:
+            control.stop()
+
+    with SessionWriter(path) as writer:
+        assert trainer.run(fan_out(writer, stop_at_step_7), control) == "stopped"
+    with Session.open(path) as s:
+        ck = s.checkpoint()
+        assert s.status == "stopped" and ck.position > 0 and ck.step == 7
+        assert ck.permutation is not None
+    resume(path, EPOCHS)
+    assert_same_run(path, uninterrupted)
+
+
+def test_rows_past_the_checkpoint_are_retrained(tmp_path, uninterrupted):
+    """As after a kill: history and snapshots ran ahead of the (paced) checkpoint."""
+    path = tmp_path / "killed.h5"
+    trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
+    rec = Recorder()
+    trainer.run(rec)
+    writer = SessionWriter(path, checkpoint_share=1e-9, background=False)
+    for event in rec.events[:-2]:  # the process "dies" before the last checkpoint
+        writer(event)
+    writer.wait()
+    with Session.open(path) as s:  # epochs 1-3 recorded, the checkpoint still at epoch 1
+        assert s.epochs_trained == EPOCHS - 1 and s.checkpoint().epoch == 1
+    resume(path, EPOCHS)
+    assert_same_run(path, uninterrupted)
+
+
+def test_stop_and_continue_with_the_same_writer(tmp_path, uninterrupted):
+    """The GUI's Stop then Resume: one trainer, one writer, two run() calls."""
+    path = tmp_path / "gui.h5"
+    trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
+    control = TrainingControl()
+
+    def stop_at_step_12(event):
+        if isinstance(event, StepMetrics) and event.step == 12:
+            control.stop()
+
+    with SessionWriter(path) as writer:
+        trainer.run(fan_out(writer, stop_at_step_12), control)
+        trainer.run(writer)
+    assert_same_run(path, uninterrupted)
+
+
+def test_a_session_without_checkpoint_cannot_resume(tmp_path):
+    path = tmp_path / "early.h5"
+    trainer = tiny_trainer(tiny_config(epochs=1))
+    rec = Recorder()
+    trainer.run(rec)
+    with SessionWriter(path) as writer:
+        writer(rec.events[0])  # only RunStarted: killed during the first epoch
+    with Session.open(path) as s:
+        assert s.checkpoint() is None and s.epochs_trained == 0
+        with pytest.raises(SessionError, match="no checkpoint"):
+            resume_trainer(s, 1)
