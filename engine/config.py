@@ -202,6 +202,10 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    # Optional: train the MLP in ``model`` greedily, one layer at a time, then
+    # (optionally) end to end. None for an ordinary run; its keys are checked by
+    # engine.pretraining.config (see ``python main.py pretrain``).
+    pretraining: dict[str, Any] | None = None
 
     # -- derived -------------------------------------------------------------
     def kinds(self) -> list[str]:
@@ -216,6 +220,9 @@ class RunConfig:
             out.append("denoising")
         if self.model.variational:
             out.append("variational")
+        if self.pretraining is not None:
+            # "stacked" describes how the model is trained, the rest what each layer learns.
+            return ["stacked"] + (out or ["plain"])
         return out or ["plain"]
 
     def kind_label(self) -> str:
@@ -235,12 +242,19 @@ class RunConfig:
         self.model.validate()
         self.objective.validate()
         self.optim.validate()
+        if self.pretraining is not None:
+            # Imported here: the pretraining package builds on this module.
+            from engine.pretraining.config import validate_section
+            validate_section(self)
         return self
 
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["model"]["hidden"] = list(self.model.hidden)
+        if d["pretraining"] is None:
+            # Absent rather than null: ordinary configs stay exactly as before.
+            del d["pretraining"]
         return d
 
     def to_json(self) -> str:

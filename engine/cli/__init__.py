@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli import presets_cmd, train_cmd
+from engine.cli import export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
+from engine.cli import finetune_cmd, pretrain_cmd
 from engine.errors import StudioError
 
-COMMANDS = [train_cmd, presets_cmd]
+COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, pretrain_cmd,
+            finetune_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
