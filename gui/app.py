@@ -1,0 +1,86 @@
+"""Starting the application: ``run_app(argv)`` is what ``python main.py`` calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import torch
+from PySide6.QtWidgets import QApplication
+
+from gui.preferences import APPLICATION, ORGANISATION
+
+
+def training_threads(cores: int | None = None) -> int:
+    """Torch intra-op threads: all cores but one (at least one).
+
+    The GUI thread needs a core of its own. On the 2-core development machine
+    two torch threads trained *slower* with the window open than one (6,700
+    vs 7,400 samples/s: the thread team waits whenever the GUI thread takes
+    one of its cores) and let the window stall for up to 200-330 ms; one
+    thread kept stalls under 100 ms (benchmarks/bench_gui_latency.py).
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def warm_up_torch() -> threading.Thread:
+    """Import, off the GUI thread, what torch loads lazily on the first optimiser.
+
+    ``torch.optim`` imports ``torch._dynamo`` (800 modules, ~1.7 s with
+    PySide6's import hook) the first time an optimiser is made. Doing that
+    while the window waits, instead of when Train is pressed, keeps the first
+    run from freezing the window.
+    """
+    def work() -> None:
+        try:
+            torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+        except Exception:  # a warm-up only: the real run reports real errors
+            logging.getLogger(__name__).debug("warm-up failed", exc_info=True)
+    thread = threading.Thread(target=work, name="torch-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def open_window(argv: list[str]):
+    """Create the application (if needed) and the window, open the session named in ``argv``.
+
+    Returns
+    -------
+    The shown :class:`~gui.main_window.MainWindow`; :func:`run_app` then runs the event loop.
+    """
+    global _app
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    torch.set_num_threads(training_threads())
+    _app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    _app.setOrganizationName(ORGANISATION)
+    _app.setApplicationName(APPLICATION)
+    from gui.main_window import MainWindow  # after QApplication: pyqtgraph needs it
+    window = MainWindow()
+    window.show()
+    warm_up_torch()
+    sessions = [a for a in argv if a.endswith((".h5", ".hdf5"))]
+    if sessions:
+        window.open_session(Path(sessions[0]))
+    return window
+
+
+def run_app(argv: list[str]) -> int:
+    """Open the window (and the session named in ``argv``, if any); run until it closes.
+
+    Parameters
+    ----------
+    argv : command-line arguments after the program name: empty, or one session path.
+
+    Returns
+    -------
+    The exit status.
+    """
+    window = open_window(argv)  # noqa: F841 (kept alive while the loop runs)
+    return _app.exec()
+
+
+_app: QApplication | None = None

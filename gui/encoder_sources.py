@@ -1,0 +1,135 @@
+"""Where a classifier's encoder comes from: the run on display, or a file.
+
+A *source* is a zero-argument function returning an
+:class:`~engine.pretraining.EncoderSource` (the autoencoder and its config);
+it runs on the comparison's thread, so reading a file never blocks the
+window. :func:`current_run` describes the trained encoder the window shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import h5py
+import numpy as np
+
+from engine.config import RunConfig
+from engine.errors import SessionError, StudioError
+from engine.pretraining import EncoderSource, first_layer_features, load_encoder_source
+from engine.pretraining.reader import autoencoder_from_arrays, file_format
+from engine.pretraining.storage import FORMAT_NAME
+from gui.pretrain_display import PretrainDisplay, StackedResult
+from gui.run_record import RunRecord
+
+SourceLoader = Callable[[], EncoderSource]
+
+
+def file_source(path: str | Path) -> SourceLoader:
+    """The encoder of a session or pretraining file (read when the comparison starts)."""
+    def load() -> EncoderSource:
+        try:
+            return load_encoder_source(path)
+        except SessionError:
+            if not is_pretraining_file(path):
+                raise
+            return _stack_of_pretraining_file(Path(path))
+    return load
+
+
+def _stack_of_pretraining_file(path: Path) -> EncoderSource:
+    """The stacked autoencoder of a pretraining file, read from ``/stacked`` alone.
+
+    A workaround: ``engine.pretraining.read_pretraining`` (behind
+    ``load_encoder_source``) reads every stage, and its stage reader still
+    expects the session layout from before ``/epochs`` became a table, so
+    it fails on every file written now. The stack itself is all a
+    classifier needs. Delete this once the engine's reader is fixed.
+    """
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            stacked = f["stacked"]
+            config = RunConfig.from_json(stacked.attrs["json"])
+            arrays: dict[str, np.ndarray] = {}
+            stacked["model"].visititems(
+                lambda name, obj: arrays.__setitem__(name, obj[()])
+                if isinstance(obj, h5py.Dataset) else None)
+            shape = tuple(int(d) for d in f["stages/1/data"].attrs["image_shape"])
+    except (KeyError, OSError, ValueError) as e:
+        raise SessionError(f"{path.name}: has no complete stacked autoencoder "
+                           f"(the pretraining run did not finish): {e}") from None
+    model = autoencoder_from_arrays(path, config, shape, arrays)
+    sizes = "-".join(str(s) for s in (int(np.prod(shape)),) + tuple(config.model.hidden)
+                     + (config.model.latent_dim,))
+    return EncoderSource(model=model, config=config,
+                         description=f"stacked autoencoder {sizes} from {path.name}")
+
+
+def stacked_source(result: StackedResult, path: Path | None) -> SourceLoader:
+    """The stack a pretraining run just built, from memory (no file read)."""
+    def load() -> EncoderSource:
+        model = autoencoder_from_arrays(path or Path("pretraining run"), result.config,
+                                        result.image_shape, result.arrays)
+        return EncoderSource(model=model, config=result.config,
+                             description=result.description + " (this pretraining run)")
+    return load
+
+
+def session_features(path: str | Path) -> tuple[np.ndarray | None, str]:
+    """First-layer features (units, C, H, W) of a session's encoder, and a caption.
+
+    None (with the reason as caption) for a convolutional encoder or a file
+    without weights: features are a picture of an MLP's first layer.
+    """
+    try:
+        source = load_encoder_source(path)
+    except StudioError as e:
+        return None, f"No first-layer features: {e}"
+    if source.config.model.architecture != "mlp":
+        return None, ("First-layer features are an MLP's input weights; this run's encoder "
+                      "is convolutional.")
+    features = first_layer_features(source.model, source.model.image_shape)
+    return features, f"The {source.description}: first layer, {len(features)} units"
+
+
+@dataclass
+class CurrentRun:
+    """The run on display, as an encoder source.
+
+    Attributes
+    ----------
+    description : what the user reads, e.g. ``"stacked autoencoder 784-256-64"``.
+    load : builds the encoder (on the worker thread).
+    save_to : the pretraining file the comparison is stored in, or None.
+    session : the ordinary session file of the run, or None.
+    """
+
+    description: str
+    load: SourceLoader
+    save_to: Path | None = None
+    session: Path | None = None
+
+
+def current_run(pretraining: PretrainDisplay, record: RunRecord | None) -> CurrentRun | None:
+    """The trained encoder on display: a finished pretraining stack, or a saved run."""
+    if pretraining.active:
+        res, path = pretraining.result, pretraining.path
+        if res is None:
+            return None
+        saved = path if path is not None and path.exists() else None
+        return CurrentRun(f"{res.description} from this pretraining run",
+                          stacked_source(res, saved), save_to=saved)
+    path = Path(record.session_path) if record and record.session_path else None
+    if path is None or not path.exists():
+        return None
+    return CurrentRun(f"{record.config.kind_label()} autoencoder ({record.config.name}) "
+                      f"from {path.name}", file_source(path), session=path)
+
+
+def is_pretraining_file(path: str | Path) -> bool:
+    """True for a file written by a pretraining run (False for anything else, even damaged)."""
+    try:
+        return file_format(path) == FORMAT_NAME
+    except SessionError:
+        return False

@@ -1,0 +1,127 @@
+"""Validation accuracy per epoch: pretrained encoder and random weights, side by side.
+
+Two plots with the same axes (linked), one colour per label budget in both,
+so "100 labels, pretrained" and "100 labels, random" are the same colour in
+the left and right plot. Training accuracy can be added as dotted lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+import gui.style  # noqa: F401  (pyqtgraph settings)
+from engine.pretraining.events import ClassifierEpoch, ClassifierStarted
+from gui.widgets.naming import named
+
+#: Okabe-Ito: distinct for the common colour-vision deficiencies.
+BUDGET_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+INIT_TITLES = {"pretrained": "pretrained encoder", "random": "random initial weights"}
+
+
+class _Series:
+    """One run's curves: validation (solid) and training (dotted) accuracy in percent."""
+
+    def __init__(self, plot: pg.PlotItem, colour: str):
+        self.epochs: list[float] = []
+        self.val: list[float] = []
+        self.train: list[float] = []
+        self.val_item = plot.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                                  symbolBrush=colour, symbolPen=None, antialias=True)
+        self.train_item = plot.plot(pen=pg.mkPen(colour, width=1.5, style=Qt.DotLine),
+                                    antialias=True)
+
+    def add(self, ev: ClassifierEpoch) -> None:
+        self.epochs.append(float(ev.epoch))
+        self.val.append(100.0 * ev.val_accuracy)
+        self.train.append(100.0 * ev.train_accuracy)
+        x = np.asarray(self.epochs)
+        self.val_item.setData(x, np.asarray(self.val))
+        self.train_item.setData(x, np.asarray(self.train))
+
+
+class AccuracyCurvesPanel(QWidget):
+    """Accuracy curves of a comparison, pretrained left and random right."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        named(self, "accuracyCurvesPanel", "Accuracy curves")
+        self.graphics = named(pg.GraphicsLayoutWidget(), "accuracyPlots",
+                              "Validation accuracy per epoch, pretrained and random "
+                              "initialisation side by side")
+        self.plots: dict[str, pg.PlotItem] = {}
+        for col, (init, title) in enumerate(INIT_TITLES.items()):
+            plot = self.graphics.addPlot(row=0, col=col, title=title)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "epoch")
+            plot.setYRange(0, 100, padding=0.02)
+            plot.setLimits(yMin=-5, yMax=105)
+            plot.enableAutoRange(y=False)
+            self.plots[init] = plot
+        self.plots["pretrained"].setLabel("left", "accuracy (%)")
+        self.plots["random"].setYLink(self.plots["pretrained"])
+        self.plots["random"].setXLink(self.plots["pretrained"])
+        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
+        side = self.graphics.addLayout(row=0, col=2)
+        side.addItem(self.legend, row=0, col=0)
+        side.addLabel("", row=1, col=0)
+        side.layout.setRowStretchFactor(1, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        self.train_check = named(QCheckBox("Training accuracy too (dotted)"),
+                                 "showTrainAccuracyCheck", "Show training accuracy",
+                                 "Add each run's accuracy on its labelled images")
+        self.caption = named(QLabel("Run a comparison to see accuracy curves."),
+                             "accuracyCaption", "Accuracy curves caption")
+        self.caption.setStyleSheet("color:#555;")
+        controls = QHBoxLayout()
+        controls.addWidget(self.caption, 1)
+        controls.addWidget(self.train_check)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.graphics, 1)
+        self.series: dict[tuple[str, int], _Series] = {}
+        self.colours: dict[int, str] = {}
+        self.explicit: set[int] = set()
+        self.train_check.toggled.connect(self._apply_train_visibility)
+
+    def begin(self, budgets: list) -> None:
+        """A new comparison of ``budgets`` (as asked: numbers and ``"all"``)."""
+        for s in self.series.values():
+            for plot in self.plots.values():
+                plot.removeItem(s.val_item)
+                plot.removeItem(s.train_item)
+        self.series.clear()
+        self.colours.clear()
+        self.legend.clear()
+        self.explicit = {b for b in budgets if isinstance(b, int)}
+        self.caption.setText("Validation accuracy per epoch; one colour per label budget.")
+
+    def label(self, budget: int) -> str:
+        """``"100 labels"``, or ``"all (4500)"`` for a budget asked for as 'all'."""
+        return f"{budget} labels" if budget in self.explicit else f"all ({budget})"
+
+    def run_started(self, ev: ClassifierStarted) -> None:
+        """Give the run its curves (and its budget a colour and a legend entry)."""
+        if ev.budget not in self.colours:
+            colour = BUDGET_COLOURS[len(self.colours) % len(BUDGET_COLOURS)]
+            self.colours[ev.budget] = colour
+            key_item = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), symbol="o",
+                                       symbolSize=5, symbolBrush=colour, symbolPen=None)
+            self.legend.addItem(key_item, self.label(ev.budget))
+        key = (ev.init, ev.budget)
+        if key not in self.series and ev.init in self.plots:
+            self.series[key] = _Series(self.plots[ev.init], self.colours[ev.budget])
+            self._apply_train_visibility()
+
+    def add_epoch(self, ev: ClassifierEpoch) -> None:
+        s = self.series.get((ev.init, ev.budget))
+        if s is not None:
+            s.add(ev)
+
+    def _apply_train_visibility(self, *_args) -> None:
+        for s in self.series.values():
+            s.train_item.setVisible(self.train_check.isChecked())

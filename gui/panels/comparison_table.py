@@ -1,0 +1,89 @@
+"""Final validation accuracy, pretrained versus random, one row per label budget."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from engine.pretraining.events import ComparisonTable
+from gui.widgets.naming import named
+
+COLUMNS = ("labels", "pretrained", "random", "difference")
+BETTER, WORSE = QColor("#1b6e20"), QColor("#a40000")
+
+
+def percent(value: float) -> str:
+    return "—" if not math.isfinite(value) else f"{100 * value:.1f}%"
+
+
+class ComparisonTablePanel(QWidget):
+    """The comparison's table, filled in as each classifier run ends."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        named(self, "comparisonTablePanel", "Comparison table")
+        self.table = named(QTableWidget(0, len(COLUMNS)), "comparisonTable",
+                           "Validation accuracy per label budget, pretrained versus random")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        self.note = named(QLabel(), "comparisonNote", "Comparison note")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#555;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        self._rows: dict[int, int] = {}
+        self.accuracy: dict[tuple[str, int], float] = {}
+
+    def begin(self, mode: str) -> None:
+        """A new comparison; ``mode`` says how the classifiers train (for the note)."""
+        self.table.setRowCount(0)
+        self._rows.clear()
+        self.accuracy.clear()
+        self.note.setText(f"Validation accuracy after the last epoch; difference in "
+                          f"percentage points; {mode}.")
+
+    def add_budget(self, budget: int, label: str) -> None:
+        if budget in self._rows:
+            return
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        self._rows[budget] = r
+        for col, text in enumerate((label, "…", "…", "")):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignCenter)
+            self.table.setItem(r, col, item)
+
+    def set_accuracy(self, init: str, budget: int, value: float) -> None:
+        """A run ended with validation accuracy ``value`` (0..1, NaN when it did not finish)."""
+        self.accuracy[(init, budget)] = value
+        r = self._rows.get(budget)
+        if r is None or init not in COLUMNS:
+            return
+        self.table.item(r, COLUMNS.index(init)).setText(percent(value))
+        p = self.accuracy.get(("pretrained", budget), math.nan)
+        q = self.accuracy.get(("random", budget), math.nan)
+        diff = self.table.item(r, COLUMNS.index("difference"))
+        if math.isfinite(p) and math.isfinite(q):
+            diff.setText(f"{100 * (p - q):+.1f}")
+            diff.setForeground(BETTER if p > q else WORSE if p < q else QColor("#303030"))
+
+    def set_table(self, t: ComparisonTable) -> None:
+        """The final table: runs that never finished show a dash."""
+        for i, budget in enumerate(np.asarray(t.budgets).tolist()):
+            if budget in self._rows:
+                self.set_accuracy("pretrained", budget, float(t.pretrained_accuracy[i]))
+                self.set_accuracy("random", budget, float(t.random_accuracy[i]))
+
+    def cell(self, row: int, column: str) -> str:
+        return self.table.item(row, COLUMNS.index(column)).text()

@@ -1,0 +1,388 @@
+"""Latent explorer: the codes as a map, and a marker that decodes as it moves.
+
+The map shows ``EpochSnapshot.map_latents`` (validation images) through a
+:class:`~gui.latent_projection.LatentProjection`: the code itself for a
+2-D latent, else a chosen pair of dimensions or PCA, with the other
+coordinates held at the codes' mean or at zero. Dragging the marker
+decodes on the GUI thread with the panel's own CPU
+:class:`~engine.decoding.LatentDecoder` — a copy made from the snapshot, so
+it never waits for training. For a VAE the background can show the
+decoded manifold and the prior's 1/2/3-sigma circles. Double-click a point
+to pin its reconstruction beside the map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from engine.config import RunConfig
+from engine.decoding import LatentDecoder
+from engine.events import DatasetInfo, EpochSnapshot
+from gui.images import tile, to_display
+from gui.latent_projection import (LatentProjection, dims_projection, grid_points,
+                                   pca_projection)
+from gui.panels.latent_colouring import PointColouring
+from gui.panels.pinned_reconstructions import PinnedPoint, PinnedReconstructions
+from gui.widgets.image_pane import ImagePane
+from gui.widgets.naming import named
+
+MANIFOLD_GRID = 12      # decoded images per side of the background manifold
+
+
+class LatentExplorerPanel(QWidget):
+    """The latent map, the draggable decoding marker and the pinned reconstructions."""
+
+    decoded = Signal()          # a new decoded image is in the pane (before painting)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        named(self, "latentExplorerPanel", "Latent explorer")
+        self._build_controls()
+        self._build_map()
+        self.decoded_pane = named(ImagePane("decoded at marker"), "decodedImage",
+                                  "Image decoded at the marker")
+        self.decoded_pane.setMinimumSize(180, 180)
+        self.coords_label = named(QLabel(" "), "markerCoordinates", "Marker coordinates")
+        self.coords_label.setWordWrap(True)
+        self.coords_label.setStyleSheet("color:#444; font-family: monospace;")
+        self.pinned = PinnedReconstructions()
+        self.pinned.changed.connect(self._refresh_pin_markers)
+        self.pins_pane = self.pinned.pane
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.decoded_pane, 3)
+        side_layout.addWidget(self.coords_label)
+        side_layout.addWidget(self.pinned, 1)
+        map_box = QWidget()
+        map_layout = QVBoxLayout(map_box)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.addWidget(self.map_widget, 1)
+        map_layout.addWidget(self.legend_label)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(map_box)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.controls)
+        layout.addWidget(self.splitter, 1)
+
+        self.config: RunConfig | None = None
+        self.data: DatasetInfo | None = None
+        self.snapshot: EpochSnapshot | None = None
+        self.decoder: LatentDecoder | None = None
+        self.projection: LatentProjection | None = None
+        self.colouring = PointColouring()
+        self.decoded_image: np.ndarray | None = None
+        self._marker_placed = False
+        self._set_enabled(False)
+
+    # -- construction ---------------------------------------------------------------
+    def _build_controls(self) -> None:
+        self.projection_combo = named(QComboBox(), "projectionCombo", "Map projection",
+                                      "How codes with more than two dimensions become a map")
+        self.dim_x_spin = named(QSpinBox(), "mapDimXSpin", "Map x dimension")
+        self.dim_y_spin = named(QSpinBox(), "mapDimYSpin", "Map y dimension")
+        self.hold_combo = named(QComboBox(), "holdCombo", "Other coordinates held at",
+                                "Value of the latent coordinates that are not on the map")
+        self.hold_combo.addItems(["mean of codes", "zero (prior mean)"])
+        self.colour_combo = named(QComboBox(), "colourByCombo", "Colour points by")
+        self.manifold_check = named(QCheckBox("Manifold"), "manifoldCheck",
+                                    "Show decoded manifold",
+                                    "Decode a grid of points behind the map (VAE)")
+        self.manifold_check.setChecked(True)
+        self.prior_check = named(QCheckBox("Prior"), "priorContoursCheck",
+                                 "Show prior contours", "1, 2 and 3 sigma circles of N(0, I)")
+        self.prior_check.setChecked(True)
+        self.fit_button = named(QPushButton("Fit"), "fitMapButton", "Fit the map",
+                                "Zoom the map to the codes and the prior")
+        self.fit_button.clicked.connect(self.fit_view)
+        for combo in (self.projection_combo, self.hold_combo, self.colour_combo):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.controls = QVBoxLayout()
+        self.controls.setContentsMargins(0, 0, 0, 0)
+        self.controls.setSpacing(2)
+        rows = [[QLabel("Map"), self.projection_combo, QLabel("x"), self.dim_x_spin,
+                 QLabel("y"), self.dim_y_spin, QLabel("others at"), self.hold_combo],
+                [QLabel("Colour by"), self.colour_combo, self.manifold_check, self.prior_check,
+                 self.fit_button]]
+        for row in rows:
+            line = QHBoxLayout()
+            for w in row:
+                line.addWidget(w)
+            line.addStretch(1)
+            self.controls.addLayout(line)
+        self.projection_combo.currentIndexChanged.connect(self._on_projection_changed)
+        self.dim_x_spin.valueChanged.connect(self._on_projection_changed)
+        self.dim_y_spin.valueChanged.connect(self._on_projection_changed)
+        self.hold_combo.currentIndexChanged.connect(self._on_projection_changed)
+        self.colour_combo.currentIndexChanged.connect(self._redraw_points)
+        self.manifold_check.toggled.connect(self._redraw_manifold)
+        self.prior_check.toggled.connect(self._redraw_prior)
+
+    def _build_map(self) -> None:
+        self.map_widget = named(pg.PlotWidget(), "latentMap",
+                                "Latent map: drag the marker to decode")
+        self.plot: pg.PlotItem = self.map_widget.getPlotItem()
+        self.plot.setAspectLocked(True)
+        self.manifold_item = pg.ImageItem()
+        self.manifold_item.setOpacity(0.4)   # the coloured points must stay readable on top
+        self.manifold_item.setZValue(-20)
+        self.plot.addItem(self.manifold_item, ignoreBounds=True)
+        self.prior_items = [pg.PlotCurveItem(pen=pg.mkPen("#555555", width=1, style=Qt.DashLine),
+                                             antialias=True)
+                            for _ in range(3)]
+        for item in self.prior_items:
+            item.setZValue(-10)
+            self.plot.addItem(item, ignoreBounds=True)
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None)
+        self.scatter.sigClicked.connect(self._on_points_clicked)
+        self.plot.addItem(self.scatter)
+        self.pin_markers = pg.ScatterPlotItem(size=16, symbol="star",
+                                              pen=pg.mkPen("k", width=1), brush="#ffd400")
+        self.pin_markers.setZValue(5)
+        self.plot.addItem(self.pin_markers)
+        self.marker = pg.TargetItem(pos=(0, 0), size=16, movable=True,
+                                    pen=pg.mkPen("#d00000", width=3),
+                                    hoverPen=pg.mkPen("#ff4040", width=3))
+        self.marker.setZValue(10)
+        self.plot.addItem(self.marker)
+        self.marker.sigPositionChanged.connect(self._on_marker_moved)
+        # The view follows the codes epoch by epoch until the user pans or zooms.
+        self._follow_view = True
+        self.plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
+        self.legend_label = named(QLabel(" "), "latentLegend", "Point colours")
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setTextFormat(Qt.RichText)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.projection_combo, self.hold_combo, self.colour_combo):
+            w.setEnabled(on)
+        self.marker.setVisible(on)
+        self._update_dim_controls()
+
+    # -- data in ------------------------------------------------------------------
+    def set_run(self, config: RunConfig, data: DatasetInfo) -> None:
+        """A new run (or session): its latent size, labels and factors."""
+        self.config, self.data = config, data
+        self.snapshot = self.decoder = self.projection = None
+        self.decoded_image = None
+        self._marker_placed = False
+        self._follow_view = True
+        self.clear_pins()
+        d = config.model.latent_dim
+        variational = config.model.variational
+        for w in (self.projection_combo, self.dim_x_spin, self.dim_y_spin, self.colour_combo):
+            w.blockSignals(True)
+        self.projection_combo.clear()
+        self.projection_combo.addItems(["PCA", "dimensions"] if d > 2 else ["dimensions"])
+        for spin, value in ((self.dim_x_spin, 1), (self.dim_y_spin, min(2, d))):
+            spin.setRange(1, d)
+            spin.setValue(value)
+        self.colour_combo.clear()
+        self.colour_combo.addItems(self.colouring.options(data))
+        for w in (self.projection_combo, self.dim_x_spin, self.dim_y_spin, self.colour_combo):
+            w.blockSignals(False)
+        self.manifold_check.setEnabled(variational)
+        self.prior_check.setEnabled(variational)
+        self._update_dim_controls()
+        self._clear_map()
+
+    def clear(self) -> None:
+        """Show nothing (no run)."""
+        self.config = self.data = self.snapshot = self.decoder = self.projection = None
+        self.clear_pins()
+        self._clear_map()
+
+    def _clear_map(self) -> None:
+        self.scatter.clear()
+        self.manifold_item.clear()
+        for item in self.prior_items:
+            item.clear()
+        self.decoded_pane.set_image(None)
+        self.decoded_image = None
+        self.legend_label.setText(" ")
+        self.plot.setLabel("bottom", "")
+        self.plot.setLabel("left", "")
+        self.coords_label.setText("The map appears after the first epoch.")
+        self._set_enabled(False)
+
+    def show_snapshot(self, snapshot: EpochSnapshot, decoder: LatentDecoder | None) -> None:
+        """Show the codes of ``snapshot``; decode with ``decoder`` (None: no decoding)."""
+        self.snapshot, self.decoder = snapshot, decoder
+        self._set_enabled(True)
+        self._rebuild_projection()
+        if self._follow_view:
+            self.fit_view()
+        if not self._marker_placed:
+            self._marker_placed = True
+            centre = self.projection.project(self.projection.hold[None])[0]
+            self.move_marker(*centre)
+        else:
+            self._decode_at_marker()
+        if self.decoder is not None:
+            self.pinned.refresh(snapshot.map_latents, self.decoder)
+
+    # -- projection -----------------------------------------------------------------
+    def _update_dim_controls(self) -> None:
+        dims = self.projection_combo.currentText() == "dimensions"
+        d = self.config.model.latent_dim if self.config else 2
+        for spin in (self.dim_x_spin, self.dim_y_spin):
+            spin.setEnabled(dims and d > 2)
+        self.hold_combo.setEnabled(d > 2 and self.snapshot is not None)
+
+    def _hold_point(self, codes: np.ndarray) -> np.ndarray:
+        if self.hold_combo.currentIndex() == 1:
+            return np.zeros(codes.shape[1])
+        return codes.mean(axis=0)
+
+    def _rebuild_projection(self) -> None:
+        codes = self.snapshot.map_latents
+        d = codes.shape[1]
+        hold = self._hold_point(codes)
+        if d == 1:
+            self.projection = LatentProjection(np.zeros(1), np.array([[1.0], [0.0]]), hold,
+                                               ("z1", "(none)"))
+        elif self.projection_combo.currentText() == "PCA":
+            self.projection = pca_projection(codes, hold)
+        else:
+            x, y = self.dim_x_spin.value() - 1, self.dim_y_spin.value() - 1
+            if x == y:  # the same dimension twice: show the next one on y
+                y = (x + 1) % d
+            self.projection = dims_projection(d, x, y, hold)
+        self.plot.setLabel("bottom", self.projection.axis_names[0])
+        self.plot.setLabel("left", self.projection.axis_names[1])
+        self._redraw_points()
+        self._redraw_prior()
+        self._redraw_manifold()
+
+    def _on_projection_changed(self, *_args) -> None:
+        self._update_dim_controls()
+        if self.snapshot is None:
+            return
+        self._rebuild_projection()
+        self.fit_view()
+        self._decode_at_marker()
+
+    # -- drawing ------------------------------------------------------------------
+    def _redraw_points(self, *_args) -> None:
+        if self.snapshot is None or self.projection is None:
+            return
+        pts = self.projection.project(self.snapshot.map_latents)
+        brushes, legend = self.colouring.brushes(self.data, self.colour_combo.currentText())
+        self.scatter.setData(pos=pts, brush=brushes, data=np.arange(len(pts)))
+        self.legend_label.setText(legend)
+        self._refresh_pin_markers()
+
+    def _redraw_prior(self, *_args) -> None:
+        show = (self.prior_check.isChecked() and self.config is not None
+                and self.config.model.variational and self.projection is not None
+                and self.projection.latent_dim > 1)
+        t = np.linspace(0, 2 * np.pi, 120)
+        for r, item in enumerate(self.prior_items, start=1):
+            if show:
+                c = self.projection.prior_centre()
+                item.setData(c[0] + r * np.cos(t), c[1] + r * np.sin(t))
+            else:
+                item.clear()
+
+    def map_extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The map area the manifold covers: the codes (1st-99th percentile) and ±3σ of the prior."""
+        pts = self.projection.project(self.snapshot.map_latents)
+        lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
+        if self.config is not None and self.config.model.variational:
+            c = self.projection.prior_centre()
+            lo, hi = np.minimum(lo, c - 3), np.maximum(hi, c + 3)
+        span = np.maximum(hi - lo, 1e-6)
+        lo, hi = lo - 0.05 * span, hi + 0.05 * span
+        return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+    def _redraw_manifold(self, *_args) -> None:
+        show = (self.manifold_check.isChecked() and self.decoder is not None
+                and self.config is not None and self.config.model.variational
+                and self.projection is not None and self.projection.latent_dim > 1)
+        if not show:
+            self.manifold_item.clear()
+            return
+        (x0, x1), (y0, y1) = self.map_extent()
+        # Square cells, so the decoded images are not stretched.
+        side = max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        x0, x1, y0, y1 = cx - side / 2, cx + side / 2, cy - side / 2, cy + side / 2
+        codes = self.projection.to_latent(grid_points((x0, x1), (y0, y1), MANIFOLD_GRID))
+        images = to_display(self.decoder.decode(codes))
+        mosaic = tile(images, MANIFOLD_GRID, pad=0)
+        # Row 0 of the mosaic is the top of the map; the plot's y axis points up.
+        self.manifold_item.setImage(mosaic[::-1], levels=(0.0, 1.0))
+        self.manifold_item.setRect(x0, y0, x1 - x0, y1 - y0)
+
+    def fit_view(self) -> None:
+        """Show the codes (and, for a VAE, the prior's 3σ circle); follow them from now on."""
+        if self.snapshot is None or self.projection is None:
+            return
+        (x0, x1), (y0, y1) = self.map_extent()
+        self.plot.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.03)
+        self._follow_view = True
+
+    def _on_user_zoomed(self, *_args) -> None:
+        self._follow_view = False
+
+    # -- the marker -----------------------------------------------------------------
+    def move_marker(self, x: float, y: float) -> None:
+        """Put the marker at map point (x, y) and decode there (as a drag would)."""
+        self.marker.setPos(pg.Point(float(x), float(y)))
+
+    def marker_position(self) -> tuple[float, float]:
+        p = self.marker.pos()
+        return float(p.x()), float(p.y())
+
+    def _on_marker_moved(self, *_args) -> None:
+        self._decode_at_marker()
+
+    def _decode_at_marker(self) -> None:
+        if self.projection is None or self.decoder is None:
+            if self.snapshot is not None and self.decoder is None:
+                self.coords_label.setText("No decoder stored for this epoch.")
+            return
+        x, y = self.marker_position()
+        z = self.projection.to_latent(np.array([[x, y]]))
+        image = to_display(self.decoder.decode(z))[0]
+        self.decoded_image = image
+        self.decoded_pane.set_image(image)
+        shown = ", ".join(f"{v:.2f}" for v in z[0, :4])
+        more = f", … ({z.shape[1]} dims)" if z.shape[1] > 4 else ""
+        self.coords_label.setText(f"z = [{shown}{more}]")
+        self.decoded.emit()
+
+    # -- pins -----------------------------------------------------------------------
+    def _on_points_clicked(self, _item, points, ev) -> None:
+        if ev is not None and ev.double() and len(points):
+            self.pin_point(int(points[0].data()))
+
+    def pin_point(self, index: int) -> PinnedPoint | None:
+        """Pin the reconstruction of map point ``index`` (decoded from its full code)."""
+        if self.snapshot is None or self.decoder is None:
+            return None
+        return self.pinned.add(index, self.snapshot.map_latents[index], self.decoder,
+                               self.colouring.label_of(self.data, index))
+
+    @property
+    def pins(self) -> list[PinnedPoint]:
+        return self.pinned.pins
+
+    def clear_pins(self) -> None:
+        self.pinned.clear()
+
+    def _refresh_pin_markers(self) -> None:
+        codes = self.pinned.codes()
+        if codes is None or self.projection is None:
+            self.pin_markers.clear()
+        else:
+            self.pin_markers.setData(pos=self.projection.project(codes))

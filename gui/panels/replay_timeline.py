@@ -1,0 +1,121 @@
+"""Replay timeline: a slider and a play button over the saved epochs.
+
+While training, new epochs are appended; if the slider sits on the newest
+epoch it follows the run, otherwise it stays where the user put it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+from gui.widgets.naming import named
+
+PLAY_INTERVAL_MS = 500
+
+
+class ReplayTimelinePanel(QWidget):
+    """Chooses the displayed epoch; emits :attr:`epoch_selected`."""
+
+    epoch_selected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        named(self, "replayTimelinePanel", "Replay timeline")
+        self.play_button = named(QPushButton("▶ Play"), "playButton", "Play epochs",
+                                 "Step through the saved epochs")
+        self.play_button.setCheckable(True)
+        self.slider = named(QSlider(Qt.Horizontal), "timelineSlider", "Epoch timeline",
+                            "Choose the epoch shown in the reconstructions, map and samples")
+        self.slider.setPageStep(1)
+        self.slider.setTickPosition(QSlider.TicksBelow)
+        self.label = named(QLabel("no epochs yet"), "timelineLabel", "Displayed epoch")
+        self.label.setMinimumWidth(150)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Replay"))
+        layout.addWidget(self.play_button)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.label)
+        self.epochs: list[int] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(PLAY_INTERVAL_MS)
+        self._timer.timeout.connect(self._advance)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.set_epochs([])
+
+    @property
+    def current_epoch(self) -> int | None:
+        return self.epochs[self.slider.value()] if self.epochs else None
+
+    def set_epochs(self, epochs: list[int], select: int | None = None) -> None:
+        """Replace the epochs; show ``select`` (default: the last)."""
+        self.epochs = sorted(epochs)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, len(self.epochs) - 1))
+        self.slider.blockSignals(False)
+        enabled = len(self.epochs) > 0
+        self.slider.setEnabled(enabled)
+        self.play_button.setEnabled(len(self.epochs) > 1)
+        if not enabled:
+            self.play_button.setChecked(False)
+            self.label.setText("no epochs yet")
+            return
+        target = select if select in self.epochs else self.epochs[-1]
+        self.select_epoch(target, force=True)
+
+    def add_epoch(self, epoch: int) -> None:
+        """A new epoch was saved; follow it when the newest was displayed (or nothing was)."""
+        following = not self.epochs or self.slider.value() == len(self.epochs) - 1
+        if epoch in self.epochs:
+            return
+        self.epochs.append(epoch)
+        self.epochs.sort()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, len(self.epochs) - 1)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(True)
+        self.play_button.setEnabled(len(self.epochs) > 1)
+        if following and not self.play_button.isChecked():
+            # Forced: the run's first epoch sits at slider index 0, where the slider
+            # already is, and would otherwise never be shown (a one-epoch run stayed blank).
+            self.select_epoch(epoch, force=True)
+        else:
+            self._update_label()
+
+    def select_epoch(self, epoch: int, force: bool = False) -> None:
+        """Move the slider to ``epoch`` (emits :attr:`epoch_selected`)."""
+        index = self.epochs.index(epoch)
+        if index == self.slider.value() and not force:
+            return
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self._on_slider(index)
+
+    def _on_slider(self, index: int) -> None:
+        if not self.epochs:
+            return
+        self._update_label()
+        self.epoch_selected.emit(self.epochs[index])
+
+    def _update_label(self) -> None:
+        if self.epochs:
+            self.label.setText(f"epoch {self.epochs[self.slider.value()]} "
+                               f"({self.slider.value() + 1} of {len(self.epochs)} saved)")
+
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play_button.setText("■ Stop playing" if on else "▶ Play")
+        if on:
+            if self.slider.value() == len(self.epochs) - 1:
+                self.slider.setValue(0)  # play from the start when at the end
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def _advance(self) -> None:
+        if self.slider.value() >= len(self.epochs) - 1:
+            self.play_button.setChecked(False)
+            return
+        self.slider.setValue(self.slider.value() + 1)

@@ -1,0 +1,82 @@
+"""Samples: new images decoded from codes drawn from the prior N(0, I) (VAE only).
+
+The same seed is kept across epochs, so replaying the timeline shows the
+same codes turn into better images; Refresh draws a new set.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from engine.decoding import LatentDecoder
+from gui.images import grid_shape, tile, to_display
+from gui.widgets.image_pane import ImagePane
+from gui.widgets.naming import named
+
+NOT_VARIATIONAL = ("Samples from the prior need a variational model: "
+                   "tick 'variational' in the run settings.")
+
+
+class SamplesPanel(QWidget):
+    """A grid of prior samples from the displayed epoch's decoder."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        named(self, "samplesPanel", "Samples")
+        self.pane = named(ImagePane(), "samplesImage", "Samples from the prior")
+        self.count_spin = named(QSpinBox(), "sampleCountSpin", "Number of samples")
+        self.count_spin.setRange(1, 256)
+        self.count_spin.setValue(36)
+        self.refresh_button = named(QPushButton("Refresh"), "refreshSamplesButton",
+                                    "Draw new samples", "Draw a new set of codes from the prior")
+        self.caption = named(QLabel(NOT_VARIATIONAL), "samplesCaption", "Samples caption")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color:#555;")
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Samples"))
+        controls.addWidget(self.count_spin)
+        controls.addStretch(1)
+        controls.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.pane, 1)
+        self.seed = 0
+        self.decoder: LatentDecoder | None = None
+        self.variational = False
+        self.epoch: int | None = None
+        self.refresh_button.clicked.connect(self.refresh)
+        self.count_spin.valueChanged.connect(self._draw)
+        self.set_variational(False)
+
+    def set_variational(self, variational: bool) -> None:
+        """A new run: samples make sense only for a variational model."""
+        self.variational = variational
+        self.decoder = None
+        self.pane.set_image(None)
+        self.refresh_button.setEnabled(variational)
+        self.count_spin.setEnabled(variational)
+        self.caption.setText("Samples appear after the first epoch." if variational
+                             else NOT_VARIATIONAL)
+
+    def show_decoder(self, decoder: LatentDecoder | None, epoch: int | None = None) -> None:
+        """Draw samples with ``decoder`` (the displayed epoch's)."""
+        self.decoder, self.epoch = decoder, epoch
+        self._draw()
+
+    def refresh(self) -> None:
+        """New codes from the prior."""
+        self.seed += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.variational or self.decoder is None:
+            return
+        n = self.count_spin.value()
+        images = to_display(self.decoder.sample(n, seed=self.seed))
+        self.pane.set_image(tile(images, grid_shape(n)[1], pad=1))
+        where = f"epoch {self.epoch}, " if self.epoch is not None else ""
+        self.caption.setText(f"{n} samples z ~ N(0, I) ({where}draw {self.seed + 1})")

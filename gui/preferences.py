@@ -1,0 +1,64 @@
+"""What the app remembers between launches (QSettings): session folder, recent sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+ORGANISATION, APPLICATION = "AutoencoderStudio", "Autoencoder Studio"
+MAX_RECENT = 10
+DEFAULT_SESSION_FOLDER = Path.home() / "AutoencoderStudio" / "sessions"
+
+
+class Preferences:
+    """Typed access to the app's QSettings.
+
+    Parameters
+    ----------
+    settings : the store; default the user's settings for this app. Tests pass
+        an INI file in a temporary folder so they never touch the user's.
+    """
+
+    def __init__(self, settings: QSettings | None = None):
+        self.settings = settings if settings is not None else QSettings(ORGANISATION, APPLICATION)
+
+    @property
+    def session_folder(self) -> Path:
+        """Where every run's session is written automatically."""
+        value = self.settings.value("sessions/folder", "")
+        return Path(value) if value else DEFAULT_SESSION_FOLDER
+
+    @session_folder.setter
+    def session_folder(self, folder: str | Path) -> None:
+        self.settings.setValue("sessions/folder", str(folder))
+
+    def new_session_path(self, run_name: str, now: datetime | None = None) -> Path:
+        """A fresh ``<folder>/<timestamp>-<run name>.h5`` that does not exist yet."""
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in run_name) or "run"
+        folder = self.session_folder
+        path = folder / f"{stamp}-{safe}.h5"
+        n = 2
+        while path.exists():  # two runs in one second
+            path = folder / f"{stamp}-{safe}-{n}.h5"
+            n += 1
+        return path
+
+    def recent_sessions(self) -> list[str]:
+        value = self.settings.value("sessions/recent", [])
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent_session(self, path: str | Path) -> list[str]:
+        """Put ``path`` first in the recent list (deduplicated, at most ten)."""
+        p = str(Path(path).resolve())
+        recent = [p] + [r for r in self.recent_sessions() if r != p]
+        recent = recent[:MAX_RECENT]
+        self.settings.setValue("sessions/recent", recent)
+        return recent
+
+    def clear_recent_sessions(self) -> None:
+        self.settings.setValue("sessions/recent", [])

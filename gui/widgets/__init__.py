@@ -1,0 +1,1 @@
+"""Small reusable widgets: image panes, the message banner, accessible naming."""

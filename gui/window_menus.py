@@ -1,0 +1,93 @@
+"""The main window's menu bar: File (sessions, recent list, figures) and Run.
+
+:class:`WindowMenus` builds the menus from the window's own slots and keeps
+the "Open recent" list in step with the preferences. Every action has an
+object name, so automation finds it as it finds the buttons.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QGroupBox, QMainWindow
+
+
+def make_action(parent, text: str, name: str, slot, shortcut=None) -> QAction:
+    """A named QAction that calls ``slot`` when triggered."""
+    action = QAction(text, parent)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(slot)
+    return action
+
+
+class WindowMenus:
+    """The File and Run menus of ``window`` (a :class:`~gui.main_window.MainWindow`).
+
+    Attributes
+    ----------
+    new_action, open_action, train_action, ... : the actions, for enabling.
+    recent_menu : "Open recent"; :meth:`rebuild_recent` refills it.
+    """
+
+    def __init__(self, window: QMainWindow):
+        self.window = w = window
+        menu = w.menuBar().addMenu("&File")
+        menu.setObjectName("fileMenu")
+        self.new_action = make_action(w, "&New run", "newRunAction", w.new_run,
+                                      QKeySequence.New)
+        self.open_action = make_action(w, "&Open session…", "openSessionAction",
+                                       w.choose_session_to_open, QKeySequence.Open)
+        self.save_as_action = make_action(w, "&Save session as…", "saveSessionAsAction",
+                                          w.choose_save_session_as, QKeySequence.SaveAs)
+        self.folder_action = make_action(w, "Session &folder…", "sessionFolderAction",
+                                         w.choose_session_folder)
+        menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recentSessionsMenu")
+        menu.addActions([self.save_as_action, self.folder_action])
+        self.export_menu = menu.addMenu("&Export figure")
+        self.export_menu.setObjectName("exportFigureMenu")
+        for key, frame in list(w.frames.items()) + [("window", w)]:
+            title = (frame.title() if isinstance(frame, QGroupBox) else
+                     "Whole window" if frame is w else frame.accessibleName() + " tab")
+            self.export_menu.addAction(make_action(
+                w, f"{title}…", f"export_{key}", lambda _=False, k=key: w.choose_export(k)))
+        menu.addSeparator()
+        menu.addAction(make_action(w, "&Quit", "quitAction", w.close, QKeySequence.Quit))
+        run = w.menuBar().addMenu("&Run")
+        run.setObjectName("runMenu")
+        c = w.controller
+        self.train_action = make_action(w, "&Train", "trainAction", w.train, "Ctrl+Return")
+        self.pause_action = make_action(w, "&Pause", "pauseAction", c.pause)
+        self.resume_action = make_action(w, "&Resume", "resumeAction", c.resume)
+        self.stop_action = make_action(w, "&Stop", "stopAction", c.stop, "Ctrl+.")
+        run.addActions([self.train_action, self.pause_action, self.resume_action,
+                        self.stop_action])
+        self.rebuild_recent()
+
+    def set_idle(self, idle: bool) -> None:
+        """Starting, opening and training only while nothing trains."""
+        for action in (self.new_action, self.open_action, self.train_action):
+            action.setEnabled(idle)
+        self.recent_menu.setEnabled(idle)
+
+    def rebuild_recent(self) -> None:
+        w, menu = self.window, self.recent_menu
+        menu.clear()
+        recent = w.preferences.recent_sessions()
+        for i, path in enumerate(recent):
+            menu.addAction(make_action(w, f"&{i + 1} {Path(path).name}", f"recentSession{i}",
+                                       lambda _=False, p=path: w.open_session(p)))
+        if recent:
+            menu.addSeparator()
+            menu.addAction(make_action(w, "Clear list", "clearRecentAction", self._clear))
+        else:
+            empty = menu.addAction("(none yet)")
+            empty.setEnabled(False)
+
+    def _clear(self) -> None:
+        self.window.preferences.clear_recent_sessions()
+        self.rebuild_recent()

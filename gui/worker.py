@@ -1,0 +1,240 @@
+"""The one bridge from the engine's training loop to Qt signals.
+
+:class:`TrainingWorker` lives on a ``QThread``. It builds the
+:class:`~engine.trainer.Trainer` there (loading data can take a moment),
+runs it, hands every event to its plain listeners (the session writer)
+on the training thread, and forwards events to the GUI as queued signals:
+step metrics coalesced to at most ~30 batches a second, everything else
+as it comes. :class:`TrainingRun` owns the thread and the worker and is
+what the window talks to.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engine.config import RunConfig
+from engine.control import TrainingControl
+from engine.errors import StudioError
+from engine.events import (EpochEnded, EpochSnapshot, Event, RunFailed, RunFinished,
+                           RunStarted, StepMetrics)
+from engine.session import Session, resume_trainer
+from engine.trainer import Trainer
+from gui.coalescing import DEFAULT_INTERVAL, StepCoalescer
+
+log = logging.getLogger(__name__)
+
+#: How much lower the training thread's OS priority is than the GUI's (Linux nice
+#: steps). When the machine is busy the GUI thread then wins the CPU and stays
+#: responsive; on an idle machine it changes nothing. See bench_gui_latency.py.
+TRAINING_NICE = 5
+
+Listener = Callable[[Event], None]
+TrainerFactory = Callable[[], "tuple[Trainer, int | None]"]
+
+
+def new_run(config: RunConfig) -> TrainerFactory:
+    """A factory for a fresh run of ``config`` (the data loads on the training thread)."""
+    return lambda: (Trainer(config), None)
+
+
+def resume_run(session_path: str | Path, epochs: int) -> TrainerFactory:
+    """A factory that continues the session at ``session_path`` for ``epochs`` more epochs."""
+    def make() -> tuple[Trainer, int | None]:
+        with Session.open(session_path) as session:
+            return resume_trainer(session, epochs)
+    return make
+
+
+class _FlushingControl(TrainingControl):
+    """A control that hands over buffered metrics before it blocks on pause.
+
+    Without it the last few steps before a pause would wait, unseen, until
+    the run resumed.
+    """
+
+    def __init__(self, flush: Callable[[], None]):
+        super().__init__()
+        self._flush = flush
+
+    def checkpoint(self) -> bool:
+        if self.paused:
+            self._flush()
+        return super().checkpoint()
+
+
+class TrainingWorker(QObject):
+    """Runs one training call on its thread and reports through signals.
+
+    Parameters
+    ----------
+    make_trainer : called on the training thread; returns the trainer and the
+        last epoch to train (None: the config's epochs). See :func:`new_run`
+        and :func:`resume_run`.
+    listeners : called with every event on the training thread, in order,
+        before the GUI hears of it (e.g. a session writer). A listener that
+        raises is dropped and reported through :attr:`listener_failed`;
+        training goes on.
+    interval : minimum seconds between two :attr:`metrics` batches.
+    nice : lower the training thread's priority by this much (0: leave it).
+    """
+
+    run_started = Signal(object)      # RunStarted
+    metrics = Signal(object)          # MetricsBatch
+    epoch_ended = Signal(object)      # EpochEnded
+    snapshot = Signal(object)         # EpochSnapshot
+    run_finished = Signal(object)     # RunFinished
+    run_failed = Signal(object)       # RunFailed (also for data/config errors before training)
+    listener_failed = Signal(str)     # a listener broke; its message
+    done = Signal()                   # always last, whatever happened
+
+    def __init__(self, make_trainer: TrainerFactory, listeners: Sequence[Listener] = (),
+                 interval: float = DEFAULT_INTERVAL, nice: int = TRAINING_NICE):
+        super().__init__()
+        self._make_trainer = make_trainer
+        self.nice = nice
+        self._listeners = list(listeners)
+        self._coalescer = StepCoalescer(interval)
+        self.control = _FlushingControl(self._flush)
+
+    # -- runs on the training thread ---------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        """Build the trainer and train; every outcome ends with :attr:`done`."""
+        lower_thread_priority(self.nice)
+        try:
+            trainer, until = self._make_trainer()
+            if not self.control.stop_requested:
+                trainer.run(self._on_event, self.control, until)
+        except StudioError as e:  # bad data file, device missing, bad config
+            self.run_failed.emit(RunFailed(message=str(e), epoch=0, step=0))
+        except Exception as e:  # a bug: say so in the window rather than die silently
+            log.exception("training worker failed")
+            self.run_failed.emit(RunFailed(
+                message=f"training could not start: {type(e).__name__}: {e}", epoch=0, step=0))
+        finally:
+            self._flush()
+            self._close_listeners()
+            self.done.emit()
+
+    def _on_event(self, event: Event) -> None:
+        self._notify_listeners(event)
+        self._forward(event)
+
+    def _forward(self, event: Event) -> None:
+        """Hand ``event`` to the GUI: steps coalesced, the rest as a signal each."""
+        if isinstance(event, StepMetrics):
+            if self._coalescer.add(event):
+                self._flush()
+            return
+        self._flush()  # keep order: steps before the epoch end that follows them
+        if isinstance(event, RunStarted):
+            self.run_started.emit(event)
+        elif isinstance(event, EpochEnded):
+            self.epoch_ended.emit(event)
+        elif isinstance(event, EpochSnapshot):
+            self.snapshot.emit(event)
+        elif isinstance(event, RunFinished):
+            self.run_finished.emit(event)
+        elif isinstance(event, RunFailed):
+            self.run_failed.emit(event)
+        # CheckpointSaved is for the session writer only.
+
+    def _flush(self) -> None:
+        batch = self._coalescer.take()
+        if batch is not None:
+            self.metrics.emit(batch)
+
+    def _notify_listeners(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as e:  # e.g. disk full: keep training, tell the user once
+                log.exception("listener failed")
+                self._listeners.remove(listener)
+                self.listener_failed.emit(f"{type(e).__name__}: {e}")
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners:
+            close = getattr(listener, "close", None)
+            if close is None:
+                continue
+            try:
+                close()
+            except Exception as e:
+                log.exception("closing listener failed")
+                self.listener_failed.emit(f"{type(e).__name__}: {e}")
+        self._listeners = []
+
+
+def lower_thread_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by ``nice`` (Linux; elsewhere nothing).
+
+    On Linux each thread has its own nice value, and threads it starts
+    (torch's worker pool) inherit it.
+    """
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError as e:  # not allowed here: train at normal priority
+        log.info("cannot lower the training thread's priority: %s", e)
+
+
+class TrainingRun(QObject):
+    """A worker on its own thread: start, pause, resume, stop, shut down.
+
+    Connect to ``run.worker``'s signals before :meth:`start`. The thread
+    quits by itself when the worker is done; :attr:`finished` follows. Any
+    QObject with a ``run`` slot, a ``done`` signal and a ``control``
+    (:class:`~engine.control.TrainingControl`) works as the worker: the
+    fine-tuning comparison's does too.
+    """
+
+    finished = Signal()
+
+    def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("training-thread")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        worker.done.connect(self.thread.quit)
+        self.thread.finished.connect(self.finished)
+
+    @property
+    def control(self) -> TrainingControl:
+        return self.worker.control
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        """Ask the trainer to stop; it does so before its next batch."""
+        self.control.stop()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop and wait for the thread to end (at window close). True when it ended."""
+        self.control.stop()
+        if not self.thread.isRunning():
+            return True
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

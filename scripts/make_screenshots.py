@@ -1,0 +1,194 @@
+"""Screenshots of the real window, mid-training, for the README: ``docs/screenshots/*.png``.
+
+Runs the window offscreen (no display needed), trains presets from it the
+way a user would — Train pressed, the run still going when the picture is
+taken — and grabs the whole window and each panel:
+
+- ``window.png``, ``loss-curves.png``, ``reconstructions.png``,
+  ``latent-explorer.png``, ``samples.png``: the 2-D VAE on MNIST, mid-run;
+- ``denoising-reconstructions.png``: a denoising run (original | noisy | reconstructed);
+- ``image-detail.png``: the large view of one probe image with its error map;
+- ``sprites-latent-explorer.png``: a conv VAE on sprites, the map coloured by a factor;
+- ``pca-latent-explorer.png``: a 20-D VAE seen through PCA;
+- ``pretraining.png``: greedy layer-wise pretraining (784-256-64, then end to end), replayed
+  at stage 2: the stages on one loss axis, stage 2's codes and the images through the stack,
+  the first-layer features and the table of stages;
+- ``finetuning.png``: the Fine-tuning tab after comparing pretrained and random encoders
+  at 100, 1000 and all labels.
+
+Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
+(about two minutes on 2 cores; groups: vae, denoising, pca, sprites, pretraining).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from engine.presets import load_preset  # noqa: E402
+
+
+def wait_until(app: QApplication, condition, timeout: float = 300.0) -> None:
+    """Process events until ``condition()`` holds (or ``timeout`` seconds pass)."""
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    if not condition():
+        raise TimeoutError("the window did not reach the expected state in time")
+
+
+def settle(app: QApplication, seconds: float = 0.3) -> None:
+    """Let pending updates and paints happen before a grab."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def train_until(app, window, config, epochs_seen: int) -> None:
+    """Start ``config`` and return while it trains, once ``epochs_seen`` epochs are shown."""
+    before = window.display.record
+    window.settings_panel.set_config(config)
+    window.train()
+    # The previous run stays on screen until this one has started: wait for the new record.
+    wait_until(app, lambda: window.display.record is not before
+               and (len(window.timeline_panel.epochs) >= epochs_seen
+                    or not window.controller.is_running()))
+    if not window.controller.is_running():
+        raise RuntimeError(f"the run ended early: {window.banner.text()}")
+
+
+def stop(app, window) -> None:
+    window.controller.stop()
+    wait_until(app, lambda: not window.controller.is_running())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
+                                         / "docs" / "screenshots"))
+    ap.add_argument("--only", nargs="+", choices=sorted(GROUPS), help="only these groups")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from gui.app import training_threads
+    torch.set_num_threads(training_threads())
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from gui.main_window import MainWindow
+    from gui.preferences import Preferences
+    with tempfile.TemporaryDirectory() as tmp:
+        prefs = Preferences(QSettings(str(Path(tmp) / "settings.ini"), QSettings.IniFormat))
+        prefs.session_folder = Path(tmp) / "AutoencoderStudio" / "sessions"
+        win = MainWindow(prefs)
+        win.resize(1400, 900)
+        win.show()
+        settle(app)
+        for name in args.only or GROUPS:
+            GROUPS[name](app, win, out)
+        win.close()
+    for p in sorted(out.glob("*.png")):
+        print(p)
+
+
+def shoot_vae(app, win, out: Path) -> None:
+    """The 2-D VAE on MNIST: everything at once, mid-training."""
+    win.settings_panel.load_preset("vae-2d")
+    win.settings_panel.epochs_edit.setText("30")
+    train_until(app, win, win.settings_panel.config(), epochs_seen=10)
+    explorer = win.explorer_panel
+    explorer.move_marker(0.6, -0.8)
+    for index in (3, 17, 120):
+        explorer.pin_point(index)
+    win.loss_panel.show_readout_at(win.loss_panel.curves["total"].raw.x[-1] * 0.6)
+    settle(app, 0.5)
+    win.grab().save(str(out / "window.png"))
+    for key in ("loss-curves", "reconstructions", "latent-explorer", "samples"):
+        win.export_figure(key, out / f"{key}.png")
+    detail = win.recon_panel.open_detail(5)
+    settle(app)
+    detail.grab().save(str(out / "image-detail.png"))
+    detail.close()
+    stop(app, win)
+
+
+def shoot_denoising(app, win, out: Path) -> None:
+    """Denoising: the noisy inputs beside their reconstructions."""
+    cfg = load_preset("denoising").with_overrides({"optim.epochs": 12})
+    train_until(app, win, cfg, epochs_seen=4)
+    settle(app)
+    win.export_figure("reconstructions", out / "denoising-reconstructions.png")
+    stop(app, win)
+
+
+def shoot_pca(app, win, out: Path) -> None:
+    """A 20-D VAE through PCA."""
+    cfg = load_preset("variational").with_overrides({"optim.epochs": 12})
+    train_until(app, win, cfg, epochs_seen=5)
+    settle(app)
+    win.export_figure("latent-explorer", out / "pca-latent-explorer.png")
+    stop(app, win)
+
+
+def shoot_sprites(app, win, out: Path) -> None:
+    """Sprites: the map coloured by a ground-truth factor."""
+    cfg = load_preset("sprites-vae-2d").with_overrides({"optim.epochs": 30})
+    train_until(app, win, cfg, epochs_seen=10)
+    combo = win.explorer_panel.colour_combo
+    combo.setCurrentIndex(max(0, combo.findText("x")))
+    settle(app)
+    win.export_figure("latent-explorer", out / "sprites-latent-explorer.png")
+    stop(app, win)
+
+
+STAGE_EPOCHS, END_TO_END_EPOCHS = 8, 4
+
+
+def shoot_pretraining(app, win, out: Path) -> None:
+    """Greedy layer-wise pretraining, then the Fine-tuning tab's comparison."""
+    settings = win.settings_panel
+    settings.load_preset("stacked-pretraining")
+    settings.pretrain_group.stage_epochs_edit.setText(str(STAGE_EPOCHS))
+    settings.pretrain_group.finetune_edit.setText(str(END_TO_END_EPOCHS))
+    win.train()
+    wait_until(app, lambda: win.controller.is_running())
+    wait_until(app, lambda: not win.controller.is_running())
+    if "completed" not in win.banner.text():
+        raise RuntimeError(f"the pretraining run did not complete: {win.banner.text()}")
+    win.timeline_panel.select_epoch(2 * STAGE_EPOCHS)       # stage 2's last epoch
+    settle(app, 0.5)
+    win.grab().save(str(out / "pretraining.png"))
+
+    panel = win.finetune_panel
+    panel.budgets_edit.setText("100, 1000, all")
+    panel.epochs_spin.setValue(15)
+    win.tabs.setCurrentWidget(panel)
+    panel.run_comparison()
+    wait_until(app, lambda: not panel.is_running())
+    if panel.result is None or panel.result.outcome != "completed":
+        raise RuntimeError(f"the comparison did not complete: {win.banner.text()}")
+    combo = panel.confusion.run_combo
+    combo.setCurrentIndex(max(0, combo.findText("pretrained, 100 labels")))
+    settle(app, 0.5)
+    win.grab().save(str(out / "finetuning.png"))
+    print(panel.result.format_table())
+    win.tabs.setCurrentIndex(0)
+
+
+GROUPS = {"vae": shoot_vae, "denoising": shoot_denoising, "pca": shoot_pca,
+          "sprites": shoot_sprites, "pretraining": shoot_pretraining}
+
+
+if __name__ == "__main__":
+    main()

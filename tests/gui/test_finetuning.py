@@ -1,0 +1,114 @@
+"""The Fine-tuning tab: pretrained vs random comparisons, confusion matrix, feature grid."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+from PySide6.QtCore import Qt
+
+from gui.panels.feature_grid import FeatureGridPanel
+from tests.gui.conftest import tiny_config, train_and_wait
+from tests.gui.test_gui_pretraining import tiny_pretraining
+
+
+def _run_comparison(qtbot, window, budgets: str, epochs: int, timeout: int = 30_000) -> None:
+    panel = window.finetune_panel
+    panel.budgets_edit.setText(budgets)
+    panel.epochs_spin.setValue(epochs)
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.is_running()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=timeout)
+
+
+def test_comparison_on_the_pretrained_stack_shows_curves_table_and_confusion(qtbot, window):
+    train_and_wait(qtbot, window, tiny_pretraining())
+    panel = window.finetune_panel
+    _run_comparison(qtbot, window, "20, all", epochs=2)
+    assert "comparison finished" in window.banner.text().lower(), window.banner.text()
+    # Both initialisations for both budgets, two epochs each, one colour per budget.
+    curves = panel.accuracy.series
+    assert sorted(curves) == [("pretrained", 20), ("pretrained", 270), ("random", 20),
+                              ("random", 270)]
+    assert all(len(s.val) == 2 and 0 <= min(s.val) <= max(s.val) <= 100
+               for s in curves.values())
+    assert curves[("pretrained", 20)].val_item.opts["pen"].color() == \
+        curves[("random", 20)].val_item.opts["pen"].color()
+    assert len(panel.accuracy.legend.items) == 2
+    table = panel.table
+    assert table.table.rowCount() == 2 and table.cell(1, "labels") == "all (270)"
+    for row in range(2):
+        for column in ("pretrained", "random"):
+            assert table.cell(row, column).endswith("%")
+    confusion = panel.confusion
+    assert confusion.run_combo.count() == 4
+    assert confusion.matrix.shape == (10, 10) and confusion.matrix.sum() == 30  # validation
+    assert len(confusion.texts) == 100 and confusion.image_item.image is not None
+    confusion.run_combo.setCurrentIndex(0)
+    assert confusion.shown == ("pretrained", 20)
+    # The comparison is stored with the pretraining run.
+    with h5py.File(window.pretrain_display.path, "r") as f:
+        assert "finetune/table/pretrained_accuracy" in f
+    assert panel.features.features.shape == (32, 1, 28, 28)
+
+
+def test_comparison_from_a_session_file_and_stop(qtbot, window):
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
+    session = window.display.record.session_path
+    panel = window.finetune_panel
+    assert panel.features.features.shape[0] == 32          # an MLP run: its first layer
+    window.new_run()
+    panel.use_file(session)
+    panel.budgets_edit.setText("all")
+    panel.epochs_spin.setValue(500)
+    assert panel.run_comparison()
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=15_000)   # training epochs
+    qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=3000)
+    assert "stopped" in panel.progress.format()
+    assert panel.run_button.isEnabled()
+    assert "vae-2d" in panel.status.text()
+
+
+def test_fine_tuning_problems_reach_the_message_strip(qtbot, window, tmp_path):
+    panel = window.finetune_panel
+    assert not panel.run_comparison()                     # nothing trained yet
+    assert window.banner.kind == "error" and "train one" in window.banner.text()
+    bad = tmp_path / "notes.h5"
+    bad.write_text("not an HDF5 file")
+    panel.use_file(bad)
+    panel.budgets_edit.setText("ten")
+    assert not panel.run_comparison()
+    assert "Label budgets" in window.banner.text()
+    panel.budgets_edit.setText("all")
+    panel.epochs_spin.setValue(1)
+    assert panel.run_comparison()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=10_000)
+    assert window.banner.kind == "error" and "notes.h5" in window.banner.text()
+    assert panel.run_button.isEnabled()
+
+
+def test_feature_grid_shows_one_tile_per_unit(qtbot):
+    grid = FeatureGridPanel("test")
+    qtbot.addWidget(grid)
+    weights = np.random.default_rng(0).normal(size=(20, 1, 28, 28)).astype(np.float32)
+    grid.set_features(weights, "twenty units")
+    assert grid.image.shape == (4 * 29 - 1, 5 * 29 - 1, 3)   # 4 x 5 tiles of 28 x 28
+    tile = grid.image[:28, :28]
+    assert tile.min() < 0.3 and tile.max() > 0.3          # coloured, not blank
+    grid.count_spin.setValue(4)
+    assert grid.image.shape == (2 * 29 - 1, 2 * 29 - 1, 3)
+    grid.colour_combo.setCurrentIndex(grid.colour_combo.findData("grey"))
+    assert np.allclose(grid.image[..., 0], grid.image[..., 1])
+    grid.set_features(None)
+    assert grid.image is None
+
+
+def test_images_without_labels_give_a_message_not_a_crash(qtbot, window, tmp_path):
+    images = tmp_path / "unlabelled.npy"
+    np.save(images, np.random.default_rng(1).random((200, 28, 28), dtype=np.float32))
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1, "data.source": "file",
+                                                 "data.path": str(images)}))
+    assert window.finetune_panel.current is not None
+    _run_comparison(qtbot, window, "all", epochs=1)
+    assert window.banner.kind == "error" and "no labels" in window.banner.text()
+    assert window.finetune_panel.run_button.isEnabled()

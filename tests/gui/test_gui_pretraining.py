@@ -1,0 +1,127 @@
+"""Greedy layer-wise pretraining from the window: settings, stage curves, reconstructions."""
+
+from __future__ import annotations
+
+import time
+
+import h5py
+import numpy as np
+from PySide6.QtCore import Qt
+
+from engine.presets import load_preset
+from gui.encoder_sources import file_source
+from tests.gui.conftest import train_and_wait
+
+
+def tiny_pretraining(**overrides):
+    """Two stages 784-32-16, one epoch each, on 300 digits: about a second."""
+    values = {"data.limit": 300, "model.hidden": [32], "model.latent_dim": 16,
+              "optim.epochs": 1, "optim.batch_size": 64}
+    values.update(overrides)
+    return load_preset("stacked-pretraining").with_overrides(values)
+
+
+def test_preset_selects_pretraining_mode_and_the_form_follows_the_widths(window):
+    panel = window.settings_panel
+    group = panel.pretrain_group
+    panel.load_preset("stacked-pretraining")
+    assert group.isChecked() and not panel.architecture_box.isVisibleTo(panel)
+    assert not panel.kind_checks["variational"].isEnabled()
+    assert panel.config().pretraining == {"kinds": ["denoising", "denoising"],
+                                          "finetune_epochs": 0}
+    group.widths_edit.setText("64, 32, 16")
+    assert [c.objectName() for c in group.kind_combos] == [
+        "stageKindCombo1", "stageKindCombo2", "stageKindCombo3"]
+    assert panel.config().model.hidden == (64, 32) and panel.config().model.latent_dim == 16
+    # A stage kind whose strength is not set: ticking it for the user.
+    sparse = group.kind_combos[1]
+    sparse.setCurrentIndex(sparse.findData("sparse"))
+    sparse.activated.emit(sparse.currentIndex())
+    assert panel.kind_checks["sparse"].isChecked()
+    assert panel.config().pretraining["kinds"] == ["denoising", "sparse", "denoising"]
+    group.widths_edit.setText("64, x")
+    assert "Stage widths" in panel.error_labels["pretraining.widths"].text()
+    assert not window.controls_panel.train_button.isEnabled()
+    panel.load_preset("conv-vae")
+    assert not group.isEnabled() and not group.isChecked()
+    assert panel.config().pretraining is None
+
+
+def test_pretraining_run_shows_stages_on_one_axis_and_reconstructions(qtbot, window):
+    train_and_wait(qtbot, window, tiny_pretraining(**{"pretraining.finetune_epochs": 1}))
+    assert "Pretraining completed" in window.banner.text(), window.banner.text()
+    loss = window.loss_panel
+    labels = [line.label.format for line in loss.stage_lines]
+    starts = [line.value() for line in loss.stage_lines]
+    assert labels == ["stage 1", "stage 2", "end-to-end"]
+    total = loss.curves["total"]
+    per_stage = total.raw.n // 3
+    assert starts == [0, per_stage, 2 * per_stage] and per_stage > 0
+    assert np.all(np.diff(total.raw.x) > 0)        # stage 2 continues where stage 1 ended
+    assert np.isfinite(total.val.y).sum() == 3 and np.isnan(total.val.y).sum() == 2  # gaps
+
+    shown = window.pretraining.stage_reconstructions
+    assert window.pretraining.showing_pretraining
+    assert window.timeline_panel.epochs == [1, 2, 3]
+    window.timeline_panel.select_epoch(2)           # stage 2: codes, and the whole stack
+    assert shown.rows == ["stage 2 input", "noisy input", "stage 2 output", "original",
+                          "through stages 1–2"]
+    assert shown.image_item.image is not None and shown.image_item.image.std() > 0
+    frame = window.pretrain_display.frames[2]
+    assert frame.recon.shape[1:] == (1, 1, 32) and frame.stack.shape[1:] == (1, 28, 28)
+    assert "stage 2" in loss.epoch_line.label.format
+    window.timeline_panel.select_epoch(1)
+    assert shown.rows == ["original", "noisy input", "reconstructed"]
+
+    summary = window.pretraining.summary
+    assert [summary.text(k, "status") for k in (1, 2, 3)] == ["completed"] * 3
+    assert summary.text(2, "layer") == "32→16"
+    features = window.pretraining.features
+    assert features.features.shape == (32, 1, 28, 28)    # units x image tiles
+    path = window.pretrain_display.path
+    assert path.parent == window.preferences.session_folder
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "autoencoder-studio-pretraining"
+        assert f.attrs["status"] == "completed" and "stacked" in f
+    assert str(path) in window.session_label.text()
+    assert window.finetune_panel.current is not None      # the stack is ready to fine-tune
+    assert file_source(path)().description == f"stacked autoencoder 784-32-16 from {path.name}"
+    # File > Open on a pretraining run: it is offered as the fine-tuning encoder instead.
+    assert not window.open_session(path)
+    assert window.banner.kind == "info" and "pretraining run" in window.banner.text()
+    assert window.finetune_panel.file_edit.text() == str(path)
+    assert window.tabs.currentWidget() is window.finetune_panel
+
+
+def test_pause_and_stop_a_pretraining_run(qtbot, window):
+    window.settings_panel.set_config(tiny_pretraining(**{"optim.epochs": 500}))
+    window.train()
+    total = lambda: window.loss_panel.curves["total"].raw.n  # noqa: E731
+    qtbot.waitUntil(lambda: bool(window.loss_panel.curves) and total() > 0, timeout=15_000)
+    assert window.controls_panel.estimate.total_epochs == 1000    # both stages' epochs
+    qtbot.mouseClick(window.controls_panel.pause_button, Qt.LeftButton)
+    qtbot.wait(250)                          # the last pre-pause steps arrive
+    held = total()
+    qtbot.wait(300)
+    assert total() == held
+    qtbot.mouseClick(window.controls_panel.resume_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: total() > held, timeout=5000)
+    t0 = time.perf_counter()
+    qtbot.mouseClick(window.controls_panel.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=2000)
+    assert time.perf_counter() - t0 < 2.0
+    assert "Pretraining stopped" in window.banner.text()
+    assert window.pretraining.summary.text(1, "status") == "stopped"
+    assert window.controls_panel.train_button.isEnabled()
+    assert window.finetune_panel.current is None          # no finished stack to fine-tune
+
+
+def test_an_ordinary_run_after_pretraining_gets_the_ordinary_views_back(qtbot, window):
+    from tests.gui.conftest import tiny_config
+    train_and_wait(qtbot, window, tiny_pretraining())
+    assert window.pretraining.showing_pretraining
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
+    assert "completed" in window.banner.text()
+    assert not window.pretraining.showing_pretraining
+    assert window.loss_panel.stage_lines == []
+    assert window.recon_panel.snapshot is not None

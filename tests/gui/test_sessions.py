@@ -1,0 +1,77 @@
+"""Sessions in the window: open, replay, continue, save as, recent list, bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.session import Session
+from tests.gui.conftest import tiny_config, train_and_wait
+
+
+def _trained_session(qtbot, window, epochs: int = 3):
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": epochs}))
+    return window.display.record.session_path
+
+
+def test_open_session_and_move_the_timeline(qtbot, window, preferences):
+    from gui.main_window import MainWindow
+    path = _trained_session(qtbot, window)
+    other = MainWindow(preferences)
+    qtbot.addWidget(other)
+    assert other.open_session(path)
+    assert other.timeline_panel.epochs == [1, 2, 3]
+    assert other.display.displayed_epoch == 3
+    assert other.loss_panel.curves["total"].raw.n > 0
+    before = other.explorer_panel.decoded_image.copy()
+    other.timeline_panel.slider.setValue(0)
+    assert other.display.displayed_epoch == 1
+    assert other.recon_panel.snapshot.epoch == 1
+    assert not np.allclose(before, other.explorer_panel.decoded_image)
+    assert str(path.resolve()) in preferences.recent_sessions()
+    assert other.settings_panel.config().to_dict() == Session.open(path).config.to_dict()
+
+
+def test_continue_an_opened_session(qtbot, window):
+    path = _trained_session(qtbot, window, epochs=2)
+    window.new_run()
+    assert window.open_session(path)
+    assert window.controls_panel.continue_button.isEnabled()
+    window.controls_panel.more_epochs_spin.setValue(1)
+    window.controls_panel.continue_button.click()
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
+    assert "completed" in window.banner.text(), window.banner.text()
+    assert window.timeline_panel.epochs == [1, 2, 3]
+    with Session.open(path) as s:
+        assert s.snapshot_epochs == [1, 2, 3]
+
+
+def test_save_session_as_copies_the_file(qtbot, window, tmp_path):
+    path = _trained_session(qtbot, window, epochs=2)
+    target = tmp_path / "kept.h5"
+    assert window.save_session_as(target)
+    with Session.open(target) as s:
+        assert s.snapshot_epochs == [1, 2]
+    assert str(target.resolve()) in window.preferences.recent_sessions()
+
+
+def test_damaged_session_file_shows_a_message(window, tmp_path):
+    bad = tmp_path / "broken.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
+    assert not window.open_session(bad)
+    assert window.banner.kind == "error" and "broken.h5" in window.banner.text()
+
+
+def test_command_line_session_opens_in_the_window(qtbot, window, tmp_path, monkeypatch):
+    """``python main.py run.h5``: run_app opens the window with that session."""
+    from PySide6.QtCore import QSettings
+
+    from gui.app import open_window
+    path = _trained_session(qtbot, window, epochs=2)
+    # The app uses the user's settings: point them at a temporary folder.
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "user-settings"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    opened = open_window([str(path)])
+    qtbot.addWidget(opened)
+    assert opened.timeline_panel.epochs == [1, 2]
+    assert path.name in opened.windowTitle()

@@ -1,0 +1,126 @@
+"""The GUI's Qt-free pieces: coalescing, smoothing, projections, the settings form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.events import StepMetrics
+from engine.presets import load_preset
+from gui.coalescing import StepCoalescer
+from gui.config_form import config_from_form, field_of, form_from_config
+from gui.latent_projection import dims_projection, grid_points, pca_projection
+from gui.panels.reconstructions import ReconLayout
+from gui.series import SeriesBuffer, ema
+
+
+def _step(i: int) -> StepMetrics:
+    return StepMetrics(epoch=1, step=i, batch=i, batches=100, terms={"total": float(i)},
+                       samples_per_sec=1.0, wall_time=i / 10)
+
+
+def test_coalescer_batches_steps_by_time():
+    now = [0.0]
+    c = StepCoalescer(interval=1 / 30, clock=lambda: now[0])
+    due = []
+    for i in range(1, 301):          # 300 steps over one second
+        now[0] = i / 300
+        due.append(c.add(_step(i)))
+        if due[-1]:
+            c.take()
+    assert 25 <= sum(due) <= 31      # about 30 batches a second, not 300
+    batch = c.take()
+    assert batch is None or batch.steps[-1] == 300
+
+
+def test_coalescer_batch_holds_every_step_in_order():
+    c = StepCoalescer(interval=10.0)
+    for i in range(1, 6):
+        c.add(_step(i))
+    b = c.take()
+    assert b.steps.tolist() == [1, 2, 3, 4, 5]
+    assert b.terms["total"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert b.last.step == 5 and c.take() is None
+
+
+def test_ema_matches_the_recurrence_and_continues_across_batches():
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(5000)
+    w = 0.95
+    ref = np.empty_like(y)
+    s = y[0]
+    for i, v in enumerate(y):
+        s = w * s + (1 - w) * v
+        ref[i] = s
+    assert np.allclose(ema(y, w), ref)
+    first = ema(y[:1234], w)
+    assert np.allclose(np.concatenate([first, ema(y[1234:], w, first[-1])]), ref)
+
+
+def test_series_buffer_grows_and_truncates():
+    b = SeriesBuffer(capacity=2)
+    for k in range(10):
+        b.extend(np.array([k, k + 0.5]), np.array([1.0, 2.0]))
+    assert len(b) == 20 and b.x[-1] == 9.5
+    b.keep_while(4.5)
+    assert b.x[-1] == 4.5 and len(b) == 10
+
+
+def test_projections_round_trip_on_the_plane():
+    rng = np.random.default_rng(1)
+    codes = rng.standard_normal((200, 6)) * np.arange(1, 7)
+    hold = codes.mean(0)
+    for proj in (pca_projection(codes, hold), dims_projection(6, 2, 4, hold)):
+        pts = rng.standard_normal((5, 2))
+        z = proj.to_latent(pts)
+        assert np.allclose(proj.project(z), pts, atol=1e-5)
+        # Off the plane, the codes keep the hold point's coordinates.
+        off = z - hold - (proj.project(z) - proj.project(hold[None])) @ proj.basis
+        assert np.allclose(off, 0, atol=1e-5)
+    pca = pca_projection(codes, hold)
+    assert abs(pca.basis[0, 5]) > 0.9     # the widest dimension comes first
+
+
+def test_grid_points_rows_start_at_the_top():
+    g = grid_points((0, 1), (0, 1), 2)
+    assert g[0, 1] > g[-1, 1] and g[0, 0] < g[1, 0]
+
+
+def test_form_reports_every_bad_field_with_its_name():
+    base = load_preset("variational")
+    v = form_from_config(base)
+    cfg, errors = config_from_form(base, v)
+    assert cfg is not None and not errors
+    v.lr, v.latent_dim, v.hidden, v.epochs = "fast", "0", "12, x", "-3"
+    cfg, errors = config_from_form(base, v)
+    assert cfg is None
+    assert set(errors) == {"optim.lr", "model.latent_dim", "model.hidden", "optim.epochs"}
+    assert "model.latent_dim must be an integer from 1" in errors["model.latent_dim"]
+
+
+def test_form_kinds_map_onto_config_fields():
+    base = load_preset("plain")
+    v = form_from_config(base)
+    v.sparse, v.denoising, v.variational = True, True, True
+    v.sparsity, v.corruption, v.corruption_level = "0.01", "gaussian", "0.2"
+    cfg, errors = config_from_form(base, v)
+    assert not errors
+    assert cfg.kinds() == ["sparse", "denoising", "variational"]
+    assert cfg.objective.corruption == "gaussian" and cfg.objective.sparsity == 0.01
+    v.sparsity = "0"
+    _, errors = config_from_form(base, v)
+    assert "objective.sparsity" in errors
+
+
+def test_field_of_engine_messages():
+    assert field_of("model.hidden[2] must be an integer") == "model.hidden"
+    assert field_of("seed must be an integer >= 0 (got -1)") == "seed"
+    assert field_of("something else entirely") == ""
+
+
+def test_recon_layout_finds_the_clicked_cell():
+    lay = ReconLayout(n=10, cols=4, rows=("original", "reconstruction"), h=28, w=28)
+    assert lay.cell_at(1, 1) == (0, "original")
+    assert lay.cell_at(29 * 3 + 2, 29 + 2) == (3, "reconstruction")
+    band = lay.band_height
+    assert lay.cell_at(29 + 2, band + 1) == (5, "original")
+    assert lay.cell_at(29 * 3 + 2, 2 * band + 1) is None      # past the last image

@@ -1,0 +1,58 @@
+"""The window: builds, names its controls, refuses bad settings, exports figures."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit,
+                               QProgressBar, QSlider, QWidget)
+
+
+def test_window_builds_with_no_arguments(qtbot):
+    from gui.main_window import MainWindow
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.controls_panel.train_button.isEnabled()
+    assert win.settings_panel.config() is not None
+    assert win.width() >= 1200 and win.height() >= 800
+
+
+def test_every_control_has_an_object_and_accessible_name(window):
+    controls = (QAbstractButton, QComboBox, QLineEdit, QAbstractSpinBox, QSlider, QProgressBar)
+    unnamed = []
+    for w in window.findChildren(QWidget):
+        if not isinstance(w, controls) or w.objectName().startswith("qt_"):
+            continue  # Qt's own parts (e.g. the menu bar's overflow button) are Qt's to name
+        if isinstance(w.parentWidget(), (QAbstractSpinBox, QComboBox)):  # their line edits
+            continue
+        if not w.objectName() or not w.accessibleName():
+            unnamed.append(f"{type(w).__name__} {w.objectName()!r} {getattr(w, 'text', str)()!r}")
+    assert not unnamed, unnamed
+
+
+def test_invalid_value_is_refused_at_the_field(qtbot, window):
+    panel = window.settings_panel
+    train = window.controls_panel.train_button
+    panel.lr_edit.setText("fast")
+    label = panel.error_labels["optim.lr"]
+    assert not label.isHidden() and "optim.lr" in label.text()
+    assert not train.isEnabled()
+    panel.latent_edit.setText("0")
+    assert "model.latent_dim" in panel.error_labels["model.latent_dim"].text()
+    panel.lr_edit.setText("1e-3")
+    panel.latent_edit.setText("2")
+    assert label.isHidden() and train.isEnabled()
+
+
+def test_kind_checkboxes_change_the_config(window):
+    panel = window.settings_panel
+    panel.load_preset("plain")
+    panel.kind_checks["denoising"].setChecked(True)
+    panel.kind_checks["sparse"].setChecked(True)
+    cfg = panel.config()
+    assert cfg.kinds() == ["sparse", "denoising"]
+    assert panel.level_edit.isEnabled() and not panel.beta_edit.isEnabled()
+
+
+def test_export_figure_writes_png(window, tmp_path):
+    out = tmp_path / "loss.png"
+    assert window.export_figure("loss-curves", out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
