@@ -182,3 +182,23 @@ def test_every_kind_trains_headless(mnist300, over):
     outcome, events = run(tiny(**over, **{"optim.epochs": 1}), mnist300)
     assert outcome == "completed", [e for e in events if isinstance(e, RunFailed)]
     assert np.isfinite(of(events, EpochEnded)[0].val["total"])
+
+
+def test_latent_decoder_matches_the_model_and_leaves_the_global_rng_alone(mnist300):
+    from engine.decoding import LatentDecoder
+    cfg = tiny(**{"model.variational": True, "optim.epochs": 1})
+    trainer = Trainer(cfg, mnist300)
+    _, events = run(cfg, mnist300)
+    snap = of(events, EpochSnapshot)[-1]
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    decoder = LatentDecoder(cfg, mnist300.image_shape, snap.decoder)
+    assert torch.equal(torch.get_rng_state(), state)
+    z = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    from engine.checkpoint import load_module_arrays
+    load_module_arrays(trainer.model.decoder, snap.decoder)
+    expected = trainer.model.decode_mean(torch.from_numpy(z)).numpy()
+    np.testing.assert_allclose(decoder.decode(z), expected, rtol=1e-5, atol=1e-6)
+    # the probe reconstructions of the snapshot are the decoded probe codes
+    np.testing.assert_allclose(decoder.decode(snap.probe_latent_mean), snap.probe_recon,
+                               rtol=1e-4, atol=1e-5)
