@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self.finetune_panel.set_training_active(not idle)
         self._update_can_continue()
         if idle:
+            self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
 
     # -- pretraining and the encoder on display -------------------------------------------

@@ -22,8 +22,8 @@ from gui.series import EmaState, SeriesBuffer
 from gui.style import term_colour
 from gui.widgets.naming import named
 
-MAX_REDRAW_SHARE = 0.25   # redraws may use at most this share of the GUI thread's time
-MIN_REDRAW_INTERVAL = 1 / 8    # curves need no more: each redraw repaints axes and all curves
+MAX_REDRAW_SHARE = 0.1   # redraws may use at most this share of the GUI thread's time
+MIN_REDRAW_INTERVAL = 1 / 4    # curves need no more: each redraw repaints axes and all curves
 LOSS_AXIS_LABEL = "loss per image (nats)"
 
 

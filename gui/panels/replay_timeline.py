@@ -1,10 +1,16 @@
 """Replay timeline: a slider and a play button over the saved epochs.
 
 While training, new epochs are appended; if the slider sits on the newest
-epoch it follows the run, otherwise it stays where the user put it.
+epoch it follows the run, otherwise it stays where the user put it. Following
+is paced: at most one epoch is shown per ``FOLLOW_INTERVAL_S``, the newest
+when it is due, because drawing every panel for each of a fast preset's
+epochs (several a second) took a fifth of the training thread's time
+through the GIL; the timeline still holds every epoch.
 """
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
@@ -12,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 from gui.widgets.naming import named
 
 PLAY_INTERVAL_MS = 500
+FOLLOW_INTERVAL_S = 1.0
 
 
 class ReplayTimelinePanel(QWidget):
@@ -41,7 +48,11 @@ class ReplayTimelinePanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._advance)
+        self._follow_timer = QTimer(self, singleShot=True)
+        self._follow_timer.timeout.connect(self._follow_newest)
+        self._last_follow = 0.0
         self.slider.valueChanged.connect(self._on_slider)
+        self.slider.valueChanged.connect(self._follow_timer.stop)  # the user took over
         self.play_button.toggled.connect(self._on_play_toggled)
         self.set_epochs([])
 
@@ -67,7 +78,8 @@ class ReplayTimelinePanel(QWidget):
 
     def add_epoch(self, epoch: int) -> None:
         """A new epoch was saved; follow it when the newest was displayed (or nothing was)."""
-        following = not self.epochs or self.slider.value() == len(self.epochs) - 1
+        following = (not self.epochs or self.slider.value() == len(self.epochs) - 1
+                     or self._follow_timer.isActive())
         if epoch in self.epochs:
             return
         self.epochs.append(epoch)
@@ -78,11 +90,24 @@ class ReplayTimelinePanel(QWidget):
         self.slider.setEnabled(True)
         self.play_button.setEnabled(len(self.epochs) > 1)
         if following and not self.play_button.isChecked():
-            # Forced: the run's first epoch sits at slider index 0, where the slider
-            # already is, and would otherwise never be shown (a one-epoch run stayed blank).
-            self.select_epoch(epoch, force=True)
-        else:
-            self._update_label()
+            due = self._last_follow + FOLLOW_INTERVAL_S - time.perf_counter()
+            if due <= 0:
+                self._follow_newest()
+            elif not self._follow_timer.isActive():
+                self._follow_timer.start(int(due * 1000) + 1)
+        self._update_label()
+
+    def flush_follow(self) -> None:
+        """Show a pending newest epoch now (the run has ended)."""
+        if self._follow_timer.isActive():
+            self._follow_timer.stop()
+            self._follow_newest()
+
+    def _follow_newest(self) -> None:
+        self._last_follow = time.perf_counter()
+        # Forced: the run's first epoch sits at slider index 0, where the slider
+        # already is, and would otherwise never be shown (a one-epoch run stayed blank).
+        self.select_epoch(self.epochs[-1], force=True)
 
     def select_epoch(self, epoch: int, force: bool = False) -> None:
         """Move the slider to ``epoch`` (emits :attr:`epoch_selected`)."""
