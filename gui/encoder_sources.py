@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import h5py
 import numpy as np
 
-from engine.config import RunConfig
 from engine.errors import SessionError, StudioError
 from engine.pretraining import EncoderSource, first_layer_features, load_encoder_source
 from engine.pretraining.reader import autoencoder_from_arrays, file_format
@@ -28,42 +26,7 @@ SourceLoader = Callable[[], EncoderSource]
 
 def file_source(path: str | Path) -> SourceLoader:
     """The encoder of a session or pretraining file (read when the comparison starts)."""
-    def load() -> EncoderSource:
-        try:
-            return load_encoder_source(path)
-        except SessionError:
-            if not is_pretraining_file(path):
-                raise
-            return _stack_of_pretraining_file(Path(path))
-    return load
-
-
-def _stack_of_pretraining_file(path: Path) -> EncoderSource:
-    """The stacked autoencoder of a pretraining file, read from ``/stacked`` alone.
-
-    A workaround: ``engine.pretraining.read_pretraining`` (behind
-    ``load_encoder_source``) reads every stage, and its stage reader still
-    expects the session layout from before ``/epochs`` became a table, so
-    it fails on every file written now. The stack itself is all a
-    classifier needs. Delete this once the engine's reader is fixed.
-    """
-    try:
-        with h5py.File(path, "r", locking=False) as f:
-            stacked = f["stacked"]
-            config = RunConfig.from_json(stacked.attrs["json"])
-            arrays: dict[str, np.ndarray] = {}
-            stacked["model"].visititems(
-                lambda name, obj: arrays.__setitem__(name, obj[()])
-                if isinstance(obj, h5py.Dataset) else None)
-            shape = tuple(int(d) for d in f["stages/1/data"].attrs["image_shape"])
-    except (KeyError, OSError, ValueError) as e:
-        raise SessionError(f"{path.name}: has no complete stacked autoencoder "
-                           f"(the pretraining run did not finish): {e}") from None
-    model = autoencoder_from_arrays(path, config, shape, arrays)
-    sizes = "-".join(str(s) for s in (int(np.prod(shape)),) + tuple(config.model.hidden)
-                     + (config.model.latent_dim,))
-    return EncoderSource(model=model, config=config,
-                         description=f"stacked autoencoder {sizes} from {path.name}")
+    return lambda: load_encoder_source(path)
 
 
 def stacked_source(result: StackedResult, path: Path | None) -> SourceLoader:
