@@ -79,8 +79,28 @@ def run_app(argv: list[str]) -> int:
     -------
     The exit status.
     """
+    problem = missing_display()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     window = open_window(argv)  # noqa: F841 (kept alive while the loop runs)
     return _app.exec()
+
+
+def missing_display() -> str | None:
+    """Why the window cannot open here, or None.
+
+    Without a display Qt aborts the whole process with a plugin message that
+    does not say what to do; on Linux we can tell beforehand.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return None
+    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Train headless with 'python main.py train --preset NAME' (see "
+            "'python main.py --help'), or run the window under Xvfb or with "
+            "QT_QPA_PLATFORM=offscreen.")
 
 
 _app: QApplication | None = None
