@@ -283,6 +283,7 @@ class LossCurvesPanel(QWidget):
         log = self.log_check.isChecked()
         smoothing = self.smoothing > 0
         hidden = []
+        shown_before = [c.smooth_item.isVisible() for c in self.curves.values()]
         for c in self.curves.values():
             plottable = not log or c.has_positive()
             if not plottable:
@@ -302,6 +303,12 @@ class LossCurvesPanel(QWidget):
             if full or c.val.n != c.val_drawn:  # validation points change once an epoch
                 c.val_item.setData(c.val.x, self._for_axis(c.val.y, log))
                 c.val_drawn = c.val.n
+        if shown_before != [c.smooth_item.isVisible() for c in self.curves.values()]:
+            # A legend sample draws a line or a crossed eye by its curve's visibility, but
+            # nothing repaints it when that changes: a live window kept the crossed eyes
+            # of the empty curves a run starts with (offscreen grabs repaint everything).
+            for sample, _label in self.legend.items:
+                sample.update()
         self.note_label.setText(f"{', '.join(hidden)} ≤ 0: not shown on a log axis"
                                 if hidden else "")
         self._last_redraw = time.perf_counter()
