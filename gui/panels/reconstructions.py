@@ -20,6 +20,7 @@ from engine.events import DatasetInfo, EpochSnapshot
 from gui.images import tile, to_display
 from gui.panels.image_detail import ImageDetailDialog
 from gui.widgets.naming import named
+from gui.widgets.titled_image_view import add_titled_image_view
 
 PAD = 1          # pixels between images
 GROUP_GAP = 6    # extra pixels between groups of rows
@@ -81,18 +82,7 @@ class ReconstructionsPanel(QWidget):
         named(self, "reconstructionsPanel", "Reconstructions")
         self.graphics = named(pg.GraphicsLayoutWidget(), "reconstructionsView",
                               "Reconstruction grid: click an image to see it large")
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.axis = pg.AxisItem("left")
-        self.view = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True, enableMenu=False)
-        self.view.setDefaultPadding(0.01)
-        self.axis.linkToView(self.view)
-        self.axis.setStyle(tickLength=0)
-        self.axis.setPen(pg.mkPen(None))
-        self.axis.setTextPen("#303030")
-        self.graphics.ci.addItem(self.axis, row=0, col=0)
-        self.graphics.ci.addItem(self.view, row=0, col=1)
-        self.image_item = pg.ImageItem()
-        self.view.addItem(self.image_item)
+        self.axis, self.view, self.image_item = add_titled_image_view(self.graphics)
         self.image_item.mouseClickEvent = self._on_image_clicked
 
         self.count_spin = named(QSpinBox(), "reconCountSpin", "Images shown",

@@ -20,6 +20,7 @@ import gui.style  # noqa: F401  (row-major images)
 from gui.images import to_display
 from gui.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
 from gui.widgets.naming import named
+from gui.widgets.titled_image_view import add_titled_image_view
 
 SECTION_GAP = 8
 IDLE_TEXT = "Greedy pretraining: each stage's reconstructions appear after its first epoch."
@@ -60,19 +61,7 @@ class StageReconstructionsPanel(QWidget):
         self.graphics = named(pg.GraphicsLayoutWidget(), "stageReconstructionsView",
                               "Each stage's reconstructions of its own input and of the "
                               "images through the whole stack")
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.axis = pg.AxisItem("left")
-        self.view = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True,
-                               enableMenu=False)
-        self.view.setDefaultPadding(0.01)
-        self.axis.linkToView(self.view)
-        self.axis.setStyle(tickLength=0)
-        self.axis.setPen(pg.mkPen(None))
-        self.axis.setTextPen("#303030")
-        self.graphics.ci.addItem(self.axis, row=0, col=0)
-        self.graphics.ci.addItem(self.view, row=0, col=1)
-        self.image_item = pg.ImageItem()
-        self.view.addItem(self.image_item)
+        self.axis, self.view, self.image_item = add_titled_image_view(self.graphics)
         self.count_spin = named(QSpinBox(), "stageReconCountSpin", "Probe images shown",
                                 "How many probe images to show for each stage")
         self.count_spin.setRange(2, 24)
