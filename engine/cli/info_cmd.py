@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.cli.info_pretraining import comparison_lines, pretraining_lines
+from engine.pretraining.reader import file_format, read_pretraining
+from engine.pretraining.storage import FORMAT_NAME as PRETRAINING_FORMAT
 from engine.session import Session
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("info", help="summarise a session file",
+    p = sub.add_parser("info", help="summarise a session or pretraining file",
                        description="Print a session's kind, data, epochs, the final value "
                                    "of every loss term and the file size.")
     p.add_argument("session", type=Path, metavar="SESSION.h5")
@@ -16,9 +19,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    with Session.open(args.session) as s:
-        for line in summary_lines(s):
-            print(line)
+    if file_format(args.session) == PRETRAINING_FORMAT:
+        lines = pretraining_lines(read_pretraining(args.session))
+        lines.append(f"size:      {_size_words(args.session.stat().st_size)}")
+    else:
+        with Session.open(args.session) as s:
+            lines = summary_lines(s)
+    for line in lines + comparison_lines(args.session):
+        print(line)
     return 0
 
 

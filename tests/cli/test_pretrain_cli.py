@@ -86,3 +86,20 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         cli_main(["finetune"])  # the source file is required
     assert exc.value.code == 2
+
+
+def test_info_summarises_a_pretraining_file_and_its_comparison(run_file, tmp_path):
+    r = main_py("info", str(run_file))
+    assert r.returncode == 0, r.stderr
+    assert "greedy layer-wise pretraining run (completed)" in r.stdout
+    assert "784 -> 32 -> 16" in r.stdout
+    stage_lines = [line for line in r.stdout.splitlines() if line.startswith("  ")]
+    assert [line.split()[0] for line in stage_lines] == ["1", "2"]
+    copy = tmp_path / "with_cmp.h5"
+    copy.write_bytes(run_file.read_bytes())
+    assert main_py("finetune", str(copy), "--labels", "20", "--epochs", "1",
+                   "--out", str(copy)).returncode == 0
+    r = main_py("info", str(copy))
+    assert "fine-tuning comparison" in r.stdout
+    row = r.stdout.strip().splitlines()[-1].split()
+    assert row[0] == "20" and row[1].endswith("%") and row[2].endswith("%")
