@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QWidget)
 
 from engine.errors import SessionError
+from engine.pretraining.reader import read_pretraining, read_stage_replays
+from engine.pretraining.results import read_comparison_h5
 from engine.session import Session
 from gui.encoder_sources import current_run, is_pretraining_file, session_features
 from gui.panels.finetune_panel import FineTuningPanel
@@ -283,12 +285,7 @@ class MainWindow(QMainWindow):
             self.show_message("Stop training before opening a session.", "error")
             return False
         if is_pretraining_file(path):
-            self.show_message(f"{Path(path).name} is a pretraining run: choose it as the encoder "
-                              f"in the Fine-tuning tab (replaying pretraining runs in the "
-                              f"window is not supported yet).", "info")
-            self.finetune_panel.use_file(path)
-            self.tabs.setCurrentIndex(FINE_TUNING_TAB)
-            return False
+            return self.open_pretraining(path)
         try:
             session = Session.open(path)
         except SessionError as e:
@@ -307,6 +304,48 @@ class MainWindow(QMainWindow):
         else:
             self.banner.clear()
         return True
+
+    def open_pretraining(self, path: str | Path) -> bool:
+        """Replay the pretraining file at ``path`` in the Training tab (stages, curves,
+        reconstructions); its stack becomes the Fine-tuning tab's encoder."""
+        try:
+            run = read_pretraining(path)
+            stages = read_stage_replays(path)
+        except SessionError as e:
+            self.show_message(str(e), "error")
+            return False
+        self.display.release()
+        self.display.record = None
+        self._features_shown_for = None
+        self.pretrain_display.replay(run, stages)
+        self.settings_panel.set_config(run.config.to_run_config())
+        self.tabs.setCurrentIndex(TRAINING_TAB)
+        self.preferences.add_recent_session(run.path)
+        self.menus.rebuild_recent()
+        self.session_label.setText(f"Pretraining run: {run.path} ({run.status})")
+        self.session_label.setToolTip(str(run.path))
+        self._update_can_continue()
+        self._update_current_run()
+        self._update_title()
+        problem = self._show_stored_comparison(run)
+        if problem:
+            self.show_message(problem, "error")
+        elif not stages:
+            self.show_message(f"{run.path.name} holds no finished stage yet "
+                              f"(the run ended '{run.status}').", "info")
+        else:
+            self.banner.clear()
+        return True
+
+    def _show_stored_comparison(self, run) -> str:
+        """Put the file's fine-tuning comparison in the Fine-tuning tab; a problem's text."""
+        if not run.has_comparison or self.finetune_panel.is_running():
+            return ""
+        try:
+            self.finetune_panel.show_stored(read_comparison_h5(run.path), run.path.name)
+        except SessionError as e:
+            return f"The pretraining run is shown, but not its fine-tuning comparison: {e}"
+        return ""
 
     def choose_session_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session",

@@ -12,6 +12,9 @@ already counted over the whole run) and keeps:
   timeline, which runs over all stages' epochs;
 - the stage table and the first-layer feature grid;
 - the stacked autoencoder's weights when the run ends, for fine-tuning.
+
+:meth:`PretrainDisplay.replay` shows a pretraining file (File > Open) the same
+way, its per-stage steps and epochs shifted onto the run's shared axes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -36,6 +40,9 @@ from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.stage_reconstructions import StageReconstructionsPanel, StageView
 from gui.panels.stage_summary import StageSummaryPanel, stage_name
 from gui.run_record import term_order
+
+if TYPE_CHECKING:
+    from engine.pretraining.reader import PretrainingFile, StageReplay
 
 
 @dataclass
@@ -245,6 +252,56 @@ class PretrainDisplay(QObject):
             recon=frame.recon, stack=frame.stack, epoch=frame.stage_epoch))
         self.loss.mark_epoch(frame.step, text=f"{stage_name(frame.stage, info.role)} · "
                                               f"epoch {frame.stage_epoch}")
+
+    # -- a pretraining file, replayed -----------------------------------------------------
+    def replay(self, run: PretrainingFile, stages: list[StageReplay]) -> None:
+        """Show a stored pretraining run as if it had just been trained: every stage's
+        steps on one axis with its start marked, the stage table, the features, and
+        the timeline over all stages' saved epochs (showing the last)."""
+        cfg = run.config
+        shape = run.image_shape or (tuple(stages[0].data.image_shape) if stages else (1, 1, 1))
+        self._next_path = run.path
+        self._begin(PretrainStarted(
+            widths=tuple(cfg.widths),
+            kinds=tuple(cfg.stage_kind(k) for k in range(1, cfg.n_stages + 1)),
+            code_activation=cfg.code_activation, image_shape=tuple(shape),
+            stage_epochs=cfg.stage_epochs, finetune_epochs=cfg.finetune_epochs,
+            config_json=cfg.to_run_config().to_json()))
+        step_offset = epoch_offset = 0
+        for st in stages:
+            self._stage_started(StageStarted(
+                stage=st.stage, n_stages=cfg.n_stages, role=st.role, input_dim=st.input_dim,
+                width=st.width, kind=st.kind, likelihood=st.likelihood,
+                epochs=st.config.optim.epochs, config_json=st.config.to_json(),
+                step_offset=step_offset, epoch_offset=epoch_offset))
+            self.stages[st.stage].data = st.data
+            if st.stage == 1:
+                self.reconstructions.begin(st.data.probe_images)
+            h = st.history
+            terms = {k: v for k, v in h.items() if k in self.loss.curves}
+            if len(h.get("step", ())):
+                self.loss.append_rows(h["step"] + step_offset, h["epoch"] + epoch_offset, terms)
+            val = st.epochs.get("val", {})
+            for i, (epoch, step) in enumerate(zip(st.epochs["epoch"], st.epochs["step"])):
+                values = {k: float(v[i]) for k, v in val.items() if np.isfinite(v[i])}
+                self.loss.add_validation(int(step) + step_offset, values)
+                self.summary.epoch_ended(st.stage, int(epoch), values)
+            for epoch, fr in st.frames.items():
+                self.frames[epoch + epoch_offset] = EpochFrame(
+                    stage=st.stage, stage_epoch=epoch, step=fr.step + step_offset,
+                    inputs=fr.inputs, recon=fr.recon, stack=st.stack_recon.get(epoch))
+            self.summary.stage_completed(StageCompleted(stage=st.stage, role=st.role,
+                                                        outcome=st.outcome))
+            if st.features is not None and st.role != FINETUNE:
+                self._show_features(st.features, f"Stage 1's {len(st.features)} units: "
+                                                  "each unit's input weights")
+            step_offset += st.last_step
+            epoch_offset += st.last_epoch
+        self.loss.redraw()
+        self.timeline.set_epochs(sorted(self.frames))
+        self._finish(PretrainFinished(
+            outcome=run.status, stages_completed=sum(s.outcome == "completed" for s in stages),
+            stacked=dict(run.stacked_model), features=run.stacked_features))
 
     def deactivate(self) -> None:
         """Another run (or nothing) takes the panels: forget this one."""

@@ -19,8 +19,10 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_module_arrays
-from engine.session.loaders import load_table
-from engine.session.schema import EPOCH_META
+from engine.events import DatasetInfo
+from engine.session.loaders import (load_data, load_epochs, load_history,
+                                    load_snapshot_epochs, load_table)
+from engine.session.schema import EPOCH_META, require_attr, require_dataset
 from engine.config import RunConfig
 from engine.errors import ConfigError, SessionError
 from engine.models import Autoencoder, build_autoencoder
@@ -67,6 +69,7 @@ class PretrainingFile:
     stacked_config: RunConfig | None
     stacked_model: dict[str, np.ndarray]
     stacked_features: np.ndarray | None
+    has_comparison: bool = False    # a /finetune group (engine.pretraining.results)
 
     def stacked_autoencoder(self) -> Autoencoder:
         """The stacked autoencoder on the CPU; SessionError when the run never got there."""
@@ -129,6 +132,7 @@ def read_pretraining(path: str | Path) -> PretrainingFile:
                 stacked = _arrays(s["model"])
                 feats = s["features"][()] if "features" in s else None
             status = f.attrs.get("status", "running")
+            has_comparison = "finetune" in f
             shape = None
             if "stages/1/data" in f:  # stage 1 saw the images themselves
                 shape = tuple(int(d) for d in f["stages/1/data"].attrs["image_shape"])
@@ -142,7 +146,7 @@ def read_pretraining(path: str | Path) -> PretrainingFile:
     return PretrainingFile(path=path, config=config, status=str(status), image_shape=shape,
                            stages=stages,
                            stacked_config=stacked_cfg, stacked_model=stacked,
-                           stacked_features=feats)
+                           stacked_features=feats, has_comparison=has_comparison)
 
 
 def _arrays(group: h5py.Group) -> dict[str, np.ndarray]:
@@ -167,6 +171,108 @@ def _read_stage(path: Path, g: h5py.Group) -> StageRecord:
         stack_recon={int(k): v[()] for k, v in g["stack_recon"].items()}
         if "stack_recon" in g else {},
         features=g["features"][()] if "features" in g else None)
+
+
+# -- replaying a pretraining run ---------------------------------------------------------
+
+@dataclass
+class StageFrame:
+    """One saved epoch of a stage: its probe inputs (noisy when denoising) and outputs."""
+
+    epoch: int          # within the stage
+    step: int           # within the stage
+    inputs: np.ndarray  # (P, ...) the stage's probe inputs as fed (images or codes)
+    recon: np.ndarray   # (P, ...) the stage's reconstructions
+
+
+@dataclass
+class StageReplay:
+    """What the window needs to replay one stage (steps and epochs counted within it).
+
+    Attributes
+    ----------
+    history : per-step table, ``"step"``, ``"epoch"``, ``"wall_time"`` and one column per term.
+    epochs : :func:`engine.session.loaders.load_epochs`'s dict (``"val"``: term -> (E,)).
+    data : the stage's probe set (images for stage 1, codes for the later stages).
+    frames : stage epoch -> :class:`StageFrame`.
+    stack_recon : stage epoch -> probe images through stages 1..k.
+    """
+
+    stage: int
+    role: str
+    kind: str
+    likelihood: str
+    outcome: str
+    width: int
+    input_dim: int
+    config: RunConfig
+    data: DatasetInfo
+    history: dict[str, np.ndarray]
+    epochs: dict
+    frames: dict[int, StageFrame]
+    stack_recon: dict[int, np.ndarray]
+    features: np.ndarray | None
+
+    @property
+    def last_step(self) -> int:
+        """The stage's last logged step (its steps on the run's shared axis)."""
+        for steps in (self.history.get("step", ()), self.epochs.get("step", ())):
+            if len(steps):
+                return int(steps[-1])
+        return 0
+
+    @property
+    def last_epoch(self) -> int:
+        epochs = self.epochs.get("epoch", ())
+        return int(epochs[-1]) if len(epochs) else 0
+
+
+def read_stage_replays(path: str | Path) -> list[StageReplay]:
+    """Every stored stage of a pretraining file, with what the window replays.
+
+    Raises SessionError for a missing, foreign or damaged file.
+    """
+    path = Path(path)
+    if file_format(path) != FORMAT_NAME:
+        raise _fail(path, "is a session of an ordinary run, not a pretraining run")
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            if "stages" not in f:
+                return []
+            return [_read_stage_replay(path, g) for _, g in
+                    sorted(f["stages"].items(), key=lambda kv: int(kv[0]))]
+    except SessionError:
+        raise
+    except ConfigError as e:
+        raise _fail(path, f"a stage's stored config is invalid: {e}") from None
+    except Exception as e:  # noqa: BLE001 - a damaged file can fail in many ways
+        raise _fail(path, f"cannot replay the pretraining run: the file is damaged or "
+                          f"incomplete ({str(e).splitlines()[0][:200] if str(e) else e!r})") from None
+
+
+def _read_stage_replay(path: Path, g: h5py.Group) -> StageReplay:
+    config = RunConfig.from_json(g["config"].attrs["json"])
+    data = load_data(path, g)
+    history = load_history(path, g)
+    terms = [k for k in history if k not in ("step", "epoch", "wall_time")]
+    epochs = load_epochs(path, g, terms)
+    p_shape = data.probe_images.shape
+    frames: dict[int, StageFrame] = {}
+    for epoch, name in sorted(load_snapshot_epochs(path, g).items()):
+        s = g["snapshots"][name]
+        arr = lambda n: require_dataset(path, s, n, "f", shape=p_shape)[()].astype(  # noqa: E731
+            np.float32, copy=False)
+        frames[epoch] = StageFrame(epoch=epoch, step=int(require_attr(path, s, "step", int)),
+                                   inputs=arr("probe_inputs"), recon=arr("probe_recon"))
+    stack = {int(k): np.asarray(v[()], np.float32) for k, v in g["stack_recon"].items()} \
+        if "stack_recon" in g else {}
+    text = lambda name, default="": str(g.attrs.get(name, default))  # noqa: E731
+    return StageReplay(
+        stage=int(g.attrs["stage"]), role=text("role", "layer"), kind=text("kind"),
+        likelihood=text("likelihood"), outcome=text("outcome", "completed"),
+        width=int(g.attrs.get("width", 0)), input_dim=int(g.attrs.get("input_dim", 0)),
+        config=config, data=data, history=history, epochs=epochs, frames=frames,
+        stack_recon=stack, features=g["features"][()] if "features" in g else None)
 
 
 # -- the encoder a classifier starts from ---------------------------------------------

@@ -34,6 +34,7 @@ from engine.pretraining.storage import commit_copy, put
 FINETUNE_FORMAT = "autoencoder-studio-finetune"
 TABLE_COLUMNS = ("budgets", "pretrained_accuracy", "random_accuracy", "pretrained_loss",
                  "random_loss")
+HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
 def comparison_dict(result: ComparisonResult, source: str = "") -> dict[str, Any]:
@@ -123,8 +124,12 @@ def read_comparison_h5(path: str | Path) -> dict[str, Any]:
                                    for k, v in g.attrs.items()}
             out["budget_names"] = json.loads(out["budget_names"])
             out["table"] = {k: v[()] for k, v in g["table"].items()}
+            # The run's attrs (final val_accuracy, val_loss) win over its per-epoch
+            # datasets of the same names; those stay under "history".
             out["runs"] = {init: {int(b): {**{k: v[()] for k, v in rg.items()},
-                                           **dict(rg.attrs)}
+                                           **dict(rg.attrs),
+                                           "history": {k: rg[k][()] for k in HISTORY_KEYS
+                                                       if k in rg}}
                                   for b, rg in ig.items()}
                            for init, ig in g["runs"].items()}
             return out
@@ -132,3 +137,5 @@ def read_comparison_h5(path: str | Path) -> dict[str, Any]:
         raise SessionError(f"{path.name}: has no /finetune comparison") from None
     except OSError as e:
         raise SessionError(f"{path.name}: cannot read the comparison: {e}") from None
+    except (ValueError, TypeError) as e:
+        raise SessionError(f"{path.name}: the stored comparison is damaged: {e}") from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
@@ -259,6 +260,59 @@ class FineTuningPanel(QWidget):
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and wait for the comparison's thread (window closing)."""
         return True if self.job is None else self.job.shutdown(timeout_ms)
+
+    # -- a comparison stored in a file ----------------------------------------------------
+    def show_stored(self, comparison: dict, file_name: str) -> bool:
+        """Show a comparison read back with :func:`~engine.pretraining.results.read_comparison_h5`
+        (curves, table, confusion matrices); False while one is running."""
+        if self.job is not None:
+            return False
+        names = [str(n) for n in comparison.get("budget_names", [])]
+        t = comparison["table"]
+        sizes = [int(b) for b in np.asarray(t["budgets"]).tolist()]
+        frozen, epochs = bool(comparison.get("frozen", False)), int(comparison.get("epochs", 0))
+        self.budgets_edit.setText(", ".join(names))   # the settings it was run with
+        if epochs > 0:
+            self.epochs_spin.setValue(epochs)
+        self.freeze_check.setChecked(frozen)
+        self.accuracy.begin([int(n) if n.isdigit() else n for n in names])
+        self.table.begin("encoder frozen (linear probe)" if frozen else "encoder fine-tuned too")
+        self.confusion.clear()
+        self.result = None
+        runs = comparison.get("runs", {})
+        for budget in sizes:
+            for init in ("pretrained", "random"):
+                run = runs.get(init, {}).get(budget)
+                if run is None:
+                    continue
+                confusion = run.get("confusion")
+                n_classes = 0 if confusion is None else int(np.shape(confusion)[0])
+                self.accuracy.run_started(ClassifierStarted(
+                    init=init, budget=budget, frozen=frozen, n_train=budget, n_val=0,
+                    n_classes=n_classes, epochs=epochs))
+                self.table.add_budget(budget, self.accuracy.label(budget).replace(" labels", ""))
+                h = run.get("history", {})
+                for i, epoch in enumerate(np.asarray(h.get("epoch", [])).tolist()):
+                    value = lambda k: float(np.asarray(h[k])[i]) if k in h else float("nan")  # noqa: E731,B023
+                    self.accuracy.add_epoch(ClassifierEpoch(
+                        init=init, budget=budget, epoch=int(epoch), epochs=epochs,
+                        train_loss=value("train_loss"), train_accuracy=value("train_accuracy"),
+                        val_loss=value("val_loss"), val_accuracy=value("val_accuracy"),
+                        wall_time=0.0))
+                accuracy = float(run.get("val_accuracy", float("nan")))
+                self.table.set_accuracy(init, budget, accuracy)
+                if confusion is not None:
+                    self.confusion.add_run(ClassifierFinished(
+                        init=init, budget=budget, outcome=str(run.get("outcome", "completed")),
+                        epoch=epochs, val_loss=float(run.get("val_loss", float("nan"))),
+                        val_accuracy=accuracy, confusion=np.asarray(confusion)),
+                        f"{init}, {self.accuracy.label(budget)}")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(f"stored comparison ({comparison.get('outcome', 'completed')})")
+        self.status.setText(f"Comparison stored in {file_name} (/finetune): classifier on the "
+                            f"code of the {comparison.get('source') or 'encoder'}.")
+        return True
 
     # -- worker signals ------------------------------------------------------------------
     def _on_source_loaded(self, description: str, features) -> None:

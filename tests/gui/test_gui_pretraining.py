@@ -86,11 +86,12 @@ def test_pretraining_run_shows_stages_on_one_axis_and_reconstructions(qtbot, win
     assert str(path) in window.session_label.text()
     assert window.finetune_panel.current is not None      # the stack is ready to fine-tune
     assert file_source(path)().description == f"stacked autoencoder 784-32-16 from {path.name}"
-    # File > Open on a pretraining run: it is offered as the fine-tuning encoder instead.
-    assert not window.open_session(path)
-    assert window.banner.kind == "info" and "pretraining run" in window.banner.text()
-    assert window.finetune_panel.file_edit.text() == str(path)
-    assert window.tabs.currentWidget() is window.finetune_panel
+    # File > Open on a pretraining run replays it in the Training tab.
+    assert window.open_session(path)
+    assert window.tabs.currentIndex() == 0 and window.pretraining.showing_pretraining
+    assert [line.value() for line in loss.stage_lines] == starts
+    assert window.timeline_panel.epochs == [1, 2, 3]
+    assert window.finetune_panel.current is not None
 
 
 def test_pause_and_stop_a_pretraining_run(qtbot, window):
