@@ -11,6 +11,7 @@ naming the file.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,20 @@ from engine.pretraining.storage import FORMAT_NAME, FORMAT_VERSION, SESSION_FORM
 
 def _fail(path: Path, problem: str) -> SessionError:
     return SessionError(f"{Path(path).name}: {problem}")
+
+@contextmanager
+def _reading(path: Path, doing: str, config_words: str):
+    """Turn whatever a damaged file raises while reading into one SessionError."""
+    try:
+        yield
+    except SessionError:
+        raise
+    except ConfigError as e:
+        raise _fail(path, f"{config_words} is invalid: {e}") from None
+    except Exception as e:  # noqa: BLE001 - a damaged file can fail in many ways
+        first = str(e).splitlines()[0][:200] if str(e) else repr(e)
+        raise _fail(path, f"cannot {doing}: the file is damaged or incomplete ({first})") from None
+
 
 
 @dataclass
@@ -116,7 +131,7 @@ def read_pretraining(path: str | Path) -> PretrainingFile:
     path = Path(path)
     if file_format(path) != FORMAT_NAME:
         raise _fail(path, "is a session of an ordinary run, not a pretraining run")
-    try:
+    with _reading(path, "read the pretraining run", "the stored config"):
         with h5py.File(path, "r", locking=False) as f:
             version = int(f.attrs.get("format_version", 0))
             if version > FORMAT_VERSION:
@@ -136,13 +151,6 @@ def read_pretraining(path: str | Path) -> PretrainingFile:
             shape = None
             if "stages/1/data" in f:  # stage 1 saw the images themselves
                 shape = tuple(int(d) for d in f["stages/1/data"].attrs["image_shape"])
-    except SessionError:
-        raise
-    except ConfigError as e:
-        raise _fail(path, f"the stored config is invalid: {e}") from None
-    except Exception as e:  # noqa: BLE001 - a damaged file can fail in many ways
-        raise _fail(path, f"cannot read the pretraining run: the file is damaged or "
-                          f"incomplete ({str(e).splitlines()[0][:200] if str(e) else e!r})") from None
     return PretrainingFile(path=path, config=config, status=str(status), image_shape=shape,
                            stages=stages,
                            stacked_config=stacked_cfg, stacked_model=stacked,
@@ -235,19 +243,12 @@ def read_stage_replays(path: str | Path) -> list[StageReplay]:
     path = Path(path)
     if file_format(path) != FORMAT_NAME:
         raise _fail(path, "is a session of an ordinary run, not a pretraining run")
-    try:
+    with _reading(path, "replay the pretraining run", "a stage's stored config"):
         with h5py.File(path, "r", locking=False) as f:
             if "stages" not in f:
                 return []
             return [_read_stage_replay(path, g) for _, g in
                     sorted(f["stages"].items(), key=lambda kv: int(kv[0]))]
-    except SessionError:
-        raise
-    except ConfigError as e:
-        raise _fail(path, f"a stage's stored config is invalid: {e}") from None
-    except Exception as e:  # noqa: BLE001 - a damaged file can fail in many ways
-        raise _fail(path, f"cannot replay the pretraining run: the file is damaged or "
-                          f"incomplete ({str(e).splitlines()[0][:200] if str(e) else e!r})") from None
 
 
 def _read_stage_replay(path: Path, g: h5py.Group) -> StageReplay:

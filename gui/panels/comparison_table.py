@@ -7,11 +7,11 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from engine.pretraining.events import ComparisonTable
 from gui.widgets.naming import named
+from gui.widgets.table_with_note import add_table_with_note
 
 COLUMNS = ("labels", "pretrained", "random", "difference")
 BETTER, WORSE = QColor("#1b6e20"), QColor("#a40000")
@@ -27,21 +27,10 @@ class ComparisonTablePanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         named(self, "comparisonTablePanel", "Comparison table")
-        self.table = named(QTableWidget(0, len(COLUMNS)), "comparisonTable",
-                           "Validation accuracy per label budget, pretrained versus random")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.NoSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.Stretch)
-        self.note = named(QLabel(), "comparisonNote", "Comparison note")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color:#555;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
+        self.table, self.note = add_table_with_note(
+            self, COLUMNS, "comparisonTable",
+            "Validation accuracy per label budget, pretrained versus random", "",
+            "comparisonNote", "Comparison note", stretch_all=True)
         self._rows: dict[int, int] = {}
         self.accuracy: dict[tuple[str, int], float] = {}
 

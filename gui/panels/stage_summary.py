@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from engine.pretraining.events import FINETUNE, PretrainStarted, StageCompleted, StageStarted
 from gui.widgets.naming import named
+from gui.widgets.table_with_note import add_table_with_note
 
 COLUMNS = ("stage", "layer", "kind", "likelihood", "epochs", "val recon", "status")
 
@@ -25,22 +25,10 @@ class StageSummaryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         named(self, "stageSummaryPanel", "Pretraining stages")
-        self.table = named(QTableWidget(0, len(COLUMNS)), "stagesTable", "Pretraining stages",
-                           "Each stage's layer, what it learns and how far it is")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.NoSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.note = named(QLabel(), "stagesNote", "Pretraining stages note")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color:#555;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.note)
+        self.table, self.note = add_table_with_note(
+            self, COLUMNS, "stagesTable", "Pretraining stages",
+            "Each stage's layer, what it learns and how far it is",
+            "stagesNote", "Pretraining stages note", stretch_all=False)
         self._rows: dict[int, int] = {}
         self._epochs: dict[int, int] = {}
 
