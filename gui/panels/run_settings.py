@@ -271,18 +271,22 @@ class RunSettingsPanel(QScrollArea):
         self._revalidate()
 
     def set_config(self, cfg: RunConfig) -> None:
-        """Show ``cfg``; fields the form lacks keep ``cfg``'s values."""
+        """Show ``cfg``; fields the form lacks keep ``cfg``'s values.
+
+        The preset row follows too (an opened session showed the preset picked
+        before it), without reloading the preset.
+        """
         self.base = cfg
+        index = self.preset_combo.findData(cfg.name)
+        if index >= 0 and index != self.preset_combo.currentIndex():
+            self.preset_combo.blockSignals(True)
+            self.preset_combo.setCurrentIndex(index)
+            self.preset_combo.blockSignals(False)
+        self.preset_description.setText(cfg.description or f"Config '{cfg.name}'.")
         self.set_values(form_from_config(cfg))
 
     def load_preset(self, name: str) -> None:
-        cfg = load_preset(name)
-        self.preset_description.setText(cfg.description)
-        if self.preset_combo.currentData() != name:
-            self.preset_combo.blockSignals(True)
-            self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
-            self.preset_combo.blockSignals(False)
-        self.set_config(cfg)
+        self.set_config(load_preset(name))
 
     def config(self) -> RunConfig | None:
         """The validated config, or None while a field is invalid."""

@@ -56,3 +56,12 @@ def test_export_figure_writes_png(window, tmp_path):
     out = tmp_path / "loss.png"
     assert window.export_figure("loss-curves", out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_showing_a_config_selects_its_preset_and_description(window):
+    from engine.presets import load_preset
+    cfg = load_preset("sprites-vae-2d")
+    window.settings_panel.set_config(cfg)
+    assert window.settings_panel.preset_combo.currentData() == "sprites-vae-2d"
+    assert window.settings_panel.preset_description.text() == cfg.description
+    assert window.settings_panel.config().data.source == "sprites"
