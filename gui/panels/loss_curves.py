@@ -106,8 +106,12 @@ class LossCurvesPanel(QWidget):
         self.user_hidden: set[str] = set()
         self.epoch_line = pg.InfiniteLine(angle=90, movable=False,
                                           pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine),
-                                          label="epoch", labelOpts={"position": 0.95,
-                                                                    "color": "#505050"})
+                                          label="epoch", labelOpts={
+                                              "position": 0.95, "color": "#505050",
+                                              # The label hangs left of the line: the marker
+                                              # mostly follows the newest epoch at the right
+                                              # edge, where a centred label was cut off.
+                                              "anchors": [(1, 1), (1, 0)]})
         self.epoch_line.setZValue(-5)
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#bbbbbb"))
         for line in (self.epoch_line, self.hover_line):
@@ -237,8 +241,10 @@ class LossCurvesPanel(QWidget):
         self.epoch_line.setValue(float(step))
         if text is None:
             text = f"epoch {epoch}" if epoch is not None else ""
-        self.epoch_line.label.setFormat(text)
+        # Shown first: a hidden line's label ignores setFormat (pyqtgraph updates the text
+        # only while visible), so an opened session's marker read just "epoch".
         self.epoch_line.show()
+        self.epoch_line.label.setFormat(text)
 
     def add_stage_marker(self, step: float, text: str) -> None:
         """Mark where a pretraining stage starts: a vertical line at ``step`` labelled ``text``.

@@ -75,3 +75,16 @@ def test_command_line_session_opens_in_the_window(qtbot, window, tmp_path, monke
     qtbot.addWidget(opened)
     assert opened.timeline_panel.epochs == [1, 2]
     assert path.name in opened.windowTitle()
+
+
+
+def test_opened_session_marks_the_displayed_epoch_on_the_loss_plot(qtbot, window, preferences):
+    from gui.main_window import MainWindow
+    path = _trained_session(qtbot, window, epochs=2)
+    other = MainWindow(preferences)
+    qtbot.addWidget(other)
+    assert other.open_session(path)
+    label = other.loss_panel.epoch_line.label
+    assert label.toPlainText() == "epoch 2"
+    other.timeline_panel.slider.setValue(0)
+    assert label.toPlainText() == "epoch 1"
