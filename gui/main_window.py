@@ -23,6 +23,7 @@ from engine.pretraining.reader import read_pretraining, read_stage_replays
 from engine.pretraining.results import read_comparison_h5
 from engine.session import Session
 from gui.encoder_sources import current_run, is_pretraining_file, session_features
+from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.finetune_panel import FineTuningPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LossCurvesPanel
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, preferences: Preferences | None = None):
         super().__init__()
+        collect_garbage_on_gui_thread()  # Qt objects in cycles must not die on a training thread
         named(self, "mainWindow", "Autoencoder Studio")
         self.preferences = preferences or Preferences()
         self.settings_panel = RunSettingsPanel()

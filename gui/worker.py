@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from engine.config import RunConfig
 from engine.control import TrainingControl
@@ -193,7 +193,8 @@ class TrainingRun(QObject):
     """A worker on its own thread: start, pause, resume, stop, shut down.
 
     Connect to ``run.worker``'s signals before :meth:`start`. The thread
-    quits by itself when the worker is done; :attr:`finished` follows. Any
+    quits by itself when the worker is done; :attr:`finished` follows once the
+    thread has wholly ended, so its receiver may drop the run at once. Any
     QObject with a ``run`` slot, a ``done`` signal and a ``control``
     (:class:`~engine.control.TrainingControl`) works as the worker: the
     fine-tuning comparison's does too.
@@ -204,12 +205,25 @@ class TrainingRun(QObject):
     def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.thread = QThread()
+        self.thread = QThread(self)  # a child: destroyed with the run, on the GUI thread
         self.thread.setObjectName("training-thread")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
+        # When done, the worker moves itself back (only its own thread may), so
+        # that it too ends its life on the GUI thread rather than a finished one.
+        gui_thread = self.thread.thread()
+        worker.done.connect(lambda: worker.moveToThread(gui_thread), Qt.DirectConnection)
         worker.done.connect(self.thread.quit)
-        self.thread.finished.connect(self.finished)
+        self.thread.finished.connect(self._on_thread_finished)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        # QThread.finished is sent while the thread is still winding down. Wait
+        # for its very end here, where PySide's wait() lets go of the GIL: were
+        # the QThread destroyed before that, its destructor would wait holding
+        # the GIL, against a thread that may need it to finish.
+        self.thread.wait()
+        self.finished.emit()
 
     @property
     def control(self) -> TrainingControl:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -18,6 +20,23 @@ def tiny_config(**overrides) -> RunConfig:
               "optim.epochs": 2, "optim.batch_size": 64}
     values.update(overrides)
     return load_preset("vae-2d").with_overrides(values)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _gui_thread_collection():
+    """The windows collect cyclic garbage on the GUI thread; give the rest of the
+    process automatic collection back once the window tests are over."""
+    yield
+    from gui.gui_thread_gc import restore_automatic_collection
+    restore_automatic_collection()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    """Free the last test's closed windows here, on the GUI thread, before the next
+    test starts training."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
