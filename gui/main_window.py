@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         c.continue_clicked.connect(self.continue_training)
         self.settings_panel.validity_changed.connect(c.set_config_valid)
         c.set_config_valid(self.settings_panel.config() is not None)
+        self.tabs.currentChanged.connect(lambda _index: self._show_features_if_seen())
         self.controller.message.connect(self.show_message)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.session_written.connect(self._on_session_written)
@@ -208,12 +209,25 @@ class MainWindow(QMainWindow):
     def _update_current_run(self) -> None:
         """Tell the Fine-tuning tab which trained encoder is on display (and its features)."""
         current = current_run(self.pretrain_display, self.display.record)
+        self.finetune_panel.set_current_run(current)
+        self._show_features_if_seen()
+
+    def _show_features_if_seen(self) -> None:
+        """Draw the first-layer features of the ordinary run on display, once the
+        Fine-tuning tab is on screen.
+
+        Reading the weights back from the session and drawing the grid takes tens
+        of milliseconds: done for a hidden tab at every run's end, it was the
+        window's longest stall.
+        """
+        if self.tabs.currentWidget() is not self.finetune_panel:
+            return
+        current = current_run(self.pretrain_display, self.display.record)
         path = current.session if current is not None else None
         if path is not None and path != self._features_shown_for \
-                and not self.finetune_panel.is_running():
+                and not self.finetune_panel.is_running() and not self.controller.is_running():
             self._features_shown_for = path   # an ordinary run: read its weights once
             self.finetune_panel.features.set_features(*session_features(path))
-        self.finetune_panel.set_current_run(current)
 
     def _update_can_continue(self) -> None:
         rec = self.display.record

@@ -70,6 +70,7 @@ class RunDisplay(QObject):
                            term_names=term_order(config, ev.term_names),
                            session_path=session_path)
         self.begin(record)
+        self.loss.plan_steps(ev.total_epochs * ev.steps_per_epoch)
         return record
 
     def continue_live(self, ev: RunStarted) -> None:
@@ -77,6 +78,7 @@ class RunDisplay(QObject):
         rec = self.record
         rec.drop_after(ev.start_epoch - 1)
         self.loss.truncate_after(ev.start_step)
+        self.loss.plan_steps(ev.total_epochs * ev.steps_per_epoch)
         self.timeline.set_epochs(rec.epochs(), select=self.displayed_epoch)
 
     def load_session(self, session: Session) -> RunRecord:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from gui.coalescing import MetricsBatch
 from gui.series import EmaState, SeriesBuffer
-from gui.style import term_colour
+from gui.style import cache_axes, term_colour
 from gui.widgets.naming import named
 
 MAX_REDRAW_SHARE = 0.1   # redraws may use at most this share of the GUI thread's time
@@ -89,6 +89,7 @@ class LossCurvesPanel(QWidget):
         for side in ("left", "bottom"):
             self.plot.getAxis(side).setStyle(maxTickLevel=0)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
+        cache_axes(self.plot)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", LOSS_AXIS_LABEL)
         # The legend sits beside the plot, not on it: the curves fill the whole plot.
@@ -187,6 +188,7 @@ class LossCurvesPanel(QWidget):
         if self.curves:
             self.legend.addItem(self.validation_sample, "validation")
         self.user_hidden.clear()
+        self.plot.enableAutoRange(x=True)
         self._steps.clear()
         self._epochs.clear()
         self.clear_stage_markers()
@@ -194,6 +196,19 @@ class LossCurvesPanel(QWidget):
         self.hover_line.hide()
         self.hover_label.setText(" ")
         self.redraw()
+
+    def plan_steps(self, last_step: int) -> None:
+        """Fix the step axis at 0..``last_step`` while a run trains towards it.
+
+        The curves then grow across a still axis, which shows how far the run
+        has come; and an axis that does not change is painted from its cache,
+        not redrawn (with the range following the data, the loss plot's
+        repaints cost the training thread a tenth of its speed). Panning or
+        zooming takes over as usual; the plot's "A" button or :meth:`reset`
+        goes back to following the data.
+        """
+        self.plot.enableAutoRange(x=False)
+        self.plot.setXRange(0, max(1, int(last_step)), padding=0.01)
 
     def append(self, batch: MetricsBatch) -> None:
         """Add a batch of logged steps (during training)."""

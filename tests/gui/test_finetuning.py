@@ -55,6 +55,8 @@ def test_comparison_from_a_session_file_and_stop(qtbot, window):
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
     session = window.display.record.session_path
     panel = window.finetune_panel
+    assert panel.features.features is None                 # drawn once the tab is seen
+    window.tabs.setCurrentWidget(panel)
     assert panel.features.features.shape[0] == 32          # an MLP run: its first layer
     window.new_run()
     panel.use_file(session)

@@ -74,6 +74,12 @@ def test_stop_ends_the_run_within_a_second(qtbot, window):
     assert time.perf_counter() - t0 < 1.0
     assert "stopped" in window.banner.text()
     assert window.controls_panel.train_button.isEnabled()
+    # The step axis spanned the planned run, not only the steps taken so far.
+    loss = window.loss_panel
+    planned = 500 * window.display.record.data.n_train // 64
+    assert loss.plot.viewRange()[0][1] >= planned > 10 * loss.curves["total"].raw.x.max()
+    loss.reset(["total"])                              # the next run follows its data again
+    assert loss.plot.getViewBox().autoRangeEnabled()[0]
 
 
 def test_pause_holds_training_and_resume_continues(qtbot, window):
