@@ -284,6 +284,7 @@ class MainWindow(QMainWindow):
         self.display.record = None
         self._leave_pretraining_views()
         self._update_current_run()
+        self.finetune_panel.clear_results()
         self.loss_panel.reset(())
         self.recon_panel.clear()
         self.explorer_panel.clear()
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(e), "error")
             return False
         self.display.load_session(session)
+        self.finetune_panel.clear_results()   # a comparison on show was another encoder's
         self.settings_panel.set_config(session.config)
         self.preferences.add_recent_session(session.path)
         self.menus.rebuild_recent()
@@ -355,7 +357,10 @@ class MainWindow(QMainWindow):
 
     def _show_stored_comparison(self, run) -> str:
         """Put the file's fine-tuning comparison in the Fine-tuning tab; a problem's text."""
-        if not run.has_comparison or self.finetune_panel.is_running():
+        if self.finetune_panel.is_running():
+            return ""
+        self.finetune_panel.clear_results()  # never leave another run's comparison on show
+        if not run.has_comparison:
             return ""
         try:
             self.finetune_panel.show_stored(read_comparison_h5(run.path), run.path.name)

@@ -261,6 +261,22 @@ class FineTuningPanel(QWidget):
         """Stop and wait for the comparison's thread (window closing)."""
         return True if self.job is None else self.job.shutdown(timeout_ms)
 
+    def clear_results(self) -> None:
+        """Forget the comparison on show (another encoder comes on display); not while
+        one runs."""
+        if self.job is not None:
+            return
+        self.accuracy.begin([])
+        self.table.begin("")
+        self.table.note.setText("No comparison for the encoder on display yet: Run comparison "
+                                "fills this table.")
+        self.confusion.clear()
+        self.result = None
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        self.status.setText("")
+
     # -- a comparison stored in a file ----------------------------------------------------
     def show_stored(self, comparison: dict, file_name: str) -> bool:
         """Show a comparison read back with :func:`~engine.pretraining.results.read_comparison_h5`

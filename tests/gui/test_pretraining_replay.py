@@ -117,6 +117,11 @@ def test_a_stored_fine_tuning_comparison_is_shown(window, pretraining_file, tmp_
         ("pretrained", 50): 2, ("random", 50): 2, ("pretrained", 270): 2, ("random", 270): 2}
     assert panel.budgets_edit.text() == "50, all" and panel.epochs_spin.value() == 2
     assert "compared.h5" in panel.status.text()
+    # A file without a comparison does not keep showing this one as if it were its own.
+    assert window.open_session(pretraining_file)
+    assert panel.table.table.rowCount() == 0 and not panel.accuracy.series
+    assert panel.confusion.matrix is None and panel.status.text() == ""
+    assert window.open_session(path)
     # A damaged comparison: the run is still replayed, the message says what is missing.
     with h5py.File(path, "a") as f:
         del f["finetune/table"]
