@@ -22,11 +22,13 @@ class _Cycle:
 def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
     freed_on: list[str] = []
     _Cycle(freed_on)
-    # A busy background thread allocates as training does: with automatic
+    # A busy background thread allocates as training does (and keeps what it made,
+    # so the allocation count passes the collection threshold): with automatic
     # collection on, one of its allocations would free the cycle right there.
+    kept = []
+
     def allocate():
-        for _ in range(200_000):
-            [[], []]
+        kept.extend([] for _ in range(20 * gc.get_threshold()[0]))
     worker = threading.Thread(target=allocate, name="busy-worker")
     worker.start()
     worker.join()
