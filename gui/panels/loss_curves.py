@@ -109,10 +109,12 @@ class LossCurvesPanel(QWidget):
                                           pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine),
                                           label="epoch", labelOpts={
                                               "position": 0.95, "color": "#505050",
-                                              # The label hangs left of the line: the marker
-                                              # mostly follows the newest epoch at the right
-                                              # edge, where a centred label was cut off.
-                                              "anchors": [(1, 1), (1, 0)]})
+                                              # The label hangs below the top, on the side of
+                                              # the line with more room: right of it in the
+                                              # plot's left half, left of it in the right half
+                                              # (pyqtgraph picks the first anchor in the left
+                                              # half). Centred, it was cut off at the edges.
+                                              "anchors": [(0, 0), (1, 0)]})
         self.epoch_line.setZValue(-5)
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#bbbbbb"))
         for line in (self.epoch_line, self.hover_line):
@@ -208,7 +210,7 @@ class LossCurvesPanel(QWidget):
         goes back to following the data.
         """
         self.plot.enableAutoRange(x=False)
-        self.plot.setXRange(0, max(1, int(last_step)), padding=0.01)
+        self.plot.setXRange(0, max(1, int(last_step)), padding=0.03)  # room for the '0' label
 
     def append(self, batch: MetricsBatch) -> None:
         """Add a batch of logged steps (during training)."""

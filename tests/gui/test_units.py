@@ -124,3 +124,23 @@ def test_recon_layout_finds_the_clicked_cell():
     band = lay.band_height
     assert lay.cell_at(29 + 2, band + 1) == (5, "original")
     assert lay.cell_at(29 * 3 + 2, 2 * band + 1) is None      # past the last image
+
+
+def test_epoch_marker_label_stays_inside_the_plot(qtbot):
+    from gui.panels.loss_curves import LossCurvesPanel
+    panel = LossCurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(560, 340)
+    panel.show()
+    panel.reset(["total"])
+    panel.plan_steps(1080)                       # a live run: the axis spans the plan
+    x = np.arange(1, 401, dtype=float)
+    panel.append_rows(x, x // 36 + 1, {"total": 200 - x / 10})
+    panel.redraw()
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    for step in (20, 360, 700, 1060):            # either half, near either edge
+        panel.mark_epoch(step, step // 36)
+        qtbot.wait(10)
+        label = panel.epoch_line.label
+        assert label.toPlainText() == f"epoch {step // 36}"
+        assert view.contains(label.sceneBoundingRect()), step
