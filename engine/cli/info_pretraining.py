@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from engine.errors import SessionError
 from engine.pretraining.reader import PretrainingFile
 from engine.pretraining.results import read_comparison_h5
+from engine.session.reader import open_h5_for_reading
 
 
 def pretraining_lines(p: PretrainingFile) -> list[str]:
@@ -36,7 +36,7 @@ def pretraining_lines(p: PretrainingFile) -> list[str]:
 def comparison_lines(path: Path) -> list[str]:
     """The pretrained-vs-random table stored under ``/finetune``, or nothing."""
     try:
-        with h5py.File(path, "r", locking=False) as f:
+        with open_h5_for_reading(path) as f:
             if "finetune" not in f:
                 return []
         c = read_comparison_h5(path)

@@ -29,6 +29,7 @@ from engine.errors import ConfigError, SessionError
 from engine.models import Autoencoder, build_autoencoder
 from engine.pretraining.config import PretrainConfig
 from engine.pretraining.storage import FORMAT_NAME, FORMAT_VERSION, SESSION_FORMAT
+from engine.session.reader import open_h5_for_reading
 
 
 def _fail(path: Path, problem: str) -> SessionError:
@@ -113,7 +114,7 @@ def file_format(path: str | Path) -> str:
     if not path.exists():
         raise _fail(path, "does not exist")
     try:
-        with h5py.File(path, "r", locking=False) as f:
+        with open_h5_for_reading(path) as f:
             fmt = f.attrs.get("format")
     except Exception:  # noqa: BLE001 - h5py reports bad files as several types
         raise _fail(path, "is not an HDF5 file (or is damaged), so neither a session nor "
@@ -132,7 +133,7 @@ def read_pretraining(path: str | Path) -> PretrainingFile:
     if file_format(path) != FORMAT_NAME:
         raise _fail(path, "is a session of an ordinary run, not a pretraining run")
     with _reading(path, "read the pretraining run", "the stored config"):
-        with h5py.File(path, "r", locking=False) as f:
+        with open_h5_for_reading(path) as f:
             version = int(f.attrs.get("format_version", 0))
             if version > FORMAT_VERSION:
                 raise _fail(path, f"was written by a newer Autoencoder Studio (pretraining "
@@ -244,7 +245,7 @@ def read_stage_replays(path: str | Path) -> list[StageReplay]:
     if file_format(path) != FORMAT_NAME:
         raise _fail(path, "is a session of an ordinary run, not a pretraining run")
     with _reading(path, "replay the pretraining run", "a stage's stored config"):
-        with h5py.File(path, "r", locking=False) as f:
+        with open_h5_for_reading(path) as f:
             if "stages" not in f:
                 return []
             return [_read_stage_replay(path, g) for _, g in
@@ -331,7 +332,7 @@ def export_stage_session(path: str | Path, stage: int, out: str | Path) -> Path:
     path, out = Path(path), Path(out)
     file_format(path)
     try:
-        with h5py.File(path, "r", locking=False) as src:
+        with open_h5_for_reading(path) as src:
             g = src.get(f"stages/{stage}")
             if not isinstance(g, h5py.Group):
                 raise _fail(path, f"has no stage {stage}")

@@ -30,6 +30,7 @@ import engine
 from engine.errors import SessionError
 from engine.pretraining.comparison import ComparisonResult
 from engine.pretraining.storage import commit_copy, put
+from engine.session.reader import open_h5_for_reading
 
 FINETUNE_FORMAT = "autoencoder-studio-finetune"
 TABLE_COLUMNS = ("budgets", "pretrained_accuracy", "random_accuracy", "pretrained_loss",
@@ -118,7 +119,7 @@ def read_comparison_h5(path: str | Path) -> dict[str, Any]:
     """The ``/finetune`` group back: attrs, ``table`` columns and ``runs`` (init -> budget -> arrays)."""
     path = Path(path)
     try:
-        with h5py.File(path, "r", locking=False) as f:
+        with open_h5_for_reading(path) as f:
             g = f["finetune"]
             out: dict[str, Any] = {k: (v.decode() if isinstance(v, bytes) else v)
                                    for k, v in g.attrs.items()}

@@ -38,6 +38,7 @@ import engine
 from engine.errors import SessionError
 from engine.pretraining.events import (PretrainFinished, PretrainStarted,
                                        StackReconstruction, StageCompleted, StageStarted)
+from engine.session.reader import open_h5_for_reading
 
 FORMAT_NAME = "autoencoder-studio-pretraining"
 FORMAT_VERSION = 1
@@ -174,7 +175,7 @@ class PretrainRecorder:
             for k, st in sorted(self._stages.items()):
                 if st["attrs"]["outcome"] == "running" or not st["file"].exists():
                     continue  # the stage in progress is published when it ends
-                with h5py.File(st["file"], "r", locking=False) as src:
+                with open_h5_for_reading(st["file"]) as src:
                     src.copy(src["/"], stages, name=str(k))
                 g = stages[str(k)]
                 for key, value in st["attrs"].items():

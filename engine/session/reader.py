@@ -178,22 +178,41 @@ class Session:
         return self.path.stat().st_size
 
 
-def _open_locked(path: Path) -> h5py.File:
-    """Open read-only with a shared HDF5 lock.
+def open_h5_for_reading(path: str | Path) -> h5py.File:
+    """Open any of the app's HDF5 files read-only, with a shared HDF5 lock.
 
-    The lock tells a writer not to reuse this version of the file as its
-    spare (see atomic.py). 'best-effort' still opens on file systems without
-    locks. A writer holds its exclusive lock only on a version it has just
-    replaced, so a conflict means the path now names a newer version: retry.
+    Every read-only open in the app goes through here: HDF5 refuses to open a
+    file that this process already has open with other locking settings (a
+    session on display and its weights read again for the Fine-tuning tab
+    failed as "not an HDF5 file"). The lock tells a writer not to reuse this
+    version of the file as its spare (see atomic.py); 'best-effort' still
+    opens on file systems without locks. A writer holds its exclusive lock
+    only on a version it has just replaced, so a conflict means the path now
+    names a newer version: retry.
+
+    Raises
+    ------
+    BlockingIOError
+        When the file stays locked; h5py's own errors for a bad file.
     """
     for attempt in range(5):
         try:
             return h5py.File(path, "r", locking="best-effort")
         except BlockingIOError:
+            if attempt == 4:
+                raise
             time.sleep(0.02 * (attempt + 1))
-        except Exception as e:  # noqa: BLE001 - h5py reports bad files as several types
-            raise fail(path, _open_problem(e)) from None
-    raise fail(path, "is locked by another program that is writing it")
+    raise AssertionError("unreachable")
+
+
+def _open_locked(path: Path) -> h5py.File:
+    """:func:`open_h5_for_reading`, its errors as SessionError naming the problem."""
+    try:
+        return open_h5_for_reading(path)
+    except BlockingIOError:
+        raise fail(path, "is locked by another program that is writing it") from None
+    except Exception as e:  # noqa: BLE001 - h5py reports bad files as several types
+        raise fail(path, _open_problem(e)) from None
 
 
 def _open_problem(e: Exception) -> str:

@@ -358,3 +358,7 @@ def test_an_ordinary_session_is_an_encoder_source(mnist300, tmp_path):
     assert src.config == cfg and "plain" in src.description
     for name, arr in module_arrays(trainer.model).items():
         np.testing.assert_array_equal(module_arrays(src.model)[name], arr)
+    # The window keeps the session on display open while it reads the weights again.
+    from engine.session import Session
+    with Session.open(tmp_path / "plain.h5"):
+        assert load_encoder_source(tmp_path / "plain.h5").config == cfg

@@ -29,6 +29,10 @@ def test_open_session_and_move_the_timeline(qtbot, window, preferences):
     assert not np.allclose(before, other.explorer_panel.decoded_image)
     assert str(path.resolve()) in preferences.recent_sessions()
     assert other.settings_panel.config().to_dict() == Session.open(path).config.to_dict()
+    # The Fine-tuning tab reads the weights of the session on display (held open) again.
+    other.tabs.setCurrentWidget(other.finetune_panel)
+    features = other.finetune_panel.features
+    assert features.features is not None and features.features.shape[1:] == (1, 28, 28)
 
 
 def test_continue_an_opened_session(qtbot, window):
