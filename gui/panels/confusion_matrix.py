@@ -17,6 +17,7 @@ from gui.widgets.naming import named
 
 COUNT_MAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 48, 107)])
 MAX_WRITTEN = 20   # more classes than this: cells too small for numbers
+EMPTY_CAPTION = "The validation set's confusion matrix appears when a classifier run ends."
 
 
 class ConfusionMatrixPanel(QWidget):
@@ -40,8 +41,7 @@ class ConfusionMatrixPanel(QWidget):
         self.image_item = pg.ImageItem()
         self.image_item.setColorMap(COUNT_MAP)
         self.plot.addItem(self.image_item)
-        self.caption = named(QLabel("The validation set's confusion matrix appears when a "
-                                    "classifier run ends."), "confusionCaption",
+        self.caption = named(QLabel(EMPTY_CAPTION), "confusionCaption",
                              "Confusion matrix caption")
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color:#555;")
@@ -60,6 +60,7 @@ class ConfusionMatrixPanel(QWidget):
         self.shown: tuple[str, int] | None = None
         self.matrix: np.ndarray | None = None
         self.run_combo.currentIndexChanged.connect(self._on_choice)
+        self._show_empty()
 
     def clear(self) -> None:
         self.runs.clear()
@@ -69,6 +70,14 @@ class ConfusionMatrixPanel(QWidget):
         self.image_item.clear()
         self._clear_texts()
         self.shown = self.matrix = None
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """No matrix yet: an empty square, not the numbers of an arbitrary range."""
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setTicks([[]])
+        self.plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0.02)
+        self.caption.setText(EMPTY_CAPTION)
 
     def set_label_names(self, names: tuple[str, ...] | None) -> None:
         self.label_names = names
