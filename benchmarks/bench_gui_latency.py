@@ -165,6 +165,8 @@ def main() -> None:
             print(f"  throughput: headless {h:,.0f} samples/s; window open and updating "
                   f"{p:,.0f} (ratio {p / h:.2f}, target >= 0.9); also dragging the marker "
                   f"at {args.move_hz:g} Hz and heartbeat on {g:,.0f} (ratio {g / h:.2f})")
+            own = statistics.median(q / r for q, r in zip(plain, head))
+            print(f"  median of the rounds' own ratios (window open / headless): {own:.2f}")
             print(f"  marker -> painted: n={len(lat)} p50 {pct(lat, 50):.1f} ms, "
                   f"p95 {pct(lat, 95):.1f} ms, max {pct(lat, 100):.1f} ms (target p95 < 16 ms)")
             print(f"  load average now {os.getloadavg()[0]:.1f}")
