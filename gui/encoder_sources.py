@@ -64,7 +64,8 @@ class CurrentRun:
     ----------
     description : what the user reads, e.g. ``"stacked autoencoder 784-256-64"``.
     load : builds the encoder (on the worker thread).
-    save_to : the pretraining file the comparison is stored in, or None.
+    save_to : the file the comparison is stored in (``/finetune``): the pretraining
+        file or the run's session file; None when the run has no file.
     session : the ordinary session file of the run, or None.
     """
 
@@ -87,7 +88,7 @@ def current_run(pretraining: PretrainDisplay, record: RunRecord | None) -> Curre
     if path is None or not path.exists():
         return None
     return CurrentRun(f"{record.config.kind_label()} autoencoder ({record.config.name}) "
-                      f"from {path.name}", file_source(path), session=path)
+                      f"from {path.name}", file_source(path), save_to=path, session=path)
 
 
 def is_pretraining_file(path: str | Path) -> bool:

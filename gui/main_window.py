@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(e), "error")
             return False
         self.display.load_session(session)
-        self.finetune_panel.clear_results()   # a comparison on show was another encoder's
+        problem = self._show_stored_comparison(session.path, session.has_comparison)
         self.settings_panel.set_config(session.config)
         self.preferences.add_recent_session(session.path)
         self.menus.rebuild_recent()
@@ -317,7 +317,9 @@ class MainWindow(QMainWindow):
         self._update_can_continue()
         self._update_current_run()
         self._update_title()
-        if session.status == "failed" and session.status_message:
+        if problem:
+            self.show_message(problem, "error")
+        elif session.status == "failed" and session.status_message:
             self.show_message(f"This run failed: {session.status_message}", "info")
         else:
             self.banner.clear()
@@ -345,7 +347,7 @@ class MainWindow(QMainWindow):
         self._update_can_continue()
         self._update_current_run()
         self._update_title()
-        problem = self._show_stored_comparison(run)
+        problem = self._show_stored_comparison(run.path, run.has_comparison)
         if problem:
             self.show_message(problem, "error")
         elif not stages:
@@ -355,17 +357,17 @@ class MainWindow(QMainWindow):
             self.banner.clear()
         return True
 
-    def _show_stored_comparison(self, run) -> str:
+    def _show_stored_comparison(self, path: Path, has_comparison: bool) -> str:
         """Put the file's fine-tuning comparison in the Fine-tuning tab; a problem's text."""
         if self.finetune_panel.is_running():
             return ""
         self.finetune_panel.clear_results()  # never leave another run's comparison on show
-        if not run.has_comparison:
+        if not has_comparison:
             return ""
         try:
-            self.finetune_panel.show_stored(read_comparison_h5(run.path), run.path.name)
+            self.finetune_panel.show_stored(read_comparison_h5(path), path.name)
         except SessionError as e:
-            return f"The pretraining run is shown, but not its fine-tuning comparison: {e}"
+            return f"The run is shown, but not its fine-tuning comparison: {e}"
         return ""
 
     def choose_session_to_open(self) -> None:

@@ -81,6 +81,9 @@ class Session:
         self.status = status if status in STATUSES else "running"
         message = plain(root.attrs.get("status_message"))
         self.status_message = message if isinstance(message, str) else None
+        #: a pretrained-vs-random comparison stored with the run (/finetune, see
+        #: engine.pretraining.results)
+        self.has_comparison: bool = "finetune" in root
 
     # -- opening and closing ---------------------------------------------------------
     @classmethod

@@ -24,7 +24,7 @@ from engine.errors import ConfigError
 from engine.pretraining import parse_budgets
 from engine.pretraining.events import (ClassifierEpoch, ClassifierFinished, ClassifierStarted,
                                        ComparisonTable)
-from gui.encoder_sources import CurrentRun, file_source, is_pretraining_file
+from gui.encoder_sources import CurrentRun, file_source
 from gui.finetune_runner import ComparisonRequest, ComparisonWorker
 from gui.panels.accuracy_curves import AccuracyCurvesPanel
 from gui.panels.comparison_table import ComparisonTablePanel, percent
@@ -214,7 +214,7 @@ class FineTuningPanel(QWidget):
                                   "classifier starts from (Browse…).", "error")
                 return None
             path = Path(text)
-            load, save_to = file_source(path), path if is_pretraining_file(path) else None
+            load, save_to = file_source(path), path  # the comparison is kept with the run
         return ComparisonRequest(load_source=load, budgets=budgets,
                                  epochs=self.epochs_spin.value(),
                                  freeze=self.freeze_check.isChecked(), save_to=save_to)

@@ -71,6 +71,27 @@ def test_comparison_from_a_session_file_and_stop(qtbot, window):
     assert "vae-2d" in panel.status.text()
 
 
+def test_a_comparison_is_kept_in_the_runs_session_and_shown_when_it_opens(
+        qtbot, window, preferences):
+    from gui.main_window import MainWindow
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
+    session = window.display.record.session_path
+    panel = window.finetune_panel
+    panel.budgets_edit.setText("20")
+    panel.epochs_spin.setValue(1)
+    assert panel.run_comparison()                       # on the run on display
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30_000)
+    assert session.name in panel.status.text()          # "Saved in <session> (/finetune)"
+    with h5py.File(session, "r") as f:
+        assert "finetune/table/pretrained_accuracy" in f
+    other = MainWindow(preferences)
+    qtbot.addWidget(other)
+    assert other.open_session(session), other.banner.text()
+    shown = other.finetune_panel
+    assert shown.table.table.rowCount() == 1 and shown.table.cell(0, "labels") == "20"
+    assert shown.table.cell(0, "pretrained") == panel.table.cell(0, "pretrained")
+
+
 def test_fine_tuning_problems_reach_the_message_strip(qtbot, window, tmp_path):
     panel = window.finetune_panel
     assert not panel.run_comparison()                     # nothing trained yet
