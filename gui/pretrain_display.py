@@ -213,6 +213,11 @@ class PretrainDisplay(QObject):
         info.data = ev.data
         if ev.stage == 1:
             self.reconstructions.begin(ev.data.probe_images)
+            # Every stage (and the end-to-end pass) takes as many steps per epoch: the
+            # step axis can span the whole run from the start, as for an ordinary run.
+            cfg = self.config
+            epochs = len(cfg.widths) * cfg.stage_epochs + cfg.finetune_epochs
+            self.loss.plan_steps(ev.start_step + epochs * ev.steps_per_epoch)
 
     def on_metrics(self, batch: MetricsBatch) -> None:
         if self.active:

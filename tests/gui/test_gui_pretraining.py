@@ -59,6 +59,9 @@ def test_pretraining_run_shows_stages_on_one_axis_and_reconstructions(qtbot, win
     assert starts == [0, per_stage, 2 * per_stage] and per_stage > 0
     assert np.all(np.diff(total.raw.x) > 0)        # stage 2 continues where stage 1 ended
     assert np.isfinite(total.val.y).sum() == 3 and np.isnan(total.val.y).sum() == 2  # gaps
+    # While it trained, the step axis spanned all three parts (1 epoch each here).
+    assert not loss.plot.getViewBox().autoRangeEnabled()[0]     # planned, not following
+    assert 3 * per_stage <= loss.plot.viewRange()[0][1] <= 3.1 * per_stage
 
     shown = window.pretraining.stage_reconstructions
     assert window.pretraining.showing_pretraining
