@@ -63,6 +63,7 @@ class AccuracyCurvesPanel(QWidget):
         self.plots["pretrained"].setLabel("left", "accuracy (%)")
         self.plots["random"].setYLink(self.plots["pretrained"])
         self.plots["random"].setXLink(self.plots["pretrained"])
+        self._empty_epoch_axis()
         self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
         side = self.graphics.addLayout(row=0, col=2)
         side.addItem(self.legend, row=0, col=0)
@@ -99,6 +100,14 @@ class AccuracyCurvesPanel(QWidget):
         self.legend.clear()
         self.explicit = {b for b in budgets if isinstance(b, int)}
         self.caption.setText("Validation accuracy per epoch; one colour per label budget.")
+        self._empty_epoch_axis()
+
+    def _empty_epoch_axis(self) -> None:
+        """Epochs 1..10 until curves come (instead of pyqtgraph's 0..1 for no data);
+        the axis follows the curves from their first point on."""
+        plot = self.plots["pretrained"]   # the random plot's x axis is linked to it
+        plot.setXRange(1, 10, padding=0.02)
+        plot.enableAutoRange(x=True)
 
     def label(self, budget: int) -> str:
         """``"100 labels"``, or ``"all (4500)"`` for a budget asked for as 'all'."""
