@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (pyqtgraph settings)
 from engine.pretraining.events import ClassifierEpoch, ClassifierStarted
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 #: Okabe-Ito: distinct for the common colour-vision deficiencies.
@@ -74,9 +75,9 @@ class AccuracyCurvesPanel(QWidget):
         self.train_check = named(QCheckBox("Training accuracy too (dotted)"),
                                  "showTrainAccuracyCheck", "Show training accuracy",
                                  "Add each run's accuracy on its labelled images")
-        self.caption = named(QLabel("Run a comparison to see accuracy curves."),
-                             "accuracyCaption", "Accuracy curves caption")
-        self.caption.setStyleSheet("color:#555;")
+        self.caption = caption_label("Run a comparison to see accuracy curves.",
+                                     "accuracyCaption", "Accuracy curves caption",
+                                     fixed_width=False)
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
         controls.addWidget(self.train_check)

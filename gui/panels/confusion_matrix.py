@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
 from engine.pretraining.events import ClassifierFinished
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 COUNT_MAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 48, 107)])
@@ -41,11 +42,8 @@ class ConfusionMatrixPanel(QWidget):
         self.image_item = pg.ImageItem()
         self.image_item.setColorMap(COUNT_MAP)
         self.plot.addItem(self.image_item)
-        self.caption = named(QLabel(EMPTY_CAPTION), "confusionCaption",
-                             "Confusion matrix caption")
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color:#555;")
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = caption_label(EMPTY_CAPTION, "confusionCaption",
+                                     "Confusion matrix caption", wrap=True)
         top = QHBoxLayout()
         top.addWidget(QLabel("Run"))
         top.addWidget(self.run_combo, 1)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from gui.mosaic import feature_tiles
 from gui.widgets.image_pane import ImagePane
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 #: Blue - white - red, light in the middle so zero weights recede.
@@ -47,11 +48,8 @@ class FeatureGridPanel(QWidget):
                                   "Feature colouring", "How the weights are coloured")
         for text, data in COLOURINGS:
             self.colour_combo.addItem(text, data)
-        self.caption = named(QLabel(NO_FEATURES), f"{prefix}FeatureCaption",
-                             "First-layer features caption")
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color:#555;")
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = caption_label(NO_FEATURES, f"{prefix}FeatureCaption",
+                                     "First-layer features caption", wrap=True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Units"))
         controls.addWidget(self.count_spin)

@@ -31,6 +31,7 @@ from gui.panels.comparison_table import ComparisonTablePanel, percent
 from gui.panels.confusion_matrix import ConfusionMatrixPanel
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.widgets.frame import framed
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.worker import TrainingRun
 
@@ -97,10 +98,9 @@ class FineTuningPanel(QWidget):
         self.source_combo.addItem("the run on display", "current")
         self.source_combo.addItem("a session or pretraining file", "file")
         form.addRow("Encoder", self.source_combo)
-        self.source_label = named(QLabel(NO_CURRENT), "encoderSourceLabel",
-                                  "Encoder source description")
-        self.source_label.setWordWrap(True)
-        self.source_label.setStyleSheet("color:#555;")
+        self.source_label = caption_label(NO_CURRENT, "encoderSourceLabel",
+                                          "Encoder source description", wrap=True,
+                                          fixed_width=False)
         form.addRow(self.source_label)
         self.file_edit = named(QLineEdit(), "encoderFileEdit", "Encoder file",
                                "A session file (.h5) or a pretraining run")

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
 from engine.events import DatasetInfo, EpochSnapshot
 from gui.images import tile, to_display
 from gui.panels.image_detail import ImageDetailDialog
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.titled_image_view import add_titled_image_view
 
@@ -95,10 +96,8 @@ class ReconstructionsPanel(QWidget):
         self.cols_spin.setRange(0, 32)
         self.cols_spin.setSpecialValueText("auto")
         self.cols_spin.setValue(0)
-        self.caption = named(QLabel("Train a model to see reconstructions."),
-                             "reconstructionsCaption", "Reconstructions caption")
-        self.caption.setStyleSheet("color:#555;")
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = caption_label("Train a model to see reconstructions.",
+                                     "reconstructionsCaption", "Reconstructions caption")
 
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)

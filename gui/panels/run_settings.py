@@ -20,6 +20,7 @@ from gui.config_form import GENERAL, FormValues, config_from_form, form_from_con
 from gui.panels.pretrain_settings import PretrainSettingsGroup
 from gui.pretrain_form import KIND_NEEDS_CHECK
 from gui.style import ERROR_STYLE
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
@@ -116,9 +117,8 @@ class RunSettingsPanel(QScrollArea):
         self.preset_combo = self._combo("presetCombo", "Preset",
                                         [(n, n) for n in preset_names()])
         self._row(grid, "Preset", self.preset_combo, None)
-        self.preset_description = named(QLabel(), "presetDescription", "Preset description")
-        self.preset_description.setWordWrap(True)
-        self.preset_description.setStyleSheet("color:#555;")
+        self.preset_description = caption_label("", "presetDescription", "Preset description",
+                                                wrap=True, fixed_width=False)
         grid.addWidget(self.preset_description, grid.rowCount(), 0, 1, 2)
         self.kind_label = named(QLabel(), "kindSummary", "Autoencoder kind")
         grid.addWidget(self.kind_label, grid.rowCount(), 0, 1, 2)

@@ -6,12 +6,13 @@ same codes turn into better images; Refresh draws a new set.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from engine.decoding import LatentDecoder
 from gui.images import grid_shape, tile, to_display
 from gui.widgets.image_pane import ImagePane
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 NOT_VARIATIONAL = ("Samples from the prior need a variational model: "
@@ -30,10 +31,8 @@ class SamplesPanel(QWidget):
         self.count_spin.setValue(36)
         self.refresh_button = named(QPushButton("Refresh"), "refreshSamplesButton",
                                     "Draw new samples", "Draw a new set of codes from the prior")
-        self.caption = named(QLabel(NOT_VARIATIONAL), "samplesCaption", "Samples caption")
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color:#555;")
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = caption_label(NOT_VARIATIONAL, "samplesCaption", "Samples caption",
+                                     wrap=True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Samples"))
         controls.addWidget(self.count_spin)

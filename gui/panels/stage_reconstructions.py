@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
 from gui.images import to_display
 from gui.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.titled_image_view import add_titled_image_view
 
@@ -66,10 +67,8 @@ class StageReconstructionsPanel(QWidget):
                                 "How many probe images to show for each stage")
         self.count_spin.setRange(2, 24)
         self.count_spin.setValue(8)   # 8 columns keep five rows tall enough for their titles
-        self.caption = named(QLabel(IDLE_TEXT), "stageReconstructionsCaption",
-                             "Stage reconstructions caption")
-        self.caption.setStyleSheet("color:#555;")
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = caption_label(IDLE_TEXT, "stageReconstructionsCaption",
+                                     "Stage reconstructions caption")
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
         controls.addWidget(QLabel("Images"))

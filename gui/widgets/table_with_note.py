@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                                QVBoxLayout, QWidget)
 
+from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 
@@ -27,9 +28,7 @@ def add_table_with_note(panel: QWidget, columns: list[str], table_name: str, tab
     else:
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
-    note = named(QLabel(), note_name, note_label)
-    note.setWordWrap(True)
-    note.setStyleSheet("color:#555;")
+    note = caption_label("", note_name, note_label, wrap=True, fixed_width=False)
     layout = QVBoxLayout(panel)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(table, 1)
