@@ -1,5 +1,12 @@
-"""Encoders, decoders and the Autoencoder that joins them with a likelihood."""
+"""Model families, registered under ``model.family`` (see :mod:`engine.models.base`).
 
-from engine.models.autoencoder import Autoencoder, Code, Encoder, build_autoencoder
+Importing this package registers every family: one line each below.
+"""
 
-__all__ = ["Autoencoder", "Code", "Encoder", "build_autoencoder"]
+from engine.models.base import (FAMILIES, Batch, Model, Probe, StepContext, build_model,
+                                cpu_copy, family_class)
+from engine.models.autoencoder import Autoencoder, Code, Encoder   # family "autoencoder"
+from engine.models.classifier import Classifier                    # family "classifier"
+
+__all__ = ["FAMILIES", "Autoencoder", "Batch", "Classifier", "Code", "Encoder", "Model",
+           "Probe", "StepContext", "build_model", "cpu_copy", "family_class"]

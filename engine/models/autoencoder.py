@@ -1,22 +1,31 @@
-"""One interface for every autoencoder: encode to a :class:`Code`, decode to likelihood params.
+"""The autoencoder family: encode to a :class:`Code`, decode to likelihood parameters.
 
 Deterministic encoders give ``z = h = act(f(x))``. Stochastic (variational)
 encoders give a Gaussian q(z|x) with ``mean`` and ``logvar`` and draw ``z``
-by reparameterisation, so gradients flow through the sample.
+by reparameterisation, so gradients flow through the sample. The loss terms
+come from :class:`~engine.models.objective.Objective`; a denoising autoencoder's
+encoder sees the corrupted batch (:mod:`engine.corruption`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from engine.config import ModelConfig, ObjectiveConfig
+from engine.corruption import corrupt
 from engine.likelihoods import Likelihood, make_likelihood
+from engine.models.base import Batch, Model, Probe, batches_of, register
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.layers import activation
 from engine.models.mlp import MLPDecoder, MLPEncoder
+from engine.models.objective import Objective, kl_to_standard_normal
+
+if TYPE_CHECKING:
+    from engine.config import ModelConfig, RunConfig
 
 # Keeps exp(logvar) finite in float32 even when a run is starting to diverge.
 _LOGVAR_RANGE = (-30.0, 20.0)
@@ -50,6 +59,13 @@ class Encoder(nn.Module):
         self.variational = variational
         self.code_act = activation("linear" if variational else code_activation)
 
+    @classmethod
+    def from_config(cls, image_shape: tuple[int, int, int], model: "ModelConfig") -> "Encoder":
+        out = model.latent_dim * (2 if model.variational else 1)
+        make = ConvEncoder if model.architecture == "conv" else MLPEncoder
+        body = make(tuple(image_shape), tuple(model.hidden), out, model.activation)
+        return cls(body, model.latent_dim, model.code_activation, model.variational)
+
     def code_activations(self, x: Tensor) -> Tensor:
         """h(x), (B, D): the deterministic part, differentiable in x (for the Jacobian)."""
         out = self.body(x)
@@ -74,35 +90,106 @@ class Encoder(nn.Module):
         return Code(z=z, h=mean, mean=mean, logvar=logvar)
 
 
-class Autoencoder(nn.Module):
-    """Encoder, decoder and output likelihood, built from a config.
+@register
+class Autoencoder(Model):
+    """Encoder, decoder and output likelihood, built from a run config.
 
     Parameters
     ----------
     image_shape : (C, H, W)
-    model : architecture settings.
-    objective : used for the likelihood (the decoder's output size depends on it).
+    config : the run (model architecture, objective: likelihood and regularisers).
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], model: ModelConfig,
-                 objective: ObjectiveConfig):
+    family = "autoencoder"
+    interactive_parts = ("decoder",)
+
+    def __init__(self, image_shape: tuple[int, int, int], config: "RunConfig"):
         super().__init__()
+        model = config.model
         self.image_shape = tuple(image_shape)
         self.latent_dim = model.latent_dim
         self.variational = model.variational
-        self.likelihood: Likelihood = make_likelihood(objective)
-        out = model.latent_dim * (2 if model.variational else 1)
+        self.objective_config = config.objective
+        self.objective = Objective(config.objective)
+        self.likelihood: Likelihood = make_likelihood(config.objective)
         m = self.likelihood.params_per_channel
-        if model.architecture == "conv":
-            body = ConvEncoder(self.image_shape, tuple(model.hidden), out, model.activation)
-            self.decoder = ConvDecoder(self.image_shape, tuple(model.hidden), model.latent_dim,
-                                       model.activation, m)
-        else:
-            body = MLPEncoder(self.image_shape, tuple(model.hidden), out, model.activation)
-            self.decoder = MLPDecoder(self.image_shape, tuple(model.hidden), model.latent_dim,
-                                      model.activation, m)
-        self.encoder = Encoder(body, model.latent_dim, model.code_activation, model.variational)
+        # The encoder draws its initial weights first and the decoder is registered
+        # first: the order of sessions written before (weights, optimiser state).
+        encoder = Encoder.from_config(self.image_shape, model)
+        make = ConvDecoder if model.architecture == "conv" else MLPDecoder
+        self.decoder = make(self.image_shape, tuple(model.hidden), model.latent_dim,
+                            model.activation, m)
+        self.encoder = encoder
 
+    @classmethod
+    def from_config(cls, config, image_shape, n_classes=None) -> "Autoencoder":
+        return cls(image_shape, config)
+
+    # -- the Model interface -------------------------------------------------------------
+    def term_names(self) -> tuple[str, ...]:
+        return tuple(self.objective.term_names(self.variational))
+
+    def loss(self, batch: Batch, generator=None, training: bool = True) -> dict[str, Tensor]:
+        o = self.objective_config
+        x_in = corrupt(batch.x, o.corruption, o.corruption_level, generator)
+        terms, _, _ = self.objective(self, batch.x, x_in, generator, create_graph=training)
+        return terms
+
+    def divergence_tips(self) -> list[str]:
+        return ["or lower beta"] if self.variational else []
+
+    def evaluate(self, batches: Iterable[Batch], generator):
+        """Validation terms, and the mean KL per latent dimension (D,) for a VAE."""
+        o = self.objective_config
+        sums: dict[str, float] = {}
+        kl_sum, n = None, 0
+        # The contractive term needs input gradients even when evaluating.
+        with torch.set_grad_enabled(o.contractive > 0):
+            for batch in batches:
+                x_in = corrupt(batch.x, o.corruption, o.corruption_level, generator)
+                terms, code, _ = self.objective(self, batch.x, x_in, generator,
+                                                create_graph=False)
+                m = len(batch)
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + float(v.detach()) * m
+                if code.mean is not None:
+                    kl = kl_to_standard_normal(code.mean, code.logvar).detach().sum(0)
+                    kl_sum = kl if kl_sum is None else kl_sum + kl
+                n += m
+        if n == 0:
+            return {}, {}
+        arrays = {} if kl_sum is None else {
+            "kl_per_dim": (kl_sum / n).cpu().numpy().astype(np.float32)}
+        return {k: v / n for k, v in sums.items()}, arrays
+
+    @torch.no_grad()
+    def snapshot(self, probe: Probe, generator):
+        """Probe inputs and reconstructions; probe and map codes; KL per dimension.
+
+        ``generator`` draws the probe corruption: the trainer passes one with a
+        fixed seed, so every epoch shows the same noisy inputs. The KL here is
+        the probe's; the trainer replaces it with the validation set's when
+        there is one.
+        """
+        o = self.objective_config
+        x = probe.images
+        x_in = corrupt(x, o.corruption, o.corruption_level, generator)
+        code = self.encoder(x_in, sample=False)
+        recon = self.likelihood.mean(self.decoder(code.z))
+        means, logvars = [], []
+        for batch in batches_of(probe.map_images, x.device):
+            c = self.encoder(batch.x, sample=False)
+            means.append(c.h)
+            if c.logvar is not None:
+                logvars.append(c.logvar)
+        arrays = {"probe_latent_mean": _np(code.h), "map_latents": _np(torch.cat(means))}
+        if code.logvar is not None:
+            arrays["probe_latent_logvar"] = _np(code.logvar)
+            arrays["map_latent_logvar"] = _np(torch.cat(logvars))
+            arrays["kl_per_dim"] = _np(kl_to_standard_normal(code.mean, code.logvar).mean(0))
+        return {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}, arrays
+
+    # -- using a trained model -------------------------------------------------------------
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Code, Tensor]:
         """x (B, C, H, W) -> (code, decoder params (B, C*m, H, W))."""
         code = self.encoder(x, generator)
@@ -119,17 +206,6 @@ class Autoencoder(nn.Module):
         """z (B, D) -> expected images (B, C, H, W)."""
         return self.likelihood.mean(self.decoder(z))
 
-    @torch.no_grad()
-    def sample_prior(self, n: int, generator: torch.Generator | None = None,
-                     device: torch.device | str | None = None) -> Tensor:
-        """Decode z ~ N(0, I): (n, C, H, W) mean images of new samples."""
-        p = next(self.parameters())
-        z = torch.randn((n, self.latent_dim), generator=generator,
-                        device=device or p.device, dtype=p.dtype)
-        return self.decode_mean(z)
 
-
-def build_autoencoder(image_shape: tuple[int, int, int], model: ModelConfig,
-                      objective: ObjectiveConfig) -> Autoencoder:
-    """The autoencoder a run config describes, with freshly initialised weights."""
-    return Autoencoder(image_shape, model, objective)
+def _np(t: Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float32)

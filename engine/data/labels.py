@@ -34,11 +34,11 @@ def parse_budgets(text: str) -> list[int | str]:
         except ValueError:
             n = 0
         if n < 1:
-            raise ConfigError(f"--labels must be a comma-separated list of positive integers "
-                              f"or 'all' (got {part!r})")
+            raise ConfigError(f"must be a comma-separated list of positive integers or 'all' "
+                              f"(got {part!r})", "--labels")
         out.append(n)
     if not out:
-        raise ConfigError("--labels must name at least one label budget, e.g. 100,1000,all")
+        raise ConfigError("must name at least one label budget, e.g. 100,1000,all", "--labels")
     return out
 
 
@@ -47,8 +47,9 @@ def resolve_budget(budget: int | str, n_train: int) -> int:
     if budget == ALL:
         return n_train
     if not isinstance(budget, int) or budget < 1 or budget > n_train:
-        raise ConfigError(f"--labels: a budget of {budget!r} labelled images is not possible; "
-                          f"the training split has {n_train} images (use at most that, or 'all')")
+        raise ConfigError(f"is {budget!r} labelled images, which is not possible: the training "
+                          f"split has {n_train} images (use at most that, or 'all')",
+                          "classifier.labels")
     return budget
 
 
@@ -74,7 +75,8 @@ def labelled_subset(labels: np.ndarray, train_idx: np.ndarray, budget: int, seed
     labels = np.asarray(labels)
     train_idx = np.asarray(train_idx, np.int64)
     if not 1 <= budget <= len(train_idx):
-        raise ConfigError(f"label budget must be from 1 to {len(train_idx)} (got {budget})")
+        raise ConfigError(f"must be from 1 to {len(train_idx)} (got {budget})",
+                          "classifier.labels")
     k = int(n_classes if n_classes is not None else labels[train_idx].max() + 1)
     rng = np.random.default_rng([seed, _LABEL_STREAM])
     # Per class, one fixed random order; a budget takes a prefix of it (hence nesting).

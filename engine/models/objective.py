@@ -12,12 +12,15 @@ names are the series names everywhere: plots, session files, CLI output.
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
-from engine.config import ObjectiveConfig
-from engine.models import Autoencoder, Code
+import torch
+from torch import Tensor, nn
+
 from engine.models.mlp import MLPEncoder
+
+if TYPE_CHECKING:
+    from engine.config import ObjectiveConfig
 
 
 def kl_to_standard_normal(mean: Tensor, logvar: Tensor) -> Tensor:
@@ -78,7 +81,7 @@ def jacobian_frobenius_sq_projected(h: Tensor, x: Tensor, n: int, create_graph: 
     return total / n
 
 
-def single_layer_jacobian_sq(model: Autoencoder, x: Tensor, h: Tensor) -> Tensor | None:
+def single_layer_jacobian_sq(model: nn.Module, x: Tensor, h: Tensor) -> Tensor | None:
     """Closed-form ||dh/dx||_F^2 for a one-layer encoder h = a(W x + b), else None.
 
     The Jacobian is diag(a'(u)) W, so its squared norm is
@@ -112,7 +115,7 @@ class Objective:
     cfg : the objective settings (likelihood is taken from the model).
     """
 
-    def __init__(self, cfg: ObjectiveConfig):
+    def __init__(self, cfg: "ObjectiveConfig"):
         self.cfg = cfg
 
     def term_names(self, variational: bool) -> list[str]:
@@ -126,9 +129,9 @@ class Objective:
             names.append("contractive")
         return names
 
-    def __call__(self, model: Autoencoder, x: Tensor, x_in: Tensor | None = None,
+    def __call__(self, model: nn.Module, x: Tensor, x_in: Tensor | None = None,
                  generator: torch.Generator | None = None,
-                 create_graph: bool = True) -> tuple[dict[str, Tensor], Code, Tensor]:
+                 create_graph: bool = True) -> tuple[dict[str, Tensor], object, Tensor]:
         """Loss terms for one batch.
 
         Parameters

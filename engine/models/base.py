@@ -1,0 +1,262 @@
+"""The interface every model family implements, and the registry keyed by ``model.family``.
+
+The :class:`~engine.trainer.Trainer` drives batches, control, finite checks,
+metrics, snapshots and checkpoints for any family; what differs between
+families lives here, on the model (PyTorch-VAE's ``loss_function`` returning
+named terms, nanoGPT's ``configure_optimizers``, pythae's overridable
+training step):
+
+- :meth:`Model.loss` — named scalar terms, ``total`` first; the names are
+  the series names everywhere (plots, session, CLI).
+- :meth:`Model.train_step` — how one batch updates the model. The default
+  is one backward of ``total`` and one optimiser step; a family may use
+  several optimisers, or updates that are no gradient of a loss.
+- :meth:`Model.configure_optimizers` — named optimisers (the checkpoint keeps all).
+- :meth:`Model.evaluate` and :meth:`Model.snapshot` — validation terms and
+  what an epoch snapshot holds for the views, as named arrays.
+- :attr:`Model.interactive_parts` — the submodules whose weights each
+  snapshot carries, so the window can run a CPU copy (:func:`cpu_copy`).
+
+Adding a family is one model file, one line in :mod:`engine.models`, a preset
+and its tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from engine.checkpoint import load_module_arrays, module_arrays
+from engine.errors import ConfigError
+from engine.optim import make_optimizer
+
+if TYPE_CHECKING:
+    from engine.config import OptimConfig, RunConfig
+
+EVAL_BATCH = 500
+
+
+@dataclass
+class Batch:
+    """One batch on the training device.
+
+    Attributes
+    ----------
+    x : (B, C, H, W) float32 images in [0, 1].
+    y : (B,) int64 labels, for families that need them (else None).
+    """
+
+    x: Tensor
+    y: Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass
+class Probe:
+    """The fixed images a snapshot is computed on, on the training device.
+
+    Attributes
+    ----------
+    images : (P, C, H, W) the probe images shown every epoch.
+    map_images : (M, C, H, W) the validation images whose codes form the latent map.
+    """
+
+    images: Tensor
+    map_images: Tensor
+
+
+class NonFiniteTerm(Exception):
+    """A term (or the gradient norm, ``"gradient"``) became NaN or infinite."""
+
+    def __init__(self, term: str):
+        super().__init__(term)
+        self.term = term
+
+
+class StepContext:
+    """What the trainer lends a family's :meth:`Model.train_step`.
+
+    Attributes
+    ----------
+    generator : the run's seeded generator on the training device (corruption,
+        reparameterisation noise, sampling): its state is in every checkpoint.
+    grad_clip : the max global gradient norm, or None.
+    """
+
+    def __init__(self, generator: torch.Generator, grad_clip: float | None):
+        self.generator = generator
+        self.grad_clip = grad_clip
+
+    def finite(self, terms: dict[str, Tensor],
+               parameters: Iterable[nn.Parameter] = ()) -> dict[str, float]:
+        """The terms as floats after one device sync; clips the gradients when asked.
+
+        Call it after ``backward()`` and before ``step()``: a non-finite term
+        or gradient norm raises :class:`NonFiniteTerm` while the weights are
+        still the last finite ones.
+        """
+        names = list(terms)
+        checked = [terms[k].detach() for k in names]
+        params = ([p for p in parameters if p.grad is not None]
+                  if self.grad_clip is not None else [])
+        if params:  # clipping needs the norm anyway: check it too
+            norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+            checked.append(norm)
+        values = torch.stack(checked).tolist()      # the step's one device sync
+        for name, v in zip(names + ["gradient"], values):
+            if not math.isfinite(v):
+                raise NonFiniteTerm(name)
+        if params:
+            torch.nn.utils.clip_grads_with_norm_(params, self.grad_clip, norm)
+        return dict(zip(names, values))
+
+
+class Model(nn.Module):
+    """Base class of every model family (see the module docstring).
+
+    Subclasses set :attr:`family`, build themselves in :meth:`from_config`
+    and implement :meth:`term_names`, :meth:`loss` and :meth:`snapshot`.
+    """
+
+    family: ClassVar[str] = ""
+    #: The family trains on labelled batches (``Batch.y``).
+    needs_labels: ClassVar[bool] = False
+    #: Submodules whose weights each snapshot carries, for the window's CPU copy.
+    interactive_parts: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_config(cls, config: "RunConfig", image_shape: tuple[int, int, int],
+                    n_classes: int | None = None) -> "Model":
+        raise NotImplementedError
+
+    @classmethod
+    def training_indices(cls, config: "RunConfig", dataset) -> np.ndarray:
+        """(n,) int64 indices of the images this run trains on: the training split."""
+        return dataset.train_idx
+
+    # -- what a run reports ----------------------------------------------------------
+    def term_names(self) -> tuple[str, ...]:
+        """The names :meth:`loss` returns, in plotting order, ``total`` first."""
+        raise NotImplementedError
+
+    def loss(self, batch: Batch, generator: torch.Generator | None = None,
+             training: bool = True) -> dict[str, Tensor]:
+        """Named scalar terms of one batch (per-image means), ``total`` first.
+
+        ``training`` is False when evaluating: no parameter gradients are needed.
+        """
+        raise NotImplementedError
+
+    def divergence_tips(self) -> list[str]:
+        """What to try, beyond the learning rate and clipping, when a term diverges."""
+        return []
+
+    # -- how it trains -----------------------------------------------------------------
+    def configure_optimizers(self, optim: "OptimConfig") -> dict[str, torch.optim.Optimizer]:
+        """One optimiser over the trainable parameters, named ``model``."""
+        return {"model": make_optimizer([p for p in self.parameters() if p.requires_grad],
+                                        optim)}
+
+    def train_step(self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer],
+                   ctx: StepContext) -> dict[str, float]:
+        """One update: a backward of ``total``, the finite check, one optimiser step."""
+        (opt,) = optimizers.values()
+        terms = self.loss(batch, ctx.generator)
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        values = ctx.finite(terms, self.parameters())
+        opt.step()
+        return values
+
+    # -- what an epoch shows -----------------------------------------------------------
+    def evaluate(self, batches: Iterable[Batch], generator: torch.Generator
+                 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Mean of every term over the batches, and arrays for the epoch's snapshot."""
+        sums: dict[str, float] = {}
+        n = 0
+        with torch.no_grad():
+            for batch in batches:
+                for k, v in self.loss(batch, generator, training=False).items():
+                    sums[k] = sums.get(k, 0.0) + float(v) * len(batch)
+                n += len(batch)
+        return ({k: v / n for k, v in sums.items()} if n else {}), {}
+
+    def snapshot(self, probe: Probe, generator: torch.Generator
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(images, arrays) of an epoch computed on the probe set; see ``EpochSnapshot``."""
+        return {}, {}
+
+    def interactive_weights(self) -> dict[str, np.ndarray]:
+        """The state of :attr:`interactive_parts`, by ``state_dict`` key."""
+        out: dict[str, np.ndarray] = {}
+        for part in self.interactive_parts:
+            out.update({f"{part}.{k}": v for k, v in module_arrays(getattr(self, part)).items()})
+        return out
+
+
+# -- the registry -------------------------------------------------------------------------
+
+FAMILIES: dict[str, type[Model]] = {}
+
+
+def register(cls: type[Model]) -> type[Model]:
+    """Class decorator: make ``cls`` the family named ``cls.family``."""
+    FAMILIES[cls.family] = cls
+    return cls
+
+
+def family_class(config: "RunConfig") -> type[Model]:
+    """The class of ``config.model.family``; ConfigError naming the known ones."""
+    cls = FAMILIES.get(config.model.family)
+    if cls is None:
+        raise ConfigError(f"must be one of {', '.join(sorted(FAMILIES))} "
+                          f"(got {config.model.family!r})", "model.family")
+    return cls
+
+
+def build_model(config: "RunConfig", image_shape: tuple[int, int, int],
+                n_classes: int | None = None) -> Model:
+    """The model a config describes, with fresh weights (seed them with ``fork_rng``)."""
+    return family_class(config).from_config(config, tuple(image_shape), n_classes)
+
+
+def cpu_copy(config: "RunConfig", image_shape: tuple[int, int, int],
+             weights: dict[str, np.ndarray], n_classes: int | None = None) -> Model:
+    """A CPU model whose :attr:`~Model.interactive_parts` hold ``weights``.
+
+    Built on the ``meta`` device: no memory for the other parts and, above
+    all, no draws from torch's global generator, which a training thread may
+    be seeding at that moment. Only the interactive parts may be used.
+
+    Raises
+    ------
+    ValueError
+        When the weights do not fit those parts.
+    """
+    with torch.device("meta"):
+        model = build_model(config, image_shape, n_classes)
+    for part in model.interactive_parts:
+        prefix = part + "."
+        arrays = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        load_module_arrays(getattr(model, part), arrays, assign=True)
+    return model.eval()
+
+
+def batches_of(images: Tensor, device: torch.device, size: int = EVAL_BATCH,
+               labels: Tensor | None = None) -> Iterable[Batch]:
+    """``images`` (and labels) in batches, moved to ``device``."""
+    for i in range(0, images.shape[0], size):
+        x = images[i:i + size]
+        y = None if labels is None else labels[i:i + size]
+        if x.device != device:
+            x = x.to(device, non_blocking=True)
+            y = None if y is None else y.to(device, non_blocking=True)
+        yield Batch(x, y)
+
