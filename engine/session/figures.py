@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
-from engine.session.reader import Session
+from engine.session.reader import SessionRun
 from engine.session.schema import fail
 
 GRID_COLUMNS = 16
@@ -77,10 +77,11 @@ def prior_codes(snapshot: EpochSnapshot, variational: bool, n: int, seed: int) -
     so codes are drawn from a Gaussian fitted to its validation codes.
     """
     rng = np.random.default_rng(seed)
-    d = snapshot.map_latents.shape[1]
-    if variational or len(snapshot.map_latents) < 2:
+    codes = snapshot.arrays["map_latents"]
+    d = codes.shape[1]
+    if variational or len(codes) < 2:
         return rng.standard_normal((n, d)).astype(np.float32)
-    z = snapshot.map_latents.astype(np.float64)
+    z = codes.astype(np.float64)
     cov = np.atleast_2d(np.cov(z, rowvar=False)) + 1e-6 * np.eye(d)
     return rng.multivariate_normal(z.mean(0), cov, size=n).astype(np.float32)
 
@@ -97,19 +98,20 @@ def manifold_codes(snapshot: EpochSnapshot, variational: bool,
         axis = np.array([NormalDist().inv_cdf(v) for v in q])
         xs = ys = axis
     else:
-        z = snapshot.map_latents
+        z = snapshot.arrays["map_latents"]
         xs = np.percentile(z[:, 0], np.linspace(2, 98, side))
         ys = np.percentile(z[:, 1], np.linspace(2, 98, side))
     gx, gy = np.meshgrid(xs, ys[::-1])
     return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
 
 
-def export_epoch(session: Session, epoch: int | None, out_dir: str | Path,
+def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
                  force: bool = False, scale: int = 2) -> list[Path]:
-    """Write the PNG figures of one epoch.
+    """Write the PNG figures of one epoch of a run.
 
     Parameters
     ----------
+    session : the run (of an open session).
     epoch : a snapshot epoch; None for the last one.
     out_dir : created if missing.
     force : overwrite existing figures of the same names.
@@ -128,15 +130,26 @@ def export_epoch(session: Session, epoch: int | None, out_dir: str | Path,
     from PIL import Image
 
     if not session.snapshot_epochs:
-        raise fail(session.path, "has no snapshots to export (no epoch finished)")
+        raise fail(session.path, f"run '{session.run_id}' has no snapshots to export (no "
+                                 "epoch finished)")
+    if not LatentDecoder.available(session.config):
+        raise fail(session.path, f"run '{session.run_id}' is a {session.config.model.family}: "
+                                 "it has no reconstructions or samples to draw")
     epoch = session.snapshot_epochs[-1] if epoch is None else epoch
     snap = session.snapshot(epoch)
+    for part, name in (("images", "probe_inputs"), ("images", "probe_recon"),
+                       ("arrays", "map_latents")):
+        if name not in getattr(snap, part):
+            raise fail(session.path, f"the snapshot of epoch {epoch} of run '{session.run_id}' "
+                                     f"has no {name} (snapshots/{part}/{name} is missing): the "
+                                     "file is damaged or incomplete")
     decoder: LatentDecoder = session.decoder(epoch)
     cfg = session.config
     variational = cfg.model.variational
     figures = {
         "reconstructions": image_grid(reconstruction_rows(
-            session.data.probe_images, snap.probe_inputs, snap.probe_recon), GRID_COLUMNS),
+            session.data.probe_images, snap.images["probe_inputs"], snap.images["probe_recon"]),
+            GRID_COLUMNS),
         "samples": image_grid(decoder.decode(prior_codes(snap, variational, 64, cfg.seed)), 8),
     }
     if cfg.model.latent_dim == 2:

@@ -1,15 +1,19 @@
-"""Where each event's content goes in the file: one function per part of a session.
+"""Where each event's content goes in a version 2 session file: one function per part.
 
-Every function takes the *run group* to write into — the file's root for
-an ordinary run. Greedy layer-wise pretraining can later give each stage
-its own run group (``/stages/<k>``) with this same layout, written by these
-same functions.
+A file holds one or more runs, each in its own group ``/runs/<run_id>``
+with the same layout (config, data, history, epochs, snapshots,
+checkpoint); a job of several runs (a greedy stack, a comparison) is
+described under ``/jobs/<job_id>``. Every function here takes the group it
+writes into.
 
-All values are plain arrays and attributes; strings are fixed-length UTF-8
-attributes (see ``h5fast.set_text``). Arrays are contiguous
-datasets without filters: an epoch is recorded at memory speed. (A
-Fletcher-32 checksum per array would double the cost of a snapshot; the
-metadata, in the HDF5 1.8 format, has checksums of its own.)
+Snapshots are few, large objects: one dataset per named quantity with an
+epoch axis, one chunk per epoch, appended to at each epoch end — so an epoch
+adds chunks, not objects. Images are stored as uint8 (display precision,
+within 1/255), other float arrays as float16, both with HDF5's standard
+shuffle + gzip filters; weights as float16 without a filter (gzip saved
+only 14 % of float16 weights at 11 ms an epoch for the default preset:
+their low byte is noise). Strings are fixed-length UTF-8 attributes
+(``h5fast.set_text``).
 """
 
 from __future__ import annotations
@@ -19,12 +23,157 @@ import json
 import h5py
 import numpy as np
 
-from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, RunStarted
+from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, JobStarted, RunPlan, RunStarted
 from engine.session.h5fast import create_array, datasets_below, overwrite_array, set_text
 from engine.session.schema import (EPOCH_CHUNK, EPOCH_META, FORMAT_NAME, FORMAT_VERSION,
-                                   HISTORY_CHUNK, HISTORY_META, snapshot_name)
+                                   HISTORY_CHUNK, HISTORY_META)
 from engine.session.tables import create_table, truncate_rows
 
+GZIP_LEVEL = 1   # the level that costs least per byte saved on these arrays
+
+
+# -- the file and its jobs ------------------------------------------------------------------
+
+def write_root(root: h5py.File, app_version: str, created: str) -> None:
+    """Format attributes and the groups of a new session file."""
+    set_text(root, "format", FORMAT_NAME)
+    root.attrs["format_version"] = FORMAT_VERSION
+    set_text(root, "app_version", app_version)
+    set_text(root, "created", created)
+    root.require_group("runs")
+    root.require_group("jobs")
+
+
+def write_job(root: h5py.File, job: JobStarted) -> None:
+    """A job's description and plan, under ``/jobs/<job_id>`` (replacing one of that id)."""
+    jobs = root.require_group("jobs")
+    if job.job_id in jobs:
+        del jobs[job.job_id]
+    g = jobs.create_group(job.job_id)
+    set_text(g, "kind", job.kind)
+    set_text(g, "title", job.title)
+    set_text(g, "spec", job.spec_json)
+    set_text(g, "plan", json.dumps([{"run_id": p.run_id, "title": p.title, "role": p.role,
+                                     "meta": p.meta} for p in job.runs]))
+
+
+def set_primary(root: h5py.File, run_id: str) -> None:
+    """The run a reader shows first (the result of the file's first job)."""
+    set_text(root, "primary", run_id)
+
+
+# -- one run ----------------------------------------------------------------------------------
+
+def write_run_header(runs: h5py.Group, run_id: str, started: RunStarted, plan: RunPlan,
+                     job_id: str, order: int) -> h5py.Group:
+    """A new run group: what it is, its config, its data description, empty tables."""
+    g = runs.create_group(run_id)
+    set_text(g, "title", plan.title)
+    set_text(g, "role", plan.role)
+    set_text(g, "job", job_id)
+    set_text(g, "meta", json.dumps(plan.meta))
+    g.attrs["order"] = int(order)
+    write_run_attrs(g, started)
+    write_data(g.create_group("data"), started.data)
+    terms = list(started.term_names)
+    history = create_table(g, "history", [*HISTORY_META, *terms], HISTORY_CHUNK)
+    set_text(history, "terms", json.dumps(terms))
+    create_table(g, "epochs", [*EPOCH_META, *(f"train/{t}" for t in terms),
+                               *(f"val/{t}" for t in terms)], EPOCH_CHUNK)
+    snaps = g.create_group("snapshots")
+    for name in ("epoch", "step"):
+        snaps.create_dataset(name, shape=(0,), maxshape=(None,), chunks=(EPOCH_CHUNK,),
+                             dtype=np.int64)
+    return g
+
+
+def write_run_attrs(g: h5py.Group, started: RunStarted) -> None:
+    """What the latest training call ran (also refreshed when a run resumes)."""
+    set_text(g, "config", started.config.to_json())
+    set_text(g, "status", "running")
+    set_text(g, "device", started.device)
+    g.attrs["n_parameters"] = int(started.n_parameters)
+    g.attrs["steps_per_epoch"] = int(started.steps_per_epoch)
+    if "status_message" in g.attrs:
+        del g.attrs["status_message"]
+
+
+def write_data(group: h5py.Group, data: DatasetInfo) -> None:
+    """The data description and the fixed probe images of the run."""
+    set_text(group, "source", data.source)
+    group.attrs["image_shape"] = np.asarray(data.image_shape, dtype=np.int64)
+    group.attrs["n_train"] = int(data.n_train)
+    group.attrs["n_val"] = int(data.n_val)
+    if data.n_classes is not None:
+        group.attrs["n_classes"] = int(data.n_classes)
+    set_text(group, "factor_names", json.dumps(list(data.factor_names)))
+    if data.label_names is not None:
+        set_text(group, "label_names", json.dumps(list(data.label_names)))
+    create_array(group, "probe_images", np.asarray(data.probe_images, dtype=np.float32))
+    for name in ("probe_labels", "map_labels"):
+        value = getattr(data, name)
+        if value is not None:
+            create_array(group, name, np.asarray(value, dtype=np.int64))
+    if data.map_factors is not None:
+        create_array(group, "map_factors", np.asarray(data.map_factors, dtype=np.float32))
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+def stored_image(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as uint8 levels (round to nearest: within 0.5/255)."""
+    return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def stored_array(array: np.ndarray) -> np.ndarray:
+    """Floats as float16 (3 significant digits: plenty for a view); others as they are."""
+    a = np.asarray(array)
+    return a.astype(np.float16) if a.dtype.kind == "f" else a
+
+
+def write_snapshot(snaps: h5py.Group, snap: EpochSnapshot) -> None:
+    """Append one epoch to every per-quantity dataset of ``snaps``."""
+    row = snaps["epoch"].shape[0]
+    for name in ("epoch", "step"):
+        ds = snaps[name]
+        ds.resize((row + 1,))
+        ds[row] = getattr(snap, name)
+    for part, values, convert, compress in (
+            ("images", snap.images, stored_image, True),
+            ("arrays", snap.arrays, stored_array, True),
+            ("weights", snap.weights, lambda w: np.asarray(w, np.float16), False)):
+        group = snaps.require_group(part)
+        for name, value in values.items():
+            _append_row(group, name, convert(value), row, compress)
+
+
+def _append_row(group: h5py.Group, name: str, value: np.ndarray, row: int,
+                compress: bool) -> None:
+    ds = group.get(name)
+    if ds is None or ds.shape[1:] != value.shape or ds.dtype != value.dtype:
+        if ds is not None:  # another shape than before (rare): start the quantity afresh
+            del group[name]
+        filters = ({"compression": "gzip", "compression_opts": GZIP_LEVEL,
+                    "shuffle": value.dtype.itemsize > 1} if compress and value.size else {})
+        ds = group.create_dataset(name, shape=(row, *value.shape),
+                                  maxshape=(None, *value.shape),
+                                  chunks=(1, *value.shape) if value.size else None,
+                                  dtype=value.dtype, fillvalue=0, **filters)
+    ds.resize(row + 1, axis=0)
+    ds[row] = value
+
+
+def truncate_snapshots(snaps: h5py.Group, epoch: int) -> None:
+    """Forget the snapshots of epochs after ``epoch``."""
+    epochs = snaps["epoch"][()]
+    keep = int(np.searchsorted(epochs, epoch, side="right"))
+    if keep == len(epochs):
+        return
+    for ds in datasets_below(snaps).values():
+        ds.resize(keep, axis=0)
+
+
+# -- checkpoints and status ---------------------------------------------------------------------
 
 def sync_arrays(group: h5py.Group, arrays: dict[str, np.ndarray]) -> None:
     """Make ``group`` hold exactly ``arrays`` (names may contain ``/``).
@@ -47,132 +196,45 @@ def sync_arrays(group: h5py.Group, arrays: dict[str, np.ndarray]) -> None:
         create_array(group, name, value)
 
 
-def replace_array(group: h5py.Group, name: str, value: np.ndarray | None) -> None:
-    """Set (overwriting in place where the shape allows) or, for None, remove a dataset."""
-    ds = group.get(name)
-    if isinstance(ds, h5py.Dataset) and value is not None and overwrite_array(ds, value):
-        return
-    if ds is not None:
-        del group[name]
-    if value is not None:
-        create_array(group, name, value)
-
-
-def write_header(root: h5py.Group, started: RunStarted, app_version: str, created: str) -> None:
-    """Format attributes, the config and the data description of a new session."""
-    set_text(root, "format", FORMAT_NAME)
-    root.attrs["format_version"] = FORMAT_VERSION
-    set_text(root, "app_version", app_version)
-    set_text(root, "created", created)
-    write_run_attrs(root, started)
-    set_text(root.create_group("config"), "json", started.config_json)
-    write_data(root.create_group("data"), started.data)
-    terms = list(started.term_names)
-    history = create_table(root, "history", [*HISTORY_META, *terms], HISTORY_CHUNK)
-    set_text(history, "terms", json.dumps(terms))
-    create_table(root, "epochs", [*EPOCH_META, *(f"train/{t}" for t in terms),
-                                  *(f"val/{t}" for t in terms)], EPOCH_CHUNK)
-    root.create_group("snapshots")
-
-
-def write_run_attrs(root: h5py.Group, started: RunStarted) -> None:
-    """What the latest training call ran on (also refreshed when a run resumes)."""
-    set_text(root, "status", "running")
-    set_text(root, "device", started.device)
-    root.attrs["n_parameters"] = int(started.n_parameters)
-    root.attrs["steps_per_epoch"] = int(started.steps_per_epoch)
-    if "status_message" in root.attrs:
-        del root.attrs["status_message"]
-
-
-def write_data(group: h5py.Group, data: DatasetInfo) -> None:
-    """The data description and the fixed probe images of the run."""
-    set_text(group, "source", data.source)
-    group.attrs["image_shape"] = np.asarray(data.image_shape, dtype=np.int64)
-    group.attrs["n_train"] = int(data.n_train)
-    group.attrs["n_val"] = int(data.n_val)
-    set_text(group, "factor_names", json.dumps(list(data.factor_names)))
-    if data.label_names is not None:
-        set_text(group, "label_names", json.dumps(list(data.label_names)))
-    create_array(group, "probe_images", np.asarray(data.probe_images, dtype=np.float32))
-    for name in ("probe_labels", "map_labels"):
-        value = getattr(data, name)
-        if value is not None:
-            create_array(group, name, np.asarray(value, dtype=np.int64))
-    if data.map_factors is not None:
-        create_array(group, "map_factors", np.asarray(data.map_factors, dtype=np.float32))
-
-
-def write_snapshot(snapshots: h5py.Group, snap: EpochSnapshot,
-                   same_inputs_as: int | None = None) -> None:
-    """One epoch's replay data under ``snapshots/<epoch>``.
-
-    Parameters
-    ----------
-    same_inputs_as : the epoch of an earlier snapshot whose ``probe_inputs``
-        equal this one's; they are then hard-linked rather than stored again
-        (the probe corruption uses a fixed seed, so the inputs rarely change).
-    """
-    name = snapshot_name(snap.epoch)
-    if name in snapshots:  # a re-trained epoch replaces the old one
-        del snapshots[name]
-    g = snapshots.create_group(name)
-    g.attrs["epoch"] = int(snap.epoch)
-    g.attrs["step"] = int(snap.step)
-    if snap.stage is not None:
-        g.attrs["stage"] = int(snap.stage)
-    earlier = None if same_inputs_as is None else f"{snapshot_name(same_inputs_as)}/probe_inputs"
-    if earlier is not None and earlier in snapshots:
-        g["probe_inputs"] = snapshots[earlier]
-    else:
-        create_array(g, "probe_inputs", np.asarray(snap.probe_inputs, dtype=np.float32))
-    create_array(g, "probe_recon", np.asarray(snap.probe_recon, dtype=np.float32))
-    for field in ("probe_latent_mean", "probe_latent_logvar", "map_latents",
-                  "map_latent_logvar", "kl_per_dim"):
-        value = getattr(snap, field)
-        if value is not None:
-            create_array(g, field, np.asarray(value, dtype=np.float32))
-    dec = g.create_group("decoder")
-    for key, value in snap.decoder.items():
-        create_array(dec, key, np.asarray(value))
-
-
-def write_checkpoint(root: h5py.Group, ck: Checkpoint, stage: int | None = None) -> None:
+def write_checkpoint(run: h5py.Group, ck: Checkpoint) -> None:
     """Replace the run's checkpoint (only the latest one is kept)."""
-    g = root.require_group("checkpoint")
+    g = run.require_group("checkpoint")
     g.attrs["epoch"] = int(ck.epoch)
     g.attrs["step"] = int(ck.step)
     g.attrs["position"] = int(ck.position)
     g.attrs["wall_time"] = float(ck.wall_time)
-    set_text(g, "optimizer_json", ck.optimizer_json)
+    set_text(g, "optimizer_json", json.dumps({name: json.loads(text) for name, text
+                                              in ck.optimizer_json.items()}))
     set_text(g, "epoch_sums", json.dumps({k: float(v) for k, v in ck.epoch_sums.items()}))
-    if stage is not None:
-        g.attrs["stage"] = int(stage)
-    elif "stage" in g.attrs:
-        del g.attrs["stage"]
     sync_arrays(g.require_group("model"), ck.model)
-    sync_arrays(g.require_group("optimizer"), ck.optimizer)
+    sync_arrays(g.require_group("optimizers"),
+                {f"{name}/{key}": a for name, arrays in ck.optimizers.items()
+                 for key, a in arrays.items()})
     sync_arrays(g.require_group("rng"), ck.rng)
-    replace_array(g, "permutation", None if ck.permutation is None
-                  else np.asarray(ck.permutation, dtype=np.int64))
+    ds = g.get("permutation")
+    perm = None if ck.permutation is None else np.asarray(ck.permutation, dtype=np.int64)
+    if isinstance(ds, h5py.Dataset) and perm is not None and overwrite_array(ds, perm):
+        return
+    if ds is not None:
+        del g["permutation"]
+    if perm is not None:
+        create_array(g, "permutation", perm)
 
 
-def truncate_run(root: h5py.Group, step: int, epoch: int) -> None:
+def truncate_run(run: h5py.Group, step: int, epoch: int) -> None:
     """Forget everything after ``step`` / ``epoch`` (before a resume from that point).
 
     History rows can run ahead of the checkpoint when a run was killed or
     failed between checkpoints; a resumed run retrains those steps.
     """
-    for table, index, last in ((root["history"], "step", step), (root["epochs"], "epoch", epoch)):
+    for table, index, last in ((run["history"], "step", step), (run["epochs"], "epoch", epoch)):
         truncate_rows(table, int(np.searchsorted(table[index], last, side="right")))
-    for name in list(root["snapshots"]):
-        if name.isdigit() and int(name) > epoch:
-            del root["snapshots"][name]
+    truncate_snapshots(run["snapshots"], epoch)
 
 
-def set_status(root: h5py.Group, status: str, message: str | None = None) -> None:
-    set_text(root, "status", status)
+def set_status(run: h5py.Group, status: str, message: str | None = None) -> None:
+    set_text(run, "status", status)
     if message:
-        set_text(root, "status_message", message)
-    elif "status_message" in root.attrs:
-        del root.attrs["status_message"]
+        set_text(run, "status_message", message)
+    elif "status_message" in run.attrs:
+        del run.attrs["status_message"]

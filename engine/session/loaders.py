@@ -19,24 +19,33 @@ import torch
 from engine.config import RunConfig
 from engine.errors import ConfigError
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot
-from engine.models import build_autoencoder
+from engine.models import build_model
 from engine.session.h5fast import datasets_below
 from engine.session.schema import (EPOCH_META, FORMAT_NAME, FORMAT_VERSION, HISTORY_META,
-                                   MAX_ROWS, check_dataset, fail, require_attr,
+                                   MAX_ROWS, check_dataset, fail, plain, require_attr,
                                    require_dataset, require_group)
 from engine.session.tables import INT_FIELDS
 
 Path_ = str | Path
 
 
-def load_format(path: Path_, root: h5py.Group) -> tuple[int, str, datetime]:
-    """(format_version, app_version, created) after checking this is our kind of file."""
-    marker = root.attrs.get("format")
-    if marker is None:
+def load_format(path: Path_, root: h5py.Group,
+                formats: tuple[str, ...] = (FORMAT_NAME,)) -> tuple[str, int, str, datetime]:
+    """(format, format_version, app_version, created) after checking this is our kind of file.
+
+    Every reader path sniffs a file through here, so a damaged or foreign
+    ``format`` attribute (missing, an array, another program's) is one clear
+    SessionError.
+    """
+    if "format" not in root.attrs:
         raise fail(path, "is an HDF5 file but not an Autoencoder Studio session "
                          "(it has no 'format' attribute)")
-    if require_attr(path, root, "format", str) != FORMAT_NAME:
-        raise fail(path, f"is an HDF5 file of another kind (format {marker!r}), "
+    marker = plain(root.attrs["format"])
+    if not isinstance(marker, str):
+        raise fail(path, f"is an HDF5 file whose 'format' attribute is not text "
+                         f"({marker!r:.60}): not an Autoencoder Studio session, or damaged")
+    if marker not in formats:
+        raise fail(path, f"is an HDF5 file of another kind (format {marker!r:.60}), "
                          f"not an Autoencoder Studio session")
     version = require_attr(path, root, "format_version", int)
     if version > FORMAT_VERSION:
@@ -51,15 +60,16 @@ def load_format(path: Path_, root: h5py.Group) -> tuple[int, str, datetime]:
         created = datetime.fromisoformat(created_text)
     except ValueError:
         raise fail(path, f"has an unreadable creation time {created_text!r:.40}") from None
-    return version, app_version, created
+    return marker, version, app_version, created
 
 
-def load_config(path: Path_, root: h5py.Group) -> RunConfig:
-    text = require_attr(path, require_group(path, root, "config"), "json", str)
+def load_config(path: Path_, group: h5py.Group, name: str = "config") -> RunConfig:
+    """The RunConfig stored as JSON text in the attribute ``name`` of ``group``."""
+    text = require_attr(path, group, name, str)
     try:
         return RunConfig.from_json(text)
     except ConfigError as e:
-        raise fail(path, f"the stored run config is invalid: {e}") from None
+        raise fail(path, f"the stored run config of {group.name} is invalid: {e}") from None
 
 
 def load_data(path: Path_, root: h5py.Group) -> DatasetInfo:
@@ -75,6 +85,9 @@ def load_data(path: Path_, root: h5py.Group) -> DatasetInfo:
     n_map = None if map_labels is None else len(map_labels)
     map_factors = _optional(path, g, "map_factors", "f", (n_map, len(factor_names) or None))
     label_names = _json_strings(path, g, "label_names") if "label_names" in g.attrs else None
+    n_classes = _count(path, g, "n_classes") if "n_classes" in g.attrs else None
+    if n_classes is None and label_names is not None:
+        n_classes = len(label_names)
     return DatasetInfo(
         source=require_attr(path, g, "source", str), image_shape=tuple(shape),
         n_train=_count(path, g, "n_train"), n_val=_count(path, g, "n_val"),
@@ -83,7 +96,7 @@ def load_data(path: Path_, root: h5py.Group) -> DatasetInfo:
         map_labels=None if map_labels is None else map_labels.astype(np.int64),
         map_factors=None if map_factors is None else map_factors.astype(np.float32),
         factor_names=tuple(factor_names),
-        label_names=None if label_names is None else tuple(label_names))
+        label_names=None if label_names is None else tuple(label_names), n_classes=n_classes)
 
 
 def load_table(path: Path_, root: h5py.Group, name: str,
@@ -143,41 +156,49 @@ def load_epochs(path: Path_, root: h5py.Group, term_order: list[str]) -> dict:
     return out
 
 
-def load_snapshot_epochs(path: Path_, root: h5py.Group) -> dict[int, str]:
-    """epoch -> group name of every snapshot."""
-    g = require_group(path, root, "snapshots")
-    out = {}
-    for name in g:
-        if not name.isdigit():
-            raise fail(path, f"/snapshots/{name} is not an epoch number")
-        out[int(name)] = name
-    return out
+def load_snapshot_index(path: Path_, snaps: h5py.Group) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, steps) of a version 2 run's snapshots, one entry per stored epoch."""
+    epochs = require_dataset(path, snaps, "epoch", "iu", ndim=1)[()]
+    steps = require_dataset(path, snaps, "step", "iu", shape=(len(epochs),))[()]
+    if len(epochs) > 1 and not np.all(np.diff(epochs) > 0):
+        raise fail(path, f"{snaps.name}/epoch is not increasing; the file is damaged")
+    return epochs.astype(np.int64), steps.astype(np.int64)
 
 
-def load_snapshot(path: Path_, g: h5py.Group, config: RunConfig,
+def load_snapshot(path: Path_, snaps: h5py.Group, row: int, epoch: int, step: int,
                   data: DatasetInfo) -> EpochSnapshot:
-    """One epoch's replay data, shapes checked against the probe set and the latent size."""
-    p_shape = data.probe_images.shape
-    d = config.model.latent_dim
-    p = p_shape[0]
+    """Row ``row`` of a version 2 run's snapshot datasets, back in float32.
 
-    def arr(name, shape, optional=False):
-        if optional and name not in g:
-            return None
-        return require_dataset(path, g, name, "f", shape=shape)[()].astype(np.float32, copy=False)
-
-    map_latents = arr("map_latents", (None, d))
-    m = map_latents.shape[0]
-    return EpochSnapshot(
-        epoch=require_attr(path, g, "epoch", int), step=require_attr(path, g, "step", int),
-        probe_inputs=arr("probe_inputs", p_shape), probe_recon=arr("probe_recon", p_shape),
-        probe_latent_mean=arr("probe_latent_mean", (p, d)),
-        probe_latent_logvar=arr("probe_latent_logvar", (p, d), optional=True),
-        map_latents=map_latents,
-        map_latent_logvar=arr("map_latent_logvar", (m, d), optional=True),
-        kl_per_dim=arr("kl_per_dim", (d,), optional=True),
-        decoder=load_arrays(path, require_group(path, g, "decoder"), "f"),
-        stage=_optional_int(path, g, "stage"))
+    Images come back as float32 in [0, 1].
+    """
+    n = snaps["epoch"].shape[0]
+    parts: dict[str, dict[str, np.ndarray]] = {}
+    for part, kind in (("images", "u"), ("arrays", "fiub"), ("weights", "f")):
+        out = parts[part] = {}
+        group = snaps.get(part)
+        if group is None:
+            continue
+        if not isinstance(group, h5py.Group):
+            raise fail(path, f"{snaps.name}/{part} should be a group")
+        for name, ds in group.items():
+            if not isinstance(ds, h5py.Dataset):
+                raise fail(path, f"{ds.name} should be a dataset")
+            check_dataset(path, ds, kind)
+            if ds.ndim == 0 or ds.shape[0] != n:
+                raise fail(path, f"{ds.name} has {ds.shape[0] if ds.ndim else 0} epochs, "
+                                 f"the snapshot index {n}")
+            if part == "images" and ds.ndim != 5:
+                raise fail(path, f"{ds.name} should hold (epochs, N, C, H, W) images, not "
+                                 f"shape {ds.shape}")
+            a = ds[row]
+            if part == "images":
+                out[name] = a.astype(np.float32) / np.float32(255.0)
+            elif a.dtype.kind == "f":
+                out[name] = a.astype(np.float32)
+            else:
+                out[name] = a
+    return EpochSnapshot(epoch=epoch, step=step, images=parts["images"],
+                         arrays=parts["arrays"], weights=parts["weights"])
 
 
 def load_arrays(path: Path_, g: h5py.Group, kind: str) -> dict[str, np.ndarray]:
@@ -193,23 +214,48 @@ def load_arrays(path: Path_, g: h5py.Group, kind: str) -> dict[str, np.ndarray]:
 
 def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
                     data: DatasetInfo) -> Checkpoint:
-    """The resumable state, checked to fit the model the config describes."""
+    """The resumable state, checked to fit the model the config describes.
+
+    Version 2 keeps named optimisers under ``optimizers/<name>``; version 1
+    one optimiser under ``optimizer`` (read as ``model``).
+    """
     model = load_arrays(path, require_group(path, g, "model"), "f")
-    param_shapes = check_weights(path, model, config, data.image_shape, g.name + "/model")
-    optimizer = load_arrays(path, require_group(path, g, "optimizer"), "fiu")
-    for key, a in optimizer.items():
-        parts = key.split("/")
-        if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit() \
-                or int(parts[1]) >= len(param_shapes):
-            raise fail(path, f"{g.name}/optimizer/{key} does not belong to any model parameter")
-        if a.ndim and a.shape != param_shapes[int(parts[1])]:
-            raise fail(path, f"{g.name}/optimizer/{key} has shape {a.shape}, the parameter "
-                             f"has {param_shapes[int(parts[1])]}")
-    opt_json = require_attr(path, g, "optimizer_json", str)
-    meta = _json(path, g, "optimizer_json", opt_json)
-    if not isinstance(meta, dict) or not isinstance(meta.get("param_groups"), list) \
-            or not isinstance(meta.get("scalars", {}), dict):
-        raise fail(path, f"{g.name} optimizer_json lacks its param_groups")
+    shapes = check_weights(path, model, config, data, g.name + "/model")
+    bad = [k for k, a in model.items() if a.size and not np.all(np.isfinite(a))]
+    if bad:
+        raise fail(path, f"the checkpoint's weight {g.name}/model/{bad[0]} holds NaN or "
+                         f"infinite values: the file is damaged (a run that diverges keeps "
+                         f"its last finite weights), so it cannot be resumed")
+    opt_text = require_attr(path, g, "optimizer_json", str)
+    meta = _json(path, g, "optimizer_json", opt_text)
+    if "optimizers" in g:
+        arrays = load_arrays(path, require_group(path, g, "optimizers"), "fiu")
+        grouped: dict[str, dict[str, np.ndarray]] = {name: {} for name in meta or {}}
+        for key, a in arrays.items():
+            name, _, rest = key.partition("/")
+            grouped.setdefault(name, {})[rest] = a
+        metas = meta if isinstance(meta, dict) else {}
+        texts = {name: json.dumps(m) for name, m in metas.items()}
+    else:  # version 1: one optimiser
+        grouped = {"model": load_arrays(path, require_group(path, g, "optimizer"), "fiu")}
+        metas, texts = {"model": meta}, {"model": opt_text}
+    for name, arrays in grouped.items():
+        m = metas.get(name)
+        if not isinstance(m, dict) or not isinstance(m.get("param_groups"), list) \
+                or not isinstance(m.get("scalars", {}), dict):
+            raise fail(path, f"{g.name} optimizer_json lacks the param_groups of '{name}'")
+        params = shapes.get(name)
+        if params is None:
+            raise fail(path, f"{g.name} has an optimiser '{name}' this model does not use")
+        for key, a in arrays.items():
+            parts = key.split("/")
+            if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit() \
+                    or int(parts[1]) >= len(params):
+                raise fail(path, f"{g.name}: optimiser state {name}/{key} belongs to no "
+                                 f"parameter")
+            if a.ndim and a.shape != params[int(parts[1])]:
+                raise fail(path, f"{g.name}: optimiser state {name}/{key} has shape "
+                                 f"{a.shape}, the parameter has {params[int(parts[1])]}")
     sums = _json(path, g, "epoch_sums", require_attr(path, g, "epoch_sums", str))
     if not isinstance(sums, dict) or not all(isinstance(v, (int, float)) for v in sums.values()):
         raise fail(path, f"{g.name} epoch_sums should map terms to numbers")
@@ -225,22 +271,23 @@ def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
             raise fail(path, f"{g.name}/permutation indexes past the training images")
     return Checkpoint(epoch=epoch, step=step, position=position,
                       wall_time=require_attr(path, g, "wall_time", (int, float)),
-                      model=model, optimizer=optimizer, optimizer_json=opt_json,
+                      model=model, optimizers=grouped, optimizer_json=texts,
                       rng=rng, permutation=perm,
                       epoch_sums={str(k): float(v) for k, v in sums.items()})
 
 
 def check_weights(path: Path_, arrays: dict[str, np.ndarray], config: RunConfig,
-                  image_shape: tuple[int, int, int], where: str) -> list[tuple[int, ...]]:
-    """Raise SessionError unless ``arrays`` is the full state of the config's autoencoder.
+                  data: DatasetInfo, where: str) -> dict[str, list[tuple[int, ...]]]:
+    """Raise SessionError unless ``arrays`` is the full state of the config's model.
 
     Returns
     -------
-    The shapes of the model's parameters, in optimiser order.
+    For each of the model's optimisers, the shapes of its parameters in order.
     """
     # Built on the meta device: shapes only, no memory and no initialisation.
     with torch.device("meta"):
-        model = build_autoencoder(tuple(image_shape), config.model, config.objective)
+        model = build_model(config, tuple(data.image_shape), data.n_classes)
+        optimizers = model.configure_optimizers(config.optim)
     state = model.state_dict()
     missing = sorted(set(state) - set(arrays))
     extra = sorted(set(arrays) - set(state))
@@ -251,7 +298,8 @@ def check_weights(path: Path_, arrays: dict[str, np.ndarray], config: RunConfig,
         if arrays[k].shape != tuple(v.shape):
             raise fail(path, f"the weight {where}/{k} has shape {arrays[k].shape}, the "
                              f"stored config needs {tuple(v.shape)}")
-    return [tuple(p.shape) for p in model.parameters()]
+    return {name: [tuple(p.shape) for group in opt.param_groups for p in group["params"]]
+            for name, opt in optimizers.items()}
 
 
 # -- small readers ---------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """:class:`Session`: a session file opened for replay, inspection and resume.
 
-Opening reads the small parts at once — format, config, data description,
-the loss history and the per-epoch means — and checks them. Snapshots,
-decoders and the checkpoint are read (and checked) when asked for, so
-opening a long run and jumping to any epoch stays fast.
+A session holds one or more runs (:class:`SessionRun`): a plain run has one
+(``main``), a greedy stack its stages and the stack, a comparison its
+classifier runs. Opening reads the small parts at once — format, every
+run's config, data description, loss history and per-epoch means — and
+checks them. Snapshots, decoders and checkpoints are read (and checked)
+when asked for, so opening a long run and jumping to any epoch stays fast.
+
+Version 1 files (written before runs had groups of their own) open through
+:mod:`engine.session.version1` into the same objects.
 
 The file is opened read-only and never changed. A damaged file can make
 HDF5 fail in many ways (OSError, KeyError, ValueError, ...); every public
@@ -18,72 +23,112 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
-import numpy as np
 
-from engine.config import RunConfig
-from engine.decoding import LatentDecoder
 from engine.errors import SessionError
-from engine.events import Checkpoint, DatasetInfo, EpochSnapshot
-from engine.session import loaders
-from engine.session.schema import STATUSES, fail, plain, require_group, snapshot_name
-
-
-@contextmanager
-def _reading(path: Path, what: str):
-    """Turn any failure while reading ``what`` into a SessionError naming the file."""
-    try:
-        yield
-    except SessionError:
-        raise
-    except MemoryError:
-        raise fail(path, f"{what} is too large to load; the file is probably damaged") from None
-    # A damaged file can make h5py or numpy raise nearly anything; each is the same
-    # problem to the user, so one message (with the library's words) covers them all.
-    except Exception as e:
-        detail = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise fail(path, f"cannot read {what}: the file is damaged or incomplete "
-                         f"({detail})") from None
+from engine.events import Checkpoint, EpochSnapshot, RunPlan
+from engine.session import loaders, version1
+from engine.session.runs import SessionJob, SessionRun, reading
+from engine.session.schema import (FORMAT_NAME, PRETRAINING_FORMAT_V1, STATUSES, fail, plain,
+                                   require_attr, require_group)
 
 
 class Session:
-    """A recorded training run. Open with :meth:`Session.open`.
+    """A session file. Open with :meth:`Session.open`.
 
     Attributes
     ----------
     path : the file.
-    config : the run's :class:`RunConfig` (epochs = the last epoch trained for).
-    format_version : the session format the file uses.
+    format_version : the session format the file uses (1 or 2).
     app_version : the Autoencoder Studio version that created it.
     created : creation time (timezone-aware).
-    status : 'running' (or killed while running), 'completed', 'stopped' or 'failed'.
-    status_message : why a run failed, else None.
-    data : the data description and probe images (:class:`DatasetInfo`).
-    history : term -> (n,) float64 per logged step, plus 'step', 'epoch' (int64)
-        and 'wall_time' (float64, seconds of training).
-    epoch_history : {'epoch', 'step', 'wall_time': (E,) arrays, 'train': term ->
-        (E,) epoch means on the training batches, 'val': term -> (E,) on the
-        validation set}.
-    snapshot_epochs : sorted epochs that have a snapshot.
+    runs : run id -> :class:`SessionRun`, in the order they were trained.
+    jobs : job id -> :class:`SessionJob`.
+    primary : the id of the run to show first (the result of the file).
+    problems : run id -> why that run could not be read; the file opens with the
+        others (but not when the primary run is damaged).
     """
 
     def __init__(self, path: Path, file: h5py.File):
         self.path = path
         self._f = file
-        root = file
-        self.format_version, self.app_version, self.created = loaders.load_format(path, root)
-        self.config: RunConfig = loaders.load_config(path, root)
-        self.data: DatasetInfo = loaders.load_data(path, root)
-        self.history: dict[str, np.ndarray] = loaders.load_history(path, root)
-        self.epoch_history: dict = loaders.load_epochs(path, root, list(self.history))
-        self._snapshots = loaders.load_snapshot_epochs(path, root)
-        self.snapshot_epochs: list[int] = sorted(self._snapshots)
-        status = plain(root.attrs.get("status", "running"))
-        self.status = status if status in STATUSES else "running"
-        message = plain(root.attrs.get("status_message"))
-        self.status_message = message if isinstance(message, str) else None
-        #: a pretrained-vs-random comparison stored with the run (/finetune, see
-        #: engine.pretraining.results)
-        self.has_comparison: bool = "finetune" in root
+        self.runs: dict[str, SessionRun] = {}
+        self.jobs: dict[str, SessionJob] = {}
+        self.primary = ""
+        #: run id -> why that run could not be read (the others are)
+        self.problems: dict[str, str] = {}
+        self._released = False
+        fmt, self.format_version, self.app_version, self.created = loaders.load_format(
+            path, file, (FORMAT_NAME, PRETRAINING_FORMAT_V1))
+        if fmt == PRETRAINING_FORMAT_V1 or self.format_version == 1:
+            version1.load(self, file, fmt)
+        else:
+            self._load_v2(file)
+        if self.primary in self.problems or (not self.runs and self.problems):
+            raise SessionError(self.problems.get(self.primary) or next(iter(self.problems.values())))
+        if not self.runs:
+            raise fail(path, "holds no run yet (it was created but nothing was recorded)")
+        if self.primary not in self.runs:
+            self.primary = next(iter(self.runs))
+
+    def _load_v2(self, root: h5py.File) -> None:
+        path = self.path
+        primary = plain(root.attrs.get("primary", ""))
+        self.primary = primary if isinstance(primary, str) else ""
+        for job_id, g in require_group(path, root, "jobs").items():
+            plan = loaders._json(path, g, "plan", require_attr(path, g, "plan", str))
+            self.jobs[job_id] = SessionJob(
+                job_id=job_id, kind=require_attr(path, g, "kind", str),
+                title=require_attr(path, g, "title", str),
+                spec_json=require_attr(path, g, "spec", str),
+                plan=[RunPlan(run_id=str(p["run_id"]), title=str(p["title"]),
+                              role=str(p["role"]), meta=dict(p.get("meta", {})))
+                      for p in plan])
+        groups = require_group(path, root, "runs")
+        order = sorted(groups.items(), key=lambda kv: (plain(kv[1].attrs.get("order", 0)), kv[0]))
+        for run_id, g in order:
+            try:
+                with reading(path, f"run '{run_id}'"):
+                    self.runs[run_id] = self._load_run_v2(run_id, g)
+            except SessionError as e:
+                # One damaged run need not hide the others: open what is readable, and
+                # say what is not (the primary run must be readable, see __init__).
+                self.problems[run_id] = str(e)
+
+    def _load_run_v2(self, run_id: str, g: h5py.Group) -> SessionRun:
+        path = self.path
+        config = loaders.load_config(path, g)
+        data = loaders.load_data(path, g)
+        history = loaders.load_history(path, g)
+        epochs = loaders.load_epochs(path, g, list(history))
+        snaps = require_group(path, g, "snapshots")
+        index, steps = loaders.load_snapshot_index(path, snaps)
+        rows = {int(e): (i, int(s)) for i, (e, s) in enumerate(zip(index, steps))}
+        name = g.name
+
+        def read_snapshot(f: h5py.File, epoch: int) -> EpochSnapshot:
+            row, step = rows[epoch]
+            return loaders.load_snapshot(path, f[name]["snapshots"], row, epoch, step, data)
+
+        def read_checkpoint(f: h5py.File) -> Checkpoint | None:
+            ck = f[name].get("checkpoint")
+            if ck is None:
+                return None
+            if not isinstance(ck, h5py.Group):
+                raise fail(path, f"{name}/checkpoint should be a group")
+            return loaders.load_checkpoint(path, ck, config, data)
+
+        status = plain(g.attrs.get("status", "running"))
+        message = plain(g.attrs.get("status_message"))
+        meta = loaders._json(path, g, "meta", plain(g.attrs.get("meta", "{}")))
+        return SessionRun(
+            session=self, run_id=run_id, title=str(plain(g.attrs.get("title", run_id))),
+            role=str(plain(g.attrs.get("role", "run"))), job_id=str(plain(g.attrs.get("job", ""))),
+            meta=meta if isinstance(meta, dict) else {}, config=config, data=data,
+            history=history, epoch_history=epochs, snapshot_epochs=sorted(rows),
+            status=status if status in STATUSES else "running",
+            status_message=message if isinstance(message, str) else None,
+            steps_per_epoch=int(plain(g.attrs.get("steps_per_epoch", 0)) or 0),
+            _read_snapshot=read_snapshot, _read_checkpoint=read_checkpoint)
 
     # -- opening and closing ---------------------------------------------------------
     @classmethod
@@ -103,11 +148,25 @@ class Session:
             raise fail(path, "is a folder, not a session file")
         f = _open_locked(path)
         try:
-            with _reading(path, "the session header"):
+            with reading(path, "the session header"):
                 return cls(path, f)
         except BaseException:
             f.close()
             raise
+
+    @contextmanager
+    def file(self):
+        """The open file; after :meth:`release`, the newest version, opened for the read."""
+        if self._f is not None:
+            yield self._f
+            return
+        if not self._released:
+            raise fail(self.path, "the session is closed")
+        f = _open_locked(self.path)
+        try:
+            yield f
+        finally:
+            f.close()
 
     def close(self) -> None:
         """Close the file; the values already read stay usable."""
@@ -118,62 +177,31 @@ class Session:
                 pass
             self._f = None
 
+    def release(self) -> None:
+        """Close the file but keep reading on demand (a writer may replace the file: a
+        handle kept across its commits would pin an old version)."""
+        self.close()
+        self._released = True
+
     def __enter__(self) -> "Session":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _root(self) -> h5py.File:
-        if self._f is None:
-            raise fail(self.path, "the session is closed")
-        return self._f
+    # -- runs --------------------------------------------------------------------------
+    def run(self, run_id: str | None = None) -> SessionRun:
+        """The run ``run_id`` (default: the primary run); SessionError naming the known ones."""
+        run_id = self.primary if run_id is None else run_id
+        if run_id not in self.runs:
+            raise fail(self.path, f"has no run '{run_id}' (it has: {', '.join(self.runs)})")
+        return self.runs[run_id]
 
-    # -- per-epoch data ----------------------------------------------------------------
-    def _snapshot_group(self, epoch: int) -> h5py.Group:
-        if epoch not in self._snapshots:
-            saved = (f"{self.snapshot_epochs[0]}..{self.snapshot_epochs[-1]}"
-                     if self.snapshot_epochs else "none")
-            raise fail(self.path, f"has no snapshot for epoch {epoch} (saved epochs: {saved})")
-        snaps = require_group(self.path, self._root(), "snapshots")
-        return require_group(self.path, snaps, self._snapshots[epoch])
-
-    def snapshot(self, epoch: int) -> EpochSnapshot:
-        """The replay data of one epoch: probe inputs, reconstructions, codes, decoder weights."""
-        with _reading(self.path, f"the snapshot of epoch {epoch}"):
-            snap = loaders.load_snapshot(self.path, self._snapshot_group(epoch),
-                                         self.config, self.data)
-            if snap.epoch != epoch:
-                raise fail(self.path, f"/snapshots/{snapshot_name(epoch)} says it is "
-                                      f"epoch {snap.epoch}")
-            return snap
-
-    def decoder(self, epoch: int) -> LatentDecoder:
-        """A CPU decoder with the weights of ``epoch`` (reads only the decoder weights)."""
-        with _reading(self.path, f"the decoder of epoch {epoch}"):
-            g = require_group(self.path, self._snapshot_group(epoch), "decoder")
-            arrays = loaders.load_arrays(self.path, g, "f")
-            try:
-                return LatentDecoder(self.config, self.data.image_shape, arrays)
-            except SessionError as e:
-                raise fail(self.path, f"epoch {epoch}: {e}") from None
-
-    def checkpoint(self) -> Checkpoint | None:
-        """The state to resume from, or None when the run saved none."""
-        with _reading(self.path, "the checkpoint"):
-            g = self._root().get("checkpoint")
-            if g is None:
-                return None
-            if not isinstance(g, h5py.Group):
-                raise fail(self.path, "/checkpoint should be a group")
-            return loaders.load_checkpoint(self.path, g, self.config, self.data)
-
-    # -- summaries -------------------------------------------------------------------------
-    @property
-    def epochs_trained(self) -> int:
-        """The last completed epoch (0 before the first one ends)."""
-        ep = self.epoch_history["epoch"]
-        return int(ep[-1]) if len(ep) else 0
+    def job_runs(self, job_id: str) -> list[SessionRun]:
+        """The stored runs of a job, in its plan's order."""
+        job = self.jobs.get(job_id)
+        ids = [p.run_id for p in job.plan] if job else []
+        return [self.runs[r] for r in ids if r in self.runs]
 
     @property
     def file_size(self) -> int:
@@ -185,13 +213,11 @@ def open_h5_for_reading(path: str | Path) -> h5py.File:
     """Open any of the app's HDF5 files read-only, with a shared HDF5 lock.
 
     Every read-only open in the app goes through here: HDF5 refuses to open a
-    file that this process already has open with other locking settings (a
-    session on display and its weights read again for the Fine-tuning tab
-    failed as "not an HDF5 file"). The lock tells a writer not to reuse this
-    version of the file as its spare (see atomic.py); 'best-effort' still
-    opens on file systems without locks. A writer holds its exclusive lock
-    only on a version it has just replaced, so a conflict means the path now
-    names a newer version: retry.
+    file that this process already has open with other locking settings. The
+    lock tells a writer not to reuse this version of the file as its spare
+    (see atomic.py); 'best-effort' still opens on file systems without locks.
+    A writer holds its exclusive lock only on a version it has just replaced,
+    so a conflict means the path now names a newer version: retry.
 
     Raises
     ------

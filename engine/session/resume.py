@@ -1,17 +1,19 @@
-"""Continuing a recorded run: a trainer rebuilt from a session's config and checkpoint."""
+"""Continuing a recorded run: a trainer rebuilt from a run's config and checkpoint."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.session.reader import Session
+from engine.data import Dataset
+from engine.session.reader import SessionRun
 from engine.session.schema import fail
 from engine.trainer import Trainer
 
 
-def resume_trainer(session: Session, epochs: int,
-                   device: str | None = None) -> tuple[Trainer, int]:
-    """A trainer positioned at the session's checkpoint, to train ``epochs`` more epochs.
+def resume_trainer(run: SessionRun, epochs: int | None,
+                   device: str | None = None,
+                   dataset: Dataset | None = None) -> tuple[Trainer, int]:
+    """A trainer positioned at a run's checkpoint, to train ``epochs`` more epochs.
 
     The data is loaded again from the stored config (the same seed gives the
     same split and probe set) and compared with the stored probe images, so
@@ -19,10 +21,13 @@ def resume_trainer(session: Session, epochs: int,
 
     Parameters
     ----------
-    session : an open session.
+    run : a run of an open session.
     epochs : how many epochs to train after the last completed one (>= 1). A
-        run stopped mid-epoch first finishes that epoch, which counts.
+        run stopped mid-epoch first finishes that epoch, which counts. None
+        trains up to the epochs its config asks for (finishing a stopped run).
     device : overrides the config's device (e.g. continue a GPU run on the CPU).
+    dataset : the data to train on, when not ``config.data`` itself (the codes
+        a later greedy stage trains on).
 
     Returns
     -------
@@ -36,31 +41,32 @@ def resume_trainer(session: Session, epochs: int,
     DataError, ConfigError
         The data cannot be loaded; the device is invalid.
     """
-    if epochs < 1:
-        raise fail(session.path, f"the number of epochs to resume must be >= 1 (got {epochs})")
-    ck = session.checkpoint()
-    if ck is None:
-        raise fail(session.path, "has no checkpoint to resume from (the run ended before "
-                                 "its first epoch or checkpoint)")
-    until = ck.epoch + epochs
-    overrides = {"optim.epochs": until}
+    if epochs is not None and epochs < 1:
+        raise fail(run.path, f"the number of epochs to resume must be >= 1 (got {epochs})")
+    ck = run.checkpoint()
+    if ck is None or not ck.optimizers:
+        raise fail(run.path, f"run '{run.run_id}' has no checkpoint to resume from "
+                                 "(it ended before its first epoch or checkpoint)")
+    until = ck.epoch + epochs if epochs is not None else max(run.config.optim.epochs,
+                                                              ck.epoch)
+    overrides = {"optim.epochs": max(until, 1)}
     if device is not None:
         overrides["device"] = device
-    config = session.config.with_overrides(overrides)
-    trainer = Trainer(config)
-    _check_same_data(session, trainer)
+    config = run.config.with_overrides(overrides)
+    trainer = Trainer(config, dataset)
+    _check_same_data(run, trainer)
     try:
         trainer.load_checkpoint(ck)
     except (ValueError, RuntimeError, KeyError, TypeError, IndexError) as e:
-        raise fail(session.path, f"the checkpoint cannot be loaded: {e}") from None
+        raise fail(run.path, f"the checkpoint cannot be loaded: {e}") from None
     return trainer, until
 
 
-def _check_same_data(session: Session, trainer: Trainer) -> None:
-    stored, now = session.data, trainer.dataset_info()
+def _check_same_data(run: SessionRun, trainer: Trainer) -> None:
+    stored, now = run.data, trainer.dataset_info()
     same = (tuple(stored.image_shape) == tuple(now.image_shape)
             and stored.n_train == now.n_train and stored.n_val == now.n_val
             and np.array_equal(stored.probe_images, now.probe_images))
     if not same:
-        raise fail(session.path, f"the data ({now.source}) is not the data this run was "
+        raise fail(run.path, f"the data ({now.source}) is not the data this run was "
                                  f"trained on: it changed since the session was written")

@@ -21,7 +21,11 @@ import numpy as np
 from engine.errors import SessionError
 
 FORMAT_NAME = "autoencoder-studio-session"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The marker of a version 1 greedy pretraining file (read by ``version1.py``).
+PRETRAINING_FORMAT_V1 = "autoencoder-studio-pretraining"
+#: The run id of a run that belongs to no job (``python main.py train``).
+MAIN_RUN = "main"
 
 # HDF5 1.8 file-format objects: readable by every HDF5 tool since 2008, and
 # (unlike the 'earliest' default) with checksums on the superblock and the
@@ -34,7 +38,7 @@ HISTORY_CHUNK = 512
 EPOCH_CHUNK = 64
 HISTORY_META = ("step", "epoch", "wall_time")
 EPOCH_META = ("epoch", "step", "wall_time")
-SNAPSHOT_DIGITS = 6           # /snapshots/000012: HDF5 tools then list epochs in order
+SNAPSHOT_DIGITS = 6           # version 1: /snapshots/000012, so tools list epochs in order
 STATUSES = ("running", "completed", "stopped", "failed")
 
 # Largest sizes a reader accepts before reading: a corrupted header could

@@ -1,4 +1,4 @@
-""":class:`SessionWriter`: a trainer listener that records a run into a session file.
+""":class:`SessionWriter`: a listener that records runs — one, or a job's several — into a session file.
 
 The writer keeps what arrives between checkpoints in memory — history rows,
 epoch means, snapshots — and commits it in one atomic step
@@ -9,32 +9,36 @@ waits for it. So a killed process loses at most the last completed epoch
 (if its commit was still in flight) and the one in progress: once epoch k
 has ended, epochs 1..k-1 are on disk. The file on disk always opens. The
 published file is never open for writing, so other processes (and the
-GUI's replay) can read it at any time."""
+GUI's replay) can read it at any time.
+
+Events of a plain run go to ``/runs/main``. A job's ``JobStarted`` is stored
+under ``/jobs`` and each ``RunOpened`` switches the run the next events
+belong to; a ``RunStarted`` for a run the file already has continues it
+(a resume).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 import engine
 from engine.errors import SessionError
-from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, Event, RunFailed,
-                           RunFinished, RunStarted, StepMetrics)
+from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, Event, JobStarted,
+                           RunFailed, RunFinished, RunOpened, RunPlan, RunStarted, StepMetrics)
 from engine.session.atomic import AtomicH5File
-from engine.session.batch import Batch
-from engine.session.tables import RowBuffer
+from engine.session.batch import Batch, NewRun
 from engine.session.pacing import CheckpointPacer
-from engine.session.schema import FORMAT_VERSION, fail
+from engine.session.schema import MAIN_RUN, fail
+from engine.session.tables import RowBuffer
 
 FLUSH_ROWS = 8192  # history rows held in memory before a commit mid-epoch
 
 
 class SessionWriter:
-    """Writes the events of one run into an HDF5 session file.
+    """Writes the events of one or more runs into an HDF5 session file.
 
-    Use it as (or inside) the ``emit`` callable passed to ``Trainer.run``::
+    Use it as (or inside) the ``emit`` callable passed to ``Trainer.run`` or a job::
 
         with SessionWriter("run.h5") as writer:
             trainer.run(writer)
@@ -44,11 +48,10 @@ class SessionWriter:
     path : the session file to create (or, with ``append``, to continue).
     force : replace an existing file; without it an existing file is an error
         and is never touched.
-    snapshot_every : keep the snapshot of every k-th epoch (and of the run's
+    snapshot_every : keep the snapshot of every k-th epoch (and of a run's
         last epoch); None keeps every snapshot the trainer sends.
-    append : continue an existing session (a resumed run). When the run starts,
-        history, epochs and snapshots after its starting point are dropped,
-        then the new ones follow on.
+    append : add to an existing session: continue its runs (a resume) or add
+        new ones (a comparison on a trained run).
     flush_rows : commit once this many history rows wait, even mid-epoch.
     checkpoint_share : most of the training time to spend writing intermediate
         checkpoints (see ``pacing.py``); None writes one at every epoch end. The
@@ -60,9 +63,9 @@ class SessionWriter:
     Raises
     ------
     SessionError
-        When the file exists (without ``force``), is missing or not a session
-        (with ``append``), or its folder does not exist. Writing errors later
-        (a full disk) are raised from the call that commits, as SessionError.
+        When the file exists (without ``force``), is missing or not a version 2
+        session (with ``append``), or its folder does not exist. Writing errors
+        later (a full disk) are raised from the call that commits, as SessionError.
     """
 
     def __init__(self, path: str | Path, force: bool = False,
@@ -76,19 +79,22 @@ class SessionWriter:
         self.flush_rows = max(1, int(flush_rows))
         self._file = AtomicH5File(self.path, durable=durable, background=background)
         self._pacer = CheckpointPacer(checkpoint_share)
-        self._check_target(force, append)
         self._force = force
-        self._append = append
-        self._started = False      # has this writer committed a run's start?
-        self._pending_header: RunStarted | None = None
-        self._pending_restart: RunStarted | None = None
+        self._new_file = not append
+        self._runs: set[str] = set()               # run groups the file has
+        self._jobs: dict[str, str] = {}            # job id -> its spec, in the file
+        self._job_plans: dict[str, tuple[str, ...]] = {}
+        self._primary: str | None = None
+        self._check_target(force, append)
+        self._job_id = ""
+        self._plans: dict[str, RunPlan] = {}
+        self._run_id = MAIN_RUN
+        self._batch = Batch(run_id="")
         self._history = RowBuffer()
         self._epochs = RowBuffer()
-        self._snapshots: list[tuple[EpochSnapshot, int | None]] = []
         self._checkpoint: CheckpointSaved | None = None
-        self._status: tuple[str, str | None] | None = None
-        self._last_inputs: tuple[np.ndarray, int] | None = None
         self._last_epoch: int | None = None
+        self._wrote = False
         self._error: SessionError | None = None
         self._closed = False
 
@@ -102,15 +108,21 @@ class SessionWriter:
         if append:
             from engine.session.reader import Session
             with Session.open(p) as s:  # a clear error for anything that is not ours
-                if s.format_version != FORMAT_VERSION:
-                    raise fail(p, f"has format version {s.format_version}; this version "
-                                  f"can only continue version {FORMAT_VERSION} sessions")
+                if s.format_version != 2:
+                    raise fail(p, f"has session format {s.format_version}, from an earlier "
+                                  "Autoencoder Studio: it opens, replays and exports, but new "
+                                  "training cannot be added to it. Train a new run instead")
+                self._runs = set(s.runs)
+                self._jobs = {j.job_id: j.spec_json for j in s.jobs.values()}
+                self._job_plans = {j.job_id: tuple(p.run_id for p in j.plan)
+                                   for j in s.jobs.values()}
+                self._primary = s.primary
         elif p.exists() and not force:
             raise fail(p, "already exists; choose another name or pass --force to replace it")
 
     # -- the listener --------------------------------------------------------------
     def __call__(self, event: Event) -> None:
-        """Record one trainer event; commits at run start, checkpoints and run end."""
+        """Record one event; commits at run start, checkpoints, run ends and job steps."""
         if self._error is not None or self._closed:
             return  # a failed writer stays quiet so the trainer can report the first error
         if isinstance(event, StepMetrics):
@@ -127,8 +139,9 @@ class SessionWriter:
             row.update({f"val/{k}": v for k, v in event.val.items()})
             self._epochs.add(row)
         elif isinstance(event, EpochSnapshot):
-            if self._keep_snapshot(event.epoch):
-                self._snapshots.append((event, self._link_inputs(event)))
+            k = self.snapshot_every
+            if k is None or event.epoch % k == 0 or event.epoch == self._last_epoch:
+                self._batch.snapshots.append(event)
         elif isinstance(event, CheckpointSaved):
             # Every epoch end: the epoch's rows and snapshot are committed now; the
             # checkpoint too unless the pacer says it is too soon (then it waits).
@@ -137,34 +150,50 @@ class SessionWriter:
             final = ck.position == 0 and ck.epoch == self._last_epoch
             self._commit(with_checkpoint=final or self._pacer.due(ck.wall_time))
         elif isinstance(event, RunStarted):
-            self._start(event)
+            self._start_run(event)
             self.flush()
         elif isinstance(event, RunFinished):
-            self._status = (event.reason, None)
+            self._batch.status = (event.reason, None)
             self.flush()
         elif isinstance(event, RunFailed):
-            self._status = ("failed", event.message)
+            self._batch.status = ("failed", event.message)
             self.flush()
+        elif isinstance(event, JobStarted):
+            self.flush()
+            self._start_job(event)
+        elif isinstance(event, RunOpened):
+            self.flush()
+            self._run_id = event.run_id
+            self._pacer = CheckpointPacer(self._pacer.share)
 
-    def _start(self, event: RunStarted) -> None:
+    def _start_job(self, job: JobStarted) -> None:
+        self._job_id = job.job_id
+        self._plans = {p.run_id: p for p in job.runs}
+        if self._jobs.get(job.job_id) == job.spec_json:
+            return  # the same job continued (a resume): its runs stay
+        dropped = self._job_plans.get(job.job_id, ())
+        self._batch.drop_runs = tuple(r for r in dropped if r in self._runs)
+        self._runs -= set(dropped)
+        self._batch.job = job
+        self._jobs[job.job_id] = job.spec_json
+        self._job_plans[job.job_id] = tuple(self._plans)
+        if self._primary is None:
+            stacks = [p.run_id for p in job.runs if p.role == "stack"]
+            self._primary = self._batch.primary = (stacks or [job.runs[0].run_id])[0]
+
+    def _start_run(self, event: RunStarted) -> None:
         self._last_epoch = event.total_epochs
-        if self._append or self._started:
-            self._pending_restart = event  # a resume (or a second run() of the same trainer)
-            self._last_inputs = None       # its snapshot may be among those dropped
-        else:
-            self._pending_header = event
-
-    def _keep_snapshot(self, epoch: int) -> bool:
-        k = self.snapshot_every
-        return k is None or epoch % k == 0 or epoch == self._last_epoch
-
-    def _link_inputs(self, snap: EpochSnapshot) -> int | None:
-        """The epoch of an already stored, identical probe_inputs array, or None."""
-        last = self._last_inputs
-        if last is not None and np.array_equal(last[0], snap.probe_inputs):
-            return last[1]
-        self._last_inputs = (snap.probe_inputs, snap.epoch)
-        return None
+        run_id = self._run_id
+        if run_id in self._runs:
+            self._batch.restart = event  # a resume (or a second run() of the same trainer)
+            return
+        plan = self._plans.get(run_id) or RunPlan(run_id=run_id, title=event.config.name,
+                                                  role="run")
+        self._batch.new_run = NewRun(started=event, plan=plan, job_id=self._job_id,
+                                     order=len(self._runs))
+        self._runs.add(run_id)
+        if self._primary is None:
+            self._primary = self._batch.primary = run_id
 
     # -- committing ------------------------------------------------------------------
     def flush(self) -> None:
@@ -178,15 +207,20 @@ class SessionWriter:
     def _commit(self, with_checkpoint: bool) -> None:
         if self._error is not None:
             raise self._error
+        if self._new_file and not self._wrote and self._batch.new_run is None:
+            # A session opens only once it holds a run: a job's header waits for its
+            # first run, so a crash before that leaves no file rather than one that
+            # cannot be opened or resumed.
+            return
         batch = self._take_batch(with_checkpoint)
         if not batch:
             return
-        fresh = batch.header is not None
+        fresh = batch.new_file
         if fresh and self.path.exists() and not self._force:
             # Created by someone else since this writer was made: still never overwrite.
             self._error = fail(self.path, "already exists; pass --force to replace it")
             raise self._error
-        self._started = True
+        self._wrote = True
         self._guard(lambda: self._file.commit(batch, fresh))
 
     def wait(self) -> None:
@@ -200,24 +234,27 @@ class SessionWriter:
             call()
         except SessionError as e:
             self._error = e
-        except Exception as e:  # noqa: BLE001 - disk full, permissions, HDF5: one error here
+        except OSError as e:
+            self._error = fail(self.path, _disk_words(e, self.path))
+        except Exception as e:  # noqa: BLE001 - HDF5's own failures: one error here
             self._error = fail(self.path, f"cannot write the session: {e}")
         if self._error is not None:
             self._file.discard()
             raise self._error
 
     def _take_batch(self, with_checkpoint: bool) -> Batch:
+        batch, self._batch = self._batch, Batch(run_id="")
+        batch.run_id = self._run_id if (batch.new_run or self._run_id in self._runs) else ""
+        if self._new_file and not self._wrote:
+            batch.new_file = True
+            batch.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            batch.app_version = engine.__version__
+        batch.history, batch.epochs = self._history.take(), self._epochs.take()
         ck = self._checkpoint if with_checkpoint else None
-        batch = Batch(header=self._pending_header, restart=self._pending_restart,
-                      created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      app_version=engine.__version__,
-                      history=self._history.take(), epochs=self._epochs.take(),
-                      snapshots=self._snapshots, checkpoint=ck, status=self._status)
         if ck is not None:
+            batch.checkpoint = ck
             self._pacer.written(batch, ck.checkpoint.wall_time)
             self._checkpoint = None
-        self._pending_header = self._pending_restart = None
-        self._snapshots, self._status = [], None
         return batch
 
     @property
@@ -253,3 +290,15 @@ class SessionWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _disk_words(e: OSError, path: Path) -> str:
+    """A writing error in words a user can act on (``path``: the session file)."""
+    import errno
+    if e.errno == errno.ENOSPC:
+        folder = Path(e.filename).parent if e.filename else path.parent
+        return ("the disk is full: the session keeps the epochs saved before this one. "
+                f"Free some space in {folder} and resume the run")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write the session here ({e.strerror}): choose another folder"
+    return f"cannot write the session: {e.strerror or e}"
