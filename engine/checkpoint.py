@@ -16,25 +16,26 @@ def module_arrays(module: nn.Module) -> dict[str, np.ndarray]:
 
 
 def load_module_arrays(module: nn.Module, arrays: dict[str, np.ndarray],
-                       assign: bool = False) -> None:
-    """Load arrays saved by :func:`module_arrays`; shape mismatches raise ValueError.
+                       assign: bool = False, partial: bool = False) -> None:
+    """Load arrays saved by :func:`module_arrays`; mismatches raise ValueError.
 
     ``assign=True`` replaces the module's tensors instead of copying into them
-    (needed for a module built on the ``meta`` device).
+    (needed for a module built on the ``meta`` device). ``partial=True``
+    loads a subset of the state (e.g. only ``encoder.*``) and keeps the rest.
     """
     state = module.state_dict()
-    missing = set(state) - set(arrays)
+    missing = set() if partial else set(state) - set(arrays)
     extra = set(arrays) - set(state)
     if missing or extra:
         raise ValueError(f"weights do not match the model: missing {sorted(missing)}, "
                          f"unexpected {sorted(extra)}")
     for k, v in state.items():
-        if tuple(arrays[k].shape) != tuple(v.shape):
+        if k in arrays and tuple(arrays[k].shape) != tuple(v.shape):
             raise ValueError(f"weight '{k}' has shape {tuple(arrays[k].shape)}, "
                              f"the model expects {tuple(v.shape)}")
     module.load_state_dict({k: torch.as_tensor(np.array(a, dtype=np.float32 if
                                                          np.asarray(a).dtype.kind == "f" else None))
-                            for k, a in arrays.items()}, assign=assign)
+                            for k, a in arrays.items()}, assign=assign, strict=not partial)
 
 
 def optimizer_arrays(opt: torch.optim.Optimizer) -> tuple[dict[str, np.ndarray], str]:

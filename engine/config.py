@@ -1,66 +1,34 @@
-"""Run configuration: plain dataclasses that round-trip through JSON.
+"""Run configuration: frozen dataclasses that round-trip through JSON.
 
 A :class:`RunConfig` says everything needed to repeat a run: the data, the
-model, the objective, the optimiser and the seed. ``validate()`` rejects
-every invalid value with a :class:`~engine.errors.ConfigError` whose message
-names the field (``model.latent_dim``) and the allowed range, so the CLI and
-the GUI can show it as it is.
+model (its ``family`` picks the class from :mod:`engine.models`), the
+objective, the optimiser, the seed, and two optional sections — greedy
+layer-wise ``pretraining`` of the model, and the ``classifier`` settings of
+a classifier run. ``validate()`` (see :mod:`engine.validation`) rejects every
+invalid value with a :class:`~engine.errors.ConfigError` whose ``field``
+names it (``model.latent_dim``), so the CLI prints it and the window marks
+that field.
 
 The *kind* of autoencoder (plain, sparse, contractive, denoising,
-variational) is not stored: it follows from the objective and model
-settings (:meth:`RunConfig.kinds`), so the two can never disagree.
+variational, stacked) is not stored: it follows from the settings
+(:meth:`RunConfig.kinds`), so the two can never disagree.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from engine import validation
 from engine.errors import ConfigError
-
-DATA_SOURCES = ("mnist", "sprites", "file")
-ARCHITECTURES = ("mlp", "conv")
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
-CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
-LIKELIHOODS = ("gaussian", "bernoulli", "categorical")
-CORRUPTIONS = ("none", "gaussian", "masking", "salt_pepper")
-CONTRACTIVE_ESTIMATORS = ("exact", "projection")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-KINDS = ("plain", "sparse", "contractive", "denoising", "variational")
+from engine.validation import (ACTIVATIONS, ARCHITECTURES, CODE_ACTIVATIONS,  # noqa: F401
+                               CORRUPTIONS, DATA_SOURCES, LIKELIHOODS, OPTIMIZERS)
 
 
-def _check(ok: bool, name: str, allowed: str, value: Any) -> None:
-    if not ok:
-        raise ConfigError(f"{name} must be {allowed} (got {value!r})")
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _choice(v: Any, name: str, options: tuple[str, ...]) -> None:
-    _check(v in options, name, "one of " + ", ".join(options), v)
-
-
-def _int_in(v: Any, name: str, lo: int, hi: int | None = None) -> None:
-    rng = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
-    _check(_is_int(v) and v >= lo and (hi is None or v <= hi), name, rng, v)
-
-
-def _num_in(v: Any, name: str, lo: float, hi: float | None = None, lo_open: bool = False) -> None:
-    ok = _is_num(v) and v == v and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
-    low = f"> {lo}" if lo_open else f">= {lo}"
-    rng = f"a number {low}" + (f" and <= {hi}" if hi is not None else "")
-    _check(ok, name, rng, v)
-
-
-@dataclass
+@dataclass(frozen=True)
 class DataConfig:
     """Where the images come from and how they are split.
 
@@ -80,30 +48,21 @@ class DataConfig:
     sprite_size: int = 32
     n_sprites: int = 8000
 
-    def validate(self) -> None:
-        _choice(self.source, "data.source", DATA_SOURCES)
-        if self.source == "file":
-            _check(isinstance(self.path, str) and bool(self.path), "data.path",
-                   "a file or folder path when data.source is 'file'", self.path)
-        if self.limit is not None:
-            _int_in(self.limit, "data.limit", 2)
-        _num_in(self.val_fraction, "data.val_fraction", 0.0, 0.9)
-        _int_in(self.n_probe, "data.n_probe", 1, 1024)
-        _check(self.sprite_size in (32, 64), "data.sprite_size", "32 or 64", self.sprite_size)
-        _int_in(self.n_sprites, "data.n_sprites", 16, 200_000)
 
-
-@dataclass
+@dataclass(frozen=True)
 class ModelConfig:
-    """Encoder and decoder architecture.
+    """The model family and its architecture.
 
-    ``hidden`` are the widths of the MLP's hidden layers (encoder order; the
-    decoder mirrors them) or, for ``conv``, the channels of the stride-2
-    convolutions. ``code_activation`` is applied to the code of a
-    deterministic encoder (``sigmoid`` gives the classic contractive AE);
-    a variational encoder's mean is always linear.
+    ``family`` is a key of the model registry (:mod:`engine.models`):
+    ``autoencoder`` or ``classifier`` (an encoder with a linear head on its
+    code). ``hidden`` are the widths of the MLP's hidden layers (encoder
+    order; the decoder mirrors them) or, for ``conv``, the channels of the
+    stride-2 convolutions. ``code_activation`` is applied to the code of a
+    deterministic encoder (``sigmoid`` gives the classic contractive AE); a
+    variational encoder's mean is always linear.
     """
 
+    family: str = "autoencoder"
     architecture: str = "mlp"
     hidden: tuple[int, ...] = (400,)
     latent_dim: int = 20
@@ -111,25 +70,10 @@ class ModelConfig:
     code_activation: str = "linear"
     variational: bool = False
 
-    def validate(self) -> None:
-        _choice(self.architecture, "model.architecture", ARCHITECTURES)
-        _check(isinstance(self.hidden, (tuple, list)) and len(self.hidden) <= 6,
-               "model.hidden", "a list of at most 6 layer widths", self.hidden)
-        if self.architecture == "conv":
-            _check(1 <= len(self.hidden) <= 4, "model.hidden",
-                   "1 to 4 channel counts for a conv model", self.hidden)
-        for i, w in enumerate(self.hidden):
-            _int_in(w, f"model.hidden[{i}]", 1, 8192)
-        _int_in(self.latent_dim, "model.latent_dim", 1, 512)
-        _choice(self.activation, "model.activation", ACTIVATIONS)
-        _choice(self.code_activation, "model.code_activation", CODE_ACTIVATIONS)
-        _check(isinstance(self.variational, bool), "model.variational", "true or false",
-               self.variational)
 
-
-@dataclass
+@dataclass(frozen=True)
 class ObjectiveConfig:
-    """Reconstruction likelihood and regularisers.
+    """Reconstruction likelihood and regularisers of an autoencoder.
 
     The loss per image is ``recon + sparsity*Σ|h| + contractive*‖∂h/∂x‖²_F
     + beta*KL`` (KL only for a variational model), with the reconstruction
@@ -148,24 +92,8 @@ class ObjectiveConfig:
     corruption: str = "none"
     corruption_level: float = 0.0
 
-    def validate(self) -> None:
-        _choice(self.likelihood, "objective.likelihood", LIKELIHOODS)
-        _int_in(self.levels, "objective.levels", 2, 256)
-        _num_in(self.gaussian_std, "objective.gaussian_std", 0.0, 10.0, lo_open=True)
-        _num_in(self.sparsity, "objective.sparsity", 0.0, 1e3)
-        _num_in(self.contractive, "objective.contractive", 0.0, 1e3)
-        _choice(self.contractive_estimator, "objective.contractive_estimator",
-                CONTRACTIVE_ESTIMATORS)
-        _int_in(self.projections, "objective.projections", 1, 64)
-        _num_in(self.beta, "objective.beta", 0.0, 1e3)
-        _choice(self.corruption, "objective.corruption", CORRUPTIONS)
-        hi = 1.0 if self.corruption in ("masking", "salt_pepper") else 5.0
-        _num_in(self.corruption_level, "objective.corruption_level", 0.0, hi)
-        if self.corruption != "none":
-            _num_in(self.corruption_level, "objective.corruption_level", 0.0, hi, lo_open=True)
 
-
-@dataclass
+@dataclass(frozen=True)
 class OptimConfig:
     """Optimiser and schedule. ``grad_clip`` is a max global gradient norm, or None."""
 
@@ -177,18 +105,55 @@ class OptimConfig:
     momentum: float = 0.9
     grad_clip: float | None = None
 
-    def validate(self) -> None:
-        _choice(self.optimizer, "optim.optimizer", OPTIMIZERS)
-        _num_in(self.lr, "optim.lr", 0.0, 10.0, lo_open=True)
-        _int_in(self.batch_size, "optim.batch_size", 1, 65536)
-        _int_in(self.epochs, "optim.epochs", 1, 100_000)
-        _num_in(self.weight_decay, "optim.weight_decay", 0.0, 1.0)
-        _num_in(self.momentum, "optim.momentum", 0.0, 1.0)
-        if self.grad_clip is not None:
-            _num_in(self.grad_clip, "optim.grad_clip", 0.0, 1e6, lo_open=True)
+
+@dataclass(frozen=True)
+class PretrainingConfig:
+    """Greedy layer-wise pretraining of the run's MLP autoencoder.
+
+    The stages are the model's layers: widths ``model.hidden + [latent_dim]``,
+    each stage training ``optim.epochs``. ``kinds`` gives one kind per stage
+    (``plain``, ``sparse``, ``contractive``, ``denoising``, a "+"
+    combination, or ``shared``: every regulariser the objective sets); empty
+    means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
+    the whole stack follow (0: none).
+    """
+
+    kinds: tuple[str, ...] = ()
+    finetune_epochs: int = 0
+
+    def stage_kind(self, k: int) -> str:
+        """The kind of stage ``k`` (1-based)."""
+        return self.kinds[k - 1] if self.kinds else validation.SHARED_KIND
 
 
-@dataclass
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """A classifier run: the model's encoder with a linear head, trained on labels.
+
+    Attributes
+    ----------
+    labels : labelled training images, class-balanced and nested by seed
+        (``engine.data.labels``); None for the whole training split.
+    freeze : train only the head (a linear probe of the code).
+    init : ``pretrained`` (the encoder starts from a trained autoencoder's
+        weights) or ``random`` (the same layers, freshly initialised).
+    encoder : where the pretrained encoder came from, in words (provenance).
+    """
+
+    labels: int | None = None
+    freeze: bool = False
+    init: str = "pretrained"
+    encoder: str = ""
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "objective": ObjectiveConfig,
+            "optim": OptimConfig, "pretraining": PretrainingConfig,
+            "classifier": ClassifierConfig}
+OPTIONAL_SECTIONS = ("pretraining", "classifier")
+_TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps."""
 
@@ -202,14 +167,14 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
-    # Optional: train the MLP in ``model`` greedily, one layer at a time, then
-    # (optionally) end to end. None for an ordinary run; its keys are checked by
-    # engine.pretraining.config (see ``python main.py pretrain``).
-    pretraining: dict[str, Any] | None = None
+    pretraining: PretrainingConfig | None = None
+    classifier: ClassifierConfig | None = None
 
     # -- derived -------------------------------------------------------------
     def kinds(self) -> list[str]:
-        """The autoencoder kinds this config combines, e.g. ``['denoising', 'variational']``."""
+        """The kinds this config combines, e.g. ``['denoising', 'variational']``."""
+        if self.model.family != "autoencoder":
+            return [self.model.family]
         o = self.objective
         out = []
         if o.sparsity > 0:
@@ -228,33 +193,24 @@ class RunConfig:
     def kind_label(self) -> str:
         return " + ".join(self.kinds())
 
+    def replace(self, **sections: Any) -> "RunConfig":
+        """A copy with whole fields or sections replaced (not validated)."""
+        return dataclasses.replace(self, **sections)
+
     # -- validation ----------------------------------------------------------
     def validate(self) -> "RunConfig":
-        _check(isinstance(self.name, str), "name", "a string", self.name)
-        _int_in(self.seed, "seed", 0, 2**63 - 1)
-        _check(isinstance(self.device, str) and (
-            self.device in ("auto", "cpu", "cuda", "mps")
-            or (self.device.startswith("cuda:") and self.device[5:].isdigit())),
-            "device", "one of auto, cpu, cuda, cuda:N, mps", self.device)
-        _int_in(self.snapshot_every, "snapshot_every", 1, 10_000)
-        _int_in(self.log_every, "log_every", 1, 10_000)
-        self.data.validate()
-        self.model.validate()
-        self.objective.validate()
-        self.optim.validate()
-        if self.pretraining is not None:
-            # Imported here: the pretraining package builds on this module.
-            from engine.pretraining.config import validate_section
-            validate_section(self)
+        validation.check_run(self)
         return self
 
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["model"]["hidden"] = list(self.model.hidden)
-        if d["pretraining"] is None:
-            # Absent rather than null: ordinary configs stay exactly as before.
-            del d["pretraining"]
+        for section, name in _TUPLES:
+            if d.get(section) is not None:
+                d[section][name] = list(d[section][name])
+        for section in OPTIONAL_SECTIONS:
+            if d[section] is None:
+                del d[section]  # absent rather than null: ordinary configs stay as before
         return d
 
     def to_json(self) -> str:
@@ -265,15 +221,13 @@ class RunConfig:
         """Build and validate a config; unknown or mistyped fields raise ConfigError."""
         if not isinstance(d, dict):
             raise ConfigError(f"a run config must be a JSON object (got {type(d).__name__})")
-        sections = {"data": DataConfig, "model": ModelConfig,
-                    "objective": ObjectiveConfig, "optim": OptimConfig}
         kwargs: dict[str, Any] = {}
-        top = {f.name for f in fields(cls)}
+        top = [f.name for f in fields(cls)]
         for key, value in d.items():
             if key not in top:
-                raise ConfigError(f"unknown config field '{key}'; allowed: {', '.join(sorted(top))}")
-            if key in sections:
-                kwargs[key] = _section_from_dict(sections[key], key, value)
+                raise _unknown(key, top)
+            if key in SECTIONS and not (key in OPTIONAL_SECTIONS and value is None):
+                kwargs[key] = _section_from_dict(SECTIONS[key], key, value)
             else:
                 kwargs[key] = value
         return cls(**kwargs).validate()
@@ -287,36 +241,64 @@ class RunConfig:
         return cls.from_dict(d)
 
     def with_overrides(self, assignments: dict[str, Any]) -> "RunConfig":
-        """A validated copy with dotted fields replaced, e.g. ``{"optim.epochs": 3}``."""
+        """A validated copy with dotted fields replaced, e.g. ``{"optim.epochs": 3}``.
+
+        An optional section that is absent is created with its defaults when
+        one of its fields is set (``classifier.labels=100``); setting the
+        section itself to None removes it.
+        """
         d = self.to_dict()
         for dotted, value in assignments.items():
             parts = dotted.split(".")
             node = d
             for p in parts[:-1]:
+                if node is d and p in OPTIONAL_SECTIONS and node.get(p) is None:
+                    node[p] = _section_defaults(p)
                 if not isinstance(node.get(p), dict):
-                    raise ConfigError(f"unknown config field '{dotted}'")
+                    raise _unknown(dotted, [])
                 node = node[p]
             if parts[-1] not in node:
-                raise ConfigError(f"unknown config field '{dotted}'")
+                if len(parts) == 1 and parts[0] in OPTIONAL_SECTIONS:
+                    node[parts[0]] = None
+                else:
+                    raise _unknown(dotted, _known_paths(d, parts[:-1]))
             node[parts[-1]] = value
         return RunConfig.from_dict(d)
 
 
+def _section_defaults(name: str) -> dict[str, Any]:
+    return RunConfig(**{name: SECTIONS[name]()}).to_dict()[name]
+
+
+def _known_paths(d: dict[str, Any], prefix: list[str]) -> list[str]:
+    node = d
+    for p in prefix:
+        node = node.get(p, {}) if isinstance(node, dict) else {}
+    return [".".join(prefix + [k]) for k in node] if isinstance(node, dict) else []
+
+
+def _unknown(name: str, allowed: list[str]) -> ConfigError:
+    """'unknown config field', with the closest known names first."""
+    close = difflib.get_close_matches(name, allowed, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    listing = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+    return ConfigError(f"unknown config field '{name}'{hint}{listing}")
+
+
 def _section_from_dict(cls: type, name: str, value: Any) -> Any:
     if not isinstance(value, dict):
-        raise ConfigError(f"{name} must be a JSON object (got {value!r})")
-    allowed = {f.name for f in fields(cls)}
+        raise ConfigError(f"must be a JSON object (got {value!r})", name)
+    allowed = [f.name for f in fields(cls)]
     for key in value:
         if key not in allowed:
-            raise ConfigError(f"unknown config field '{name}.{key}'; allowed: "
-                              + ", ".join(sorted(allowed)))
+            raise _unknown(f"{name}.{key}", [f"{name}.{a}" for a in allowed])
     value = dict(value)
-    if cls is ModelConfig and "hidden" in value:
-        h = value["hidden"]
-        if not isinstance(h, (list, tuple)):
-            raise ConfigError(f"model.hidden must be a list of layer widths (got {h!r})")
-        value["hidden"] = tuple(h)
-    # JSON has one number type: accept 1 for 1.0 where a float is expected.
+    for section, key in _TUPLES:
+        if section == name and key in value:
+            v = value[key]
+            if not isinstance(v, (list, tuple)):
+                raise ConfigError(f"must be a list (got {v!r})", f"{name}.{key}")
+            value[key] = tuple(v)
     return cls(**value)
 
 

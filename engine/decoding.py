@@ -1,8 +1,9 @@
-"""A CPU copy of a decoder, for decoding latent points while training goes on elsewhere.
+"""A CPU copy of a model's decoder, for decoding latent points while training goes on elsewhere.
 
-The latent explorer and session replay decode with their own copy built
-from an ``EpochSnapshot``'s decoder arrays, so dragging never waits for
-the training thread and never touches its weights.
+The latent explorer, the samples panel and session replay decode with their
+own copy built from an ``EpochSnapshot``'s weights (the model family's
+interactive parts, see :func:`engine.models.cpu_copy`), so dragging never
+waits for the training thread and never touches its weights.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.checkpoint import load_module_arrays
 from engine.config import RunConfig
 from engine.errors import SessionError
-from engine.models import build_autoencoder
+from engine.models import cpu_copy, family_class
 
 
 class LatentDecoder:
@@ -21,36 +21,38 @@ class LatentDecoder:
 
     Parameters
     ----------
-    config : the run's config (architecture, likelihood).
+    config : the run's config (family, architecture, likelihood).
     image_shape : (C, H, W).
-    decoder_arrays : parameter name -> array, as in ``EpochSnapshot.decoder``.
+    weights : an ``EpochSnapshot.weights`` dict (``decoder.*`` arrays).
 
     Raises
     ------
     SessionError
-        When the arrays do not fit the architecture the config describes.
+        When the family has no decoder, or the weights do not fit the
+        architecture the config describes.
     """
 
     def __init__(self, config: RunConfig, image_shape: tuple[int, int, int],
-                 decoder_arrays: dict[str, np.ndarray]):
-        # Built on the meta device: no memory and, above all, no draws from
-        # torch's global generator, which a training thread may be seeding.
-        with torch.device("meta"):
-            model = build_autoencoder(tuple(image_shape), config.model, config.objective)
+                 weights: dict[str, np.ndarray]):
+        if not self.available(config):
+            raise SessionError(f"a {config.model.family} has no decoder to explore")
         try:
-            load_module_arrays(model.decoder, decoder_arrays, assign=True)
+            self._model = cpu_copy(config, tuple(image_shape), weights)
         except ValueError as e:
             raise SessionError(f"the stored decoder does not fit the run's config: {e}") from None
-        self._decoder = model.decoder.eval()
-        self._likelihood = model.likelihood
         self.latent_dim = config.model.latent_dim
         self.image_shape = tuple(image_shape)
+
+    @staticmethod
+    def available(config: RunConfig) -> bool:
+        """Whether runs of this config's family have a decoder to explore."""
+        return "decoder" in family_class(config).interactive_parts
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """z (N, D) -> mean images (N, C, H, W) float32 in [0, 1]."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         with torch.inference_mode():
-            out = self._likelihood.mean(self._decoder(torch.from_numpy(z)))
+            out = self._model.decode_mean(torch.from_numpy(z))
         return out.numpy()
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:

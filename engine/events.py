@@ -1,18 +1,31 @@
-"""What the trainer tells its listeners: small frozen dataclasses.
+"""What the trainer and the orchestrators tell their listeners: small frozen dataclasses.
 
-Events carry Python scalars and numpy arrays, never live tensors, so a
-listener on another thread (the GUI) or in a file (the session writer) can
-keep them without racing the training loop. Epochs and steps are counted
-from 1: ``epoch`` is the epoch being trained (or just finished), ``step``
-the number of optimiser steps taken so far in the whole run.
+Events carry Python scalars, numpy arrays and the frozen
+:class:`~engine.config.RunConfig` — never live tensors — so a listener on
+another thread (the GUI) or in a file (the session writer) can keep them
+without racing the training loop. Epochs and steps are counted from 1 and
+per run: ``epoch`` is the epoch being trained (or just finished), ``step``
+the number of optimiser steps taken so far in that run.
+
+One run's events, in order::
+
+    RunStarted  (StepMetrics ... EpochEnded [EpochSnapshot] CheckpointSaved) ...  RunFinished | RunFailed
+
+A job of several runs (a greedy stack, a pretrained-versus-random
+comparison) adds only what is its own: ``JobStarted`` once, with the plan of
+its runs, then ``RunOpened`` before each run's events; every event after a
+``RunOpened`` belongs to that run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -24,8 +37,9 @@ class DatasetInfo:
     probe_images : (P, C, H, W) float32, the images reconstructed every epoch.
     probe_labels : (P,) int64 or None.
     map_labels : (M,) int64 or None, labels of the validation images whose codes
-        form the latent map (``EpochSnapshot.map_latents``).
+        form the latent map (``EpochSnapshot.arrays["map_latents"]``).
     map_factors : (M, F) float32 or None, their ground-truth factors.
+    n_classes : number of label classes, or None without labels.
     """
 
     source: str
@@ -38,13 +52,14 @@ class DatasetInfo:
     map_factors: np.ndarray | None
     factor_names: tuple[str, ...] = ()
     label_names: tuple[str, ...] | None = None
+    n_classes: int | None = None
 
 
 @dataclass(frozen=True)
 class RunStarted:
-    """Emitted once, before the first step (also when a run resumes)."""
+    """Emitted once per training call, before the first step (also when a run resumes)."""
 
-    config_json: str
+    config: "RunConfig"
     device: str
     n_parameters: int
     term_names: tuple[str, ...]
@@ -53,12 +68,11 @@ class RunStarted:
     start_epoch: int        # first epoch this call trains (1 for a new run)
     start_step: int         # steps already taken before this call
     total_epochs: int       # last epoch this call will train
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
 class StepMetrics:
-    """Training loss terms of one logged step (batch means, per image)."""
+    """Training terms of one logged step (batch means, per image)."""
 
     epoch: int
     step: int
@@ -67,7 +81,6 @@ class StepMetrics:
     terms: dict[str, float]
     samples_per_sec: float
     wall_time: float        # seconds of training, cumulative over resumes
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,48 +93,40 @@ class EpochEnded:
     val: dict[str, float]
     wall_time: float
     samples_per_sec: float
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
 class EpochSnapshot:
-    """Everything needed to replay an epoch, as arrays.
+    """Everything needed to replay an epoch, as named arrays (the views read them by name).
 
     Attributes
     ----------
-    probe_inputs : (P, C, H, W) the encoder inputs (corrupted for denoising).
-    probe_recon : (P, C, H, W) mean reconstructions, in [0, 1].
-    probe_latent_mean : (P, D) codes (means for a stochastic encoder).
-    probe_latent_logvar : (P, D) or None.
-    map_latents : (M, D) codes of the latent-map validation images.
-    map_latent_logvar : (M, D) or None.
-    kl_per_dim : (D,) mean KL per latent dimension on the validation set, or None.
-    decoder : parameter name -> array, enough to rebuild the decoder on the CPU.
+    images : name -> (N, C, H, W) float32 in [0, 1], e.g. ``probe_inputs`` (the
+        encoder inputs, corrupted for denoising) and ``probe_recon``.
+    arrays : name -> array, e.g. ``probe_latent_mean`` (P, D), ``map_latents``
+        (M, D), ``kl_per_dim`` (D,), ``confusion`` (K, K).
+    weights : the state of the parts the window runs on the CPU (an
+        autoencoder's decoder), by ``state_dict`` key (``decoder.net.0.weight``).
     """
 
     epoch: int
     step: int
-    probe_inputs: np.ndarray
-    probe_recon: np.ndarray
-    probe_latent_mean: np.ndarray
-    probe_latent_logvar: np.ndarray | None
-    map_latents: np.ndarray
-    map_latent_logvar: np.ndarray | None
-    kl_per_dim: np.ndarray | None
-    decoder: dict[str, np.ndarray] = field(default_factory=dict)
-    stage: int | None = None
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     """All state needed to resume exactly, as plain arrays (no pickle).
 
-    ``optimizer`` holds the optimiser's tensors by flattened key
-    (``state/<param index>/<name>``) and ``optimizer_json`` the rest of its
-    state dict (param groups, hyper-parameters). ``rng`` holds generator
-    states as uint8 arrays. ``position`` is the batch index within
-    ``epoch`` (0 at an epoch boundary) and ``permutation`` that epoch's order.
-    ``epoch_sums`` are the running sums of the current epoch's train terms.
+    ``optimizers`` maps each optimiser's name (``model`` for a single one) to
+    its tensors by flattened key (``state/<param index>/<name>``) and
+    ``optimizer_json`` to the rest of its state dict (param groups,
+    hyper-parameters). ``rng`` holds generator states as uint8 arrays.
+    ``position`` is the batch index within ``epoch`` (0 at an epoch boundary)
+    and ``permutation`` that epoch's order. ``epoch_sums`` are the running
+    sums of the current epoch's train terms.
     """
 
     epoch: int
@@ -129,8 +134,8 @@ class Checkpoint:
     position: int
     wall_time: float
     model: dict[str, np.ndarray]
-    optimizer: dict[str, np.ndarray]
-    optimizer_json: str
+    optimizers: dict[str, dict[str, np.ndarray]]
+    optimizer_json: dict[str, str]
     rng: dict[str, np.ndarray]
     permutation: np.ndarray | None
     epoch_sums: dict[str, float]
@@ -141,7 +146,6 @@ class CheckpointSaved:
     """A new checkpoint is available (at epoch ends and when a run stops)."""
 
     checkpoint: Checkpoint
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,6 @@ class RunFinished:
     final_train: dict[str, float]
     final_val: dict[str, float]
     wall_time: float
-    stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,9 +168,55 @@ class RunFailed:
     epoch: int
     step: int
     term: str | None = None
-    stage: int | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run a job will train.
+
+    Attributes
+    ----------
+    run_id : its name in the session file (``/runs/<run_id>``), e.g. ``stage-2``.
+    title : what the user reads, e.g. ``"stage 2 (256→64, denoising)"``.
+    role : ``stage``, ``stack`` (the stacked autoencoder, trained end to end for
+        the configured epochs), or ``classifier``.
+    meta : small facts the views show (stage width, label budget, init, …).
+    """
+
+    run_id: str
+    title: str
+    role: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    """A job of several runs begins (see the module docstring).
+
+    Attributes
+    ----------
+    job_id : its name in the session file (``/jobs/<job_id>``).
+    kind : ``pretrain`` or ``finetune``.
+    title : e.g. ``"greedy layer-wise pretraining, 784-256-64"``.
+    spec_json : everything needed to run the job again or continue it.
+    runs : the plan, in training order.
+    """
+
+    job_id: str
+    kind: str
+    title: str
+    spec_json: str
+    runs: tuple[RunPlan, ...]
+
+
+@dataclass(frozen=True)
+class RunOpened:
+    """The events that follow, until the next ``RunOpened``, belong to this run of the job."""
+
+    job_id: str
+    run_id: str
 
 
 Event = Union[RunStarted, StepMetrics, EpochEnded, EpochSnapshot, CheckpointSaved,
-              RunFinished, RunFailed]
+              RunFinished, RunFailed, JobStarted, RunOpened]
 Emit = Callable[[Event], None]

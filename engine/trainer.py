@@ -1,15 +1,23 @@
-"""The one training loop that the GUI, the CLI and the tests all drive.
+"""The one training loop that the GUI, the CLI, the orchestrators and the tests all drive.
 
-``Trainer(config).run(emit, control)`` trains and reports through ``emit``;
-it never knows who listens. Every step is checked for finite values: a
-non-finite loss or gradient stops the run at that step with ``RunFailed``
-naming the term, before the optimiser touches the weights, so the last
-finite weights are kept (and saved in a final checkpoint).
+``Trainer(config).run(emit, control)`` trains a model of any registered
+family (:mod:`engine.models`) and reports through ``emit``; it never knows
+who listens. What differs between families — the terms, how a batch
+updates the model, what a snapshot holds — is the model's; the trainer
+drives batches, pause and stop, the finite check, metrics, snapshots and
+checkpoints for all of them.
+
+Every step is checked for finite values: a non-finite term or gradient
+stops the run at that step with ``RunFailed`` naming the term, before the
+optimiser touches the weights, so the last finite weights are kept (and
+saved in a final checkpoint).
 
 Reproducibility: one seeded generator on the training device drives the
-shuffling, the corruption and the reparameterisation noise; its state, the
-epoch's permutation and the position within the epoch are part of every
-checkpoint, so a resumed run continues the exact random stream.
+shuffling and the model's noise (corruption, reparameterisation); its
+state, the epoch's permutation and the position within the epoch are part
+of every checkpoint, so a resumed run continues the exact random stream.
+Evaluation draws from generators of its own, seeded from the run's seed,
+so it never shifts the training stream.
 """
 
 from __future__ import annotations
@@ -25,50 +33,57 @@ from engine.checkpoint import (load_module_arrays, load_optimizer_arrays, module
                                optimizer_arrays)
 from engine.config import RunConfig
 from engine.control import TrainingControl
-from engine.corruption import corrupt
 from engine.data import Dataset, load_dataset
 from engine.device import fits_on_device, resolve_device
-from engine.errors import StudioError
-from engine.evaluation import Evaluator
+from engine.errors import SessionError, StudioError
 from engine.events import (Checkpoint, CheckpointSaved, DatasetInfo, Emit, EpochEnded,
-                           RunFailed, RunFinished, RunStarted, StepMetrics)
-from engine.models import Autoencoder, build_autoencoder
-from engine.objective import Objective
-from engine.optim import make_optimizer
+                           EpochSnapshot, RunFailed, RunFinished, RunStarted, StepMetrics)
+from engine.models import Batch, Model, Probe, StepContext, build_model, family_class
+from engine.models.base import NonFiniteTerm, batches_of
 
 log = logging.getLogger(__name__)
 
 MAP_POINTS = 1000  # validation images whose codes form the latent map
+_PROBE_SALT = -1   # the probe corruption: the same every epoch, so epochs compare
 
 
 class Trainer:
-    """Trains one autoencoder described by a :class:`RunConfig`.
+    """Trains one model described by a :class:`RunConfig`.
 
     Parameters
     ----------
     config : the run; validated here.
     dataset : the data, or None to load ``config.data``.
     checkpoint : state to resume from (see :meth:`checkpoint`), or None for a fresh run.
+    init_weights : initial values for part of the model's state, by ``state_dict``
+        key (a classifier's pretrained ``encoder.*``, a stack's assembled layers);
+        ignored when resuming from a checkpoint.
     """
 
     def __init__(self, config: RunConfig, dataset: Dataset | None = None,
-                 checkpoint: Checkpoint | None = None):
+                 checkpoint: Checkpoint | None = None,
+                 init_weights: dict[str, np.ndarray] | None = None):
         self.config = config.validate()
+        family = family_class(config)   # an unknown family fails before the data loads
         self.dataset = dataset if dataset is not None else load_dataset(config.data, config.seed)
         self.device = resolve_device(config.device)
         shape = self.dataset.image_shape
         # Initialise weights from the run's seed without touching the global RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.model: Autoencoder = build_autoencoder(shape, config.model, config.objective)
+            self.model: Model = build_model(config, shape, self.dataset.n_classes)
+        if init_weights and checkpoint is None:
+            try:
+                load_module_arrays(self.model, init_weights, partial=True)
+            except ValueError as e:
+                raise SessionError(f"the starting weights do not fit this model: {e}") from None
         self.model.to(self.device)
-        self.objective = Objective(config.objective)
-        self.optimizer = make_optimizer(self.model.parameters(), config.optim)
+        self.optimizers = self.model.configure_optimizers(config.optim)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(config.seed)
+        self.train_idx = np.asarray(family.training_indices(config, self.dataset), np.int64)
         self._place_data()
-        self.evaluator = Evaluator(self, MAP_POINTS)
-        self.term_names = tuple(self.objective.term_names(config.model.variational))
+        self.term_names = self.model.term_names()
         self.epochs_done = 0
         self.step = 0
         self.position = 0
@@ -83,48 +98,68 @@ class Trainer:
         ds = self.dataset
         images = torch.from_numpy(ds.images)
         # The whole set lives on the device when it fits: a batch is then one index op.
-        self.data_device = self.device if fits_on_device(images.nbytes, self.device) else torch.device("cpu")
+        self.data_device = (self.device if fits_on_device(images.nbytes, self.device)
+                            else torch.device("cpu"))
         images = images.to(self.data_device)
-        self.train_images = images[torch.from_numpy(ds.train_idx).to(self.data_device)]
-        self.val_images = images[torch.from_numpy(ds.val_idx).to(self.data_device)]
-        self.probe_images = images[torch.from_numpy(ds.probe_idx).to(self.data_device)]
+        labels = None
+        if self.model.needs_labels:
+            labels = torch.from_numpy(np.asarray(ds.labels, np.int64)).to(self.data_device)
+
+        def take(idx: np.ndarray):
+            at = torch.from_numpy(idx).to(self.data_device)
+            return images[at], (None if labels is None else labels[at])
+
+        self.train_images, self.train_labels = take(self.train_idx)
+        self.val_images, self.val_labels = take(ds.val_idx)
         map_idx = ds.val_idx if len(ds.val_idx) else ds.train_idx
         self.map_idx = map_idx[:MAP_POINTS]
-        self.map_images = images[torch.from_numpy(self.map_idx).to(self.data_device)]
+        self.probe = Probe(images=take(ds.probe_idx)[0].to(self.device),
+                           map_images=take(self.map_idx)[0])
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.dataset
-        lab = ds.labels
-        fac = ds.factors
+        lab, fac = ds.labels, ds.factors
         return DatasetInfo(
-            source=ds.source, image_shape=tuple(ds.image_shape), n_train=ds.n_train,
+            source=ds.source, image_shape=tuple(ds.image_shape), n_train=len(self.train_idx),
             n_val=ds.n_val, probe_images=ds.images[ds.probe_idx].copy(),
             probe_labels=None if lab is None else lab[ds.probe_idx].copy(),
             map_labels=None if lab is None else lab[self.map_idx].copy(),
             map_factors=None if fac is None else fac[self.map_idx].copy(),
-            factor_names=tuple(ds.factor_names), label_names=ds.label_names)
+            factor_names=tuple(ds.factor_names), label_names=ds.label_names,
+            n_classes=ds.n_classes)
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, math.ceil(self.dataset.n_train / self.config.optim.batch_size))
+        return max(1, math.ceil(len(self.train_idx) / self.config.optim.batch_size))
+
+    def _eval_generator(self, salt: int) -> torch.Generator:
+        g = torch.Generator(device=self.device)
+        g.manual_seed((self.config.seed * 1_000_003 + salt) % (2**63))
+        return g
 
     # -- checkpoints -------------------------------------------------------------
     def checkpoint(self) -> Checkpoint:
         """The complete resumable state, copied to numpy."""
-        opt_arrays, opt_json = optimizer_arrays(self.optimizer)
+        arrays, meta = {}, {}
+        for name, opt in self.optimizers.items():
+            arrays[name], meta[name] = optimizer_arrays(opt)
         perm = None
         if self.position > 0 and self.permutation is not None:
             perm = self.permutation.to("cpu").numpy().copy()
         return Checkpoint(
             epoch=self.epochs_done, step=self.step, position=self.position,
             wall_time=self.wall_offset, model=module_arrays(self.model),
-            optimizer=opt_arrays, optimizer_json=opt_json,
+            optimizers=arrays, optimizer_json=meta,
             rng={"train": self.generator.get_state().numpy().copy()},
             permutation=perm, epoch_sums=dict(self.epoch_sums))
 
     def load_checkpoint(self, ck: Checkpoint) -> None:
         load_module_arrays(self.model, ck.model)
-        load_optimizer_arrays(self.optimizer, ck.optimizer, ck.optimizer_json)
+        if set(ck.optimizers) != set(self.optimizers):
+            raise ValueError(f"the checkpoint has optimisers {sorted(ck.optimizers)}, this "
+                             f"model uses {sorted(self.optimizers)}")
+        for name, opt in self.optimizers.items():
+            load_optimizer_arrays(opt, ck.optimizers[name], ck.optimizer_json[name])
         self.generator.set_state(torch.from_numpy(np.asarray(ck.rng["train"], dtype=np.uint8)))
         self.epochs_done, self.step, self.position = ck.epoch, ck.step, ck.position
         self.wall_offset = ck.wall_time
@@ -134,8 +169,15 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------
     def run(self, emit: Emit, control: TrainingControl | None = None,
-            until_epoch: int | None = None) -> str:
+            until_epoch: int | None = None, *, snapshots: bool = True,
+            checkpoints: bool = True) -> str:
         """Train up to epoch ``until_epoch`` (default: the config's epochs).
+
+        Parameters
+        ----------
+        snapshots, checkpoints : build each epoch's snapshot and checkpoint copy;
+            False when no listener records or shows them (work nobody
+            listens to is not done).
 
         Returns
         -------
@@ -145,13 +187,14 @@ class Trainer:
         last = until_epoch if until_epoch is not None else self.config.optim.epochs
         start_epoch = self.epochs_done + 1
         emit(RunStarted(
-            config_json=self.config.to_json(), device=str(self.device),
+            config=self.config, device=str(self.device),
             n_parameters=sum(p.numel() for p in self.model.parameters()),
             term_names=self.term_names, data=self.dataset_info(),
             steps_per_epoch=self.steps_per_epoch, start_epoch=start_epoch,
             start_step=self.step, total_epochs=last))
         self._t0 = time.perf_counter()
         self._wall_at_start = self.wall_offset
+        self._checkpoints = checkpoints
         train, val = {}, {}
         try:
             for epoch in range(start_epoch, last + 1):
@@ -159,15 +202,20 @@ class Trainer:
                 if outcome != "ok":
                     return outcome
                 train = self._epoch_means()
-                val = self.evaluator.validation_terms(epoch)
+                val, val_arrays = self.model.evaluate(
+                    batches_of(self.val_images, self.device, labels=self.val_labels),
+                    self._eval_generator(epoch))
                 self.epochs_done, self.position, self.epoch_sums = epoch, 0, {}
                 wall = self.wall_time()
-                n = self.dataset.n_train * (epoch - start_epoch + 1)
+                n = len(self.train_idx) * (epoch - start_epoch + 1)
                 emit(EpochEnded(epoch=epoch, step=self.step, train=train, val=val,
-                                wall_time=wall, samples_per_sec=n / max(wall - self._wall_at_start, 1e-9)))
-                if epoch % self.config.snapshot_every == 0 or epoch == last:
-                    emit(self.evaluator.snapshot(epoch))
-                emit(CheckpointSaved(self._checkpoint_now()))
+                                wall_time=wall,
+                                samples_per_sec=n / max(wall - self._wall_at_start, 1e-9)))
+                if snapshots and (epoch % self.config.snapshot_every == 0 or epoch == last):
+                    emit(self.snapshot(epoch, val_arrays))
+                self._save_checkpoint(emit)
+            if start_epoch > last:  # nothing to train (a stack kept as assembled)
+                self._save_checkpoint(emit)
         except StudioError as e:
             emit(RunFailed(message=str(e), epoch=self.epochs_done + 1, step=self.step))
             return "failed"
@@ -181,13 +229,26 @@ class Trainer:
                          final_train=train, final_val=val, wall_time=self.wall_time()))
         return "completed"
 
+    def snapshot(self, epoch: int, val_arrays: dict[str, np.ndarray] | None = None
+                 ) -> EpochSnapshot:
+        """The model's replay data of this epoch; validation arrays replace probe ones."""
+        self.model.eval()
+        try:
+            images, arrays = self.model.snapshot(self.probe, self._eval_generator(_PROBE_SALT))
+        finally:
+            self.model.train()
+        return EpochSnapshot(epoch=epoch, step=self.step, images=images,
+                             arrays={**arrays, **(val_arrays or {})},
+                             weights=self.model.interactive_weights())
+
     def wall_time(self) -> float:
         """Seconds of training in this run, including earlier calls before a resume."""
         return self._wall_at_start + (time.perf_counter() - self._t0)
 
-    def _checkpoint_now(self) -> Checkpoint:
+    def _save_checkpoint(self, emit: Emit) -> None:
         self.wall_offset = self.wall_time()
-        return self.checkpoint()
+        if self._checkpoints:
+            emit(CheckpointSaved(self.checkpoint()))
 
     def _epoch_means(self) -> dict[str, float]:
         count = self.epoch_sums.get("_count", 0.0) or 1.0
@@ -198,58 +259,48 @@ class Trainer:
         bs = cfg.optim.batch_size
         n = self.train_images.shape[0]
         batches = self.steps_per_epoch
-        if self.position == 0 or self.permutation is None:
-            self.permutation = torch.randperm(n, generator=self.generator, device=self.device)
-            if self.data_device != self.device:
-                self.permutation = self.permutation.to(self.data_device)
-        perm = self.permutation
-        obj, model, opt = cfg.objective, self.model, self.optimizer
-        params = [p for p in model.parameters()]
-        names = list(self.term_names)
-        clip = cfg.optim.grad_clip
+        # The epoch's order is drawn after the first stop check: a run stopped at an epoch
+        # boundary then saves the generator before the draw, and resumes with the same order.
+        fresh = self.position == 0 or self.permutation is None
+        model, optimizers = self.model, self.optimizers
+        ctx = StepContext(self.generator, cfg.optim.grad_clip)
+        labels = self.train_labels
         sums = self.epoch_sums
         t_last, seen = time.perf_counter(), 0
         for b in range(self.position, batches):
             if control.checkpoint():
-                emit(CheckpointSaved(self._checkpoint_now()))
+                self._save_checkpoint(emit)
                 emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="stopped",
                                  final_train=self._epoch_means(), final_val={},
                                  wall_time=self.wall_time()))
                 return "stopped"
-            x = self.train_images[perm[b * bs:(b + 1) * bs]]
+            if fresh:
+                self.permutation = torch.randperm(n, generator=self.generator, device=self.device)
+                if self.data_device != self.device:
+                    self.permutation = self.permutation.to(self.data_device)
+                fresh = False
+            idx = self.permutation[b * bs:(b + 1) * bs]
+            x = self.train_images[idx]
+            y = None if labels is None else labels[idx]
             if x.device != self.device:
                 x = x.to(self.device, non_blocking=True)
-            x_in = corrupt(x, obj.corruption, obj.corruption_level, self.generator)
-            terms, _, _ = self.objective(model, x, x_in, self.generator)
-            opt.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            checked = [terms[k].detach() for k in names]
-            if clip is not None:  # the norm is needed anyway: check it too
-                grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params
-                                                           if p.grad is not None])
-                checked.append(grad_norm)
-            # One device sync per step: every term (and the gradient norm) together.
-            values = torch.stack(checked).tolist()
-            bad = next((k for k, v in zip(names + ["gradient"], values)
-                        if not math.isfinite(v)), None)
-            if bad is not None:
-                return self._fail_non_finite(bad, epoch, emit)
-            if clip is not None:
-                torch.nn.utils.clip_grads_with_norm_(params, clip, grad_norm)
-            opt.step()
+                y = None if y is None else y.to(self.device, non_blocking=True)
+            try:
+                values = model.train_step(Batch(x, y), optimizers, ctx)
+            except NonFiniteTerm as e:
+                return self._fail_non_finite(e.term, epoch, emit)
             self.step += 1
             self.position = b + 1
             m = x.shape[0]
             seen += m
-            vals = dict(zip(names, values))
-            for k, v in vals.items():
+            for k, v in values.items():
                 sums[k] = sums.get(k, 0.0) + v * m
             sums["_count"] = sums.get("_count", 0.0) + m
             if self.step % cfg.log_every == 0 or b == batches - 1:
                 now = time.perf_counter()
                 rate = seen / max(now - t_last, 1e-9)
                 emit(StepMetrics(epoch=epoch, step=self.step, batch=b + 1, batches=batches,
-                                 terms=vals, samples_per_sec=rate, wall_time=self.wall_time()))
+                                 terms=values, samples_per_sec=rate, wall_time=self.wall_time()))
                 if now - t_last > 1.0:  # a rate over a recent window, not since the epoch began
                     t_last, seen = now, 0
         return "ok"
@@ -260,11 +311,10 @@ class Trainer:
         tips = [f"lower the learning rate (now {lr:g}, try {lr / 10:g})"]
         if self.config.optim.grad_clip is None:
             tips.append("turn on gradient clipping (e.g. 1.0)")
-        if term == "kl" or self.config.model.variational:
-            tips.append("or lower beta")
+        tips += self.model.divergence_tips()
         msg = (f"Training diverged at epoch {epoch}, step {self.step + 1}: {what} became "
                f"non-finite (NaN or infinity). The weights from the last finite step are kept. "
                f"To fix it, {', '.join(tips)}.")
-        emit(CheckpointSaved(self._checkpoint_now()))
+        self._save_checkpoint(emit)
         emit(RunFailed(message=msg, epoch=epoch, step=self.step, term=term))
         return "failed"

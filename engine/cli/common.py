@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from contextlib import contextmanager
@@ -14,7 +13,8 @@ from tqdm import tqdm
 from engine.config import RunConfig, parse_value
 from engine.control import TrainingControl
 from engine.errors import ConfigError
-from engine.events import EpochEnded, Event, RunFailed, RunFinished, RunStarted, StepMetrics
+from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
+                           RunStarted, StepMetrics)
 from engine.presets import DEFAULT_PRESET, load_preset
 
 
@@ -41,7 +41,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         try:
             text = args.config.read_text(encoding="utf-8")
         except OSError as e:
-            raise ConfigError(f"cannot read config file {args.config}: {e.strerror}") from None
+            raise ConfigError(f"cannot read config file {args.config}: {e.strerror}",
+                              "--config") from None
         cfg = RunConfig.from_json(text)
     else:
         cfg = load_preset(getattr(args, "preset", None) or DEFAULT_PRESET)
@@ -52,7 +53,7 @@ def apply_overrides(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
     over = {}
     for item in getattr(args, "set", []) or []:
         if "=" not in item:
-            raise ConfigError(f"--set expects FIELD=VALUE (got {item!r})")
+            raise ConfigError(f"expects FIELD=VALUE (got {item!r})", "--set")
         key, value = item.split("=", 1)
         over[key.strip()] = parse_value(value.strip())
     if getattr(args, "epochs", None) is not None:
@@ -84,12 +85,15 @@ class ProgressPrinter:
             self.total_epochs = event.total_epochs
             self.start_step = event.start_step
             epochs = event.total_epochs - event.start_epoch + 1
-            self._write(f"{self.prefix}training [{_kind(event.config_json)}] on {event.device}: "
+            self._write(f"{self.prefix}training [{event.config.kind_label()}] on {event.device}: "
                         f"{event.data.n_train} train / {event.data.n_val} validation images "
                         f"{'x'.join(map(str, event.data.image_shape))}, "
-                        f"{event.n_parameters:,} parameters, epochs {event.start_epoch}-"
-                        f"{event.total_epochs}")
-            if not self.quiet:
+                        f"{event.n_parameters:,} parameters"
+                        + (f", epochs {event.start_epoch}-{event.total_epochs}" if epochs > 0
+                           else ""))
+            if epochs <= 0:
+                self._write(f"{self.prefix}no epochs to train: kept as it starts")
+            elif not self.quiet:
                 self.bar = tqdm(total=max(epochs, 0) * event.steps_per_epoch, unit="step",
                                 file=sys.stderr, dynamic_ncols=True, leave=False,
                                 disable=None)  # no bar when stderr is not a terminal
@@ -120,8 +124,36 @@ class ProgressPrinter:
             print(line, flush=True)
 
 
-def _kind(config_json: str) -> str:
-    return RunConfig.from_dict(json.loads(config_json)).kind_label()
+class JobProgress:
+    """A job's output: a heading per run, then that run's :class:`ProgressPrinter` lines.
+
+    ``finals`` collects each run's final validation terms (run id -> terms).
+    """
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.plan: dict[str, str] = {}
+        self.printer = ProgressPrinter(quiet)
+        self.run_id = ""
+        self.outcome: Event | None = None
+        self.finals: dict[str, dict[str, float]] = {}
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, JobStarted):
+            self.plan = {p.run_id: p.title for p in event.runs}
+            print(f"{event.title}: {len(event.runs)} runs", flush=True)
+        elif isinstance(event, RunOpened):
+            self.run_id = event.run_id
+            n = list(self.plan).index(event.run_id) + 1 if event.run_id in self.plan else 0
+            print(f"[{n}/{len(self.plan)}] {self.plan.get(event.run_id, event.run_id)}",
+                  flush=True)
+            self.printer = ProgressPrinter(self.quiet, prefix="  ")
+        else:
+            self.printer(event)
+            if isinstance(event, (RunFinished, RunFailed)):
+                self.outcome = event
+            if isinstance(event, RunFinished):
+                self.finals[self.run_id] = dict(event.final_val)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ def add_parser(sub) -> None:
     p.add_argument("session", type=Path, metavar="SESSION.h5")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the PNGs")
     p.add_argument("--epoch", type=int, help="a snapshot epoch (default: the last)")
+    p.add_argument("--run", dest="run_id", metavar="ID", help="which run of the file (default: its main run)")
     p.add_argument("--scale", type=int, default=2, help="pixel magnification (default 2)")
     p.add_argument("--force", action="store_true", help="overwrite existing figures")
     p.set_defaults(run=run)
@@ -23,7 +24,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     with Session.open(args.session) as session:
-        paths = export_epoch(session, args.epoch, args.out, force=args.force,
+        paths = export_epoch(session.run(args.run_id), args.epoch, args.out, force=args.force,
                              scale=max(1, args.scale))
     for path in paths:
         print(path)

@@ -4,96 +4,122 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.info_pretraining import comparison_lines, pretraining_lines
-from engine.pretraining.reader import file_format, read_pretraining
-from engine.pretraining.storage import FORMAT_NAME as PRETRAINING_FORMAT
-from engine.session import Session
+import numpy as np
+
+from engine.pretraining.comparison import comparison_table
+from engine.session import Session, SessionRun
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("info", help="summarise a session or pretraining file",
+    p = sub.add_parser("info", help="summarise a session file",
                        description="Print a session's kind, data, epochs, the final value "
-                                   "of every loss term and the file size.")
+                                   "of every loss term, its other runs and the file size.")
     p.add_argument("session", type=Path, metavar="SESSION.h5")
+    p.add_argument("--run", dest="run_id", metavar="ID", help="summarise this run (default: the main one)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    if file_format(args.session) == PRETRAINING_FORMAT:
-        lines = pretraining_lines(read_pretraining(args.session))
-        lines.append(f"size:      {_size_words(args.session.stat().st_size)}")
-    else:
-        with Session.open(args.session) as s:
-            lines = summary_lines(s)
-    for line in lines + comparison_lines(args.session):
+    with Session.open(args.session) as s:
+        lines = summary_lines(s, s.run(args.run_id))
+    for line in lines:
         print(line)
     return 0
 
 
-def summary_lines(s: Session) -> list[str]:
+def summary_lines(s: Session, run: SessionRun) -> list[str]:
     """The printed summary, one string per line."""
-    cfg, data, eh = s.config, s.data, s.epoch_history
     created = s.created.strftime("%Y-%m-%d %H:%M %Z").strip()
+    lines = [f"{s.path.name}: Autoencoder Studio session, format {s.format_version}, "
+             f"written by {s.app_version}, created {created}"]
+    for job in s.jobs.values():
+        if job.kind == "pretrain":
+            lines.append(f"job:       {job.title}")
+    lines += run_lines(run)
+    others = [r for r in s.runs.values() if r is not run]
+    if others:
+        lines.append(f"runs:      {len(s.runs)} in this file (info --run ID for one):")
+        width = max(len(r.run_id) for r in s.runs.values())
+        for r in s.runs.values():
+            mark = "*" if r is run else " "
+            lines.append(f"  {mark}{r.run_id:<{width}}  {r.epochs_trained:>4} epochs "
+                         f"{r.status:<9}  {_last_val(r)}  {r.title}")
+    table = comparison_table(s)
+    if table is not None:
+        lines.append("fine-tuning comparison, " + table.format().split("\n", 1)[0])
+        lines += ["  " + line for line in table.format().splitlines()[1:]]
+    lines.append(f"size:      {_size_words(s.file_size)}")
+    return lines
+
+
+def run_lines(r: SessionRun) -> list[str]:
+    cfg, data, eh = r.config, r.data, r.epoch_history
     c, h, w = data.image_shape
     lines = [
-        f"{s.path.name}: Autoencoder Studio session, format {s.format_version}, "
-        f"written by {s.app_version}, created {created}",
+        f"run:       '{r.run_id}' ({r.title})" if r.run_id != "main" else None,
         f"kind:      {cfg.kind_label()}  (config '{cfg.name}', {_model_words(cfg)})",
         f"data:      {data.source}: {data.n_train} train / {data.n_val} validation images "
         f"{c}x{h}x{w}",
-        _epoch_line(s),
-        _snapshot_line(s),
+        _epoch_line(r),
+        _snapshot_line(r),
     ]
-    if s.status_message:
-        lines.append(f"failure:   {s.status_message}")
-    lines += _final_terms(s, eh)
-    lines.append(f"size:      {_size_words(s.file_size)}")
-    return lines
+    if r.status_message:
+        lines.append(f"failure:   {r.status_message}")
+    return [x for x in lines if x] + _final_terms(r, eh)
 
 
 def _model_words(cfg) -> str:
     m = cfg.model
     hidden = "-".join(str(x) for x in m.hidden)
-    return (f"{m.architecture} {hidden or 'no hidden layers'} -> {m.latent_dim}-d code, "
-            f"{cfg.objective.likelihood} likelihood")
+    head = (f", {cfg.objective.likelihood} likelihood" if m.family == "autoencoder" else
+            ", linear head on the code")
+    return f"{m.architecture} {hidden or 'no hidden layers'} -> {m.latent_dim}-d code{head}"
 
 
-def _epoch_line(s: Session) -> str:
-    hist = s.history
-    steps = int(hist["step"][-1]) if len(hist["step"]) else 0
+def _epoch_line(r: SessionRun) -> str:
+    hist = r.history
+    steps = r.last_step
     wall = float(hist["wall_time"][-1]) if len(hist["wall_time"]) else 0.0
-    return (f"epochs:    {s.epochs_trained} of {s.config.optim.epochs} ({s.status}), "
+    return (f"epochs:    {r.epochs_trained} of {r.config.optim.epochs} ({r.status}), "
             f"{steps} steps, {wall:.1f} s of training")
 
 
-def _snapshot_line(s: Session) -> str:
-    eps = s.snapshot_epochs
+def _snapshot_line(r: SessionRun) -> str:
+    eps = r.snapshot_epochs
     snaps = f"{len(eps)} (epochs {eps[0]}-{eps[-1]})" if eps else "none"
-    ck = s.checkpoint()
-    where = "none" if ck is None else (
+    ck = r.checkpoint()
+    where = "none" if ck is None or not ck.optimizers else (
         f"epoch {ck.epoch}" + (f" + {ck.position} batches" if ck.position else "")
         + f", step {ck.step}")
     return f"snapshots: {snaps}; checkpoint: {where}"
 
 
-def _final_terms(s: Session, eh: dict) -> list[str]:
-    if len(eh["epoch"]):
+def _final_terms(r: SessionRun, eh: dict) -> list[str]:
+    if len(eh["epoch"]) and (eh["train"] or eh["val"]):
         train = {k: v[-1] for k, v in eh["train"].items()}
         val = {k: v[-1] for k, v in eh["val"].items()}
         title = f"final values (epoch {int(eh['epoch'][-1])}):"
-    elif len(s.history["step"]):
-        train = {k: v[-1] for k, v in s.history.items()
-                 if k not in ("step", "epoch", "wall_time")}
+    elif len(r.history["step"]) and r.term_names:
+        train = {k: r.history[k][-1] for k in r.term_names}
         val = {}
-        title = f"last logged values (step {int(s.history['step'][-1])}, no epoch finished):"
+        title = f"last logged values (step {int(r.history['step'][-1])}, no epoch finished):"
     else:
-        return ["final values: none (no step was logged)"]
+        return ["final values: none (no loss term was recorded)"]
     terms = list(dict.fromkeys([*train, *val]))
     width = max(len(t) for t in terms)
     lines = [title, f"  {'term':<{width}}  {'train':>12}  {'val':>12}"]
     for t in terms:
         lines.append(f"  {t:<{width}}  {_num(train.get(t)):>12}  {_num(val.get(t)):>12}")
     return lines
+
+
+def _last_val(r: SessionRun) -> str:
+    val = r.epoch_history.get("val", {})
+    key = "accuracy" if "accuracy" in val else "total"
+    v = val.get(key)
+    if v is None or not len(v) or not np.isfinite(v[-1]):
+        return f"{'':>18}"
+    return f"val {key} {float(v[-1]):<9.4g}"
 
 
 def _num(v) -> str:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-from engine.cli.common import (ProgressPrinter, add_config_options, add_run_options,
-                               config_from_args, stop_on_interrupt)
+from engine.cli.common import (JobProgress, add_config_options, add_run_options,
+                               config_from_args, exit_code, stop_on_interrupt)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
-from engine.events import RunFailed
-from engine.pretraining.config import PretrainConfig
-from engine.pretraining.events import (FINETUNE, PretrainFinished, StageCompleted,
-                                       StageStarted)
-from engine.pretraining.greedy import GreedyPretrainer
+from engine.pretraining.greedy import GreedyPretraining
+from engine.session import SessionWriter
 
 DEFAULT_PRETRAIN_PRESET = "stacked-pretraining"
+#: The options that set a pretraining field, for messages that name the option.
+OPTION_FIELDS = {"--stages": ("model.hidden", "model.latent_dim"),
+                 "--kinds": ("pretraining.kinds",),
+                 "--finetune-epochs": ("pretraining.finetune_epochs",)}
 
 
 def add_parser(sub) -> None:
@@ -35,99 +35,96 @@ def add_parser(sub) -> None:
     p.add_argument("--finetune-epochs", type=int, metavar="N",
                    help="epochs of end-to-end training of the whole stack afterwards (0: none)")
     p.add_argument("--out", type=Path, help="write the run (every stage and the stack) to "
-                                            "this HDF5 file")
+                                            "this session file")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(run=run)
 
 
-def _int_list(text: str, option: str) -> tuple[int, ...]:
+def _int_list(text: str, option: str) -> list[int]:
     try:
-        values = tuple(int(v) for v in text.split(","))
+        return [int(v) for v in text.split(",")]
     except ValueError:
-        raise ConfigError(f"{option} must be comma-separated integers, e.g. 256,64 "
-                          f"(got {text!r})") from None
-    return values
+        raise ConfigError(f"must be comma-separated integers, e.g. 256,64 (got {text!r})",
+                          option) from None
 
 
-def config_from_pretrain_args(args) -> PretrainConfig:
-    """The validated PretrainConfig named by the options."""
+def config_from_pretrain_args(args):
+    """The validated pretraining RunConfig the options describe.
+
+    A config without a pretraining section (any MLP preset) is stacked as it
+    is; ``--stages`` sets the widths, ``--kinds`` one kind per stage.
+    """
     base = config_from_args(args)
-    widths = _int_list(args.stages, "--stages") if args.stages else None
-    changes = {}
-    if args.kinds:
-        changes["kinds"] = tuple(k.strip() for k in args.kinds.split(","))
-    if args.finetune_epochs is not None:
-        changes["finetune_epochs"] = args.finetune_epochs
+    over: dict = {}
+    if base.pretraining is None:
+        over["pretraining"] = {"kinds": [], "finetune_epochs": 0}
+        m = base.model
+        if m.activation != m.code_activation or m.activation not in ("sigmoid", "tanh", "relu"):
+            over.update({"model.activation": "sigmoid", "model.code_activation": "sigmoid"})
+        if m.variational:
+            raise ConfigError(f"'{base.name}' is a variational autoencoder; greedy stages are "
+                              "deterministic, so it cannot be pretrained layer-wise (choose "
+                              "a deterministic preset, e.g. --preset stacked-pretraining)",
+                              "--preset")
+    if args.stages:
+        widths = _int_list(args.stages, "--stages")
+        if not widths:
+            raise ConfigError("must name at least one stage width", "--stages")
+        over.update({"model.architecture": "mlp", "model.hidden": widths[:-1],
+                     "model.latent_dim": widths[-1]})
     try:
-        cfg = PretrainConfig.from_run_config(base, widths, validate=not changes)
-        return dataclasses.replace(cfg, **changes).validate()
+        cfg = base.with_overrides(over) if over else base
+        section = {"kinds": list(cfg.pretraining.kinds),
+                   "finetune_epochs": cfg.pretraining.finetune_epochs}
+        if args.stages and len(section["kinds"]) != len(widths):
+            section["kinds"] = []  # new widths with another stage count: every stage "shared"
+        if args.kinds:
+            section["kinds"] = [k.strip() for k in args.kinds.split(",")]
+        if args.finetune_epochs is not None:
+            section["finetune_epochs"] = args.finetune_epochs
+        return cfg.with_overrides({"pretraining": section})
     except ConfigError as e:
-        text = str(e)
-        for field, option in (("kinds", "--kinds"), ("finetune_epochs", "--finetune-epochs"),
-                              ("widths", "--stages")):
-            if text.startswith(field):
-                text = option + text[len(field):]
-        raise ConfigError(text) from None
+        raise _named_by_option(e, args) from None
 
 
-class StagedProgress:
-    """The train command's progress output, one block per stage."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.printer: ProgressPrinter | None = None
-        self.failed = False
-        self.finished: PretrainFinished | None = None
-
-    def __call__(self, event) -> None:
-        if isinstance(event, StageStarted):
-            what = ("end-to-end fine-tuning of the stack" if event.role == FINETUNE else
-                    f"stage {event.stage}/{event.n_stages}: {event.input_dim} -> {event.width} "
-                    f"[{event.kind}], reconstructing its input as {event.likelihood}")
-            print(what, flush=True)
-            self.printer = ProgressPrinter(quiet=self.quiet, prefix=f"  stage {event.stage} ")
-        elif isinstance(event, PretrainFinished):
-            self.finished = event
-        elif isinstance(event, StageCompleted):
-            self.printer = None
-        elif self.printer is not None and getattr(event, "stage", None) is not None:
-            self.printer(event)
-            if isinstance(event, RunFailed):
-                self.failed = True
+def _named_by_option(e: ConfigError, args) -> ConfigError:
+    """The error with the option that set its field, where one did."""
+    for option, fields in OPTION_FIELDS.items():
+        given = getattr(args, option[2:].replace("-", "_"), None)
+        if given is not None and e.base_field in fields:
+            index = e.field[len(e.base_field):]
+            if option == "--stages" and e.base_field == "model.latent_dim":
+                index = f"[{len(_int_list(args.stages, option)) - 1}]"
+            return ConfigError(e.problem, option + index)
+    return e
 
 
 def run(args) -> int:
     cfg = config_from_pretrain_args(args)
-    recorder = None
-    if args.out is not None:
-        from engine.pretraining.storage import PretrainRecorder
-        recorder = PretrainRecorder(args.out, force=args.force)  # fails before any training
-    progress = StagedProgress(args.quiet)
-    listeners = [progress] + ([recorder] if recorder is not None else [])
+    writer = SessionWriter(args.out, force=args.force) if args.out else None  # fails early
+    progress = JobProgress(args.quiet)
+    listeners = ([writer] if writer else []) + [progress]
 
     def emit(event) -> None:
         for listener in listeners:
             listener(event)
 
-    sizes = "-".join(str(w) for w in cfg.widths)
-    print(f"greedy layer-wise pretraining: {cfg.n_stages} stage(s), widths {sizes}, "
-          f"{cfg.code_activation} codes, {cfg.stage_epochs} epoch(s) per stage"
-          + (f", then {cfg.finetune_epochs} epochs end to end" if cfg.finetune_epochs else ""),
-          flush=True)
-    pretrainer = GreedyPretrainer(cfg)
+    job = GreedyPretraining(cfg)
     control = TrainingControl()
     try:
         with stop_on_interrupt(control):
-            outcome = pretrainer.run(emit, control)
+            outcome = job.run(emit, control, snapshots=writer is not None)
     finally:
-        if recorder is not None:
-            recorder.close()
+        if writer is not None:
+            writer.close()
+    sizes = "-".join(str(w) for w in (cfg.model.hidden + (cfg.model.latent_dim,)))
+    where = (f"; saved to {args.out} (next: python main.py finetune {args.out})" if args.out
+             else " (not saved: add --out stack.h5 to keep it)")
     if outcome == "completed":
-        shape = "x".join(str(d) for d in pretrainer.dataset.image_shape)
-        print(f"stacked encoder {shape} -> {sizes} ready"
-              + (f"; saved to {args.out} (next: python main.py finetune {args.out})"
-                 if args.out else ""))
+        shape = "x".join(str(d) for d in job.dataset.image_shape)
+        print(f"stacked encoder {shape} -> {sizes} ready{where}")
     else:
-        print(f"pretraining {outcome} after {sum(s.outcome == 'completed' for s in pretrainer.stages)}"
-              f" completed stage(s)" + (f"; saved to {args.out}" if args.out else ""))
-    return 1 if outcome == "failed" else 0
+        print(f"pretraining {outcome} after {len(job.stages)} completed stage(s)"
+              + (f"; saved to {args.out} (continue: python main.py resume {args.out})"
+                 if args.out else ""))
+    return exit_code(progress.outcome)

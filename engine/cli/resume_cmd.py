@@ -1,22 +1,27 @@
-"""``python main.py resume SESSION.h5 --epochs N``: train N more epochs into the same file."""
+"""``python main.py resume SESSION.h5``: continue a run, or the job of several runs, in the same file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import ProgressPrinter, exit_code, stop_on_interrupt
+from engine.cli.common import JobProgress, exit_code, stop_on_interrupt
 from engine.control import TrainingControl
-from engine.events import Event
+from engine.errors import ConfigError
+from engine.events import Event, RunOpened
+from engine.pretraining.jobs import job_from_session, unfinished_job
 from engine.session import Session, SessionWriter, resume_trainer
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("resume", help="continue training a session",
-                       description="Continue a recorded run from its checkpoint for more "
-                                   "epochs; history and snapshots continue in the same file.")
+                       description="Continue a recorded run from its checkpoint; history and "
+                                   "snapshots continue in the same file. An interrupted "
+                                   "pretraining or fine-tuning job continues where it stopped.")
     p.add_argument("session", type=Path, metavar="SESSION.h5")
-    p.add_argument("--epochs", type=int, required=True,
-                   help="epochs to train after the last completed one")
+    p.add_argument("--epochs", type=int,
+                   help="epochs to train after the last completed one (default: finish the "
+                        "epochs the run was started with)")
+    p.add_argument("--run", dest="run_id", metavar="ID", help="which run of the file (default: its main run)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only epoch lines")
     p.set_defaults(run=run)
@@ -24,19 +29,35 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     with Session.open(args.session) as session:
-        trainer, until = resume_trainer(session, args.epochs, args.device)
+        job_id = unfinished_job(session) if args.run_id is None and args.epochs is None else None
+        if job_id is not None:
+            job = job_from_session(session, job_id)
+            trainer = until = None
+        else:
+            target = session.run(args.run_id)
+            if args.epochs is None and target.status == "completed":
+                raise ConfigError(f"run '{target.run_id}' is complete "
+                                  f"({target.epochs_trained} epochs); give the number of "
+                                  f"epochs to add, e.g. --epochs 5", "--epochs")
+            trainer, until = resume_trainer(target, args.epochs, args.device)
+            run_id = target.run_id
     writer = SessionWriter(args.session, append=True)
-    printer = ProgressPrinter(quiet=args.quiet)
+    progress = JobProgress(quiet=args.quiet)
 
     def emit(event: Event) -> None:
         writer(event)  # first: when an epoch's line is printed, the ones before are on disk
-        printer(event)
+        progress(event)
 
     control = TrainingControl()
     try:
         with stop_on_interrupt(control):
-            trainer.run(emit, control, until_epoch=until)
+            if trainer is None:
+                with Session.open(args.session) as previous:
+                    job.run(emit, control, previous=previous)
+            else:
+                writer(RunOpened(job_id="", run_id=run_id))  # the run the events go to
+                trainer.run(emit, control, until_epoch=until)
     finally:
         writer.close()
     print(f"session: {args.session}")
-    return exit_code(printer.outcome)
+    return exit_code(progress.outcome)

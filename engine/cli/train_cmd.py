@@ -44,10 +44,11 @@ def run(args) -> int:
         trainer = Trainer(cfg)
         control = TrainingControl()
         with stop_on_interrupt(control):
-            trainer.run(emit, control)
+            trainer.run(emit, control, snapshots=writer is not None,
+                        checkpoints=writer is not None)
     finally:
         if writer is not None:
             writer.close()
-    if writer is not None:
-        print(f"session: {args.out}")
+    print(f"session: {args.out}" if writer is not None else
+          "not saved (add --out run.h5 to keep the run as a session)")
     return exit_code(printer.outcome)

@@ -1,16 +1,23 @@
-"""Greedy layer-wise pretraining: one ordinary Trainer per stage, then the stack.
+"""Greedy layer-wise pretraining: a short orchestrator of ordinary runs.
 
-Stage k trains a one-hidden-layer autoencoder on the codes that stages
-1..k-1 produce. Those earlier stages are frozen by construction: their codes
-are computed once, before stage k starts, and stage k's trainer and
-optimiser never see their weights. Each stage's events are the trainer's
-own, re-tagged with ``stage=k``; each stage keeps its own loss history.
+Stage k trains a one-hidden-layer autoencoder (an ordinary
+:class:`~engine.trainer.Trainer` run) on the codes that stages 1..k-1
+produce. Those earlier stages are frozen by construction: their codes are
+computed once, before stage k starts, and stage k's trainer and optimiser
+never see their weights. Then the stages' layers are assembled into the
+deep autoencoder, whose own run (``stack``) trains it end to end for
+``pretraining.finetune_epochs`` (none: it is kept as assembled).
+
+The job emits ``JobStarted`` with the plan, then ``RunOpened`` and the
+trainer's own events for each run; a greedy stage's snapshots also carry
+``stack_recon``: the probe images through stages 1..k and back. Given the
+session of an interrupted job, it continues it: finished runs are taken
+from their checkpoints, the interrupted one resumes, the rest run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,182 +26,147 @@ from engine.checkpoint import load_module_arrays, module_arrays
 from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.data import Dataset, load_dataset
-from engine.events import Checkpoint, EpochEnded, EpochSnapshot, Event, RunFailed, RunFinished
-from engine.models import Autoencoder, build_autoencoder
-from engine.pretraining.config import PretrainConfig
-from engine.pretraining.events import (FINETUNE, LAYER, PretrainFinished, PretrainStarted,
-                                       StackReconstruction, StageCompleted, StageStarted)
+from engine.device import resolve_device
+from engine.events import Emit, EpochSnapshot, JobStarted, RunOpened, RunPlan
+from engine.models import Autoencoder, build_model
 from engine.pretraining.stack import (assemble_stacked, decode_through, encode_dataset,
-                                      encode_through, encoder_arrays, first_layer_features)
+                                      encode_through)
+from engine.pretraining.stages import stack_config, stage_config, stage_title, stage_widths
 from engine.trainer import Trainer
 
-
-@dataclass
-class StageHistory:
-    """Epoch means of one stage's loss terms, kept apart from every other stage's.
-
-    Attributes
-    ----------
-    epochs : the epochs seen, 1-based within the stage.
-    train, val : term name -> one value per epoch.
-    """
-
-    epochs: list[int] = field(default_factory=list)
-    train: dict[str, list[float]] = field(default_factory=dict)
-    val: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, event: EpochEnded) -> None:
-        self.epochs.append(event.epoch)
-        for store, terms in ((self.train, event.train), (self.val, event.val)):
-            for k, v in terms.items():
-                store.setdefault(k, []).append(float(v))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """``epoch``, ``train/<term>``, ``val/<term>`` -> (epochs,) arrays."""
-        out = {"epoch": np.asarray(self.epochs, np.int64)}
-        out.update({f"train/{k}": np.asarray(v) for k, v in self.train.items()})
-        out.update({f"val/{k}": np.asarray(v) for k, v in self.val.items()})
-        return out
+JOB_ID = "pretrain"
+STACK_RUN = "stack"
 
 
-@dataclass
-class StageResult:
-    """One trained stage: its config, model (stays on its device), history and outcome."""
-
-    stage: int
-    role: str
-    config: RunConfig
-    model: Autoencoder
-    history: StageHistory
-    outcome: str
-    device: torch.device = torch.device("cpu")
-    final_checkpoint: Checkpoint | None = None  # the state after the last epoch
+def stage_run_id(k: int) -> str:
+    return f"stage-{k}"
 
 
-class GreedyPretrainer:
-    """Runs the stages of a :class:`PretrainConfig` one after another.
+class GreedyPretraining:
+    """Runs the stages of a pretraining config one after another, then the stack.
 
     Parameters
     ----------
-    config : the pretraining run; validated here.
-    dataset : the images, or None to load ``config.base.data``.
+    config : a RunConfig with a ``pretraining`` section; validated here.
+    dataset : the images, or None to load ``config.data``.
 
     Attributes (after :meth:`run`)
     ------------------------------
-    stages : a :class:`StageResult` per greedy stage that ran.
-    finetune : the end-to-end pass's StageResult, or None.
-    stacked : the stacked :class:`Autoencoder` (fine-tuned when asked), or None.
+    stages : the trained stage autoencoders, stage 1 first.
+    stacked : the stack's trainer (its model fine-tuned when asked), or None.
     """
 
-    def __init__(self, config: PretrainConfig, dataset: Dataset | None = None):
+    def __init__(self, config: RunConfig, dataset: Dataset | None = None):
+        if config.pretraining is None:
+            raise ValueError("GreedyPretraining needs a config with a pretraining section")
         self.config = config.validate()
-        base = config.base
-        self.dataset = dataset if dataset is not None else load_dataset(base.data, base.seed)
-        self.stages: list[StageResult] = []
-        self.finetune: StageResult | None = None
-        self.stacked: Autoencoder | None = None
-        self._steps_done = self._epochs_done = 0  # over all stages so far
+        self.dataset = dataset if dataset is not None else load_dataset(config.data, config.seed)
+        self.stages: list[Autoencoder] = []
+        self.stacked: Trainer | None = None
+        self.device = resolve_device(config.device)
 
-    def run(self, emit, control: TrainingControl | None = None) -> str:
-        """Train every stage, stack them, and fine-tune end to end if asked.
+    def plan(self) -> JobStarted:
+        """What the job will train, as its first event."""
+        cfg = self.config
+        inputs = (int(np.prod(self.dataset.image_shape)),) + stage_widths(cfg)
+        runs = [RunPlan(stage_run_id(k), stage_title(cfg, k, inputs[k - 1]), "stage",
+                        {"stage": k, "kind": cfg.pretraining.stage_kind(k),
+                         "epochs": cfg.optim.epochs,
+                         "width": stage_widths(cfg)[k - 1], "input_dim": inputs[k - 1],
+                         "likelihood": stage_config(cfg, k).objective.likelihood})
+                for k in range(1, len(inputs))]
+        sizes = "-".join(str(w) for w in inputs)
+        e2e = cfg.pretraining.finetune_epochs
+        runs.append(RunPlan(STACK_RUN, f"the stack {sizes}, end to end" if e2e else
+                            f"the stack {sizes} (as assembled)", "stack",
+                            {"epochs": e2e}))
+        return JobStarted(job_id=JOB_ID, kind="pretrain",
+                          title=f"greedy layer-wise pretraining, {sizes}",
+                          spec_json=cfg.to_json(), runs=tuple(runs))
+
+    def run(self, emit: Emit, control: TrainingControl | None = None, previous=None,
+            *, snapshots: bool = True, checkpoints: bool = True) -> str:
+        """Train every stage, stack them, and train the stack end to end if asked.
 
         Parameters
         ----------
-        emit : receives the trainer's events re-tagged with their stage and
-            the events of :mod:`engine.pretraining.events`.
-        control : pause/resume/stop for all stages; a stop ends the whole run.
+        emit : receives the job's events and each run's trainer events.
+        control : pause/resume/stop for all runs; a stop ends the whole job.
+        previous : the :class:`~engine.session.Session` of this job interrupted
+            earlier, to continue; None for a new job.
+        snapshots, checkpoints : passed to every ``Trainer.run``.
 
         Returns
         -------
         ``'completed'``, ``'stopped'`` or ``'failed'``.
         """
         cfg, control = self.config, control or TrainingControl()
-        emit(PretrainStarted(widths=tuple(cfg.widths), kinds=tuple(cfg.stage_kind(k) for k in
-                                                                    range(1, cfg.n_stages + 1)),
-                             code_activation=cfg.code_activation,
-                             image_shape=self.dataset.image_shape, stage_epochs=cfg.stage_epochs,
-                             finetune_epochs=cfg.finetune_epochs,
-                             config_json=cfg.to_run_config().to_json()))
+        flags = {"snapshots": snapshots, "checkpoints": checkpoints}
+        emit(self.plan())
         data = self.dataset
-        for k in range(1, cfg.n_stages + 1):
-            if k > 1:
-                prev = self.stages[-1]
-                data = encode_dataset(prev.model.encoder, data, k, prev.device)
-            result = self._run_stage(k, LAYER, cfg.stage_config(k), data, None, emit, control)
-            if result.outcome != "completed":
-                return self._finish(result.outcome, emit)
-        self.stacked = assemble_stacked(cfg.stacked_config(), [s.model for s in self.stages])
-        if cfg.finetune_epochs > 0:
-            result = self._run_stage(cfg.n_stages + 1, FINETUNE, cfg.stacked_config(),
-                                     self.dataset, self.stacked, emit, control)
-            if result.outcome != "completed":
-                return self._finish(result.outcome, emit)
-            self.stacked = _to_cpu_copy(result.model, cfg.stacked_config())
-        return self._finish("completed", emit)
-
-    def _finish(self, outcome: str, emit) -> str:
-        stacked, features = {}, None
-        if self.stacked is not None:
-            stacked = module_arrays(self.stacked)
-            features = first_layer_features(self.stacked, self.dataset.image_shape)
-        emit(PretrainFinished(outcome=outcome,
-                              stages_completed=sum(s.outcome == "completed" for s in self.stages),
-                              stacked=stacked, features=features))
-        return outcome
-
-    def _run_stage(self, k: int, role: str, stage_cfg: RunConfig, data: Dataset,
-                   start: Autoencoder | None, emit, control: TrainingControl) -> StageResult:
-        cfg = self.config
-        trainer = Trainer(stage_cfg, data)
-        if start is not None:
-            # Greedy weights in, fresh optimiser state: end-to-end training starts here.
-            load_module_arrays(trainer.model, module_arrays(start))
-        model = trainer.model
-        history = StageHistory()
-        result = StageResult(stage=k, role=role, config=stage_cfg, model=model,
-                             history=history, outcome="failed", device=trainer.device)
-        earlier = [s.model for s in self.stages] if role == LAYER else []
         probe = torch.from_numpy(self.dataset.images[self.dataset.probe_idx])
-        in_dim = int(np.prod(data.image_shape))
-        emit(StageStarted(stage=k, n_stages=cfg.n_stages, role=role, input_dim=in_dim,
-                          width=stage_cfg.model.latent_dim,
-                          kind=cfg.stage_kind(k) if role == LAYER else stage_cfg.kind_label(),
-                          likelihood=stage_cfg.objective.likelihood,
-                          epochs=stage_cfg.optim.epochs, config_json=stage_cfg.to_json(),
-                          step_offset=self._steps_done, epoch_offset=self._epochs_done))
+        for k in range(1, len(stage_widths(cfg)) + 1):
+            if k > 1:
+                data = encode_dataset(self.stages[-1].encoder, data, k, self.device)
+            stage_cfg = stage_config(cfg, k)
+            done = _stored(previous, stage_run_id(k))
+            if done is not None and done.status == "completed":
+                self.stages.append(_model_from(done, stage_cfg, data.image_shape, self.device))
+                continue
+            if control.stop_requested:  # asked during the last step of the run before
+                return "stopped"
+            trainer = Trainer(stage_cfg, data, checkpoint=_checkpoint(done))
+            earlier = list(self.stages)
 
-        def tagged(event: Event) -> None:
-            emit(dataclasses.replace(event, stage=k))
-            if isinstance(event, EpochEnded):
-                history.add(event)
-            elif isinstance(event, EpochSnapshot) and role == LAYER:
-                stack = earlier + [model]
-                recon = decode_through(stack, encode_through(stack, probe))
-                emit(StackReconstruction(stage=k, epoch=event.epoch,
-                                         probe_recon=recon.cpu().numpy().astype(np.float32)))
-            elif isinstance(event, (RunFinished, RunFailed)):
-                result.outcome = (event.reason if isinstance(event, RunFinished) else "failed")
+            def with_stack(event, model=trainer.model, earlier=earlier):
+                if isinstance(event, EpochSnapshot):
+                    stack = earlier + [model]
+                    recon = decode_through(stack, encode_through(stack, probe))
+                    event = dataclasses.replace(event, images={
+                        **event.images, "stack_recon": recon.cpu().numpy().astype(np.float32)})
+                emit(event)
 
-        trainer.run(tagged, control)
-        result.final_checkpoint = trainer.checkpoint()
-        self._steps_done += trainer.step
-        self._epochs_done += trainer.epochs_done
-        features = (first_layer_features(model, self.dataset.image_shape)
-                    if k == 1 or role == FINETUNE else None)
-        # Recorded before StageCompleted, so its listeners see the finished stage.
-        if role == LAYER:
-            self.stages.append(result)
-        else:
-            self.finetune = result
-        emit(StageCompleted(stage=k, role=role, outcome=result.outcome,
-                            encoder=encoder_arrays(model), features=features,
-                            history=history.arrays()))
-        return result
+            emit(RunOpened(JOB_ID, stage_run_id(k)))
+            outcome = trainer.run(with_stack, control, **flags)
+            if outcome != "completed":
+                return outcome
+            self.stages.append(trainer.model)
+        if control.stop_requested:
+            return "stopped"
+        return self._run_stack(emit, control, previous, flags)
+
+    def _run_stack(self, emit: Emit, control, previous, flags) -> str:
+        cfg = self.config
+        stack_cfg = stack_config(cfg)
+        done = _stored(previous, STACK_RUN)
+        ck = _checkpoint(done)
+        init = None
+        if ck is None:
+            init = module_arrays(assemble_stacked(stack_cfg, [s.cpu() for s in self.stages]))
+        self.stacked = Trainer(stack_cfg, self.dataset, checkpoint=ck, init_weights=init)
+        emit(RunOpened(JOB_ID, STACK_RUN))
+        # Always the job's end-to-end epochs: the stack config asks for at least 1 (to
+        # stay valid), which a resumed stack "kept as assembled" must not train.
+        return self.stacked.run(emit, control, cfg.pretraining.finetune_epochs, **flags)
 
 
-def _to_cpu_copy(model: Autoencoder, config: RunConfig) -> Autoencoder:
-    """A CPU copy, so the result does not pin the training device's memory."""
+def _stored(previous, run_id: str):
+    if previous is None:
+        return None
+    return previous.runs.get(run_id)
+
+
+def _checkpoint(run):
+    """The run's checkpoint to resume from, or None (not started, or nothing saved)."""
+    if run is None:
+        return None
+    ck = run.checkpoint()
+    return ck if ck is not None and ck.optimizers else None
+
+
+def _model_from(run, config: RunConfig, image_shape, device) -> Autoencoder:
+    """A finished stage's autoencoder, rebuilt from its stored checkpoint."""
     with torch.random.fork_rng(devices=[]):
-        copy = build_autoencoder(model.image_shape, config.model, config.objective)
-    load_module_arrays(copy, module_arrays(model))
-    return copy
+        model = build_model(config, image_shape)
+    load_module_arrays(model, run.checkpoint().model)
+    return model.to(device)

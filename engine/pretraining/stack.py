@@ -17,11 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from engine.checkpoint import module_arrays
 from engine.config import RunConfig
 from engine.data import Dataset
 from engine.likelihoods import GaussianLikelihood
-from engine.models import Autoencoder, Encoder, build_autoencoder
+from engine.models import Autoencoder, Encoder, build_model
 
 ENCODE_BATCH = 1000
 
@@ -87,7 +86,7 @@ def assemble_stacked(config: RunConfig, stages: Sequence[Autoencoder]) -> Autoen
 
     Parameters
     ----------
-    config : the stacked RunConfig (``PretrainConfig.stacked_config()``):
+    config : the stacked RunConfig (:func:`~engine.pretraining.stages.stack_config`):
         an MLP with ``hidden = widths[:-1]``, ``latent_dim = widths[-1]``.
     stages : the trained one-layer stage autoencoders, stage 1 first.
 
@@ -104,7 +103,7 @@ def assemble_stacked(config: RunConfig, stages: Sequence[Autoencoder]) -> Autoen
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)  # every weight is overwritten; this only keeps RNG untouched
-        deep = build_autoencoder(stages[0].image_shape, config.model, config.objective)
+        deep = build_model(config, stages[0].image_shape)
     enc, dec = linear_layers(deep.encoder), linear_layers(deep.decoder)
     if len(enc) != len(stages) or len(dec) != len(stages):
         raise ValueError(f"{len(stages)} stages do not fit a model with {len(enc)} encoder "
@@ -152,24 +151,28 @@ def decode_through(stages: Sequence[Autoencoder], h: Tensor) -> Tensor:
     return first.likelihood.mean(first.decoder(h.to(p.device)))
 
 
-def first_layer_features(model: nn.Module, image_shape: tuple[int, int, int]) -> np.ndarray:
+def first_layer_features(state: dict[str, np.ndarray],
+                         image_shape: tuple[int, int, int]) -> np.ndarray | None:
     """Each first-layer unit's input weights as an image: the feature grid.
 
     Parameters
     ----------
-    model : an Autoencoder, Encoder or Classifier whose first layer is linear
-        on the flattened pixels (an MLP).
+    state : a model's weights by ``state_dict`` key (an autoencoder or a
+        classifier); its encoder's first layer must be linear on the
+        flattened pixels (an MLP).
     image_shape : (C, H, W).
 
     Returns
     -------
-    (units, C, H, W) float32, raw weights (signed; scale per unit to display).
+    (units, C, H, W) float32 raw weights (signed; scale per unit to display),
+    or None for an encoder whose first layer is not linear on the pixels (conv).
     """
-    # Autoencoder registers its decoder first: look inside the encoder when there is one.
-    first = linear_layers(getattr(model, "encoder", model))[0]
-    return first.weight.detach().cpu().numpy().astype(np.float32).reshape(-1, *image_shape)
-
-
-def encoder_arrays(model: Autoencoder) -> dict[str, np.ndarray]:
-    """The encoder's parameters by name, as numpy copies."""
-    return module_arrays(model.encoder)
+    pixels = int(np.prod(image_shape))
+    weights = [w for key, w in state.items()
+               if key.startswith("encoder.") and key.endswith("weight")]
+    if any(np.ndim(w) != 2 for w in weights):
+        return None  # a conv encoder (its linear head may still happen to have `pixels` inputs)
+    for w in weights:
+        if np.shape(w)[1] == pixels:
+            return np.asarray(w, np.float32).reshape(-1, *image_shape)
+    return None

@@ -1,0 +1,221 @@
+"""Every check on a run configuration, in one place.
+
+Each function takes a config section (see :mod:`engine.config`) and raises
+:class:`~engine.errors.ConfigError` naming the dotted field
+(``model.latent_dim``, ``pretraining.kinds[1]``) and the allowed values.
+The module reads the sections' attributes only, so it imports no config
+class: ``engine.config`` calls it, never the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.errors import ConfigError
+
+DATA_SOURCES = ("mnist", "sprites", "file")
+ARCHITECTURES = ("mlp", "conv")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
+CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
+LIKELIHOODS = ("gaussian", "bernoulli", "categorical")
+CORRUPTIONS = ("none", "gaussian", "masking", "salt_pepper")
+CONTRACTIVE_ESTIMATORS = ("exact", "projection")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+#: What a greedy stage may be; combine with "+", e.g. "sparse+denoising".
+STAGE_KINDS = ("plain", "sparse", "contractive", "denoising")
+#: A stage that keeps every regulariser the objective sets (the default).
+SHARED_KIND = "shared"
+#: Activations that are both a hidden and a code activation: the stacked encoder
+#: h_k = a(W_k h_{k-1} + b_k) is then exactly an MLP with one activation.
+STACK_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+MAX_STAGES = 6
+MAX_STAGE_WIDTH = 512           # a stage's width is its code size: latent_dim's range
+CLASSIFIER_INITS = ("pretrained", "random")
+
+
+# -- primitives -------------------------------------------------------------------------
+
+def check(ok: bool, field: str, allowed: str, value: Any) -> None:
+    """Raise ``ConfigError(field, "must be <allowed> (got <value>)")`` unless ``ok``."""
+    if not ok:
+        raise ConfigError(f"must be {allowed} (got {value!r})", field)
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def choice(v: Any, field: str, options: tuple[str, ...]) -> None:
+    check(v in options, field, "one of " + ", ".join(options), v)
+
+
+def int_in(v: Any, field: str, lo: int, hi: int | None = None) -> None:
+    rng = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+    check(is_int(v) and v >= lo and (hi is None or v <= hi), field, rng, v)
+
+
+def num_in(v: Any, field: str, lo: float, hi: float | None = None,
+           lo_open: bool = False) -> None:
+    ok = (is_num(v) and not math.isnan(v) and (v > lo if lo_open else v >= lo)
+          and (hi is None or v <= hi))
+    low = f"> {lo}" if lo_open else f">= {lo}"
+    check(ok, field, f"a number {low}" + (f" and <= {hi}" if hi is not None else ""), v)
+
+
+def kind_parts(kind: str) -> tuple[str, ...]:
+    """``"sparse+denoising"`` -> ``("sparse", "denoising")``."""
+    return tuple(p.strip() for p in kind.split("+") if p.strip())
+
+
+# -- sections ---------------------------------------------------------------------------
+
+def check_data(d) -> None:
+    choice(d.source, "data.source", DATA_SOURCES)
+    if d.source == "file":
+        check(isinstance(d.path, str) and bool(d.path), "data.path",
+              "a file or folder path when data.source is 'file'", d.path)
+    if d.limit is not None:
+        int_in(d.limit, "data.limit", 2)
+    num_in(d.val_fraction, "data.val_fraction", 0.0, 0.9)
+    int_in(d.n_probe, "data.n_probe", 1, 1024)
+    check(d.sprite_size in (32, 64), "data.sprite_size", "32 or 64", d.sprite_size)
+    int_in(d.n_sprites, "data.n_sprites", 16, 200_000)
+
+
+def check_model(m) -> None:
+    check(isinstance(m.family, str) and m.family.isidentifier(), "model.family",
+          "the name of a model family, e.g. autoencoder", m.family)
+    choice(m.architecture, "model.architecture", ARCHITECTURES)
+    check(isinstance(m.hidden, (tuple, list)) and len(m.hidden) <= 6,
+          "model.hidden", "a list of at most 6 layer widths", m.hidden)
+    if m.architecture == "conv":
+        check(1 <= len(m.hidden) <= 4, "model.hidden", "1 to 4 channel counts for a conv model",
+              m.hidden)
+    for i, w in enumerate(m.hidden):
+        int_in(w, f"model.hidden[{i}]", 1, 8192)
+    int_in(m.latent_dim, "model.latent_dim", 1, 512)
+    choice(m.activation, "model.activation", ACTIVATIONS)
+    choice(m.code_activation, "model.code_activation", CODE_ACTIVATIONS)
+    check(isinstance(m.variational, bool), "model.variational", "true or false", m.variational)
+
+
+def check_objective(o) -> None:
+    choice(o.likelihood, "objective.likelihood", LIKELIHOODS)
+    int_in(o.levels, "objective.levels", 2, 256)
+    num_in(o.gaussian_std, "objective.gaussian_std", 0.0, 10.0, lo_open=True)
+    num_in(o.sparsity, "objective.sparsity", 0.0, 1e3)
+    num_in(o.contractive, "objective.contractive", 0.0, 1e3)
+    choice(o.contractive_estimator, "objective.contractive_estimator", CONTRACTIVE_ESTIMATORS)
+    int_in(o.projections, "objective.projections", 1, 64)
+    num_in(o.beta, "objective.beta", 0.0, 1e3)
+    choice(o.corruption, "objective.corruption", CORRUPTIONS)
+    hi = 1.0 if o.corruption in ("masking", "salt_pepper") else 5.0
+    num_in(o.corruption_level, "objective.corruption_level", 0.0, hi,
+           lo_open=o.corruption != "none")
+
+
+def check_optim(o) -> None:
+    choice(o.optimizer, "optim.optimizer", OPTIMIZERS)
+    num_in(o.lr, "optim.lr", 0.0, 10.0, lo_open=True)
+    int_in(o.batch_size, "optim.batch_size", 1, 65536)
+    int_in(o.epochs, "optim.epochs", 1, 100_000)
+    num_in(o.weight_decay, "optim.weight_decay", 0.0, 1.0)
+    num_in(o.momentum, "optim.momentum", 0.0, 1.0)
+    if o.grad_clip is not None:
+        num_in(o.grad_clip, "optim.grad_clip", 0.0, 1e6, lo_open=True)
+
+
+def check_pretraining(cfg) -> None:
+    """Greedy layer-wise stacking of ``cfg.model``: its MLP *is* the stacked autoencoder.
+
+    The stage widths are ``model.hidden + [model.latent_dim]`` and each stage
+    trains ``optim.epochs``; so the model must be a deterministic MLP with one
+    activation everywhere, and each stage's kind needs its regulariser's
+    strength in ``objective``.
+    """
+    p, m, obj = cfg.pretraining, cfg.model, cfg.objective
+    check(m.family == "autoencoder", "model.family",
+          "autoencoder for greedy layer-wise pretraining", m.family)
+    check(m.architecture == "mlp", "model.architecture", "mlp for a pretraining config",
+          m.architecture)
+    check(not m.variational, "model.variational",
+          "false for a pretraining config (stages are deterministic autoencoders)",
+          m.variational)
+    choice(m.code_activation, "model.code_activation", STACK_ACTIVATIONS)
+    check(m.activation == m.code_activation, "model.activation",
+          f"the same as model.code_activation ({m.code_activation!r}) for a pretraining "
+          "config: the stacked encoder is the composition of the stage encoders",
+          m.activation)
+    widths = tuple(m.hidden) + (m.latent_dim,)
+    check(len(widths) <= MAX_STAGES, "model.hidden", f"at most {MAX_STAGES - 1} widths "
+          f"(one stage each, plus model.latent_dim)", list(m.hidden))
+    for i, w in enumerate(m.hidden):
+        int_in(w, f"model.hidden[{i}]", 1, MAX_STAGE_WIDTH)
+    int_in(p.finetune_epochs, "pretraining.finetune_epochs", 0, 100_000)
+    kinds = p.kinds
+    check(isinstance(kinds, (tuple, list)) and (not kinds or len(kinds) == len(widths)),
+          "pretraining.kinds", f"empty or one kind per stage ({len(widths)})", list(kinds))
+    needs = {"sparse": (obj.sparsity > 0, "objective.sparsity > 0"),
+             "contractive": (obj.contractive > 0, "objective.contractive > 0"),
+             "denoising": (obj.corruption != "none", "objective.corruption other than none")}
+    allowed = STAGE_KINDS + (SHARED_KIND,)
+    for i in range(len(widths)):
+        field = f"pretraining.kinds[{i}]"
+        kind = kinds[i] if kinds else SHARED_KIND
+        parts = kind_parts(kind) if isinstance(kind, str) else ()
+        check(bool(parts) and all(q in allowed for q in parts)
+              and not (SHARED_KIND in parts and len(parts) > 1),
+              field, "one of " + ", ".join(allowed) + " or a '+' combination", kind)
+        for q in parts:
+            if q in needs and not needs[q][0]:
+                raise ConfigError(f"is '{kind}', which needs {needs[q][1]} (the stages share "
+                                  "the regulariser strengths)", field)
+        denoises = SHARED_KIND in parts or "denoising" in parts
+        # Gaussian noise and salt-and-pepper clip to [0, 1]: right for pixels and
+        # sigmoid codes, wrong for tanh or relu codes. Masking (zeroing) fits any code.
+        if (i > 0 and denoises and m.code_activation != "sigmoid"
+                and obj.corruption not in ("none", "masking")):
+            raise ConfigError(f"cannot denoise with {obj.corruption} corruption: it clips to "
+                              f"[0, 1], which does not fit {m.code_activation} codes; use "
+                              "objective.corruption=masking", field)
+
+
+def check_classifier(cfg) -> None:
+    c = cfg.classifier
+    check(cfg.model.family == "classifier", "classifier",
+          "only set for model.family classifier", cfg.model.family)
+    if c.labels is not None:
+        int_in(c.labels, "classifier.labels", 1)
+    check(isinstance(c.freeze, bool), "classifier.freeze", "true or false", c.freeze)
+    choice(c.init, "classifier.init", CLASSIFIER_INITS)
+    check(isinstance(c.encoder, str), "classifier.encoder", "a description (text)", c.encoder)
+
+
+def check_run(cfg) -> None:
+    """Every section, then the rules between sections."""
+    check(isinstance(cfg.name, str), "name", "a string", cfg.name)
+    check(isinstance(cfg.description, str), "description", "a string", cfg.description)
+    int_in(cfg.seed, "seed", 0, 2**63 - 1)
+    check(isinstance(cfg.device, str) and (
+        cfg.device in DEVICES or (cfg.device.startswith("cuda:") and cfg.device[5:].isdigit())),
+        "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
+    int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
+    int_in(cfg.log_every, "log_every", 1, 10_000)
+    check_data(cfg.data)
+    if cfg.pretraining is not None:  # a stage's width is its code size: say that range
+        for i, w in enumerate(getattr(cfg.model, "hidden", ())):
+            int_in(w, f"model.hidden[{i}]", 1, MAX_STAGE_WIDTH)
+    check_model(cfg.model)
+    check_objective(cfg.objective)
+    check_optim(cfg.optim)
+    if cfg.pretraining is not None:
+        check_pretraining(cfg)
+    if cfg.classifier is not None:
+        check_classifier(cfg)
