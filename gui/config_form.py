@@ -6,7 +6,8 @@ names (``optim.lr``), the same names the engine's
 :class:`~engine.errors.ConfigError` messages start with, so an engine
 message lands beside the field it is about. Fields the form does not show
 (activation, likelihood levels, …) come from the *base* config — the preset
-the user started from.
+the user started from. An engine :class:`~engine.errors.ConfigError` names
+its field in ``field``, so it lands beside the field it is about.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from gui.pretrain_form import PretrainValues
 KIND_DEFAULTS = {"sparsity": "0.05", "contractive": "0.1", "corruption": "masking",
                  "corruption_level": "0.3", "beta": "1"}
 GENERAL = ""                   # key of errors that belong to no single field
-_FIELD_RE = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*)(?:\[\d+\])?(?: must\b| ')")
 
 
 @dataclass
@@ -180,12 +180,6 @@ def _widths(text: str, errors: dict[str, str]) -> list[int]:
         return []
 
 
-def field_of(message: str) -> str:
-    """The config field an engine message is about (``model.hidden[0] must`` -> ``model.hidden``)."""
-    m = _FIELD_RE.match(message)
-    return m.group(1) if m else GENERAL
-
-
 def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> RunConfig | None:
     """Validate; on each field error, note it, restore the base value there, and go on."""
     base_d = base.to_dict()
@@ -193,7 +187,7 @@ def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> Ru
         try:
             return RunConfig.from_dict(d)
         except ConfigError as e:
-            key = field_of(str(e))
+            key = e.base_field
             errors.setdefault(key, str(e))
             try:
                 restored = _get(base_d, key)

@@ -1,10 +1,11 @@
 """The main window: lays out the panels and the menus, and connects them.
 
-Training lives in :class:`~gui.run_controller.RunController`, what is on
-screen in :class:`~gui.run_display.RunDisplay` (an ordinary run) and
-:class:`~gui.pretraining_views.PretrainingViews` (greedy pretraining); the
-Fine-tuning tab is :class:`~gui.panels.finetune_panel.FineTuningPanel`. The
-window only composes.
+What is shown lives in the Qt-free :class:`~gui.run_model.RunModel`; the
+Training tab's views subscribe to it through
+:class:`~gui.training_views.TrainingViews`, the Fine-tuning tab
+(:class:`~gui.panels.finetune_panel.FineTuningPanel`) directly. Every job —
+training, pretraining, a comparison, continuing any of them — goes through
+the one :class:`~gui.run_controller.RunController`. The window only composes.
 ``MainWindow()`` works in any script once a ``QApplication`` exists.
 """
 
@@ -13,16 +14,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QSizePolicy, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
 from engine.errors import SessionError
-from engine.pretraining.reader import read_pretraining, read_stage_replays
-from engine.pretraining.results import read_comparison_h5
+from engine.pretraining.stack import first_layer_features
 from engine.session import Session
-from gui.encoder_sources import current_run, is_pretraining_file, session_features
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.finetune_panel import FineTuningPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
@@ -33,9 +33,9 @@ from gui.panels.run_controls import IDLE, RunControlsPanel
 from gui.panels.run_settings import RunSettingsPanel
 from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
-from gui.pretraining_views import PretrainingViews
 from gui.run_controller import RunController
-from gui.run_display import RunDisplay
+from gui.run_model import RunModel
+from gui.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         collect_garbage_on_gui_thread()  # Qt objects in cycles must not die on a training thread
         named(self, "mainWindow", "Autoencoder Studio")
         self.preferences = preferences or Preferences()
+        self.model = RunModel()
         self.settings_panel = RunSettingsPanel()
         self.loss_panel = LossCurvesPanel()
         self.recon_panel = ReconstructionsPanel()
@@ -67,8 +68,6 @@ class MainWindow(QMainWindow):
         self.timeline_panel = ReplayTimelinePanel()
         self.controls_panel = RunControlsPanel()
         self.banner = MessageBanner()
-        self.display = RunDisplay(self.loss_panel, self.recon_panel, self.explorer_panel,
-                                  self.samples_panel, self.timeline_panel, self)
         self.frames = {
             "loss-curves": _framed("Loss curves", "lossCurvesFrame", self.loss_panel),
             "latent-explorer": _framed("Latent explorer", "latentExplorerFrame",
@@ -79,17 +78,16 @@ class MainWindow(QMainWindow):
         ordinary_bottom.addWidget(self.frames["latent-explorer"])
         ordinary_bottom.addWidget(self.frames["samples"])
         ordinary_bottom.setSizes([780, 280])
-        self.pretraining = PretrainingViews(self.loss_panel, self.recon_panel,
-                                            self.timeline_panel, ordinary_bottom, self)
-        self.pretrain_display = self.pretraining.display
+        self.views = TrainingViews(self.model, self.loss_panel, self.recon_panel,
+                                   self.explorer_panel, self.samples_panel, self.timeline_panel,
+                                   ordinary_bottom, self)
         self.frames["reconstructions"] = _framed("Reconstructions", "reconstructionsFrame",
-                                                 self.pretraining.reconstructions_switch)
-        self.frames.update(self.pretraining.frames)
-        self.finetune_panel = FineTuningPanel()
+                                                 self.views.reconstructions_switch)
+        self.frames.update(self.views.frames)
+        self.finetune_panel = FineTuningPanel(self.model)
         self.frames["fine-tuning"] = self.finetune_panel
-        self.controller = RunController(self.display, self.controls_panel, self.preferences, self,
-                                        pretrain_display=self.pretrain_display)
-        self._features_shown_for: Path | None = None
+        self.controller = RunController(self.model, self.controls_panel, self.preferences, self)
+        self._features_shown_for: str | None = None
         self._build_layout()
         self._build_status_bar()
         self.menus = WindowMenus(self)
@@ -105,7 +103,7 @@ class MainWindow(QMainWindow):
         top.setSizes([560, 500])
         views = QSplitter(Qt.Vertical)
         views.addWidget(top)
-        views.addWidget(self.pretraining.bottom_switch)
+        views.addWidget(self.views.bottom_switch)
         views.setSizes([360, 440])
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -160,16 +158,15 @@ class MainWindow(QMainWindow):
         self.settings_panel.validity_changed.connect(c.set_config_valid)
         c.set_config_valid(self.settings_panel.config() is not None)
         self.tabs.currentChanged.connect(lambda _index: self._show_features_if_seen())
+        self.timeline_panel.describe = self.model.describe
         self.controller.message.connect(self.show_message)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.session_written.connect(self._on_session_written)
-        self.controller.pretraining_written.connect(self._on_pretraining_written)
-        self.display.problem.connect(lambda text: self.show_message(text, "error"))
-        self.display.run_shown.connect(self._leave_pretraining_views)
-        self.pretrain_display.started.connect(self._enter_pretraining_views)
-        self.pretrain_display.finished.connect(lambda _outcome: self._update_current_run())
-        self.pretrain_display.features_changed.connect(self.finetune_panel.features.set_features)
+        self.views.problem.connect(lambda text: self.show_message(text, "error"))
         self.finetune_panel.message.connect(self.show_message)
+        self.finetune_panel.comparison_requested.connect(self.run_comparison)
+        self.finetune_panel.stop_requested.connect(self.controller.stop)
+        self.model.run_changed.connect(lambda run: self._update_current_run())
 
     # -- messages and state -----------------------------------------------------------------
     def show_message(self, text: str, kind: str = "error") -> None:
@@ -180,66 +177,76 @@ class MainWindow(QMainWindow):
         idle = state == IDLE
         self.settings_panel.set_editable(idle)
         self.menus.set_idle(idle)
-        self.finetune_panel.set_training_active(not idle)
+        comparison = self.controller.kind == "finetune"
+        self.finetune_panel.set_busy(not idle, comparison)
         self._update_can_continue()
         if idle:
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
+            if comparison:
+                self.finetune_panel.finished(self.controller._outcome)
 
-    # -- pretraining and the encoder on display -------------------------------------------
-    def _enter_pretraining_views(self) -> None:
-        """A pretraining run started: its views replace the ordinary run's."""
-        self.display.release()
-        self.display.record = None
-        self.explorer_panel.clear()
-        self.samples_panel.set_variational(False)
-        self.pretraining.show_pretraining(True)
-        self._update_can_continue()
-        self._update_title()
-
-    def _leave_pretraining_views(self) -> None:
-        if self.pretraining.showing_pretraining or self.pretrain_display.active:
-            self.pretraining.leave()
-
-    def _on_pretraining_written(self, path: str) -> None:
-        self.session_label.setText(f"Pretraining run: {path}")
-        self.session_label.setToolTip(path)
-        self._update_title()
+    # -- the encoder on display -------------------------------------------------------------
+    def _encoder_run(self):
+        """The trained autoencoder on display: the stack of a job, else the primary run."""
+        runs = [r for r in self.model.training_runs() if r.status in ("completed", "stopped")]
+        stacks = [r for r in runs if r.plan.role == "stack"]
+        return (stacks or [r for r in runs if r.plan.role == "run"] or [None])[-1]
 
     def _update_current_run(self) -> None:
         """Tell the Fine-tuning tab which trained encoder is on display (and its features)."""
-        current = current_run(self.pretrain_display, self.display.record)
-        self.finetune_panel.set_current_run(current)
+        run, path = self._encoder_run(), self.model.session_path
+        if run is None or path is None or not Path(path).exists():
+            self.finetune_panel.set_current_run(None)
+        else:
+            what = ("stacked autoencoder" if run.plan.role == "stack" else
+                    f"{run.config.kind_label()} autoencoder ({run.config.name})")
+            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}")
         self._show_features_if_seen()
 
     def _show_features_if_seen(self) -> None:
-        """Draw the first-layer features of the ordinary run on display, once the
-        Fine-tuning tab is on screen.
+        """Draw the first-layer features of the encoder on display, once the Fine-tuning
+        tab is on screen.
 
-        Reading the weights back from the session and drawing the grid takes tens
-        of milliseconds: done for a hidden tab at every run's end, it was the
-        window's longest stall.
+        Reading the weights back and drawing the grid takes tens of milliseconds:
+        done for a hidden tab at every run's end, it was the window's longest stall.
         """
-        if self.tabs.currentWidget() is not self.finetune_panel:
+        if self.tabs.currentWidget() is not self.finetune_panel or self.controller.is_running():
             return
-        current = current_run(self.pretrain_display, self.display.record)
-        path = current.session if current is not None else None
-        if path is not None and path != self._features_shown_for \
-                and not self.finetune_panel.is_running() and not self.controller.is_running():
-            self._features_shown_for = path   # an ordinary run: read its weights once
-            self.finetune_panel.features.set_features(*session_features(path))
+        run = self._encoder_run()
+        key = None if run is None else f"{self.model.session_path}:{run.run_id}:{run.last_step}"
+        if key is None or key == self._features_shown_for:
+            if run is None:
+                self.finetune_panel.features.set_features(None, "No trained encoder on display.")
+            return
+        self._features_shown_for = key
+        state = run.weights
+        if state is None and run.stored is not None:
+            try:
+                ck = run.stored.checkpoint()
+            except SessionError as e:
+                self.finetune_panel.features.set_features(None, f"No first-layer features: {e}")
+                return
+            state = ck.model if ck is not None else None
+        shape = tuple(run.data.image_shape)
+        features = None if state is None else first_layer_features(state, shape)
+        if features is None:
+            self.finetune_panel.features.set_features(
+                None, "First-layer features are an MLP's input weights; this run's encoder "
+                      "is convolutional." if state is not None else "No saved weights yet.")
+        else:
+            self.finetune_panel.features.set_features(
+                np.asarray(features), f"The {run.plan.title if run.plan.role == 'stack' else run.config.name}"
+                f": first layer, {len(features)} units")
 
     def _update_can_continue(self) -> None:
-        rec = self.display.record
+        path = self.model.session_path
         self.controls_panel.set_can_continue(
-            rec is not None and rec.session_path is not None and Path(rec.session_path).exists())
+            bool(self.model.training_runs()) and path is not None and Path(path).exists())
 
     def _update_title(self) -> None:
-        rec = self.display.record
-        name = Path(rec.session_path).name if rec and rec.session_path else "new run"
-        if self.pretrain_display.active and self.pretrain_display.path is not None:
-            name = self.pretrain_display.path.name
-        self.setWindowTitle(f"Autoencoder Studio — {name}")
+        path = self.model.session_path
+        self.setWindowTitle(f"Autoencoder Studio — {Path(path).name if path else 'new run'}")
 
     def _update_folder_label(self) -> None:
         self.folder_label.setText(f"Sessions saved in: {self.preferences.session_folder}")
@@ -262,36 +269,45 @@ class MainWindow(QMainWindow):
         self.banner.clear()
         self.tabs.setCurrentIndex(TRAINING_TAB)
         self._features_shown_for = None  # the same file name may come back retrained
-        if cfg.pretraining is not None:
-            return self.controller.start_pretraining(cfg)
         return self.controller.start_new(cfg)
 
     def continue_training(self, epochs: int) -> bool:
-        """Continue the displayed run's session for ``epochs`` more epochs."""
-        rec = self.display.record
-        if rec is None or rec.session_path is None:
+        """Continue the displayed session: an interrupted job where it stopped, else the
+        shown run for ``epochs`` more epochs."""
+        path = self.model.session_path
+        if path is None or not self.model.training_runs():
             self.show_message("Open a session (or train a run) to continue it.", "error")
             return False
         self.banner.clear()
         self._features_shown_for = None  # new weights: read the features again afterwards
-        return self.controller.continue_session(Path(rec.session_path), epochs)
+        shown = self.model.shown_run
+        try:
+            with Session.open(path) as session:
+                from engine.pretraining.jobs import unfinished_job
+                unfinished = unfinished_job(session) is not None
+        except SessionError as e:
+            self.show_message(str(e), "error")
+            return False
+        run_id = None if unfinished or shown is None else shown.run_id
+        return self.controller.continue_session(Path(path), None if unfinished else epochs,
+                                                run_id)
+
+    def run_comparison(self, path, budgets: list, epochs: int, freeze: bool) -> bool:
+        """The Fine-tuning tab's Run: classifiers on ``path``'s encoder, into that file."""
+        self.banner.clear()
+        ok = self.controller.start_comparison(Path(path), None, budgets, epochs, freeze)
+        if ok:
+            self._after_open(Path(path))
+        return ok
 
     def new_run(self) -> None:
         """Forget the displayed run and start from the settings again."""
         if self.controller.is_running():
             return
-        self.display.release()
-        self.display.record = None
-        self._leave_pretraining_views()
-        self._update_current_run()
-        self.finetune_panel.clear_results()
-        self.loss_panel.reset(())
-        self.recon_panel.clear()
-        self.explorer_panel.clear()
-        self.samples_panel.set_variational(False)
-        self.timeline_panel.set_epochs([])
+        self.model.clear()
         self.session_label.setText("No session")
         self.banner.clear()
+        self._update_current_run()
         self._update_can_continue()
         self._update_title()
 
@@ -301,74 +317,66 @@ class MainWindow(QMainWindow):
         if self.controller.is_running():
             self.show_message("Stop training before opening a session.", "error")
             return False
-        if is_pretraining_file(path):
-            return self.open_pretraining(path)
         try:
             session = Session.open(path)
         except SessionError as e:
             self.show_message(str(e), "error")
             return False
-        self.display.load_session(session)
-        problem = self._show_stored_comparison(session.path, session.has_comparison)
-        self.settings_panel.set_config(session.config)
-        self.preferences.add_recent_session(session.path)
-        self.menus.rebuild_recent()
-        self.session_label.setText(f"Session: {session.path} ({session.status})")
-        self._update_can_continue()
-        self._update_current_run()
-        self._update_title()
-        if problem:
-            self.show_message(problem, "error")
-        elif session.status == "failed" and session.status_message:
-            self.show_message(f"This run failed: {session.status_message}", "info")
-        else:
-            self.banner.clear()
-        return True
-
-    def open_pretraining(self, path: str | Path) -> bool:
-        """Replay the pretraining file at ``path`` in the Training tab (stages, curves,
-        reconstructions); its stack becomes the Fine-tuning tab's encoder."""
+        self._release_displayed()
         try:
-            run = read_pretraining(path)
-            stages = read_stage_replays(path)
+            self.model.load_session(session)
         except SessionError as e:
+            session.close()
+            self.model.clear()
             self.show_message(str(e), "error")
             return False
-        self.display.release()
-        self.display.record = None
-        self._features_shown_for = None
-        self.pretrain_display.replay(run, stages)
-        self.settings_panel.set_config(run.config.to_run_config())
-        self.tabs.setCurrentIndex(TRAINING_TAB)
-        self.preferences.add_recent_session(run.path)
-        self.menus.rebuild_recent()
-        self.session_label.setText(f"Pretraining run: {run.path} ({run.status})")
-        self.session_label.setToolTip(str(run.path))
-        self._update_can_continue()
-        self._update_current_run()
-        self._update_title()
-        problem = self._show_stored_comparison(run.path, run.has_comparison)
-        if problem:
-            self.show_message(problem, "error")
-        elif not stages:
-            self.show_message(f"{run.path.name} holds no finished stage yet "
-                              f"(the run ended '{run.status}').", "info")
+        primary = session.run()
+        self.settings_panel.set_config(self._form_config(session))
+        self._after_open(session.path)
+        self.session_label.setText(f"Session: {session.path} ({primary.status})")
+        self.tabs.setCurrentIndex(TRAINING_TAB if self.model.training_runs() else
+                                  FINE_TUNING_TAB)
+        unfinished = [r for r in session.runs.values() if r.status in ("running", "stopped")
+                      and r.run_id in {p.run_id for p in self.model.plan}]
+        if session.problems:
+            run_id, problem = next(iter(session.problems.items()))
+            self.show_message(f"The session is shown, but not its run '{run_id}': {problem}",
+                              "error")
+        elif primary.status == "failed" and primary.status_message:
+            self.show_message(f"This run failed: {primary.status_message}", "info")
+        elif unfinished and session.format_version >= 2:
+            self.show_message(f"{session.path.name}: its {session.jobs[unfinished[0].job_id].title} "
+                              f"stopped during '{unfinished[0].title}'; Continue finishes it.",
+                              "info")
         else:
             self.banner.clear()
         return True
 
-    def _show_stored_comparison(self, path: Path, has_comparison: bool) -> str:
-        """Put the file's fine-tuning comparison in the Fine-tuning tab; a problem's text."""
-        if self.finetune_panel.is_running():
-            return ""
-        self.finetune_panel.clear_results()  # never leave another run's comparison on show
-        if not has_comparison:
-            return ""
-        try:
-            self.finetune_panel.show_stored(read_comparison_h5(path), path.name)
-        except SessionError as e:
-            return f"The run is shown, but not its fine-tuning comparison: {e}"
-        return ""
+    @staticmethod
+    def _form_config(session: Session):
+        """The config the form shows for a session: its job's (a stack) or its main run's."""
+        for job in session.jobs.values():
+            if job.kind == "pretrain":
+                from engine.config import RunConfig
+                try:
+                    return RunConfig.from_json(job.spec_json)
+                except Exception:  # noqa: BLE001 - a version 1 spec: the run's config then
+                    break
+        return session.run().config
+
+    def _after_open(self, path: Path) -> None:
+        self.preferences.add_recent_session(path)
+        self.menus.rebuild_recent()
+        self.session_label.setToolTip(str(path))
+        self._features_shown_for = None
+        self._update_can_continue()
+        self._update_current_run()
+        self._update_title()
+
+    def _release_displayed(self) -> None:
+        for run in self.model.runs.values():
+            if run.stored is not None:
+                run.stored.session.close()
 
     def choose_session_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session",
@@ -378,13 +386,13 @@ class MainWindow(QMainWindow):
             self.open_session(path)
 
     def save_session_as(self, target: str | Path) -> bool:
-        """Copy the displayed run's session file to ``target``."""
-        rec = self.display.record
-        if rec is None or rec.session_path is None or not Path(rec.session_path).exists():
+        """Copy the displayed session file to ``target``."""
+        path = self.model.session_path
+        if path is None or not Path(path).exists():
             self.show_message("There is no session file to save yet.", "error")
             return False
         try:
-            shutil.copy2(rec.session_path, target)
+            shutil.copy2(path, target)
         except OSError as e:
             self.show_message(f"Cannot save the session to {target}: {e}", "error")
             return False
@@ -433,6 +441,5 @@ class MainWindow(QMainWindow):
         if self.controller.is_running():
             self.controls_panel.show_text("stopping: saving the session…")
             self.controller.shutdown()
-        self.finetune_panel.shutdown()
-        self.display.release()
+        self._release_displayed()
         super().closeEvent(event)

@@ -1,8 +1,7 @@
 """The greedy-pretraining part of the run-settings form, with no Qt.
 
-In pretraining mode the form describes a
-:class:`~engine.pretraining.PretrainConfig` in its JSON form: a
-:class:`~engine.config.RunConfig` whose ``model`` is the stacked MLP
+In pretraining mode the form describes a :class:`~engine.config.RunConfig`
+whose ``model`` is the stacked MLP
 (``hidden = widths[:-1]``, ``latent_dim = widths[-1]``, one activation
 everywhere), whose ``optim.epochs`` are the epochs of each stage, and which
 carries a ``pretraining`` section (kinds per stage, end-to-end epochs). That
@@ -15,15 +14,14 @@ the pretraining group shows under its own fields.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
-from engine.pretraining.config import (MAX_STAGES, MAX_WIDTH, SHARED_KIND, STACK_ACTIVATIONS,
-                                       STAGE_KINDS, PretrainConfig)
+from engine.validation import (MAX_STAGE_WIDTH as MAX_WIDTH, MAX_STAGES, SHARED_KIND,
+                               STACK_ACTIVATIONS, STAGE_KINDS)
 
 WIDTHS = "pretraining.widths"
 KINDS = "pretraining.kinds"
@@ -99,9 +97,9 @@ def values_from_config(cfg: RunConfig) -> PretrainValues:
     same = m.activation == m.code_activation and m.activation in STACK_ACTIVATIONS
     return PretrainValues(
         enabled=True, widths=", ".join(str(w) for w in widths),
-        kinds=fit_kinds(tuple(section.get("kinds") or ()), len(widths)),
+        kinds=fit_kinds(tuple(section.kinds), len(widths)),
         units=m.code_activation if same else "sigmoid", stage_epochs=str(cfg.optim.epochs),
-        finetune_epochs=str(section.get("finetune_epochs", 0)))
+        finetune_epochs=str(section.finetune_epochs))
 
 
 def put_stacked_model(d: dict[str, Any], v: PretrainValues, errors: dict[str, str]) -> None:
@@ -146,14 +144,12 @@ def finish(cfg: RunConfig | None, v: PretrainValues,
         return None
     widths = tuple(cfg.model.hidden) + (cfg.model.latent_dim,)
     try:
-        pcfg = PretrainConfig(base=dataclasses.replace(cfg, pretraining=None), widths=widths,
-                              kinds=fit_kinds(v.kinds, len(widths)), code_activation=v.units,
-                              stage_epochs=cfg.optim.epochs, finetune_epochs=finetune).validate()
+        return cfg.with_overrides({"pretraining": {"kinds": list(fit_kinds(v.kinds, len(widths))),
+                                                   "finetune_epochs": finetune}})
     except ConfigError as e:
-        key, text = _friendly(str(e))
+        key, text = _friendly(e)
         errors[key] = text
         return None
-    return pcfg.to_run_config()
 
 
 def _int(text: str, key: str, what: str, errors: dict[str, str]) -> int | None:
@@ -169,18 +165,19 @@ _HINTS = {"objective.sparsity > 0": "tick 'sparse' under Kind",
           "objective.corruption other than none": "tick 'denoising' under Kind"}
 
 
-def _friendly(message: str) -> tuple[str, str]:
-    """A PretrainConfig message as (form key, text that names the form's fields)."""
-    m = re.match(r"kinds\[(\d+)\](.*)", message)
+def _friendly(e: ConfigError) -> tuple[str, str]:
+    """An engine error about the stack as (form key, text that names the form's fields)."""
+    m = re.match(r"pretraining\.kinds\[(\d+)\]", e.field)
     if m:
-        text = f"Stage {int(m.group(1)) + 1}{m.group(2)}"
+        text = f"Stage {int(m.group(1)) + 1} {e.problem}"
         for need, hint in _HINTS.items():
             if need in text:
                 text = text.split(" (the stages share")[0] + f": {hint}"
         return KINDS, text
-    for prefix, key in (("widths", WIDTHS), ("stage_epochs", STAGE_EPOCHS),
-                        ("finetune_epochs", FINETUNE_EPOCHS), ("code_activation", UNITS),
-                        ("kinds", KINDS)):
-        if message.startswith(prefix):
-            return key, message
-    return "", message
+    keys = {"pretraining.kinds": KINDS, "pretraining.finetune_epochs": FINETUNE_EPOCHS,
+            **_REPLACED}
+    key = keys.get(e.base_field, "")
+    if key == WIDTHS and e.base_field == "model.hidden" and "[" in e.field:
+        i = int(e.field[e.field.index("[") + 1:-1])
+        return key, f"Stage {i + 1} width {e.problem}"
+    return key, str(e)

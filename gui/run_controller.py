@@ -1,263 +1,296 @@
-"""Starting, steering and ending training runs, each recorded in a session file.
+"""Starting, steering and ending every job of the window, each recorded in a session file.
 
-:class:`RunController` is the GUI's side of a run's life: it picks the
-session file, starts a :class:`~gui.worker.TrainingRun` with a
-:class:`~engine.session.SessionWriter` listening on the training thread,
-feeds the worker's signals to the :class:`~gui.run_display.RunDisplay` and
-the progress bar, and turns outcomes into messages. The training itself is
-the engine's. Greedy pretraining runs the same way, with a
-:class:`~gui.pretrain_worker.PretrainingWorker` recording into a pretraining
-file and a :class:`~gui.pretrain_display.PretrainDisplay` showing it.
+:class:`RunController` owns the window's one job at a time — a run, a
+greedy pretraining, a pretrained-versus-random comparison, or the
+continuation of any of them. It picks the session file, starts a
+:class:`~gui.worker.Job` with a :class:`~engine.session.SessionWriter`
+listening on the training thread, feeds the worker's events to the
+:class:`~gui.run_model.RunModel` and the progress bar, and turns outcomes
+into messages. The jobs themselves are the engine's; each is a plain
+``run(emit, control)`` callable built on the training thread (loading data
+takes a moment).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.config import RunConfig
-from engine.errors import ConfigError, SessionError
-from engine.events import RunFailed, RunFinished, RunStarted
-from engine.pretraining import PretrainConfig, PretrainRecorder
-from engine.pretraining.events import PretrainFinished, StageStarted
-from engine.session import SessionWriter
+from engine.control import TrainingControl
+from engine.errors import SessionError
+from engine.events import Emit, RunFailed, RunFinished, RunOpened, RunStarted
+from engine.pretraining.comparison import Comparison, classifier_config, encoder_source
+from engine.pretraining.greedy import GreedyPretraining
+from engine.pretraining.jobs import job_from_session, unfinished_job
+from engine.session import Session, SessionWriter, resume_trainer
+from engine.trainer import Trainer
 from gui.coalescing import MetricsBatch
 from gui.panels.run_controls import IDLE, PAUSED, RUNNING, STOPPING, RunControlsPanel
-from gui.panels.stage_summary import stage_name
 from gui.preferences import Preferences
-from gui.pretrain_display import PretrainDisplay
-from gui.pretrain_worker import PretrainingWorker
-from gui.run_display import RunDisplay
-from gui.worker import TrainerFactory, TrainingRun, TrainingWorker, new_run, resume_run
+from gui.run_model import RunModel, short_name
+from gui.worker import Job, Worker
 
 log = logging.getLogger(__name__)
 
+JobFactory = Callable[[Emit, TrainingControl], object]
+
+
+def train_job(config: RunConfig) -> JobFactory:
+    """A fresh run of ``config``: greedy pretraining when it has a pretraining section."""
+    def job(emit: Emit, control: TrainingControl):
+        if config.pretraining is not None:
+            return GreedyPretraining(config).run(emit, control)
+        return Trainer(config).run(emit, control)
+    return job
+
+
+def continue_job(path: Path, epochs: int | None, run_id: str | None) -> JobFactory:
+    """Continue a session: its unfinished job, else ``epochs`` more epochs of a run."""
+    def job(emit: Emit, control: TrainingControl):
+        with Session.open(path) as session:
+            job_id = unfinished_job(session) if run_id is None else None
+            if job_id is not None:
+                return job_from_session(session, job_id).run(emit, control, previous=session)
+            run = session.run(run_id)
+            trainer, until = resume_trainer(run, epochs)
+        emit(RunOpened(job_id="", run_id=run.run_id))
+        return trainer.run(emit, control, until_epoch=until)
+    return job
+
+
+def comparison_job(path: Path, run_id: str | None, budgets: list, epochs: int,
+                   freeze: bool) -> JobFactory:
+    """Classifiers on a session run's encoder, pretrained versus random, into the same file."""
+    def job(emit: Emit, control: TrainingControl):
+        from engine.config import OptimConfig
+        from engine.pretraining.comparison import DEFAULT_OPTIM
+        with Session.open(path) as session:
+            source = encoder_source(session, run_id)
+        optim = OptimConfig(epochs=epochs, batch_size=DEFAULT_OPTIM.batch_size,
+                            lr=DEFAULT_OPTIM.lr)
+        template = classifier_config(source.config, optim, freeze=freeze)
+        return Comparison(source, budgets, template).run(emit, control)
+    return job
+
 
 class RunController(QObject):
-    """Runs one training call at a time.
+    """Runs one job at a time.
 
     Signals
     -------
     state_changed(str) : idle, running, paused or stopping.
     message(str, str) : text and kind (``'error'`` or ``'info'``) for the user.
     session_written(str) : the path of a session file that now exists.
-    pretraining_written(str) : the path of a pretraining file that now exists.
     """
 
     state_changed = Signal(str)
     message = Signal(str, str)
     session_written = Signal(str)
-    pretraining_written = Signal(str)
 
-    def __init__(self, display: RunDisplay, controls: RunControlsPanel,
-                 preferences: Preferences, parent: QObject | None = None,
-                 pretrain_display: PretrainDisplay | None = None):
+    def __init__(self, model: RunModel, controls: RunControlsPanel, preferences: Preferences,
+                 parent: QObject | None = None):
         super().__init__(parent)
-        self.display, self.controls, self.preferences = display, controls, preferences
-        self.pretrain_display = pretrain_display
-        self.run: TrainingRun | None = None
+        self.model, self.controls, self.preferences = model, controls, preferences
+        self.job: Job | None = None
+        self.kind = ""
         self.state = IDLE
         self.session_path: Path | None = None
-        self._resuming = False
         self._outcome: str | None = None
+        self._announced = False
 
     # -- starting -----------------------------------------------------------------------
     def start_new(self, config: RunConfig) -> bool:
-        """Train ``config`` from scratch, recording it in a new session file."""
-        path = self.preferences.new_session_path(config.name)
-        writer = self._make_writer(path, append=False)
-        self._resuming = False
-        return self._start(new_run(config), writer, path if writer else None)
+        """Train ``config`` from scratch (greedily, for a pretraining config), recorded in a
+        new session file in the session folder."""
+        if self.job is not None:
+            return False
+        # The file name says what it holds: a stack is opened for different views.
+        name = config.name if config.pretraining is None or "pretrain" in config.name \
+            else f"{config.name}-pretraining"
+        path = self.preferences.new_session_path(name)
+        writer = self._writer(path, append=False)
+        self.model.clear()
+        self.model.session_path = path if writer else None
+        kind = "pretrain" if config.pretraining is not None else "train"
+        return self._launch(kind, train_job(config), writer, path if writer else None)
 
-    def continue_session(self, path: Path, epochs: int) -> bool:
-        """Train the session at ``path`` for ``epochs`` more epochs, appending to its file."""
-        self.display.release()  # the writer replaces the file; reopen it on demand
-        writer = self._make_writer(Path(path), append=True)
+    def continue_session(self, path: Path, epochs: int | None,
+                         run_id: str | None = None) -> bool:
+        """Continue the session at ``path``: an unfinished job where it stopped, else
+        ``epochs`` more epochs of ``run_id`` (default: its main run)."""
+        if self.job is not None:
+            return False
+        writer = self._writer(Path(path), append=True)
         if writer is None:
             return False
-        self._resuming = True
-        return self._start(resume_run(path, epochs), writer, Path(path))
+        self._release_files()
+        with Session.open(path) as session:
+            self.model.load_session(session)
+        self._release_files()
+        return self._launch("train", continue_job(Path(path), epochs, run_id), writer,
+                            Path(path))
 
-    def _make_writer(self, path: Path, append: bool) -> SessionWriter | None:
+    def start_comparison(self, path: Path, run_id: str | None, budgets: list, epochs: int,
+                         freeze: bool) -> bool:
+        """Classifiers on the encoder of ``path``'s run, pretrained versus random, their
+        runs added to that file (and shown: the file becomes the session on display)."""
+        if self.job is not None:
+            return False
+        writer = self._writer(Path(path), append=True)
+        if writer is None:
+            return False
+        if self.model.session_path is None or Path(self.model.session_path) != Path(path):
+            self._release_files()
+            with Session.open(path) as session:
+                self.model.load_session(session)
+        self._release_files()
+        return self._launch("finetune", comparison_job(Path(path), run_id, budgets, epochs,
+                                                       freeze), writer, Path(path))
+
+    def _writer(self, path: Path, append: bool) -> SessionWriter | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             return SessionWriter(path, append=append)
         except (SessionError, OSError) as e:
             if append:
-                self.message.emit(f"Cannot continue this session: {e}", "error")
+                self.message.emit(f"Cannot add training to this session: {e}", "error")
             else:
                 self.message.emit(f"This run will not be saved: {e} (change the session "
                                   f"folder in File > Session folder…)", "error")
             return None
 
-    def start_pretraining(self, config: RunConfig) -> bool:
-        """Greedy layer-wise pretraining of ``config`` (a RunConfig with a ``pretraining``
-        section), recorded in a new pretraining file in the session folder."""
-        if self.run is not None or self.pretrain_display is None:
-            return False
-        try:
-            pcfg = PretrainConfig.from_run_config(config)
-        except ConfigError as e:
-            self.message.emit(str(e), "error")
-            return False
-        # The file name says what it holds: pretraining files open in other places than sessions.
-        name = config.name if "pretrain" in config.name else f"{config.name}-pretraining"
-        path = self.preferences.new_session_path(name)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            recorder = PretrainRecorder(path)
-        except (SessionError, OSError) as e:
-            recorder = None
-            self.message.emit(f"This run will not be saved: {e} (change the session "
-                              f"folder in File > Session folder…)", "error")
-        shown = self.pretrain_display
-        worker = PretrainingWorker(pcfg, listeners=[recorder] if recorder else [])
-        worker.stage_event.connect(shown.on_stage_event)
-        worker.stage_event.connect(self._on_stage_event)
-        worker.run_started.connect(self._on_stage_run_started)
-        worker.metrics.connect(self._on_pretraining_metrics)
-        worker.epoch_ended.connect(shown.on_epoch_ended)
-        worker.snapshot.connect(shown.on_snapshot)
-        worker.run_failed.connect(self._on_failed)
-        worker.listener_failed.connect(self._on_listener_failed)
-        self._resuming = False
-        shown.expect_file(path if recorder else None)
-        return self._launch(worker, path if recorder else None)
+    def _release_files(self) -> None:
+        """Let go of the displayed session's file: the writer replaces it (each later
+        read opens the newest version for a moment)."""
+        for run in self.model.runs.values():
+            if run.stored is not None:
+                run.stored.session.release()
 
-    def _start(self, factory: TrainerFactory, writer: SessionWriter | None,
-               session_path: Path | None) -> bool:
-        if self.run is not None:
-            return False
-        worker = TrainingWorker(factory, listeners=[writer] if writer else [])
-        worker.run_started.connect(self._on_started)
-        worker.metrics.connect(self._on_metrics)
-        worker.epoch_ended.connect(self.display.on_epoch_ended)
-        worker.snapshot.connect(self.display.on_snapshot)
-        worker.run_finished.connect(self._on_finished)
-        worker.run_failed.connect(self._on_failed)
-        worker.listener_failed.connect(self._on_listener_failed)
-        return self._launch(worker, session_path)
-
-    def _launch(self, worker: TrainingWorker, session_path: Path | None) -> bool:
-        """Start ``worker`` (its signals connected) on its own thread."""
+    def _launch(self, kind: str, job: JobFactory, writer: SessionWriter | None,
+                session_path: Path | None) -> bool:
         self.session_path = session_path
+        self.kind = kind
         self._outcome = None
-        self.run = TrainingRun(worker, self)
-        self.run.finished.connect(self._on_thread_finished)
-        self._hold_decoder_building(True)
+        self._announced = False
+        self._stop_asked = False
+        worker = Worker(job, listeners=[writer] if writer else [])
+        worker.event.connect(self._on_event)
+        worker.listener_failed.connect(self._on_listener_failed)
+        self.job = Job(worker, self)
+        self.job.finished.connect(self._on_job_finished)
+        self.model.may_build_decoders = False
         self._set_state(RUNNING)
         self.controls.show_text("loading data…")
-        self.run.start()
+        self.job.start()
         return True
 
     # -- steering -------------------------------------------------------------------------
     def pause(self) -> None:
-        if self.run is not None and self.state == RUNNING:
-            self.run.pause()
+        if self.job is not None and self.state == RUNNING:
+            self.job.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.run is not None and self.state == PAUSED:
-            self.run.resume()
+        if self.job is not None and self.state == PAUSED:
+            self.job.resume()
             self._set_state(RUNNING)
 
     def stop(self) -> None:
-        if self.run is not None and self.state in (RUNNING, PAUSED):
-            self.run.stop()
+        if self.job is not None and self.state in (RUNNING, PAUSED):
+            self._stop_asked = True
+            self.job.stop()
             self._set_state(STOPPING)
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop and wait for the training thread (window closing). True when it ended."""
-        if self.run is None:
+        if self.job is None:
             return True
-        ended = self.run.shutdown(timeout_ms)
+        ended = self.job.shutdown(timeout_ms)
         if not ended:
             log.error("the training thread did not stop within %d ms", timeout_ms)
         return ended
 
     def is_running(self) -> bool:
-        return self.run is not None
+        return self.job is not None
 
-    # -- worker signals ---------------------------------------------------------------
-    def _hold_decoder_building(self, hold: bool) -> None:
-        """Keep the GUI from drawing on torch's global RNG while the trainer seeds it.
+    # -- worker events ------------------------------------------------------------------
+    def _on_event(self, ev) -> None:
+        self.model.on_event(ev)
+        if isinstance(ev, MetricsBatch):
+            self.controls.update_step(ev.last)
+        elif isinstance(ev, RunStarted):
+            self.model.may_build_decoders = True
+            if self.session_path is not None and not self._announced:
+                self._announced = True
+                self.session_written.emit(str(self.session_path))
+            self.controls.start(ev, self._prefix())
+        elif isinstance(ev, RunFinished):
+            self._outcome = ev.reason
+        elif isinstance(ev, RunFailed):
+            self._outcome = "failed"
+            self.model.may_build_decoders = True
+            self.controls.show_text("training failed")
+            self.message.emit(ev.message, "error")
 
-        The trainer initialises its weights under ``torch.random.fork_rng`` and
-        ``manual_seed``; a decoder built on the GUI thread meanwhile (replaying
-        the previous run) would draw from the same generator and change them.
-        """
-        if self.display.record is not None:
-            self.display.record.may_build_decoders = not hold
-
-    def _on_started(self, ev: RunStarted) -> None:
-        self._hold_decoder_building(False)
-        if self._resuming and self.display.record is not None:
-            self.display.continue_live(ev)
-        else:
-            self.display.begin_live(ev, self.session_path)
-        if self.session_path is not None:
-            self.session_written.emit(str(self.session_path))
-        self.controls.start(ev)
-
-    def _on_metrics(self, batch: MetricsBatch) -> None:
-        self.display.on_metrics(batch)
-        self.controls.update_step(batch.last)
-
-    def _on_finished(self, ev: RunFinished) -> None:
-        self._outcome = ev.reason
-        where = f" Session: {self.session_path}" if self.session_path else ""
-        verb = "Training completed" if ev.reason == "completed" else "Training stopped"
-        self.controls.show_text(f"{verb} at epoch {ev.epoch} (step {ev.step:,})")
-        self.message.emit(f"{verb} at epoch {ev.epoch}.{where}", "info")
-
-    def _on_stage_run_started(self, ev: RunStarted) -> None:
-        """A pretraining stage's trainer started (steps counted over the whole run)."""
-        self._hold_decoder_building(False)
-        self.pretrain_display.on_run_started(ev)
-        if ev.stage == 1 and self.session_path is not None:
-            self.pretraining_written.emit(str(self.session_path))
-        self.controls.start(ev)
-
-    def _on_pretraining_metrics(self, batch: MetricsBatch) -> None:
-        self.pretrain_display.on_metrics(batch)
-        self.controls.update_step(batch.last)
-
-    def _on_stage_event(self, ev) -> None:
-        if isinstance(ev, StageStarted):
-            self.controls.show_text(f"{stage_name(ev.stage, ev.role)}: loading…")
-        elif isinstance(ev, PretrainFinished):
-            self._outcome = ev.outcome
-            where = f", saved in {self.session_path.name}" if self.session_path else ""
-            if ev.outcome == "completed":
-                self.controls.show_text(f"Pretraining completed: {ev.stages_completed} "
-                                        f"stage(s) stacked")
-                self.message.emit(f"Pretraining completed: {ev.stages_completed} stage(s) "
-                                  f"stacked{where}. Next: the Fine-tuning tab compares a "
-                                  f"classifier on this encoder with one from random weights.",
-                                  "info")
-            elif ev.outcome == "stopped":
-                self.controls.show_text("Pretraining stopped")
-                self.message.emit(f"Pretraining stopped after {ev.stages_completed} completed "
-                                  f"stage(s){where}.", "info")
-            # "failed": the stage's RunFailed has already said why.
-
-    def _on_failed(self, ev: RunFailed) -> None:
-        self._hold_decoder_building(False)
-        self._outcome = "failed"
-        self.controls.show_text("training failed")
-        self.message.emit(ev.message, "error")
+    def _prefix(self) -> str:
+        """``"stage 2 of 3 · "`` while a job trains its runs, else nothing."""
+        plan = self.model.plan
+        run = self.model.runs.get(self.model._live_run)
+        if len(plan) < 2 or run is None:
+            return ""
+        ids = [p.run_id for p in plan]
+        n = ids.index(run.run_id) + 1 if run.run_id in ids else 0
+        return f"{short_name(run.plan)} ({n} of {len(plan)}) · "
 
     def _on_listener_failed(self, text: str) -> None:
         self.message.emit(f"The session file could not be written, training goes on "
                           f"unsaved: {text}", "error")
 
-    def _on_thread_finished(self) -> None:
-        self.run.deleteLater()  # its thread has ended; nothing refers to it any more
-        self.run = None
-        self._hold_decoder_building(False)
+    def _on_job_finished(self) -> None:
+        self.job.deleteLater()  # its thread has ended; nothing refers to it any more
+        self.job = None
+        self.model.may_build_decoders = True
+        outcome = self._outcome
+        planned = [p.run_id for p in self.model.plan]
+        unfinished = any(self.model.runs.get(r) is None or self.model.runs[r].status != "completed"
+                         for r in planned)
+        if outcome == "completed" and self._stop_asked and unfinished:
+            outcome = "stopped"   # stopped between two runs of a job
+        self._report(outcome)
         self._set_state(IDLE)
+
+    def _report(self, outcome: str | None) -> None:
+        """The outcome in the progress bar and the message strip (a failure said its own)."""
+        where = f" Session: {self.session_path}" if self.session_path else ""
+        if outcome not in ("completed", "stopped"):
+            return
+        if self.kind == "pretrain":
+            stages = sum(r.plan.role == "stage" and r.status == "completed"
+                         for r in self.model.runs.values())
+            if outcome == "completed":
+                self.controls.show_text(f"Pretraining completed: {stages} stage(s) stacked")
+                self.message.emit(f"Pretraining completed: {stages} stage(s) stacked.{where} "
+                                  "Next: the Fine-tuning tab compares a classifier on this "
+                                  "encoder with one from random weights.", "info")
+            else:
+                self.controls.show_text("Pretraining stopped")
+                self.message.emit(f"Pretraining stopped after {stages} completed stage(s); "
+                                  f"Continue finishes it.{where}", "info")
+            return
+        run = self.model.runs.get(self.model._live_run)
+        if self.kind == "finetune":
+            verb = "completed" if outcome == "completed" else "stopped"
+            self.controls.show_text(f"Fine-tuning comparison {verb}")
+            return
+        verb = "Training completed" if outcome == "completed" else "Training stopped"
+        at = f" at epoch {run.last_epoch}" if run is not None else ""
+        step = f" (step {run.last_step:,})" if run is not None else ""
+        self.controls.show_text(f"{verb}{at}{step}")
+        self.message.emit(f"{verb}{at}.{where}", "info")
 
     def _set_state(self, state: str) -> None:
         self.state = state

@@ -1,12 +1,13 @@
-"""The one bridge from the engine's training loop to Qt signals.
+"""The one bridge from the engine to Qt: any ``run(emit, control)`` callable on its own thread.
 
-:class:`TrainingWorker` lives on a ``QThread``. It builds the
-:class:`~engine.trainer.Trainer` there (loading data can take a moment),
-runs it, hands every event to its plain listeners (the session writer)
-on the training thread, and forwards events to the GUI as queued signals:
-step metrics coalesced to at most ~30 batches a second, everything else
-as it comes. :class:`TrainingRun` owns the thread and the worker and is
-what the window talks to.
+:class:`Worker` lives on a ``QThread``. It calls its job there — a
+trainer, a greedy pretraining, a comparison: anything with the engine's
+``run(emit, control)`` shape (Orange3's ``concurrent`` and superqt's
+workers are the model) — hands every event to its plain listeners (the
+session writer) on the training thread, and forwards events to the GUI as
+one queued signal: step metrics coalesced to a few batches a second,
+everything else as it comes. :class:`Job` owns the thread and the worker
+and is what the controller talks to.
 """
 
 from __future__ import annotations
@@ -15,18 +16,13 @@ import logging
 import os
 import sys
 import threading
-from pathlib import Path
 from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.errors import StudioError
-from engine.events import (EpochEnded, EpochSnapshot, Event, RunFailed, RunFinished,
-                           RunStarted, StepMetrics)
-from engine.session import Session, resume_trainer
-from engine.trainer import Trainer
+from engine.events import Emit, Event, RunFailed, StepMetrics
 from gui.coalescing import DEFAULT_INTERVAL, StepCoalescer
 
 log = logging.getLogger(__name__)
@@ -37,20 +33,8 @@ log = logging.getLogger(__name__)
 TRAINING_NICE = 5
 
 Listener = Callable[[Event], None]
-TrainerFactory = Callable[[], "tuple[Trainer, int | None]"]
-
-
-def new_run(config: RunConfig) -> TrainerFactory:
-    """A factory for a fresh run of ``config`` (the data loads on the training thread)."""
-    return lambda: (Trainer(config), None)
-
-
-def resume_run(session_path: str | Path, epochs: int) -> TrainerFactory:
-    """A factory that continues the session at ``session_path`` for ``epochs`` more epochs."""
-    def make() -> tuple[Trainer, int | None]:
-        with Session.open(session_path) as session:
-            return resume_trainer(session, epochs)
-    return make
+#: Called on the training thread: builds the job (loading data takes a moment) and runs it.
+RunCallable = Callable[[Emit, TrainingControl], object]
 
 
 class _FlushingControl(TrainingControl):
@@ -70,35 +54,36 @@ class _FlushingControl(TrainingControl):
         return super().checkpoint()
 
 
-class TrainingWorker(QObject):
-    """Runs one training call on its thread and reports through signals.
+class Worker(QObject):
+    """Runs one job on its thread and reports through :attr:`event`.
 
     Parameters
     ----------
-    make_trainer : called on the training thread; returns the trainer and the
-        last epoch to train (None: the config's epochs). See :func:`new_run`
-        and :func:`resume_run`.
+    job : ``job(emit, control)``, called on the training thread.
     listeners : called with every event on the training thread, in order,
         before the GUI hears of it (e.g. a session writer). A listener that
         raises is dropped and reported through :attr:`listener_failed`;
         training goes on.
-    interval : minimum seconds between two :attr:`metrics` batches.
+    interval : minimum seconds between two metrics batches.
     nice : lower the training thread's priority by this much (0: leave it).
+
+    Signals
+    -------
+    event(object) : every engine event, in order; step metrics arrive as
+        ``MetricsBatch``. A job that cannot start (bad data, a missing device)
+        sends a ``RunFailed``.
+    listener_failed(str) : a listener broke; its message.
+    done() : always last, whatever happened.
     """
 
-    run_started = Signal(object)      # RunStarted
-    metrics = Signal(object)          # MetricsBatch
-    epoch_ended = Signal(object)      # EpochEnded
-    snapshot = Signal(object)         # EpochSnapshot
-    run_finished = Signal(object)     # RunFinished
-    run_failed = Signal(object)       # RunFailed (also for data/config errors before training)
-    listener_failed = Signal(str)     # a listener broke; its message
-    done = Signal()                   # always last, whatever happened
+    event = Signal(object)
+    listener_failed = Signal(str)
+    done = Signal()
 
-    def __init__(self, make_trainer: TrainerFactory, listeners: Sequence[Listener] = (),
+    def __init__(self, job: RunCallable, listeners: Sequence[Listener] = (),
                  interval: float = DEFAULT_INTERVAL, nice: int = TRAINING_NICE):
         super().__init__()
-        self._make_trainer = make_trainer
+        self._job = job
         self.nice = nice
         self._listeners = list(listeners)
         self._coalescer = StepCoalescer(interval)
@@ -107,17 +92,16 @@ class TrainingWorker(QObject):
     # -- runs on the training thread ---------------------------------------------
     @Slot()
     def run(self) -> None:
-        """Build the trainer and train; every outcome ends with :attr:`done`."""
+        """Build and run the job; every outcome ends with :attr:`done`."""
         lower_thread_priority(self.nice)
         try:
-            trainer, until = self._make_trainer()
             if not self.control.stop_requested:
-                trainer.run(self._on_event, self.control, until)
+                self._job(self._on_event, self.control)
         except StudioError as e:  # bad data file, device missing, bad config
-            self.run_failed.emit(RunFailed(message=str(e), epoch=0, step=0))
+            self.event.emit(RunFailed(message=str(e), epoch=0, step=0))
         except Exception as e:  # a bug: say so in the window rather than die silently
             log.exception("training worker failed")
-            self.run_failed.emit(RunFailed(
+            self.event.emit(RunFailed(
                 message=f"training could not start: {type(e).__name__}: {e}", epoch=0, step=0))
         finally:
             self._flush()
@@ -125,34 +109,6 @@ class TrainingWorker(QObject):
             self.done.emit()
 
     def _on_event(self, event: Event) -> None:
-        self._notify_listeners(event)
-        self._forward(event)
-
-    def _forward(self, event: Event) -> None:
-        """Hand ``event`` to the GUI: steps coalesced, the rest as a signal each."""
-        if isinstance(event, StepMetrics):
-            if self._coalescer.add(event):
-                self._flush()
-            return
-        self._flush()  # keep order: steps before the epoch end that follows them
-        if isinstance(event, RunStarted):
-            self.run_started.emit(event)
-        elif isinstance(event, EpochEnded):
-            self.epoch_ended.emit(event)
-        elif isinstance(event, EpochSnapshot):
-            self.snapshot.emit(event)
-        elif isinstance(event, RunFinished):
-            self.run_finished.emit(event)
-        elif isinstance(event, RunFailed):
-            self.run_failed.emit(event)
-        # CheckpointSaved is for the session writer only.
-
-    def _flush(self) -> None:
-        batch = self._coalescer.take()
-        if batch is not None:
-            self.metrics.emit(batch)
-
-    def _notify_listeners(self, event: Event) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -160,6 +116,17 @@ class TrainingWorker(QObject):
                 log.exception("listener failed")
                 self._listeners.remove(listener)
                 self.listener_failed.emit(f"{type(e).__name__}: {e}")
+        if isinstance(event, StepMetrics):
+            if self._coalescer.add(event):
+                self._flush()
+            return
+        self._flush()  # keep order: steps before the epoch end that follows them
+        self.event.emit(event)
+
+    def _flush(self) -> None:
+        batch = self._coalescer.take()
+        if batch is not None:
+            self.event.emit(batch)
 
     def _close_listeners(self) -> None:
         for listener in self._listeners:
@@ -189,23 +156,20 @@ def lower_thread_priority(nice: int) -> None:
         log.info("cannot lower the training thread's priority: %s", e)
 
 
-class TrainingRun(QObject):
+class Job(QObject):
     """A worker on its own thread: start, pause, resume, stop, shut down.
 
-    Connect to ``run.worker``'s signals before :meth:`start`. The thread
+    Connect to ``job.worker``'s signals before :meth:`start`. The thread
     quits by itself when the worker is done; :attr:`finished` follows once the
-    thread has wholly ended, so its receiver may drop the run at once. Any
-    QObject with a ``run`` slot, a ``done`` signal and a ``control``
-    (:class:`~engine.control.TrainingControl`) works as the worker: the
-    fine-tuning comparison's does too.
+    thread has wholly ended, so its receiver may drop the job at once.
     """
 
     finished = Signal()
 
-    def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
+    def __init__(self, worker: Worker, parent: QObject | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.thread = QThread(self)  # a child: destroyed with the run, on the GUI thread
+        self.thread = QThread(self)  # a child: destroyed with the job, on the GUI thread
         self.thread.setObjectName("training-thread")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
@@ -242,7 +206,7 @@ class TrainingRun(QObject):
         self.control.resume()
 
     def stop(self) -> None:
-        """Ask the trainer to stop; it does so before its next batch."""
+        """Ask the job to stop; it does so before its next batch."""
         self.control.stop()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:

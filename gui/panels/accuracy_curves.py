@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (pyqtgraph settings)
-from engine.pretraining.events import ClassifierEpoch, ClassifierStarted
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -34,13 +33,11 @@ class _Series:
         self.train_item = plot.plot(pen=pg.mkPen(colour, width=1.5, style=Qt.DotLine),
                                     antialias=True)
 
-    def add(self, ev: ClassifierEpoch) -> None:
-        self.epochs.append(float(ev.epoch))
-        self.val.append(100.0 * ev.val_accuracy)
-        self.train.append(100.0 * ev.train_accuracy)
-        x = np.asarray(self.epochs)
-        self.val_item.setData(x, np.asarray(self.val))
-        self.train_item.setData(x, np.asarray(self.train))
+    def set(self, val: dict[int, float], train: dict[int, float]) -> None:
+        """The curves: epoch -> accuracy in 0..1, validation and training."""
+        for item, values in ((self.val_item, val), (self.train_item, train)):
+            x = np.asarray(sorted(values), dtype=float)
+            item.setData(x, 100.0 * np.asarray([values[e] for e in sorted(values)], dtype=float))
 
 
 class AccuracyCurvesPanel(QWidget):
@@ -114,23 +111,21 @@ class AccuracyCurvesPanel(QWidget):
         """``"100 labels"``, or ``"all (4500)"`` for a budget asked for as 'all'."""
         return f"{budget} labels" if budget in self.explicit else f"all ({budget})"
 
-    def run_started(self, ev: ClassifierStarted) -> None:
-        """Give the run its curves (and its budget a colour and a legend entry)."""
-        if ev.budget not in self.colours:
+    def set_run(self, init: str, budget: int, val: dict[int, float],
+                train: dict[int, float]) -> None:
+        """A run's curves (epoch -> accuracy 0..1); its budget gets a colour and a legend entry."""
+        if budget not in self.colours:
             colour = BUDGET_COLOURS[len(self.colours) % len(BUDGET_COLOURS)]
-            self.colours[ev.budget] = colour
+            self.colours[budget] = colour
             key_item = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), symbol="o",
                                        symbolSize=5, symbolBrush=colour, symbolPen=None)
-            self.legend.addItem(key_item, self.label(ev.budget))
-        key = (ev.init, ev.budget)
-        if key not in self.series and ev.init in self.plots:
-            self.series[key] = _Series(self.plots[ev.init], self.colours[ev.budget])
+            self.legend.addItem(key_item, self.label(budget))
+        key = (init, budget)
+        if key not in self.series and init in self.plots:
+            self.series[key] = _Series(self.plots[init], self.colours[budget])
             self._apply_train_visibility()
-
-    def add_epoch(self, ev: ClassifierEpoch) -> None:
-        s = self.series.get((ev.init, ev.budget))
-        if s is not None:
-            s.add(ev)
+        if key in self.series:
+            self.series[key].set(val, train)
 
     def _apply_train_visibility(self, *_args) -> None:
         for s in self.series.values():

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
-from engine.pretraining.events import ComparisonTable
+from engine.pretraining.comparison import ComparisonTable
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
 
@@ -67,12 +66,12 @@ class ComparisonTablePanel(QWidget):
             diff.setText(f"{100 * (p - q):+.1f}")
             diff.setForeground(BETTER if p > q else WORSE if p < q else QColor("#303030"))
 
-    def set_table(self, t: ComparisonTable) -> None:
-        """The final table: runs that never finished show a dash."""
-        for i, budget in enumerate(np.asarray(t.budgets).tolist()):
-            if budget in self._rows:
-                self.set_accuracy("pretrained", budget, float(t.pretrained_accuracy[i]))
-                self.set_accuracy("random", budget, float(t.random_accuracy[i]))
+    def set_table(self, t: ComparisonTable, labels: dict[int, str]) -> None:
+        """The whole table: runs that did not finish show a dash."""
+        for i, budget in enumerate(t.budgets):
+            self.add_budget(budget, labels.get(budget, str(budget)))
+            for init, values in t.accuracy.items():
+                self.set_accuracy(init, budget, float(values[i]))
 
     def cell(self, row: int, column: str) -> str:
         return self.table.item(row, COLUMNS.index(column)).text()

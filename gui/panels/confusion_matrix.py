@@ -12,7 +12,6 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
-from engine.pretraining.events import ClassifierFinished
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -52,7 +51,7 @@ class ConfusionMatrixPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.caption)
         layout.addWidget(self.graphics, 1)
-        self.runs: dict[tuple[str, int], ClassifierFinished] = {}
+        self.runs: dict[tuple[str, int], np.ndarray] = {}
         self.label_names: tuple[str, ...] | None = None
         self.texts: list[pg.TextItem] = []
         self.shown: tuple[str, int] | None = None
@@ -80,10 +79,9 @@ class ConfusionMatrixPanel(QWidget):
     def set_label_names(self, names: tuple[str, ...] | None) -> None:
         self.label_names = names
 
-    def add_run(self, ev: ClassifierFinished, title: str) -> None:
-        """Keep ``ev``'s matrix; show it (the newest run is the one worth watching)."""
-        key = (ev.init, ev.budget)
-        self.runs[key] = ev
+    def add_run(self, key: tuple[str, int], confusion: np.ndarray, title: str) -> None:
+        """Keep a run's matrix (K, K); show it (the newest run is the one worth watching)."""
+        self.runs[key] = np.asarray(confusion, np.int64)
         i = self.run_combo.findData(key)
         if i < 0:
             self.run_combo.addItem(title, key)
@@ -97,10 +95,9 @@ class ConfusionMatrixPanel(QWidget):
             self.show_run(tuple(key))
 
     def show_run(self, key: tuple[str, int]) -> None:
-        ev = self.runs.get(key)
-        if ev is None:
+        cm = self.runs.get(key)
+        if cm is None:
             return
-        cm = np.asarray(ev.confusion, np.int64)
         self.shown, self.matrix = key, cm
         k = cm.shape[0]
         top = max(1, int(cm.max()))

@@ -2,57 +2,61 @@
 
 "After the autoencoder is trained, the decoder is removed and replaced with
 a classification layer." Here a person picks the encoder (the run on
-display, or any session or pretraining file), the label budgets, the epochs
-and whether to freeze the encoder; Run trains the same classifier twice per
-budget — from the encoder's weights and from random ones — and the tab
-shows the accuracy curves side by side, the final table, a confusion matrix
-for any run, and the encoder's first-layer features.
+display, or any session file), the label budgets, the epochs and whether to
+freeze the encoder; Run asks the window's controller for a comparison: the
+same classifier trained twice per budget — from the encoder's weights and
+from random ones — as ordinary runs added to the encoder's session. The tab
+shows those classifier runs of the :class:`~gui.run_model.RunModel`: the
+accuracy curves side by side, the final table, a confusion matrix for any
+run, and the encoder's first-layer features.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                                QSizePolicy, QSpinBox, QSplitter, QToolButton, QVBoxLayout,
                                QWidget)
 
+from engine.data.labels import parse_budgets
 from engine.errors import ConfigError
-from engine.pretraining import parse_budgets
-from engine.pretraining.events import (ClassifierEpoch, ClassifierFinished, ClassifierStarted,
-                                       ComparisonTable)
-from gui.encoder_sources import CurrentRun, file_source
-from gui.finetune_runner import ComparisonRequest, ComparisonWorker
+from engine.pretraining.comparison import INITS
 from gui.panels.accuracy_curves import AccuracyCurvesPanel
 from gui.panels.comparison_table import ComparisonTablePanel, percent
 from gui.panels.confusion_matrix import ConfusionMatrixPanel
 from gui.panels.feature_grid import FeatureGridPanel
-from gui.widgets.frame import framed
+from gui.run_model import RunModel, RunState
 from gui.widgets.caption import caption_label
+from gui.widgets.frame import framed
 from gui.widgets.naming import named
-from gui.worker import TrainingRun
 
-SOURCE_FILTER = "Sessions and pretraining runs (*.h5 *.hdf5);;All files (*)"
+SOURCE_FILTER = "Session files (*.h5 *.hdf5);;All files (*)"
 NO_CURRENT = "No trained run on display yet: train one (or open a session), or choose a file."
 
 
 class FineTuningPanel(QWidget):
-    """Settings, live curves, table, confusion matrix and features of a comparison.
+    """Settings, curves, table, confusion matrix and features of a comparison.
 
     Signals
     -------
     message(str, str) : text and kind (``'error'`` or ``'info'``) for the window's strip.
-    running_changed(bool) : a comparison started or ended.
+    comparison_requested(object, list, int, bool) : session path, label budgets, epochs,
+        freeze: the user pressed Run.
+    stop_requested() : the user pressed Stop.
     """
 
     message = Signal(str, str)
-    running_changed = Signal(bool)
+    comparison_requested = Signal(object, list, int, bool)
+    stop_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, model: RunModel, parent: QWidget | None = None):
         super().__init__(parent)
+        self.model = model
         named(self, "fineTuningPanel", "Fine-tuning")
         self.accuracy = AccuracyCurvesPanel()
         self.table = ComparisonTablePanel()
@@ -79,13 +83,18 @@ class FineTuningPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
-        self.current: CurrentRun | None = None
-        self.job: TrainingRun | None = None
-        self.training_active = False
-        self.result = None
-        self._epochs_done = 0
+        self.current: Path | None = None       # the session file of the run on display
+        self.current_text = NO_CURRENT
+        self.running = False                    # a comparison is training
+        self.busy = False                       # any job is training
+        self._budget_labels: dict[int, str] = {}
+        self._asked: list = []
         self._update_source_row()
         self._update_buttons()
+        model.reset.connect(self._rebuild)
+        model.job_started.connect(self._on_job_started)
+        model.run_added.connect(self._on_run)
+        model.run_changed.connect(self._on_run)
 
     def _build_settings(self) -> QGroupBox:
         box = named(QGroupBox("Classifier on the code"), "fineTuneSettingsGroup",
@@ -153,13 +162,14 @@ class FineTuningPanel(QWidget):
         return box
 
     # -- the encoder source ----------------------------------------------------------------
-    def set_current_run(self, current: CurrentRun | None) -> None:
-        """The run on display changed (None: nothing trained is on display)."""
-        self.current = current
+    def set_current_run(self, path: Path | None, description: str = "") -> None:
+        """The session of the run on display (None: nothing trained is on display)."""
+        self.current = path
+        self.current_text = description or NO_CURRENT
         self._update_source_row()
 
     def browse_for_source(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Encoder from a session or pretraining run",
+        path, _ = QFileDialog.getOpenFileName(self, "Encoder from a session file",
                                               self.file_edit.text(), SOURCE_FILTER)
         if path:
             self.use_file(path)
@@ -175,209 +185,192 @@ class FineTuningPanel(QWidget):
         if self.file_row_label is not None:
             self.file_row_label.setVisible(from_file)
         if from_file:
-            self.source_label.setText("A session file's or a pretraining run's encoder; the "
-                                      "data and split are the ones it was trained on.")
+            self.source_label.setText("A session file's encoder (its stack, for a pretraining "
+                                      "run); the data and split are the ones it was trained "
+                                      "on. The classifier runs are added to that file.")
         else:
-            self.source_label.setText(self.current.description if self.current else NO_CURRENT)
+            self.source_label.setText(self.current_text)
 
-    # -- running ------------------------------------------------------------------------
-    def set_training_active(self, active: bool) -> None:
-        """Training in the window: wait for it (the run on display is not finished)."""
-        self.training_active = active
+    # -- running --------------------------------------------------------------------------
+    def set_busy(self, busy: bool, comparison: bool = False) -> None:
+        """A job trains in the window (``comparison``: it is this tab's)."""
+        self.busy, self.running = busy, busy and comparison
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        running = self.job is not None
-        self.run_button.setEnabled(not running and not self.training_active)
-        self.run_button.setToolTip("Wait for the training run to end" if self.training_active
-                                   else self.run_button.accessibleDescription())
-        self.stop_button.setEnabled(running)
+        self.run_button.setEnabled(not self.busy)
+        self.run_button.setToolTip("Wait for the training run to end" if self.busy and
+                                   not self.running else self.run_button.accessibleDescription())
+        self.stop_button.setEnabled(self.running)
         for w in (self.source_combo, self.file_row, self.budgets_edit, self.epochs_spin,
                   self.freeze_check):
-            w.setEnabled(not running)
+            w.setEnabled(not self.busy)
 
-    def _request(self) -> ComparisonRequest | None:
+    def run_comparison(self) -> bool:
+        """Ask for the comparison the settings describe; False (with a message) when it cannot."""
+        if self.busy:
+            return False
         try:
             budgets = parse_budgets(self.budgets_edit.text())
         except ConfigError as e:
-            self.message.emit(str(e).replace("--labels", "Label budgets"), "error")
-            return None
+            self.message.emit(f"Label budgets {e.problem}", "error")
+            return False
         if self.source_combo.currentData() == "current":
             if self.current is None:
                 self.message.emit(NO_CURRENT, "error")
-                return None
-            load, save_to = self.current.load, self.current.save_to
+                return False
+            path = self.current
         else:
             text = self.file_edit.text().strip()
             if not text:
-                self.message.emit("Choose the session or pretraining file whose encoder the "
-                                  "classifier starts from (Browse…).", "error")
-                return None
+                self.message.emit("Choose the session file whose encoder the classifier "
+                                  "starts from (Browse…).", "error")
+                return False
             path = Path(text)
-            load, save_to = file_source(path), path  # the comparison is kept with the run
-        return ComparisonRequest(load_source=load, budgets=budgets,
-                                 epochs=self.epochs_spin.value(),
-                                 freeze=self.freeze_check.isChecked(), save_to=save_to)
-
-    def run_comparison(self) -> bool:
-        """Start the comparison the settings describe; False (with a message) when it cannot."""
-        if self.job is not None or self.training_active:
-            return False
-        request = self._request()
-        if request is None:
-            return False
-        worker = ComparisonWorker(request)
-        worker.source_loaded.connect(self._on_source_loaded)
-        worker.event.connect(self._on_event)
-        worker.finished.connect(self._on_finished)
-        worker.saved.connect(self._on_saved)
-        worker.failed.connect(lambda text: self.message.emit(text, "error"))
-        self.accuracy.begin(request.budgets)
-        mode = "encoder frozen (linear probe)" if request.freeze else "encoder fine-tuned too"
-        self.table.begin(mode)
-        self.confusion.clear()
-        self.result = None
-        self._epochs_done = 0
-        self.progress.setRange(0, 2 * len(request.budgets) * request.epochs)
-        self.progress.setValue(0)
+        self._budget_labels = {}
+        self._asked = budgets
         self.progress.setFormat("loading the encoder and data…")
-        self.status.setText("")
-        self.job = TrainingRun(worker, self)
-        self.job.finished.connect(self._on_job_finished)
-        self._update_buttons()
-        self.running_changed.emit(True)
-        self.job.start()
+        self.progress.setRange(0, 2 * len(budgets) * self.epochs_spin.value())
+        self.progress.setValue(0)
+        self.comparison_requested.emit(path, budgets, self.epochs_spin.value(),
+                                       self.freeze_check.isChecked())
         return True
 
     def stop(self) -> None:
-        if self.job is not None:
-            self.job.stop()
+        if self.running:
+            self.stop_requested.emit()
             self.progress.setFormat("stopping after this batch…")
 
     def is_running(self) -> bool:
-        return self.job is not None
+        return self.running
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop and wait for the comparison's thread (window closing)."""
-        return True if self.job is None else self.job.shutdown(timeout_ms)
-
-    def clear_results(self) -> None:
-        """Forget the comparison on show (another encoder comes on display); not while
-        one runs."""
-        if self.job is not None:
+    # -- the classifier runs of the model ------------------------------------------------------
+    def _on_job_started(self, job) -> None:
+        if job.kind != "finetune":
             return
-        self.accuracy.begin([])
-        self.table.begin("")
-        self.table.note.setText("No comparison for the encoder on display yet: Run comparison "
-                                "fills this table.")
-        self.confusion.clear()
-        self.result = None
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.progress.setFormat("ready")
-        self.status.setText("")
+        source = json.loads(job.spec_json).get("source", {}).get("description", "the encoder")
+        self.status.setText(f"Classifier on the code of the {source}.")
+        self._rebuild()
 
-    # -- a comparison stored in a file ----------------------------------------------------
-    def show_stored(self, comparison: dict, file_name: str) -> bool:
-        """Show a comparison read back with :func:`~engine.pretraining.results.read_comparison_h5`
-        (curves, table, confusion matrices); False while one is running."""
-        if self.job is not None:
-            return False
-        names = [str(n) for n in comparison.get("budget_names", [])]
-        t = comparison["table"]
-        sizes = [int(b) for b in np.asarray(t["budgets"]).tolist()]
-        frozen, epochs = bool(comparison.get("frozen", False)), int(comparison.get("epochs", 0))
-        self.budgets_edit.setText(", ".join(names))   # the settings it was run with
-        if epochs > 0:
-            self.epochs_spin.setValue(epochs)
-        self.freeze_check.setChecked(frozen)
-        self.accuracy.begin([int(n) if n.isdigit() else n for n in names])
+    def _rebuild(self) -> None:
+        """Show the classifier runs the model holds (none after a reset)."""
+        runs = self.model.classifier_runs()
+        budgets = list(dict.fromkeys(int(p.meta.get("budget", 0)) for p in self.model.plan
+                                     if p.role == "classifier"))
+        # As asked ("all" kept): by this window, or as the stored job says.
+        asked = self._asked if self.running and self._asked else self._stored_budgets(budgets)
+        self.accuracy.begin(asked)
+        frozen = any(r.config.classifier and r.config.classifier.freeze for r in runs)
         self.table.begin("encoder frozen (linear probe)" if frozen else "encoder fine-tuned too")
+        if not runs and not self.running:
+            self.table.note.setText("No comparison for the encoder on display yet: Run "
+                                    "comparison fills this table.")
         self.confusion.clear()
-        self.result = None
-        runs = comparison.get("runs", {})
-        for budget in sizes:
-            for init in ("pretrained", "random"):
-                run = runs.get(init, {}).get(budget)
-                if run is None:
-                    continue
-                confusion = run.get("confusion")
-                n_classes = 0 if confusion is None else int(np.shape(confusion)[0])
-                self.accuracy.run_started(ClassifierStarted(
-                    init=init, budget=budget, frozen=frozen, n_train=budget, n_val=0,
-                    n_classes=n_classes, epochs=epochs))
-                self.table.add_budget(budget, self.accuracy.label(budget).replace(" labels", ""))
-                h = run.get("history", {})
-                for i, epoch in enumerate(np.asarray(h.get("epoch", [])).tolist()):
-                    value = lambda k: float(np.asarray(h[k])[i]) if k in h else float("nan")  # noqa: E731,B023
-                    self.accuracy.add_epoch(ClassifierEpoch(
-                        init=init, budget=budget, epoch=int(epoch), epochs=epochs,
-                        train_loss=value("train_loss"), train_accuracy=value("train_accuracy"),
-                        val_loss=value("val_loss"), val_accuracy=value("val_accuracy"),
-                        wall_time=0.0))
-                accuracy = float(run.get("val_accuracy", float("nan")))
-                self.table.set_accuracy(init, budget, accuracy)
+        if not self.running:
+            self._show_stored_settings()
+        self._budget_labels = {b: self.accuracy.label(b) for b in budgets}
+        for run in runs:
+            self._on_run(run)
+        self._update_progress()
+
+    def _stored_spec(self) -> dict:
+        spec = self.model.jobs.get("finetune", ("{}", []))[0]
+        try:
+            return json.loads(spec)
+        except ValueError:
+            return {}
+
+    def _stored_budgets(self, budgets: list[int]) -> list:
+        """The stored comparison's budgets as asked: ``"all"`` where it was asked for."""
+        names = [str(n) for n in self._stored_spec().get("budgets", [])]
+        if len(names) != len(budgets):
+            return budgets
+        return ["all" if n == "all" else b for n, b in zip(names, budgets)]
+
+    def _show_stored_settings(self) -> None:
+        """The settings a stored comparison was run with (to run it again, or otherwise)."""
+        spec = self._stored_spec()
+        if not spec.get("budgets"):
+            self.status.setText("")
+            return
+        self.budgets_edit.setText(", ".join(str(n) for n in spec["budgets"]))
+        template = spec.get("template") or {}
+        epochs = (template.get("optim") or spec.get("classifier") or {}).get("epochs")
+        if epochs:
+            self.epochs_spin.setValue(int(epochs))
+        freeze = (template.get("classifier") or spec.get("classifier") or {}).get("freeze")
+        self.freeze_check.setChecked(bool(freeze))
+        source = spec.get("source", {}).get("description") or "the encoder"
+        where = Path(self.model.session_path).name if self.model.session_path else ""
+        self.status.setText(f"Comparison stored in {where}: classifier on the code of the "
+                            f"{source}.")
+
+    def _on_run(self, run: RunState) -> None:
+        if not run.is_classifier or run.config is None:
+            return
+        init, budget = str(run.plan.meta.get("init")), int(run.plan.meta.get("budget", 0))
+        if budget not in self._budget_labels:
+            self._budget_labels[budget] = self.accuracy.label(budget)
+        label = self._budget_labels[budget]
+        self.accuracy.set_run(init, budget, run.val.get("accuracy", {}),
+                              run.train.get("accuracy", {}))
+        self.table.add_budget(budget, label.replace(" labels", ""))
+        self.confusion.set_label_names(run.data.label_names if run.data else None)
+        if run.status in ("completed", "stopped", "failed"):
+            acc = run.val.get("accuracy", {})
+            final = acc[max(acc)] if acc and run.status == "completed" else math.nan
+            self.table.set_accuracy(init, budget, final)
+            if run.epochs:
+                try:
+                    confusion = run.snapshot(run.epochs[-1]).arrays.get("confusion")
+                except Exception:  # noqa: BLE001 - a damaged epoch: the rest still shows
+                    confusion = None
                 if confusion is not None:
-                    self.confusion.add_run(ClassifierFinished(
-                        init=init, budget=budget, outcome=str(run.get("outcome", "completed")),
-                        epoch=epochs, val_loss=float(run.get("val_loss", float("nan"))),
-                        val_accuracy=accuracy, confusion=np.asarray(confusion)),
-                        f"{init}, {self.accuracy.label(budget)}")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress.setFormat(f"stored comparison ({comparison.get('outcome', 'completed')})")
-        self.status.setText(f"Comparison stored in {file_name} (/finetune): classifier on the "
-                            f"code of the {comparison.get('source') or 'encoder'}.")
-        return True
+                    self.confusion.add_run((init, budget), confusion, f"{init}, {label}")
+        self._update_progress()
 
-    # -- worker signals ------------------------------------------------------------------
-    def _on_source_loaded(self, description: str, features) -> None:
-        self.status.setText(f"Classifier on the code of the {description}.")
-        if features is not None:
-            self.features.set_features(features, f"The {description}: first layer, "
-                                                 f"{len(features)} units")
+    def _update_progress(self) -> None:
+        runs = self.model.classifier_runs()
+        done = sum(r.last_epoch for r in runs)
+        planned = sum(int(p.meta.get("epochs", 0)) for p in self.model.plan
+                      if p.role == "classifier") or sum(r.planned_epochs for r in runs)
+        if not runs:
+            if not self.running:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(0)
+                self.progress.setFormat("ready")
+            return
+        self.progress.setRange(0, max(1, planned))
+        self.progress.setValue(min(done, max(1, planned)))
+        live = [r for r in runs if r.status == "running"]
+        if live:
+            r = live[-1]
+            self.progress.setFormat(f"{r.plan.meta.get('init')}, "
+                                    f"{self._budget_labels.get(int(r.plan.meta.get('budget', 0)))}"
+                                    " · %v of %m classifier epochs")
+        elif not self.running:
+            states = {r.status for r in runs}
+            word = "finished" if states == {"completed"} else "stopped" if "stopped" in states \
+                else "failed" if "failed" in states else "stored"
+            self.progress.setFormat(f"comparison {word}")
 
-    def _on_event(self, ev) -> None:
-        if isinstance(ev, ClassifierStarted):
-            self.confusion.set_label_names(ev.label_names)
-            self.accuracy.run_started(ev)
-            self.table.add_budget(ev.budget, self.accuracy.label(ev.budget).replace(
-                " labels", ""))
-            self.progress.setFormat(f"{ev.init}, {self.accuracy.label(ev.budget)} · "
-                                    f"%v of %m classifier epochs")
-        elif isinstance(ev, ClassifierEpoch):
-            self.accuracy.add_epoch(ev)
-            self._epochs_done += 1
-            self.progress.setValue(min(self._epochs_done, self.progress.maximum()))
-        elif isinstance(ev, ClassifierFinished):
-            self.table.set_accuracy(ev.init, ev.budget, ev.val_accuracy)
-            self.confusion.add_run(ev, f"{ev.init}, {self.accuracy.label(ev.budget)}")
-            if ev.outcome == "failed":
-                self.message.emit(ev.message, "error")
-        elif isinstance(ev, ComparisonTable):
-            self.table.set_table(ev)
-
-    def _on_finished(self, result) -> None:
-        self.result = result
-        done = "finished" if result.outcome == "completed" else result.outcome
-        self.progress.setFormat(f"comparison {done}")
-        if result.outcome == "completed":
-            self.progress.setValue(self.progress.maximum())
-            t = result.table
-            self.message.emit(
-                f"Fine-tuning comparison finished. With {self.accuracy.label(int(t.budgets[0]))}"
-                f": pretrained {percent(t.pretrained_accuracy[0])} versus random "
-                f"{percent(t.random_accuracy[0])} validation accuracy (every budget in the "
-                f"table).", "info")
-
-    def _on_saved(self, path: str) -> None:
-        self.status.setText(self.status.text() + f" Saved in {Path(path).name} (/finetune).")
-
-    def _on_job_finished(self) -> None:
-        self.job.deleteLater()
-        self.job = None
-        self._update_buttons()
-        if self.progress.format().startswith("stopping"):
-            self.progress.setFormat("comparison stopped")
-        self.running_changed.emit(False)
-
+    def finished(self, outcome: str | None) -> None:
+        """The comparison ended: say what it found, and where it is kept."""
+        self._update_progress()
+        if self.model.session_path is not None and self.model.classifier_runs():
+            self.status.setText(self.status.text() + f" Its runs are kept in "
+                                f"{Path(self.model.session_path).name}.")
+        runs = {(str(r.plan.meta.get("init")), int(r.plan.meta.get("budget", 0))): r
+                for r in self.model.classifier_runs()}
+        budgets = sorted({b for _, b in runs})
+        if outcome != "completed" or not budgets:
+            return
+        b = budgets[0]
+        acc = {init: runs[(init, b)].val.get("accuracy", {}) for init in INITS
+               if (init, b) in runs}
+        final = {init: (a[max(a)] if a else math.nan) for init, a in acc.items()}
+        self.message.emit(
+            f"Fine-tuning comparison finished. With {self._budget_labels.get(b, b)}: pretrained "
+            f"{percent(final.get('pretrained', math.nan))} versus random "
+            f"{percent(final.get('random', math.nan))} validation accuracy (every budget in the "
+            f"table).", "info")

@@ -1,6 +1,6 @@
 """Latent explorer: the codes as a map, and a marker that decodes as it moves.
 
-The map shows ``EpochSnapshot.map_latents`` (validation images) through a
+The map shows ``EpochSnapshot.arrays["map_latents"]`` (validation images) through a
 :class:`~gui.latent_projection.LatentProjection`: the code itself for a
 2-D latent, else a chosen pair of dimensions or PCA, with the other
 coordinates held at the codes' mean or at zero. Dragging the marker
@@ -228,7 +228,7 @@ class LatentExplorerPanel(QWidget):
         else:
             self._decode_at_marker()
         if self.decoder is not None:
-            self.pinned.refresh(snapshot.map_latents, self.decoder)
+            self.pinned.refresh(snapshot.arrays["map_latents"], self.decoder)
 
     # -- projection -----------------------------------------------------------------
     def _update_dim_controls(self) -> None:
@@ -244,7 +244,7 @@ class LatentExplorerPanel(QWidget):
         return codes.mean(axis=0)
 
     def _rebuild_projection(self) -> None:
-        codes = self.snapshot.map_latents
+        codes = self.snapshot.arrays["map_latents"]
         d = codes.shape[1]
         hold = self._hold_point(codes)
         if d == 1:
@@ -275,7 +275,7 @@ class LatentExplorerPanel(QWidget):
     def _redraw_points(self, *_args) -> None:
         if self.snapshot is None or self.projection is None:
             return
-        pts = self.projection.project(self.snapshot.map_latents)
+        pts = self.projection.project(self.snapshot.arrays["map_latents"])
         brushes, legend = self.colouring.brushes(self.data, self.colour_combo.currentText())
         self.scatter.setData(pos=pts, brush=brushes, data=np.arange(len(pts)))
         self.legend_label.setText(legend)
@@ -295,7 +295,7 @@ class LatentExplorerPanel(QWidget):
 
     def map_extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The map area the manifold covers: the codes (1st-99th percentile) and ±3σ of the prior."""
-        pts = self.projection.project(self.snapshot.map_latents)
+        pts = self.projection.project(self.snapshot.arrays["map_latents"])
         lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
         if self.config is not None and self.config.model.variational:
             c = self.projection.prior_centre()
@@ -370,7 +370,7 @@ class LatentExplorerPanel(QWidget):
         """Pin the reconstruction of map point ``index`` (decoded from its full code)."""
         if self.snapshot is None or self.decoder is None:
             return None
-        return self.pinned.add(index, self.snapshot.map_latents[index], self.decoder,
+        return self.pinned.add(index, self.snapshot.arrays["map_latents"][index], self.decoder,
                                self.colouring.label_of(self.data, index))
 
     @property

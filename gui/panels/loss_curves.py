@@ -199,6 +199,21 @@ class LossCurvesPanel(QWidget):
         self.hover_label.setText(" ")
         self.redraw()
 
+    def add_terms(self, term_names: tuple[str, ...] | list[str]) -> None:
+        """Add a curve for each term not plotted yet (a later run of a job may bring some)."""
+        new = [n for n in term_names if n not in self.curves]
+        if not new:
+            return
+        first = not self.curves
+        if not first:
+            self.legend.removeItem(self.validation_sample)
+        for name in new:
+            c = self.curves[name] = _TermCurves(self.plot, name, len(self.curves),
+                                                self.smoothing)
+            self.legend.addItem(c.smooth_item, name)
+        self.legend.addItem(self.validation_sample, "validation")
+        self.redraw()
+
     def plan_steps(self, last_step: int) -> None:
         """Fix the step axis at 0..``last_step`` while a run trains towards it.
 
@@ -264,10 +279,10 @@ class LossCurvesPanel(QWidget):
         self.epoch_line.label.setFormat(text)
 
     def add_stage_marker(self, step: float, text: str) -> None:
-        """Mark where a pretraining stage starts: a vertical line at ``step`` labelled ``text``.
+        """Mark where a run of a job starts: a vertical line at ``step`` labelled ``text``.
 
-        The stages of a pretraining run share one step axis, one after another;
-        the line keeps a stage's curves apart from the previous stage's.
+        The runs of a greedy stack share one step axis, one after another; the
+        line keeps a stage's curves apart from the previous stage's.
         """
         line = pg.InfiniteLine(
             pos=float(step), angle=90, movable=False,

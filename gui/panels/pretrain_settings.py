@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit,
                                QVBoxLayout, QWidget)
 
-from engine.pretraining.config import STACK_ACTIVATIONS
+from engine.validation import STACK_ACTIVATIONS
 from gui.pretrain_form import (FINETUNE_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS, UNITS,
                                WIDTHS, PretrainValues, fit_kinds, parse_widths)
 from gui.widgets.naming import named

@@ -153,8 +153,8 @@ class ReconstructionsPanel(QWidget):
         cols = min(self.cols_spin.value() or self._auto_columns(n, len(rows), h, w), n)
         sources = {"original": probe}
         if self.snapshot is not None:
-            sources["input"] = self.snapshot.probe_inputs
-            sources["reconstruction"] = self.snapshot.probe_recon
+            sources["input"] = self.snapshot.images["probe_inputs"]
+            sources["reconstruction"] = self.snapshot.images["probe_recon"]
         info = ReconLayout(n=n, cols=cols, rows=rows, h=h, w=w)
         bands = []
         for g in range(info.groups):
@@ -226,8 +226,8 @@ class ReconstructionsPanel(QWidget):
         snap = self.snapshot
         self.detail.show_probe(
             index=index, original=self.data.probe_images[index],
-            corrupted=snap.probe_inputs[index] if snap is not None and self.denoising else None,
-            reconstruction=snap.probe_recon[index] if snap is not None else None,
+            corrupted=snap.images["probe_inputs"][index] if snap is not None and self.denoising else None,
+            reconstruction=snap.images["probe_recon"][index] if snap is not None else None,
             epoch=snap.epoch if snap is not None else None)
         self.detail.show()
         self.detail.raise_()

@@ -45,6 +45,8 @@ class ReplayTimelinePanel(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
         self.epochs: list[int] = []
+        #: words for a (global) epoch in the label, e.g. "stage 2 · epoch 3"
+        self.describe = lambda epoch: f"epoch {epoch}"
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._advance)
@@ -127,7 +129,7 @@ class ReplayTimelinePanel(QWidget):
 
     def _update_label(self) -> None:
         if self.epochs:
-            self.label.setText(f"epoch {self.epochs[self.slider.value()]} "
+            self.label.setText(f"{self.describe(self.epochs[self.slider.value()])} "
                                f"({self.slider.value() + 1} of {len(self.epochs)} saved)")
 
     def _on_play_toggled(self, on: bool) -> None:

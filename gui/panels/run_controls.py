@@ -31,6 +31,7 @@ class ProgressEstimate:
     epoch: int = 0
     wall: float = 0.0
     samples_per_sec: float = 0.0
+    prefix: str = ""        # which run of a job, e.g. "stage 2 of 3 · "
 
     @classmethod
     def from_start(cls, ev: RunStarted) -> "ProgressEstimate":
@@ -56,7 +57,8 @@ class ProgressEstimate:
     def text(self) -> str:
         left = self.seconds_left()
         left_text = "…" if left is None else _duration(left)
-        return (f"epoch {self.epoch}/{self.total_epochs} · step {self.step:,}/{self.total_steps:,}"
+        return (f"{self.prefix}epoch {self.epoch}/{self.total_epochs} · "
+                f"step {self.step:,}/{self.total_steps:,}"
                 f" · {self.samples_per_sec:,.0f} samples/s · {left_text} left")
 
 
@@ -142,8 +144,10 @@ class RunControlsPanel(QWidget):
         self.config_valid = valid
         self.set_state(self.state)
 
-    def start(self, ev: RunStarted) -> None:
+    def start(self, ev: RunStarted, prefix: str = "") -> None:
+        """A training call starts; ``prefix`` names the run of a job it is."""
         self.estimate = ProgressEstimate.from_start(ev)
+        self.estimate.prefix = prefix
         self.progress.setRange(0, max(1, self.estimate.total_steps))
         self.progress.setValue(ev.start_step)
         self.progress.setFormat(f"starting on {ev.device}…")

@@ -7,16 +7,11 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
-from engine.pretraining.events import FINETUNE, PretrainStarted, StageCompleted, StageStarted
+from gui.run_model import RunModel, RunState, short_name
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
 
 COLUMNS = ("stage", "layer", "kind", "likelihood", "epochs", "val recon", "status")
-
-
-def stage_name(stage: int, role: str) -> str:
-    """``"stage 2"``, or ``"end-to-end"`` for the fine-tuning pass (the loss plot's labels)."""
-    return "end-to-end" if role == FINETUNE else f"stage {stage}"
 
 
 class StageSummaryPanel(QWidget):
@@ -29,57 +24,48 @@ class StageSummaryPanel(QWidget):
             self, COLUMNS, "stagesTable", "Pretraining stages",
             "Each stage's layer, what it learns and how far it is",
             "stagesNote", "Pretraining stages note", stretch_all=False)
-        self._rows: dict[int, int] = {}
-        self._epochs: dict[int, int] = {}
+        self._rows: dict[str, int] = {}
 
-    def begin(self, ev: PretrainStarted) -> None:
-        """A new run: one row per planned stage (and the end-to-end pass)."""
+    def show(self, model: RunModel) -> None:
+        """One row per planned stage and the stack, with how far each has come."""
+        plan = [p for p in model.plan if p.role in ("stage", "stack")]
         self.table.setRowCount(0)
         self._rows.clear()
-        c, h, w = ev.image_shape
-        sizes = (c * h * w,) + tuple(ev.widths)
-        for k, kind in enumerate(ev.kinds, start=1):
-            self._add_row(k, [f"stage {k}", f"{sizes[k - 1]}→{sizes[k]}", kind, "",
-                              f"0/{ev.stage_epochs}", "", "waiting"])
-        if ev.finetune_epochs:
-            self._add_row(len(ev.widths) + 1, [
-                "end-to-end", "-".join(str(s) for s in sizes), "whole stack", "",
-                f"0/{ev.finetune_epochs}", "", "waiting"])
+        for p in plan:
+            run = model.runs.get(p.run_id)
+            m = p.meta
+            layer = (f"{m.get('input_dim', '')}→{m.get('width', '')}" if p.role == "stage"
+                     else "whole stack")
+            planned = run.planned_epochs if run is not None and run.config is not None \
+                else int(m.get("epochs", 0))
+            self._add_row(p.run_id, [short_name(p), layer, str(m.get("kind", "")),
+                                     str(m.get("likelihood", "")), *self._progress(run, planned)])
         self.note.setText("Each stage trains on the frozen codes of the stages before it; "
-                          "stage k ≥ 2 reconstructs codes, so its loss is per code vector.")
+                          "stage k ≥ 2 reconstructs codes, so its loss is per code vector."
+                          if plan else "")
 
-    def _add_row(self, stage: int, cells: list[str]) -> None:
+    @staticmethod
+    def _progress(run: RunState | None, planned: int) -> list[str]:
+        if run is None or run.config is None:
+            return [f"0/{planned}", "", "waiting"]
+        recon = run.val.get("recon", {})
+        last = recon.get(max(recon)) if recon else math.nan
+        status = "training" if run.status == "running" else run.status
+        return [f"{run.last_epoch}/{planned}", f"{last:.4g}" if math.isfinite(last) else "",
+                status]
+
+    def _add_row(self, key: str, cells: list[str]) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
-        self._rows[stage] = r
+        self._rows[key] = r
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setTextAlignment(Qt.AlignCenter if col else Qt.AlignLeft | Qt.AlignVCenter)
             self.table.setItem(r, col, item)
 
-    def _set(self, stage: int, column: str, text: str) -> None:
-        r = self._rows.get(stage)
-        if r is not None:
-            self.table.item(r, COLUMNS.index(column)).setText(text)
-
-    def stage_started(self, ev: StageStarted) -> None:
-        self._epochs[ev.stage] = ev.epochs
-        self._set(ev.stage, "likelihood", ev.likelihood)
-        self._set(ev.stage, "status", "training")
-
-    def epoch_ended(self, stage: int, epoch: int, val: dict[str, float]) -> None:
-        """Epoch ``epoch`` (within the stage) ended with validation terms ``val``."""
-        self._set(stage, "epochs", f"{epoch}/{self._epochs.get(stage, epoch)}")
-        recon = val.get("recon", math.nan)
-        if math.isfinite(recon):
-            self._set(stage, "val recon", f"{recon:.4g}")
-
-    def stage_completed(self, ev: StageCompleted) -> None:
-        self._set(ev.stage, "status", ev.outcome)
-
-    def text(self, stage: int, column: str) -> str:
-        """The cell of ``stage`` in ``column`` (for tests and screen readers' checks)."""
-        r = self._rows.get(stage)
+    def text(self, run_id: str, column: str) -> str:
+        """The cell of a run in ``column`` (for tests and screen readers' checks)."""
+        r = self._rows.get(run_id)
         return "" if r is None else self.table.item(r, COLUMNS.index(column)).text()
 
     def clear(self) -> None:
