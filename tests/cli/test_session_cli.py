@@ -42,8 +42,10 @@ def one_error_line(capsys) -> str:
 
 def test_train_out_writes_a_session(session_2d):
     with Session.open(session_2d) as s:
-        assert s.epochs_trained == 2 and s.status == "completed"
-        assert s.snapshot_epochs == [1, 2]
+        assert s.format_version == 2 and list(s.runs) == ["main"]
+        run = s.run()
+        assert run.epochs_trained == 2 and run.status == "completed"
+        assert run.snapshot_epochs == [1, 2] and run.config.name == "vae-2d"
 
 
 def test_an_existing_session_is_not_overwritten_without_force(session_2d, capsys):
@@ -62,7 +64,7 @@ def test_force_replaces(tmp_path):
     assert main(["train", "--preset", "plain", "--epochs", "1", "--force", "--out", str(path),
                  *TINY]) == 0
     with Session.open(path) as s:
-        assert s.config.name == "plain" and s.epochs_trained == 1
+        assert s.run().config.name == "plain" and s.run().epochs_trained == 1
 
 
 def test_info_prints_kind_data_epochs_terms_and_size(session_2d, capsys):
@@ -76,7 +78,7 @@ def test_info_prints_kind_data_epochs_terms_and_size(session_2d, capsys):
             if line.startswith("  ") and not line.strip().startswith("term")}
     assert set(rows) == {"total", "recon", "kl", "elbo"}
     with Session.open(session_2d) as s:
-        want = s.epoch_history["val"]["total"][-1]
+        want = s.run().epoch_history["val"]["total"][-1]
     assert float(rows["total"][1]) == pytest.approx(want, rel=1e-5)
     assert re.search(r"size:\s+[\d.]+ (KB|MB)", out)
 
@@ -88,8 +90,74 @@ def test_resume_continues_in_the_same_file(tmp_path, capsys):
     assert main(["resume", str(path), "--epochs", "2", "--quiet"]) == 0
     assert "epoch 3/3" in capsys.readouterr().out
     with Session.open(path) as s:
-        assert s.epochs_trained == 3 and s.snapshot_epochs == [1, 2, 3]
-        assert s.history["step"].tolist() == list(range(1, 3 * 5 + 1))
+        run = s.run()
+        assert list(s.runs) == ["main"] and run.status == "completed"
+        assert run.epochs_trained == 3 and run.snapshot_epochs == [1, 2, 3]
+        assert run.history["step"].tolist() == list(range(1, 3 * 5 + 1))
+        assert run.config.optim.epochs == 3
+
+
+def test_resume_without_epochs_finishes_a_stopped_run_and_then_asks_for_epochs(tmp_path,
+                                                                              capsys):
+    from engine.control import TrainingControl
+    from engine.events import StepMetrics
+    from engine.presets import load_preset
+    from engine.session import SessionWriter
+    from engine.trainer import Trainer
+    cfg = load_preset("variational").with_overrides({
+        "data.limit": 300, "data.n_probe": 16, "model.hidden": [32], "optim.batch_size": 64,
+        "device": "cpu", "optim.epochs": 3})
+    path = tmp_path / "stopped.h5"
+    control = TrainingControl()
+
+    def stop_at_step_7(event):
+        if isinstance(event, StepMetrics) and event.step == 7:
+            control.stop()
+
+    with SessionWriter(path) as writer:
+        Trainer(cfg).run(lambda e: (writer(e), stop_at_step_7(e)), control)
+    capsys.readouterr()
+    assert main(["resume", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "epochs 2-3" in out and "epoch 3/3" in out
+    with Session.open(path) as s:
+        assert s.run().status == "completed" and s.run().epochs_trained == 3
+        assert s.run().history["step"].tolist() == list(range(1, 16))
+    assert main(["resume", str(path)]) == 2
+    line = one_error_line(capsys)
+    assert "--epochs" in line and "run 'main' is complete (3 epochs)" in line
+
+
+def test_resume_and_info_of_one_run_of_a_file(tmp_path, capsys):
+    from engine.events import RunOpened
+    from engine.session import SessionWriter
+    path = tmp_path / "two.h5"
+    assert main(["train", "--preset", "plain", "--epochs", "1", "--out", str(path),
+                 *TINY]) == 0
+    with Session.open(path) as s:
+        cfg = s.run().config
+    from engine.trainer import Trainer
+    with SessionWriter(path, append=True) as writer:
+        writer(RunOpened("", "second"))
+        Trainer(cfg.with_overrides({"seed": 4})).run(writer)
+    assert main(["resume", str(path), "--run", "second", "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(path), "--run", "second"]) == 0
+    out = capsys.readouterr().out
+    assert "run:       'second'" in out and re.search(r"epochs:\s+2 of 2 \(completed\)", out)
+    assert "runs:      2 in this file" in out
+    with Session.open(path) as s:
+        assert s.runs["main"].epochs_trained == 1 and s.runs["second"].epochs_trained == 2
+    assert main(["info", str(path), "--run", "third"]) == 2
+    assert "has no run 'third' (it has: main, second)" in one_error_line(capsys)
+
+
+def test_a_misspelt_field_suggests_the_right_one(capsys):
+    capsys.readouterr()
+    assert main(["train", "--set", "model.latnet_dim=8", *TINY]) == 2
+    line = one_error_line(capsys)
+    assert "unknown config field 'model.latnet_dim'" in line
+    assert "did you mean model.latent_dim?" in line
 
 
 def test_export_writes_reconstructions_samples_and_manifold(session_2d, tmp_path, capsys):

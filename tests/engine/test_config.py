@@ -30,24 +30,73 @@ def test_presets_cover_every_kind_and_the_sprites_vae():
     assert sprites.model.variational
 
 
-@pytest.mark.parametrize("field,value,needle", [
-    ("model.latent_dim", 0, "model.latent_dim"),
-    ("model.latent_dim", 513, "1 to 512"),
-    ("model.hidden", [0], "model.hidden[0]"),
-    ("optim.lr", -1.0, "optim.lr"),
-    ("optim.batch_size", 2.5, "optim.batch_size"),
-    ("objective.likelihood", "poisson", "gaussian, bernoulli, categorical"),
-    ("objective.corruption_level", 1.5, "objective.corruption_level"),
-    ("data.source", "cifar", "data.source"),
-    ("device", "tpu", "device"),
+@pytest.mark.parametrize("field,value,where,needle", [
+    ("model.latent_dim", 0, "model.latent_dim", "model.latent_dim"),
+    ("model.latent_dim", 513, "model.latent_dim", "1 to 512"),
+    ("model.hidden", [0], "model.hidden[0]", "model.hidden[0]"),
+    ("model.hidden", [8, 9000], "model.hidden[1]", "1 to 8192"),
+    ("model.family", "no-such family", "model.family", "model.family"),
+    ("optim.lr", -1.0, "optim.lr", "optim.lr"),
+    ("optim.batch_size", 2.5, "optim.batch_size", "optim.batch_size"),
+    ("objective.likelihood", "poisson", "objective.likelihood",
+     "gaussian, bernoulli, categorical"),
+    ("objective.corruption_level", 1.5, "objective.corruption_level",
+     "objective.corruption_level"),
+    ("data.source", "cifar", "data.source", "data.source"),
+    ("device", "tpu", "device", "device"),
 ])
-def test_invalid_values_are_rejected_with_the_field_name(field, value, needle):
+def test_invalid_values_are_rejected_with_the_field_name(field, value, where, needle):
     over = {field: value}
     if field == "objective.corruption_level":
         over["objective.corruption"] = "masking"
     with pytest.raises(ConfigError, match=None) as err:
         RunConfig().with_overrides(over)
-    assert needle in str(err.value)
+    e = err.value
+    assert needle in str(e)
+    # The window reads .field to mark the widget; the CLI prints "<field> <problem>".
+    assert e.field == where and e.base_field == where.split("[")[0]
+    assert str(e) == f"{e.field} {e.problem}"
+    shown = value[-1] if isinstance(value, list) else value
+    assert f"(got {shown!r})" in e.problem
+
+
+def test_an_unknown_family_is_refused_when_a_model_is_built():
+    from engine.models import FAMILIES, build_model
+    cfg = RunConfig().with_overrides({"model.family": "gan"})  # a valid name, no such family
+    with pytest.raises(ConfigError) as err:
+        build_model(cfg, (1, 28, 28))
+    assert err.value.field == "model.family"
+    for name in FAMILIES:
+        assert name in err.value.problem
+
+
+def test_a_misspelt_field_suggests_the_right_one():
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_overrides({"model.latnet_dim": 8})
+    message = str(err.value)
+    assert "unknown config field 'model.latnet_dim'" in message
+    assert "did you mean model.latent_dim" in message
+
+
+def test_optional_sections_are_created_by_setting_a_field_and_removed_by_none():
+    base = RunConfig().with_overrides({"model.family": "classifier"})
+    assert base.classifier is None and "classifier" not in base.to_dict()
+    cfg = base.with_overrides({"classifier.labels": 100})
+    assert cfg.classifier is not None and cfg.classifier.labels == 100
+    assert (cfg.classifier.freeze, cfg.classifier.init) == (False, "pretrained")
+    assert RunConfig.from_json(cfg.to_json()) == cfg
+    assert cfg.kinds() == ["classifier"]
+    assert cfg.with_overrides({"classifier": None}).classifier is None
+    # The section belongs to classifier runs only, and its values are checked.
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_overrides({"classifier.labels": 100})
+    assert err.value.field == "classifier"
+    with pytest.raises(ConfigError) as err:
+        base.with_overrides({"classifier.init": "imagenet"})
+    assert err.value.field == "classifier.init" and "pretrained, random" in err.value.problem
+    with pytest.raises(ConfigError) as err:
+        base.with_overrides({"classifier.labels": 0})
+    assert err.value.field == "classifier.labels"
 
 
 def test_unknown_fields_are_rejected():

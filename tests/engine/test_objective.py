@@ -4,11 +4,12 @@ import pytest
 import torch
 from torch import distributions as D
 
-from engine.config import ModelConfig, ObjectiveConfig
+from engine.config import ModelConfig, ObjectiveConfig, RunConfig
 from engine.corruption import corrupt
-from engine.models import build_autoencoder
-from engine.objective import (Objective, jacobian_frobenius_sq,
-                              jacobian_frobenius_sq_projected, kl_to_standard_normal)
+from engine.models import Autoencoder, build_model
+from engine.models.objective import (Objective, jacobian_frobenius_sq,
+                                     jacobian_frobenius_sq_projected, kl_to_standard_normal,
+                                     single_layer_jacobian_sq)
 
 SHAPE = (1, 6, 5)
 
@@ -17,7 +18,9 @@ def _model(**kw):
     torch.manual_seed(0)
     obj = ObjectiveConfig(**{k: v for k, v in kw.items() if k in ObjectiveConfig.__dataclass_fields__})
     mod = ModelConfig(**{k: v for k, v in kw.items() if k in ModelConfig.__dataclass_fields__})
-    return build_autoencoder(SHAPE, mod, obj), Objective(obj)
+    model = build_model(RunConfig(model=mod, objective=obj), SHAPE)
+    assert isinstance(model, Autoencoder)
+    return model, Objective(obj)
 
 
 def test_kl_closed_form_matches_torch_distributions_and_monte_carlo():
@@ -52,6 +55,24 @@ def test_objective_single_layer_fast_path_equals_autograd(act):
     xg = x.clone().requires_grad_(True)
     general = jacobian_frobenius_sq(model.encoder.code_activations(xg), xg, create_graph=False)
     torch.testing.assert_close(terms["contractive"], general.mean())
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "linear"])
+def test_single_layer_closed_form_equals_the_explicit_jacobian(act):
+    model, _ = _model(hidden=(), latent_dim=4, code_activation=act)
+    x = torch.rand(3, *SHAPE) - 0.3
+    with torch.no_grad():
+        h = model.encoder.code_activations(x)
+    got = single_layer_jacobian_sq(model, x, h)
+    for i in range(3):
+        jac = torch.autograd.functional.jacobian(
+            lambda xi: model.encoder.code_activations(xi.unsqueeze(0))[0], x[i])
+        torch.testing.assert_close(got[i], jac.pow(2).sum(), rtol=1e-5, atol=1e-6)
+    # No closed form for a deeper or a Gaussian encoder: the caller falls back to autograd.
+    deep, _ = _model(hidden=(5,), latent_dim=4, code_activation=act)
+    assert single_layer_jacobian_sq(deep, x, h) is None
+    vae, _ = _model(hidden=(), latent_dim=4, variational=True)
+    assert single_layer_jacobian_sq(vae, x, h) is None
 
 
 @pytest.mark.parametrize("arch,hidden", [("mlp", (9, 8)), ("conv", (3, 4))])

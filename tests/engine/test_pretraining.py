@@ -1,6 +1,5 @@
-"""Greedy layer-wise pretraining, the classifier on the code, and the comparison."""
+"""Greedy layer-wise pretraining, its configs, the label budgets and the comparison."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -8,280 +7,263 @@ import pytest
 import torch
 
 from engine.checkpoint import module_arrays
-from engine.config import ModelConfig, ObjectiveConfig, RunConfig
-from engine.data import Dataset, load_dataset
-from engine.errors import ConfigError
-from engine.events import EpochSnapshot, RunStarted
-from engine.models import build_autoencoder
+from engine.config import OptimConfig, RunConfig
+from engine.data.labels import ALL, labelled_subset, parse_budgets, resolve_budget
+from engine.errors import ConfigError, SessionError
+from engine.events import (EpochEnded, EpochSnapshot, JobStarted, RunFinished, RunOpened,
+                           RunStarted, StepMetrics)
+from engine.models import build_model
 from engine.presets import load_preset
-from engine.pretraining import (Classifier, ClassifierConfig, ClassifierTrainer,
-                                GreedyPretrainer, PretrainConfig, PretrainRecorder,
-                                StackReconstruction, StageCompleted, StageStarted, accuracy,
-                                compare_initialisations, confusion_matrix, decode_through,
-                                encode_through, export_stage_session, labelled_subset,
-                                load_encoder_source, read_pretraining)
-from engine.pretraining.results import read_comparison_h5, write_comparison_h5
+from engine.pretraining import (Comparison, ComparisonTable, EncoderSource, GreedyPretraining,
+                                assemble_stacked, classifier_config, comparison_table,
+                                decode_through, encode_through, encoder_source,
+                                first_layer_features, stack_config, stage_config,
+                                stage_objective)
+from engine.pretraining.stages import code_likelihood, stage_widths
+from engine.session import Session, SessionWriter
+from session_support import (Recorder, dataset_for, fan_out, single_torch_thread,
+                             tiny_pretraining, tiny_trainer)
+
+# No corruption: a stage's encoder inputs are then exactly the codes of the one before.
+CLEAN = {"objective__corruption": "none", "objective__corruption_level": 0.0}
 
 
-def tiny_base(**over) -> RunConfig:
-    base = {"data.limit": 300, "data.n_probe": 8, "optim.batch_size": 50, "device": "cpu"}
-    base.update(over)
-    return RunConfig().with_overrides(base)
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
 def mnist300():
-    return load_dataset(tiny_base().data, 0)
+    return dataset_for(tiny_pretraining())
 
 
 @pytest.fixture(scope="module")
 def pretrained(mnist300):
-    """A finished 784-32-16 greedy run with its events."""
-    cfg = PretrainConfig(base=tiny_base(), widths=(32, 16), stage_epochs=2)
-    events = []
-    snapshots = {}  # stage -> arrays of every stage-1 parameter, seen at each stage's end
+    """A finished 784-32-16 greedy job (2 epochs a stage, the stack as assembled)."""
+    cfg = tiny_pretraining(epochs=2, stages=(32, 16), **CLEAN)
+    p = GreedyPretraining(cfg, mnist300)
+    rec = Recorder()
+    seen = {}  # what stage 1's weights were when stage 2 began and when it ended
 
     def emit(event):
-        events.append(event)
-        if isinstance(event, StageCompleted):
-            snapshots[event.stage] = module_arrays(p.stages[0].model)
+        rec(event)
+        if isinstance(event, RunOpened) and event.run_id == "stage-2":
+            seen["stage-2 opened"] = module_arrays(p.stages[0])
+        if isinstance(event, RunOpened) and event.run_id == "stack":
+            seen["stack opened"] = module_arrays(p.stages[0])
+            seen["stack initial"] = module_arrays(p.stacked.model)
 
-    p = GreedyPretrainer(cfg, mnist300)
     assert p.run(emit) == "completed"
-    return p, events, snapshots
-
-
-def of(events, kind):
-    return [e for e in events if isinstance(e, kind)]
+    return p, rec, seen
 
 
 # -- greedy stacking ---------------------------------------------------------------
 
 def test_stage_input_is_the_frozen_output_of_the_earlier_stages(pretrained, mnist300):
-    p, events, snapshots = pretrained
-    stage1, stage2 = (s.model for s in p.stages)
+    p, rec, seen = pretrained
+    stage1, stage2 = p.stages
     # Stage 1 did not change while stage 2 trained...
-    for name, before in snapshots[1].items():
-        np.testing.assert_array_equal(before, snapshots[2][name], err_msg=name)
+    for name, before in seen["stage-2 opened"].items():
+        np.testing.assert_array_equal(before, seen["stack opened"][name], err_msg=name)
     # ...while stage 2 did train (so the comparison above could have failed).
-    start2 = of(events, RunStarted)[1]
-    assert start2.stage == 2
-    # Stage 2's images are stage 1's codes of the same probe images.
+    with torch.random.fork_rng(devices=[]):  # stage 2's initial weights, as its trainer drew them
+        torch.manual_seed(p.config.seed)
+        initial = build_model(stage_config(p.config, 2), (1, 1, 32))
+    assert not np.allclose(initial.encoder.body.head.weight.detach().numpy(),
+                           stage2.encoder.body.head.weight.detach().numpy())
+    # Stage 2's images are stage 1's codes of the same images, with the same split.
+    events = rec.by_run()
+    start2 = events["stage-2"][0]
+    assert isinstance(start2, RunStarted) and start2.data.image_shape == (1, 1, 32)
     probe = torch.from_numpy(mnist300.images[mnist300.probe_idx])
     with torch.no_grad():
         codes = stage1.encoder(probe, sample=False).h.numpy()
     assert start2.data.probe_images.shape == (8, 1, 1, 32)
     np.testing.assert_allclose(start2.data.probe_images.reshape(8, 32), codes, atol=1e-6)
     assert (start2.data.n_train, start2.data.n_val) == (mnist300.n_train, mnist300.n_val)
-    snap2 = [e for e in of(events, EpochSnapshot) if e.stage == 2][-1]
-    np.testing.assert_allclose(snap2.probe_inputs.reshape(8, 32), codes, atol=1e-6)
-
-
-def test_stage_weights_change_only_in_their_own_stage(mnist300):
-    cfg = PretrainConfig(base=tiny_base(), widths=(16, 8), stage_epochs=1)
-    p = GreedyPretrainer(cfg, mnist300)
-    seen = {}
-
-    def emit(event):
-        if isinstance(event, RunStarted) and event.stage == 2:
-            seen["stage1_at_start_of_2"] = module_arrays(p.stages[0].model)
-
-    p.run(emit)
-    after = module_arrays(p.stages[0].model)
-    for name, arr in seen["stage1_at_start_of_2"].items():
-        np.testing.assert_array_equal(arr, after[name])
-    with torch.random.fork_rng():  # stage 2's initial weights, as its trainer drew them
-        torch.manual_seed(cfg.base.seed)
-        initial = build_autoencoder((1, 1, 16), cfg.stage_config(2).model,
-                                    cfg.stage_config(2).objective)
-    w0 = initial.encoder.body.head.weight.detach().numpy()
-    assert not np.allclose(w0, p.stages[1].model.encoder.body.head.weight.detach().numpy())
+    np.testing.assert_array_equal(start2.data.probe_labels, mnist300.labels[mnist300.probe_idx])
+    snap2 = [e for e in events["stage-2"] if isinstance(e, EpochSnapshot)][-1]
+    np.testing.assert_allclose(snap2.images["probe_inputs"].reshape(8, 32), codes, atol=1e-6)
 
 
 def test_stacked_encoder_is_the_composition_of_the_stage_encoders(pretrained):
-    p, _, _ = pretrained
-    s1, s2 = (s.model for s in p.stages)
+    p, _, seen = pretrained
+    s1, s2 = p.stages
+    stacked = p.stacked.model
     x = torch.rand(5, 1, 28, 28)
     with torch.no_grad():
         by_hand = s2.encoder(s1.encoder(x, sample=False).h, sample=False).h
-        stacked = p.stacked.encoder(x, sample=False).h
-    torch.testing.assert_close(stacked, by_hand, atol=1e-6, rtol=1e-5)
+        code = stacked.encoder(x, sample=False).h
+    torch.testing.assert_close(code, by_hand, atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(encode_through([s1, s2], x), by_hand)
     # With sigmoid codes (Bernoulli stages) the mirrored decoder is exact too.
-    torch.testing.assert_close(p.stacked.reconstruct(x), decode_through([s1, s2], by_hand),
+    torch.testing.assert_close(stacked.reconstruct(x), decode_through([s1, s2], by_hand),
                                atol=1e-6, rtol=1e-5)
+    # The stack's run starts from exactly the assembled layers, and (0 end-to-end epochs)
+    # keeps them.
+    assembled = module_arrays(assemble_stacked(stack_config(p.config), [s1, s2]))
+    for k, v in assembled.items():
+        np.testing.assert_array_equal(seen["stack initial"][k], v, err_msg=k)
+        np.testing.assert_array_equal(module_arrays(stacked)[k], v, err_msg=k)
 
 
-def test_events_are_tagged_by_stage_and_histories_kept_apart(pretrained):
-    p, events, _ = pretrained
-    trainer_events = [e for e in events if type(e).__module__ == "engine.events"]
-    assert {e.stage for e in trainer_events} == {1, 2}
-    done = of(events, StageCompleted)
-    assert [d.stage for d in done] == [1, 2] and all(d.outcome == "completed" for d in done)
-    assert done[0].features.shape == (32, 1, 28, 28) and done[1].features is None
-    for d, res in zip(done, p.stages):
-        assert list(d.history["epoch"]) == [1, 2] == res.history.epochs
-    assert p.stages[0].history.train["recon"] != p.stages[1].history.train["recon"]
-    starts = of(events, StageStarted)
-    assert [(s.step_offset, s.epoch_offset) for s in starts] == [(0, 0), (12, 2)]
-    assert (starts[1].input_dim, starts[1].width, starts[1].likelihood) == (32, 16, "bernoulli")
-    recon = of(events, StackReconstruction)
-    assert [(r.stage, r.epoch) for r in recon] == [(1, 1), (1, 2), (2, 1), (2, 2)]
-    assert recon[-1].probe_recon.shape == (8, 1, 28, 28)
+def test_the_job_plan_and_each_runs_events(pretrained):
+    p, rec, _ = pretrained
+    job = rec.events[0]
+    assert isinstance(job, JobStarted) and (job.job_id, job.kind) == ("pretrain", "pretrain")
+    assert RunConfig.from_json(job.spec_json) == p.config
+    assert [r.run_id for r in job.runs] == ["stage-1", "stage-2", "stack"]
+    assert [r.role for r in job.runs] == ["stage", "stage", "stack"]
+    meta2 = job.runs[1].meta
+    assert (meta2["input_dim"], meta2["width"], meta2["likelihood"]) == (32, 16, "bernoulli")
+    assert [e.run_id for e in rec.of(RunOpened)] == ["stage-1", "stage-2", "stack"]
+    by_run = rec.by_run()
+    for run_id in ("stage-1", "stage-2"):
+        events = by_run[run_id]
+        assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+        # Steps and epochs count per run, from 1.
+        assert [e.step for e in events if isinstance(e, StepMetrics)] == list(range(1, 13))
+        assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [1, 2]
+        snaps = [e for e in events if isinstance(e, EpochSnapshot)]
+        assert [s.epoch for s in snaps] == [1, 2]
+        assert all(s.images["stack_recon"].shape == (8, 1, 28, 28) for s in snaps)
+    train1 = [e for e in by_run["stage-1"] if isinstance(e, EpochEnded)][-1].train["recon"]
+    train2 = [e for e in by_run["stage-2"] if isinstance(e, EpochEnded)][-1].train["recon"]
+    assert train1 != train2
+    # The last stack reconstruction of stage k is the probe through stages 1..k and back.
+    probe = torch.from_numpy(by_run["stage-1"][0].data.probe_images)
+    for k, run_id in ((1, "stage-1"), (2, "stage-2")):
+        last = [e for e in by_run[run_id] if isinstance(e, EpochSnapshot)][-1]
+        stages = p.stages[:k]
+        want = decode_through(stages, encode_through(stages, probe)).numpy()
+        np.testing.assert_allclose(last.images["stack_recon"], want, atol=1e-6)
+    # The stack kept as assembled: a run of no epochs, still with its checkpoint.
+    stack = by_run["stack"]
+    assert [type(e).__name__ for e in stack] == ["RunStarted", "CheckpointSaved", "RunFinished"]
+
+
+def test_first_layer_features_are_the_first_stage_weights(pretrained):
+    p, _, _ = pretrained
+    state = module_arrays(p.stacked.model)
+    features = first_layer_features(state, (1, 28, 28))
+    assert features.shape == (32, 1, 28, 28) and features.dtype == np.float32
+    w = p.stages[0].encoder.body.head.weight.detach().numpy()
+    np.testing.assert_array_equal(features.reshape(32, 784), w)
+    # A conv encoder's first layer is no picture of the pixels, even when its linear head
+    # happens to read as many features as there are pixels (4x14x14 = 16x7x7 = 784).
+    for channels in ([4], [8, 16], [32]):
+        conv = RunConfig().with_overrides({"model.architecture": "conv",
+                                           "model.hidden": channels})
+        state = module_arrays(build_model(conv, (1, 28, 28)))
+        assert first_layer_features(state, (1, 28, 28)) is None, channels
 
 
 def test_end_to_end_finetuning_starts_from_the_stack(mnist300):
-    cfg = PretrainConfig(base=tiny_base(), widths=(16, 8), stage_epochs=1, finetune_epochs=1)
-    p = GreedyPretrainer(cfg, mnist300)
-    events = []
-    assert p.run(events.append) == "completed"
-    start = [e for e in of(events, RunStarted) if e.stage == 3][0]
-    assert json.loads(start.config_json)["model"]["hidden"] == [16]
-    assert p.finetune is not None and p.finetune.history.epochs == [1]
+    cfg = tiny_pretraining(epochs=1, stages=(16, 8), finetune_epochs=1, **CLEAN)
+    p = GreedyPretraining(cfg, mnist300)
+    rec = Recorder()
+    initial = {}
+
+    def emit(event):
+        rec(event)
+        if isinstance(event, RunOpened) and event.run_id == "stack":
+            initial.update(module_arrays(p.stacked.model))
+
+    assert p.run(emit) == "completed"
+    start = rec.by_run()["stack"][0]
+    assert start.config == stack_config(cfg) and start.config.model.hidden == (16,)
+    assert start.config.pretraining is None and start.total_epochs == 1
+    assembled = module_arrays(assemble_stacked(stack_config(cfg), p.stages))
+    for k, v in assembled.items():
+        np.testing.assert_array_equal(initial[k], v, err_msg=k)
+    ends = [e for e in rec.by_run()["stack"] if isinstance(e, EpochEnded)]
+    assert [e.epoch for e in ends] == [1]
     # The stacked model moved away from the greedy weights during the end-to-end pass.
-    greedy = p.stages[0].model.encoder.body.head.weight.detach()
-    assert not torch.allclose(p.stacked.encoder.body.body[1].weight, greedy.cpu())
+    greedy = p.stages[0].encoder.body.head.weight.detach()
+    assert not torch.allclose(p.stacked.model.encoder.body.body[1].weight, greedy.cpu())
 
 
 # -- config --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change,needle", [
-    ({"widths": (0, 4)}, "widths[0]"),
-    ({"widths": ()}, "widths"),
-    ({"kinds": ("plain",)}, "kinds"),
-    ({"kinds": ("sparse", "plain")}, "kinds[0]"),
-    ({"kinds": ("plain", "fancy")}, "kinds[1]"),
-    ({"code_activation": "linear"}, "code_activation"),
-    ({"stage_epochs": 0}, "stage_epochs"),
-    ({"finetune_epochs": -1}, "finetune_epochs"),
+@pytest.mark.parametrize("change,field", [
+    ({"model.hidden": [0]}, "model.hidden[0]"),
+    ({"model.hidden": [600]}, "model.hidden[0]"),
+    ({"model.hidden": [8, 8, 8, 8, 8, 8]}, "model.hidden"),
+    ({"pretraining.kinds": ["plain"]}, "pretraining.kinds"),
+    ({"pretraining.kinds": ["sparse", "plain"]}, "pretraining.kinds[0]"),
+    ({"pretraining.kinds": ["plain", "fancy"]}, "pretraining.kinds[1]"),
+    ({"pretraining.kinds": ["plain", "shared+sparse"]}, "pretraining.kinds[1]"),
+    ({"model.code_activation": "linear"}, "model.code_activation"),
+    ({"model.activation": "relu"}, "model.activation"),
+    ({"model.variational": True}, "model.variational"),
+    ({"model.architecture": "conv"}, "model.architecture"),
+    ({"model.family": "classifier"}, "model.family"),
+    ({"optim.epochs": 0}, "optim.epochs"),
+    ({"pretraining.finetune_epochs": -1}, "pretraining.finetune_epochs"),
 ])
-def test_invalid_pretrain_settings_name_the_field(change, needle):
-    cfg = dataclasses.replace(PretrainConfig(base=tiny_base(), widths=(8, 4)), **change)
+def test_invalid_pretrain_settings_name_the_field(change, field):
     with pytest.raises(ConfigError) as err:
-        cfg.validate()
-    assert needle in str(err.value)
+        tiny_pretraining(stages=(8, 4)).with_overrides(change)
+    assert err.value.field == field, str(err.value)
 
 
 def test_tanh_codes_refuse_clipping_noise_in_later_stages():
-    base = tiny_base(**{"objective.corruption": "gaussian", "objective.corruption_level": 0.1})
-    cfg = PretrainConfig(base=base, widths=(8, 4), code_activation="tanh")
-    with pytest.raises(ConfigError, match="kinds\\[1\\].*masking"):
-        cfg.validate()
-    assert cfg.stage_config(2).objective.likelihood == "gaussian"
-    assert PretrainConfig(base=base, widths=(8, 4)).stage_config(2).objective.likelihood \
-        == "bernoulli"
+    tanh = {"model.activation": "tanh", "model.code_activation": "tanh"}
+    with pytest.raises(ConfigError) as err:
+        tiny_pretraining(stages=(8, 4)).with_overrides(
+            {**tanh, "objective.corruption": "gaussian", "objective.corruption_level": 0.1})
+    assert err.value.field == "pretraining.kinds[1]" and "masking" in err.value.problem
+    ok = tiny_pretraining(stages=(8, 4)).with_overrides(tanh)  # the preset masks: fits tanh
+    assert stage_config(ok, 1).objective.likelihood == "bernoulli"  # pixels
+    assert stage_config(ok, 2).objective.likelihood == "gaussian" == code_likelihood("tanh")
+    sig = tiny_pretraining(stages=(8, 4))
+    assert stage_config(sig, 2).objective.likelihood == "bernoulli" == code_likelihood("sigmoid")
 
 
 def test_the_preset_round_trips_and_bad_sections_name_the_field():
     run = load_preset("stacked-pretraining")
     assert run.kinds()[0] == "stacked"
-    cfg = PretrainConfig.from_run_config(run)
-    assert cfg.widths == (256, 64) and cfg.code_activation == "sigmoid"
-    assert cfg.stage_kind(1) == "denoising"
-    d = cfg.to_dict()
-    assert PretrainConfig.from_dict(json.loads(json.dumps(d))).to_dict() == d
+    assert stage_widths(run) == (256, 64) and run.model.code_activation == "sigmoid"
+    assert run.pretraining.stage_kind(1) == "denoising"
+    d = run.to_dict()
+    assert RunConfig.from_dict(json.loads(json.dumps(d))).to_dict() == d
     assert "pretraining" not in RunConfig().to_dict()  # ordinary configs unchanged
-    for over, needle in [({"model.activation": "relu"}, "model.activation"),
-                         ({"pretraining": {"bogus": 1}}, "pretraining.bogus"),
-                         ({"pretraining": {"kinds": ["plain"]}}, "pretraining.kinds")]:
+    for over, field in [({"model.activation": "relu"}, "model.activation"),
+                        ({"pretraining": {"bogus": 1}}, ""),
+                        ({"pretraining": {"kinds": ["plain"]}}, "pretraining.kinds")]:
         with pytest.raises(ConfigError) as err:
             run.with_overrides(over)
-        assert needle in str(err.value)
+        assert err.value.field == field
+        if not field:
+            assert "unknown config field 'pretraining.bogus'" in str(err.value)
 
 
 def test_stage_kinds_select_the_shared_regularisers():
-    base = tiny_base(**{"objective.sparsity": 0.1, "objective.corruption": "masking",
-                        "objective.corruption_level": 0.2})
-    cfg = PretrainConfig(base=base, widths=(8, 4), kinds=("denoising", "sparse"))
-    o1, o2 = cfg.stage_objective(1), cfg.stage_objective(2)
-    assert (o1.corruption, o1.sparsity) == ("masking", 0.0)
-    assert (o2.corruption, o2.sparsity) == ("none", 0.1)
-    assert cfg.stage_config(1).kinds() == ["denoising"]
+    cfg = tiny_pretraining(stages=(8, 4), objective__sparsity=0.1,
+                           objective__corruption="masking", objective__corruption_level=0.2,
+                           pretraining__kinds=["denoising", "sparse"],
+                           pretraining__finetune_epochs=3)
+    o1, o2 = stage_objective(cfg, 1), stage_objective(cfg, 2)
+    assert (o1.corruption, o1.corruption_level, o1.sparsity) == ("masking", 0.2, 0.0)
+    assert (o2.corruption, o2.corruption_level, o2.sparsity) == ("none", 0.0, 0.1)
+    s1 = stage_config(cfg, 1)
+    assert s1.kinds() == ["denoising"] and s1.pretraining is None
+    assert (s1.model.hidden, s1.model.latent_dim) == ((), 8)
+    assert stage_config(cfg, 2).model.latent_dim == 4
+    assert s1.optim == cfg.optim  # each stage trains optim.epochs
+    # "shared" (the default) keeps every regulariser the objective sets.
+    shared = cfg.with_overrides({"pretraining.kinds": []})
+    assert stage_objective(shared, 2).sparsity == 0.1
+    assert stage_objective(shared, 2).corruption == "masking"
+    # The stack's own run: the whole MLP with every shared regulariser, finetune epochs.
+    stack = stack_config(cfg)
+    assert stack.model == cfg.model and stack.objective == cfg.objective
+    assert stack.optim.epochs == 3 and stack.pretraining is None
 
 
-# -- the classifier ------------------------------------------------------------------
-
-def _autoencoder(variational=False, latent=6):
-    torch.manual_seed(0)
-    return build_autoencoder((1, 28, 28), ModelConfig(hidden=(16,), latent_dim=latent,
-                                                      variational=variational),
-                             ObjectiveConfig())
-
-
-def test_the_classifier_head_replaces_the_decoder():
-    ae = _autoencoder()
-    clf = Classifier.from_autoencoder(ae, 10)
-    names = [n for n, _ in clf.named_parameters()]
-    assert names and not any("decoder" in n for n in names)
-    assert clf.head.in_features == 6 and clf.head.out_features == 10
-    x = torch.rand(3, 1, 28, 28)
-    assert clf(x).shape == (3, 10)
-    with torch.no_grad():  # a copy: training the classifier leaves the autoencoder alone
-        clf.encoder.body.head.weight.add_(1.0)
-    assert not torch.equal(clf.encoder.body.head.weight, ae.encoder.body.head.weight)
-
-
-def test_a_vae_classifier_reads_the_mean():
-    ae = _autoencoder(variational=True)
-    clf = Classifier.from_autoencoder(ae, 4)
-    x = torch.rand(3, 1, 28, 28)
-    with torch.no_grad():
-        mean = clf.encoder(x, sample=False).mean
-        torch.testing.assert_close(clf(x), clf.head(mean))
-        torch.testing.assert_close(clf(x), clf(x))  # no sampling
-
-
-def test_freezing_freezes_the_encoder_and_trains_the_head(mnist300):
-    idx = labelled_subset(mnist300.labels, mnist300.train_idx, 60, seed=0)
-    cfg = ClassifierConfig(epochs=2, batch_size=20, lr=1e-2, freeze=True, device="cpu")
-    clf = Classifier.from_autoencoder(_autoencoder(), 10)
-    trainer = ClassifierTrainer(clf, mnist300, idx, cfg)
-    enc0, head0 = module_arrays(clf.encoder), module_arrays(clf.head)
-    assert trainer.run(lambda e: None) == "completed"
-    for name, arr in module_arrays(clf.encoder).items():
-        np.testing.assert_array_equal(arr, enc0[name], err_msg=name)
-    assert not np.allclose(module_arrays(clf.head)["weight"], head0["weight"])
-    # Without --freeze the encoder trains too.
-    clf2 = Classifier.from_autoencoder(_autoencoder(), 10)
-    ClassifierTrainer(clf2, mnist300, idx, dataclasses.replace(cfg, freeze=False)).run(
-        lambda e: None)
-    assert not np.allclose(module_arrays(clf2.encoder)["body.head.weight"],
-                           enc0["body.head.weight"])
-
-
-def test_accuracy_and_confusion_against_a_hand_count():
-    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.5, 0.0, 2.0],
-                           [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    labels = torch.tensor([0, 1, 1, 2, 2])  # predictions 0, 1, 2, 0, 2: three right
-    assert accuracy(logits, labels) == pytest.approx(3 / 5)
-    cm = confusion_matrix(np.array([0, 1, 2, 0, 2]), labels.numpy(), 3)
-    np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [1, 0, 1]])
-
-
-def test_the_trainer_scores_validation_labels_correctly():
-    # Images are 2 "pixels"; with identity encoder and head the logits are the pixels.
-    val_x = np.array([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]], np.float32)
-    val_y = np.array([0, 1, 1, 1, 0])  # argmax 0, 1, 0, 1, 0: four of five right
-    images = np.concatenate([val_x, val_x]).reshape(10, 1, 1, 2)
-    labels = np.concatenate([val_y, val_y]).astype(np.int64)
-    ds = Dataset(images=images, labels=labels, factors=None, factor_names=(),
-                 label_names=None, source="crafted", train_idx=np.arange(5, 10),
-                 val_idx=np.arange(5), probe_idx=np.arange(2))
-    ae = build_autoencoder((1, 1, 2), ModelConfig(hidden=(), latent_dim=2), ObjectiveConfig())
-    clf = Classifier.from_autoencoder(ae, 2)
-    trainer = ClassifierTrainer(clf, ds, ds.train_idx, ClassifierConfig(epochs=1, device="cpu"))
-    with torch.no_grad():
-        for lin in (clf.encoder.body.head, clf.head):
-            lin.weight.copy_(torch.eye(2))
-            lin.bias.zero_()
-    loss, acc, pred = trainer.evaluate(trainer.x_val, trainer.y_val)
-    assert acc == pytest.approx(4 / 5)
-    np.testing.assert_array_equal(pred, [0, 1, 0, 1, 0])
-    right, wrong = np.log(1 + np.exp(-1.0)), np.log(1 + np.exp(1.0))
-    assert loss == pytest.approx((4 * right + wrong) / 5, rel=1e-5)
-
-
-# -- label budgets and the comparison ----------------------------------------------
+# -- label budgets ---------------------------------------------------------------------
 
 def test_label_subsets_are_class_balanced_nested_and_seeded():
     labels = np.repeat(np.arange(10), 60)
@@ -300,65 +282,124 @@ def test_label_subsets_are_class_balanced_nested_and_seeded():
     assert sorted(even) == [10] * 5 + [11] * 5
 
 
-def test_comparison_uses_the_same_labels_for_both_initialisations(pretrained, mnist300):
+def test_budgets_parse_and_resolve_with_errors_naming_the_option():
+    assert parse_budgets("100, 1000,all") == [100, 1000, ALL]
+    for bad in ("0", "ten", "5,-1", ""):
+        with pytest.raises(ConfigError) as err:
+            parse_budgets(bad)
+        assert err.value.field == "--labels"
+    assert resolve_budget(ALL, 270) == 270 and resolve_budget(30, 270) == 30
+    with pytest.raises(ConfigError) as err:
+        resolve_budget(271, 270)
+    assert err.value.field == "classifier.labels" and "270" in err.value.problem
+
+
+# -- the comparison ----------------------------------------------------------------------
+
+def test_comparison_runs_both_initialisations_per_budget(pretrained, mnist300):
     p, _, _ = pretrained
-    events = []
-    res = compare_initialisations(p.stacked, mnist300, [30, "all"],
-                                  ClassifierConfig(epochs=1, device="cpu"), events.append)
-    t = res.table
-    assert list(t.budgets) == [30, mnist300.n_train] and res.budget_names == ["30", "all"]
-    for budget in t.budgets:
-        pre, rnd = res.runs[("pretrained", budget)], res.runs[("random", budget)]
-        np.testing.assert_array_equal(pre.train_idx, rnd.train_idx)
-        assert len(pre.history["val_accuracy"]) == 1
-        assert pre.confusion.shape == (10, 10) and pre.confusion.sum() == mnist300.n_val
-    assert np.all((t.pretrained_accuracy >= 0) & (t.random_accuracy <= 1))
-    assert "pretrained" in res.format_table() and "all (270)" in res.format_table()
-    assert type(events[-1]).__name__ == "ComparisonTable"
+    source = EncoderSource(state=module_arrays(p.stacked.model), config=p.stacked.config,
+                           description="the stack of a test")
+    template = classifier_config(source.config, OptimConfig(epochs=1, batch_size=50),
+                                 device="cpu")
+    job = Comparison(source, [30, "all"], template, dataset=mnist300)
+    assert job.budgets == [30, mnist300.n_train] and job.budget_names == ["30", "all"]
+    rec = Recorder()
+    assert job.run(rec) == "completed"
+    plan = rec.events[0]
+    assert (plan.job_id, plan.kind) == ("finetune", "finetune")
+    ids = ["classifier-pretrained-30", "classifier-random-30",
+           f"classifier-pretrained-{mnist300.n_train}", f"classifier-random-{mnist300.n_train}"]
+    assert [r.run_id for r in plan.runs] == ids == list(rec.by_run())
+    finals = {}
+    for rid, events in rec.by_run().items():
+        start = events[0]
+        cfg = start.config
+        assert cfg.model.family == "classifier" and cfg.classifier.init == rid.split("-")[1]
+        assert start.data.n_train == cfg.classifier.labels == int(rid.split("-")[2])
+        assert start.term_names == ("total", "accuracy")
+        snap = [e for e in events if isinstance(e, EpochSnapshot)][-1]
+        confusion = snap.arrays["confusion"]
+        assert confusion.shape == (10, 10) and confusion.sum() == mnist300.n_val
+        end = [e for e in events if isinstance(e, EpochEnded)][-1]
+        assert end.val["accuracy"] == pytest.approx(np.trace(confusion) / mnist300.n_val)
+        finals[rid] = events[-1].final_val
+    table = ComparisonTable.from_finals(job, finals)
+    assert table.budgets == [30, mnist300.n_train] and not table.frozen and table.epochs == 1
+    assert table.accuracy["pretrained"][1] == finals[ids[2]]["accuracy"]
+    text = table.format()
+    assert "pretrained" in text and "all (270)" in text and "fine-tuning everything" in text
+    rows = table.to_dict()["rows"]
+    assert [r["labels"] for r in rows] == ["30", "all"]
+    assert rows[0]["random_accuracy"] == finals[ids[1]]["accuracy"]
 
 
-# -- files ---------------------------------------------------------------------------
+# -- files -----------------------------------------------------------------------------
 
-def test_the_run_file_holds_every_stage_as_a_session(pretrained, mnist300, tmp_path):
-    from engine.session import Session
-    p, events, _ = pretrained
+def test_the_session_holds_every_stage_and_the_stack_as_runs(mnist300, tmp_path):
+    cfg = tiny_pretraining(epochs=2, stages=(32, 16), **CLEAN)
+    p = GreedyPretraining(cfg, mnist300)
     path = tmp_path / "run.h5"
-    with PretrainRecorder(path) as rec:
-        for e in events:  # replay the recorded events into the recorder
-            rec(e)
-    run = read_pretraining(path)
-    assert run.status == "completed" and [s.stage for s in run.stages] == [1, 2]
-    assert run.config.widths == (32, 16) and run.image_shape == (1, 28, 28)
-    assert list(run.stages[0].epochs["epoch"]) == [1, 2]
-    assert sorted(run.stages[1].stack_recon) == [1, 2]
-    src = load_encoder_source(path)
-    x = torch.rand(2, 1, 28, 28)
-    torch.testing.assert_close(src.model.encoder(x, sample=False).h,
-                               p.stacked.encoder(x, sample=False).h)
-    with Session.open(export_stage_session(path, 2, tmp_path / "s2.h5")) as s:
-        assert s.epochs_trained == 2 and s.data.image_shape == (1, 1, 32)
-    res = compare_initialisations(src.model, mnist300, [20], ClassifierConfig(epochs=1,
-                                                                              device="cpu"))
-    write_comparison_h5(path, res, src.description)
-    back = read_comparison_h5(path)
-    assert back["budget_names"] == ["20"]
-    np.testing.assert_allclose(back["table"]["pretrained_accuracy"],
-                               res.table.pretrained_accuracy)
-    assert read_pretraining(path).stages[0].stage == 1  # the run is still readable
+    with SessionWriter(path) as writer:
+        assert p.run(writer) == "completed"
+    with Session.open(path) as s:
+        assert list(s.runs) == ["stage-1", "stage-2", "stack"] and s.primary == "stack"
+        job = s.jobs["pretrain"]
+        assert job.kind == "pretrain" and RunConfig.from_json(job.spec_json) == cfg
+        assert all(r.status == "completed" and r.job_id == "pretrain" for r in s.runs.values())
+        one, two, stack = (s.runs[k] for k in ("stage-1", "stage-2", "stack"))
+        assert one.config == stage_config(cfg, 1) and two.config == stage_config(cfg, 2)
+        assert stack.config == stack_config(cfg) and stack.role == "stack"
+        assert one.data.image_shape == (1, 28, 28) and two.data.image_shape == (1, 1, 32)
+        assert list(one.epoch_history["epoch"]) == [1, 2] == list(two.epoch_history["epoch"])
+        assert two.snapshot_epochs == [1, 2]
+        assert two.snapshot(2).images["stack_recon"].shape == (8, 1, 28, 28)
+        # The stack is the file's encoder source, with the stack's weights.
+        src = encoder_source(s)
+        assert src.run_id == "stack" and "784-32-16" in src.description
+        x = torch.rand(2, 1, 28, 28)
+        model = build_model(src.config, (1, 28, 28))
+        from engine.checkpoint import load_module_arrays
+        load_module_arrays(model, src.state)
+        torch.testing.assert_close(model.encoder(x, sample=False).h,
+                                   p.stacked.model.encoder(x, sample=False).h)
+        template = classifier_config(src.config, OptimConfig(epochs=1), device="cpu")
+    job = Comparison(src, [20], template, dataset=mnist300)
+    progress = Recorder()
+    with SessionWriter(path, append=True) as writer:
+        assert job.run(fan_out(writer, progress)) == "completed"
+    finals = {rid: ev[-1].final_val for rid, ev in progress.by_run().items()}
+    with Session.open(path) as s:
+        assert list(s.runs)[:3] == ["stage-1", "stage-2", "stack"]
+        assert set(s.jobs) == {"pretrain", "finetune"} and s.primary == "stack"
+        back = comparison_table(s)
+        want = ComparisonTable.from_finals(job, finals)
+        assert back.budgets == want.budgets == [20] and back.budget_names == ["20"]
+        assert back.accuracy == want.accuracy
+        assert s.runs["stage-1"].epochs_trained == 2  # the job's runs are still there
 
 
 def test_an_ordinary_session_is_an_encoder_source(mnist300, tmp_path):
-    from engine.session import SessionWriter
-    from engine.trainer import Trainer
-    cfg = tiny_base(**{"model.hidden": [16], "model.latent_dim": 4, "optim.epochs": 1})
-    trainer = Trainer(cfg, mnist300)
+    cfg = tiny_pretraining().with_overrides({"pretraining": None, "model.hidden": [16],
+                                             "model.latent_dim": 4,
+                                             "objective.corruption": "none",
+                                             "objective.corruption_level": 0.0})
+    trainer = tiny_trainer(cfg)
     with SessionWriter(tmp_path / "plain.h5") as writer:
         trainer.run(writer)
-    src = load_encoder_source(tmp_path / "plain.h5")
-    assert src.config == cfg and "plain" in src.description
+    with Session.open(tmp_path / "plain.h5") as s:
+        src = encoder_source(s)
+        # The window keeps the session on display open while another reads it.
+        with Session.open(tmp_path / "plain.h5") as again:
+            assert encoder_source(again).config == cfg
+    assert src.config == cfg and src.run_id == "main" and "plain" in src.description
+    assert src.file == tmp_path / "plain.h5"
     for name, arr in module_arrays(trainer.model).items():
-        np.testing.assert_array_equal(module_arrays(src.model)[name], arr)
-    # The window keeps the session on display open while it reads the weights again.
-    from engine.session import Session
-    with Session.open(tmp_path / "plain.h5"):
-        assert load_encoder_source(tmp_path / "plain.h5").config == cfg
+        np.testing.assert_array_equal(src.state[name], arr)
+    # A classifier run is no encoder source.
+    clf = classifier_config(cfg, OptimConfig(epochs=1), labels=20)
+    with SessionWriter(tmp_path / "clf.h5") as writer:
+        tiny_trainer(clf).run(writer)
+    with Session.open(tmp_path / "clf.h5") as s:
+        with pytest.raises(SessionError, match="is a classifier, not an autoencoder"):
+            encoder_source(s)

@@ -1,11 +1,15 @@
 """Killing the writing process at any moment leaves a session file that opens.
 
-Two tests:
+Three tests:
 
 - A real ``python main.py train --out`` subprocess killed with SIGKILL at
   random moments (fixed seed), several times. After each kill the file must
   not exist yet (killed before the first commit) or open and read
   completely, holding every epoch but at most the last one printed.
+- A real ``python main.py pretrain --out`` (a job of several runs) killed
+  with SIGKILL while its second stage trains: the file opens and reads, and
+  ``python main.py resume`` completes the job in the same file without
+  retraining the first stage.
 - Kills at exact moments inside commits: a helper process records a run's
   events once, then for each kill point forks a child that replays them
   into a SessionWriter and SIGKILLs itself at the n-th HDF5 write, catch-up
@@ -27,7 +31,8 @@ import numpy as np
 import pytest
 
 from engine.session import Session
-from session_support import Recorder, single_torch_thread, tiny_config, tiny_trainer
+from session_support import (Recorder, histories_equal, read_everything, single_torch_thread,
+                             tiny_config, tiny_trainer)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL") or not hasattr(os, "fork"),
@@ -36,16 +41,6 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL") or not hasattr(os
 # One torch thread: fast epochs, and no thread pool to trip over when forking.
 CHILD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
              "PYTHONPATH": str(ROOT)}
-
-
-def read_everything(path: Path) -> int:
-    """Open and read the whole session; returns the number of completed epochs."""
-    with Session.open(path) as s:
-        for epoch in s.snapshot_epochs:
-            s.snapshot(epoch)
-            s.decoder(epoch)
-        s.checkpoint()
-        return s.epochs_trained
 
 
 def test_sigkill_of_a_training_process_never_corrupts_the_session(tmp_path):
@@ -77,6 +72,58 @@ def test_sigkill_of_a_training_process_never_corrupts_the_session(tmp_path):
         if printed:
             assert epochs >= printed[-1] - 1, f"kill {i}: printed {printed[-1]}, file {epochs}"
     assert max(recorded, default=0) >= 1, "no kill happened after an epoch was recorded"
+
+
+def test_sigkill_during_pretraining_then_resume_completes_the_job(tmp_path):
+    path = tmp_path / "stack.h5"
+    epochs, e2e = 12, 1
+    cmd = [sys.executable, str(ROOT / "main.py"), "pretrain", "--quiet", "--device", "cpu",
+           "--set", "data.limit=300", "--set", "data.n_probe=8", "--set", "optim.batch_size=50",
+           "--stages", "32,16", "--epochs", str(epochs), "--finetune-epochs", str(e2e),
+           "--out", str(path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=CHILD_ENV, cwd=tmp_path)
+    lines, in_stage_2, stage_2_epochs = [], False, 0
+    try:
+        for line in proc.stdout:  # wait until stage 2 is a few epochs in
+            lines.append(line)
+            in_stage_2 = in_stage_2 or line.startswith("[2/3]")
+            stage_2_epochs += in_stage_2 and line.strip().startswith("epoch ")
+            if stage_2_epochs >= 3:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert any(x.startswith("[2/3]") for x in lines), "".join(lines)
+    read_everything(path)
+    with Session.open(path) as s:
+        assert list(s.runs) == ["stage-1", "stage-2"] and set(s.jobs) == {"pretrain"}
+        first = s.runs["stage-1"]
+        assert first.status == "completed" and first.epochs_trained == epochs
+        second = s.runs["stage-2"]
+        # the writer commits before the line is printed: epochs 1-2 are on disk
+        assert second.status == "running" and 2 <= second.epochs_trained < epochs
+        first_checkpoint = first.checkpoint()
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "resume", str(path),
+                           "--quiet"], capture_output=True, text=True, env=CHILD_ENV,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[1/3]" not in done.stdout and "[2/3]" in done.stdout and "[3/3]" in done.stdout
+    read_everything(path)
+    with Session.open(path) as s:
+        assert list(s.runs) == ["stage-1", "stage-2", "stack"] and s.primary == "stack"
+        assert all(r.status == "completed" for r in s.runs.values())
+        # Stage 1 was not retrained: the same history and the same final state.
+        histories_equal(first, s.runs["stage-1"], skip=())
+        ck = s.runs["stage-1"].checkpoint()
+        assert ck.wall_time == first_checkpoint.wall_time
+        for k, v in first_checkpoint.model.items():
+            np.testing.assert_array_equal(ck.model[k], v)
+        for run_id, n in (("stage-1", epochs), ("stage-2", epochs), ("stack", e2e)):
+            run = s.runs[run_id]
+            assert run.epochs_trained == n and run.snapshot_epochs == list(range(1, n + 1))
+            # one row per step, contiguous across the kill (steps past the checkpoint retrained)
+            assert run.history["step"].tolist() == list(range(1, n * 6 + 1))
 
 
 CHILD = textwrap.dedent("""
@@ -121,10 +168,11 @@ CHILD = textwrap.dedent("""
             print(f"{kind}:{n} killed={killed} absent", flush=True)
             continue
         with Session.open(path) as s:
-            for e in s.snapshot_epochs:
-                s.snapshot(e); s.decoder(e)
-            s.checkpoint()
-            print(f"{kind}:{n} killed={killed} epochs={s.epochs_trained}", flush=True)
+            run = s.run()
+            for e in run.snapshot_epochs:
+                run.snapshot(e); run.decoder(e)
+            run.checkpoint()
+            print(f"{kind}:{n} killed={killed} epochs={run.epochs_trained}", flush=True)
         SessionWriter(path, append=True).close()  # leftovers do not stop a resume
 """)
 

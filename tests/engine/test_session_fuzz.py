@@ -15,8 +15,8 @@ import h5py
 import numpy as np
 import pytest
 
-from engine.session import Session, SessionError
-from session_support import record_run, single_torch_thread, tiny_config
+from engine.session import SessionError
+from session_support import read_everything, record_run, single_torch_thread, tiny_config
 
 MUTATIONS = 200
 SLOW_SECONDS = 5.0  # a reader that takes this long on a 200 KB file is stuck
@@ -51,13 +51,6 @@ def raw_data_mask(path) -> np.ndarray:
     return mask
 
 
-def read_everything(path) -> None:
-    with Session.open(path) as s:
-        _ = s.history, s.epoch_history, s.data, s.config
-        for epoch in s.snapshot_epochs:
-            s.snapshot(epoch)
-            s.decoder(epoch).decode(np.zeros((1, s.config.model.latent_dim)))
-        s.checkpoint()
 
 
 def test_damaged_files_only_ever_raise_session_error(sample, tmp_path):

@@ -47,10 +47,14 @@ def digest(path) -> str:
 
 def read_everything(path) -> None:
     with Session.open(path) as s:
-        for epoch in s.snapshot_epochs:
-            s.snapshot(epoch)
-            s.decoder(epoch)
-        s.checkpoint()
+        for run in s.runs.values():
+            for epoch in run.snapshot_epochs:
+                run.snapshot(epoch)
+                run.decoder(epoch)
+            run.checkpoint()
+
+
+RUN = "runs/main"
 
 
 def assert_rejected(path, *words) -> str:
@@ -117,93 +121,177 @@ def test_newer_format_version(copy):
     assert_rejected(copy(edit), "newer", "format 99", "Update the app")
 
 
-@pytest.mark.parametrize("group", ["config", "data", "history", "epochs", "snapshots"])
+@pytest.mark.parametrize("group", ["runs", "jobs", f"{RUN}/data", f"{RUN}/history",
+                                   f"{RUN}/epochs", f"{RUN}/snapshots"])
 def test_missing_groups(copy, group):
     def edit(f):
         del f[group]
     assert_rejected(copy(edit), f"/{group}", "missing")
 
 
-def test_missing_snapshot_array(copy):
+def test_missing_config(copy):
     def edit(f):
-        del f["snapshots/000001/probe_recon"]
-    assert_rejected(copy(edit), "/snapshots/000001/probe_recon", "missing")
+        del f[RUN].attrs["config"]
+    assert_rejected(copy(edit), "'config'", f"/{RUN}", "missing")
+
+
+def test_missing_snapshot_index(copy):
+    def edit(f):
+        del f[f"{RUN}/snapshots/epoch"]
+    assert_rejected(copy(edit), f"/{RUN}/snapshots/epoch", "missing")
+
+
+def test_a_snapshot_quantity_with_too_few_epochs(copy):
+    def edit(f):
+        name = f"{RUN}/snapshots/images/probe_recon"
+        one = f[name][:1]
+        del f[name]
+        f[name] = one
+    assert_rejected(copy(edit), f"/{RUN}/snapshots/images/probe_recon", "1 epochs",
+                    "snapshot index 2")
+
+
+def test_a_missing_snapshot_image_is_refused_by_export(copy, tmp_path):
+    from engine.session.figures import export_epoch
+
+    def edit(f):
+        del f[f"{RUN}/snapshots/images/probe_recon"]
+    path = copy(edit)
+    with Session.open(path) as s:
+        with pytest.raises(SessionError) as err:
+            export_epoch(s.run(), None, tmp_path / "figures")
+    message = str(err.value)
+    assert message.startswith("bad.h5:") and "snapshots/images/probe_recon" in message
+    assert "missing" in message and not (tmp_path / "figures").exists()
 
 
 def test_wrong_shape(copy):
     def edit(f):
-        del f["snapshots/000002/probe_recon"]
-        f["snapshots/000002/probe_recon"] = np.zeros((3, 3), np.float32)
-    assert_rejected(copy(edit), "/snapshots/000002/probe_recon", "shape (3, 3)")
+        name = f"{RUN}/snapshots/images/probe_recon"
+        del f[name]
+        f[name] = np.zeros((2, 3, 3), np.uint8)
+    assert_rejected(copy(edit), f"/{RUN}/snapshots/images/probe_recon", "shape (2, 3, 3)")
+
+
+def test_wrong_image_dtype(copy):
+    def edit(f):
+        name = f"{RUN}/snapshots/images/probe_recon"
+        floats = f[name][()].astype(np.float32)
+        del f[name]
+        f[name] = floats
+    assert_rejected(copy(edit), f"/{RUN}/snapshots/images/probe_recon", "dtype float32")
 
 
 def test_wrong_dtype(copy):
     def edit(f):
-        rows = f["history"][()]
+        rows = f[f"{RUN}/history"][()]
         dtype = [(n, "S8" if n == "total" else rows.dtype[n]) for n in rows.dtype.names]
-        del f["history"]
-        f["history"] = np.zeros(len(rows), dtype=dtype)
-    assert_rejected(copy(edit), "'total'", "/history", "dtype")
+        del f[f"{RUN}/history"]
+        f[f"{RUN}/history"] = np.zeros(len(rows), dtype=dtype)
+    assert_rejected(copy(edit), "'total'", f"/{RUN}/history", "dtype")
 
 
 def test_a_table_that_is_not_a_table(copy):
     def edit(f):
-        del f["epochs"]
-        f["epochs"] = np.arange(3.0)
-    assert_rejected(copy(edit), "/epochs", "dtype")
+        del f[f"{RUN}/epochs"]
+        f[f"{RUN}/epochs"] = np.arange(3.0)
+    assert_rejected(copy(edit), f"/{RUN}/epochs", "dtype")
 
 
 def test_steps_out_of_order(copy):
     def edit(f):
-        rows = f["history"][()]
+        rows = f[f"{RUN}/history"][()]
         rows["step"] = rows["step"][::-1]
-        f["history"][:] = rows
-    assert_rejected(copy(edit), "/history", "not increasing")
+        f[f"{RUN}/history"][:] = rows
+    assert_rejected(copy(edit), f"/{RUN}/history", "not increasing")
+
+
+def _edit_config(f, change):
+    cfg = json.loads(f[RUN].attrs["config"])
+    change(cfg)
+    del f[RUN].attrs["config"]
+    f[RUN].attrs["config"] = np.bytes_(json.dumps(cfg).encode())
 
 
 def test_invalid_config(copy):
     def edit(f):
-        cfg = json.loads(f["config"].attrs["json"])
-        cfg["model"]["latent_dim"] = -3
-        f["config"].attrs["json"] = json.dumps(cfg)
-    assert_rejected(copy(edit), "config is invalid", "model.latent_dim")
+        _edit_config(f, lambda c: c["model"].__setitem__("latent_dim", -3))
+    assert_rejected(copy(edit), "config of /runs/main is invalid", "model.latent_dim")
 
 
 def test_weights_that_do_not_fit_the_config(copy):
-    def edit(f):
-        cfg = json.loads(f["config"].attrs["json"])
-        cfg["model"]["hidden"] = [48]  # the stored weights are for 32 units
-        f["config"].attrs["json"] = json.dumps(cfg)
+    def edit(f):  # the stored weights are for 32 units
+        _edit_config(f, lambda c: c["model"].__setitem__("hidden", [48]))
     message = assert_rejected(copy(edit), "not fit")
     assert "32" in message or "48" in message
 
 
+def test_snapshot_weights_that_do_not_fit_the_decoder(copy):
+    def edit(f):
+        name = f"{RUN}/snapshots/weights/decoder.net.0.weight"
+        shape = f[name].shape
+        del f[name]
+        f[name] = np.zeros((shape[0], shape[1] + 1, shape[2]), np.float16)
+    assert_rejected(copy(edit), "epoch 1", "net.0.weight", "does not fit")
+
+
 def test_a_checkpoint_weight_of_the_wrong_shape(copy):
     def edit(f):
-        g = f["checkpoint/model"]
+        g = f[f"{RUN}/checkpoint/model"]
         name = sorted(g)[0]
         del g[name]
         g[name] = np.zeros((2, 2), np.float32)
-    assert_rejected(copy(edit), "/checkpoint/model", "shape (2, 2)")
+    assert_rejected(copy(edit), f"/{RUN}/checkpoint/model", "shape (2, 2)")
+
+
+def test_a_checkpoint_with_non_finite_weights(copy):
+    def edit(f):
+        g = f[f"{RUN}/checkpoint/model"]
+        name = sorted(g)[0]
+        g[name][...] = np.nan
+    assert_rejected(copy(edit), f"/{RUN}/checkpoint/model", "NaN", "cannot be resumed")
 
 
 def test_optimizer_state_for_a_missing_parameter(copy):
     def edit(f):
-        f["checkpoint/optimizer/state/99/exp_avg"] = np.zeros(3, np.float32)
-    assert_rejected(copy(edit), "state/99", "does not belong")
+        f[f"{RUN}/checkpoint/optimizers/model/state/99/exp_avg"] = np.zeros(3, np.float32)
+    assert_rejected(copy(edit), "state/99", "belongs to no parameter")
 
 
-def test_unknown_epoch_and_closed_session(good):
+def test_an_optimiser_the_model_does_not_use(copy):
+    def edit(f):
+        f[f"{RUN}/checkpoint/optimizers/critic/state/0/exp_avg"] = np.zeros(3, np.float32)
+    assert_rejected(copy(edit), "'critic'")
+
+
+def test_unknown_epoch_unknown_run_and_closed_session(good):
     s = Session.open(good)
-    with pytest.raises(SessionError, match="no snapshot for epoch 7 .saved epochs: 1..2"):
-        s.snapshot(7)
+    with pytest.raises(SessionError,
+                       match="run 'main' has no snapshot for epoch 7 .saved epochs: 1..2"):
+        s.run().snapshot(7)
+    with pytest.raises(SessionError, match="good.h5: has no run 'stack' .it has: main."):
+        s.run("stack")
     s.close()
     with pytest.raises(SessionError, match="closed"):
-        s.snapshot(1)
+        s.run().snapshot(1)
+
+
+def test_a_file_with_no_run_yet(copy):
+    def edit(f):
+        del f[RUN]
+    assert_rejected(copy(edit), "holds no run yet")
+
+
+def test_a_primary_that_names_no_run_falls_back_to_the_first(copy):
+    def edit(f):
+        del f.attrs["primary"]
+        f.attrs["primary"] = np.bytes_(b"gone")
+    with Session.open(copy(edit)) as s:
+        assert s.primary == "main" and s.run().run_id == "main"
 
 
 def test_continuing_a_bad_file_is_refused_and_leaves_it_alone(copy, tmp_path):
-    newer = copy(lambda f: f.attrs.__setitem__("format_version", 2))
+    newer = copy(lambda f: f.attrs.__setitem__("format_version", 3))
     text = tmp_path / "text.h5"
     text.write_text("not a session")
     for path in (newer, text):

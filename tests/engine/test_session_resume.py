@@ -31,8 +31,8 @@ def uninterrupted(tmp_path_factory):
 def resume(path, until: int):
     """Continue the session at ``path`` up to epoch ``until``; returns the trainer."""
     with Session.open(path) as s:
-        done = s.checkpoint().epoch
-        trainer, last = resume_trainer(s, until - done)
+        done = s.run().checkpoint().epoch
+        trainer, last = resume_trainer(s.run(), until - done)
     assert last == until
     with SessionWriter(path, append=True) as writer:
         assert trainer.run(writer, until_epoch=until) == "completed"
@@ -41,7 +41,9 @@ def resume(path, until: int):
 
 def assert_same_run(path, reference) -> None:
     ref_path, ref_weights = reference
-    with Session.open(ref_path) as a, Session.open(path) as b:
+    with Session.open(ref_path) as sa, Session.open(path) as sb:
+        a, b = sa.run(), sb.run()
+        assert list(sb.runs) == ["main"]
         assert set(a.history) == set(b.history)
         for k in a.history:
             if k != "wall_time":
@@ -54,9 +56,12 @@ def assert_same_run(path, reference) -> None:
         assert a.snapshot_epochs == b.snapshot_epochs == list(range(1, EPOCHS + 1))
         for epoch in a.snapshot_epochs:
             sa, sb = a.snapshot(epoch), b.snapshot(epoch)
-            np.testing.assert_array_equal(sa.probe_recon, sb.probe_recon)
-            for k in sa.decoder:
-                np.testing.assert_array_equal(sa.decoder[k], sb.decoder[k])
+            assert sa.step == sb.step
+            for part in ("images", "arrays", "weights"):
+                pa, pb = getattr(sa, part), getattr(sb, part)
+                assert set(pa) == set(pb) and pa
+                for k in pa:
+                    np.testing.assert_array_equal(pa[k], pb[k], err_msg=f"{part}/{k}")
         ck = b.checkpoint()
         assert (ck.epoch, ck.position) == (EPOCHS, 0)
         assert b.config.optim.epochs == EPOCHS and b.status == "completed"
@@ -73,21 +78,26 @@ def test_two_epochs_then_two_more_equal_four(tmp_path, uninterrupted):
         np.testing.assert_array_equal(model_arrays(trainer)[k], w)
 
 
-def test_resume_from_a_stop_in_the_middle_of_an_epoch(tmp_path, uninterrupted):
+@pytest.mark.parametrize("step", [7, 5])
+def test_resume_from_a_stop(tmp_path, uninterrupted, step):
+    """Step 7 is in the middle of epoch 2; after step 5 (the last of epoch 1) the stop
+    lands at the epoch boundary, before epoch 2 has drawn its batch order."""
     path = tmp_path / "stopped.h5"
     trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
+    assert trainer.steps_per_epoch == 5
     control = TrainingControl()
 
-    def stop_at_step_7(event):
-        if isinstance(event, StepMetrics) and event.step == 7:
+    def stop_at(event):
+        if isinstance(event, StepMetrics) and event.step == step:
             control.stop()
 
     with SessionWriter(path) as writer:
-        assert trainer.run(fan_out(writer, stop_at_step_7), control) == "stopped"
+        assert trainer.run(fan_out(writer, stop_at), control) == "stopped"
     with Session.open(path) as s:
-        ck = s.checkpoint()
-        assert s.status == "stopped" and ck.position > 0 and ck.step == 7
-        assert ck.permutation is not None
+        ck = s.run().checkpoint()
+        assert s.run().status == "stopped" and ck.step == step
+        assert (ck.position, ck.permutation is not None) == ((2, True) if step == 7 else
+                                                             (0, False))
     resume(path, EPOCHS)
     assert_same_run(path, uninterrupted)
 
@@ -103,7 +113,7 @@ def test_rows_past_the_checkpoint_are_retrained(tmp_path, uninterrupted):
         writer(event)
     writer.wait()
     with Session.open(path) as s:  # epochs 1-3 recorded, the checkpoint still at epoch 1
-        assert s.epochs_trained == EPOCHS - 1 and s.checkpoint().epoch == 1
+        assert s.run().epochs_trained == EPOCHS - 1 and s.run().checkpoint().epoch == 1
     resume(path, EPOCHS)
     assert_same_run(path, uninterrupted)
 
@@ -114,13 +124,15 @@ def test_stop_and_continue_with_the_same_writer(tmp_path, uninterrupted):
     trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
     control = TrainingControl()
 
-    def stop_at_step_12(event):
-        if isinstance(event, StepMetrics) and event.step == 12:
+    def stop_at_steps_10_and_12(event):  # at the end of epoch 2, then within epoch 3
+        if isinstance(event, StepMetrics) and event.step in (10, 12):
             control.stop()
 
     with SessionWriter(path) as writer:
-        trainer.run(fan_out(writer, stop_at_step_12), control)
-        trainer.run(writer)
+        assert trainer.run(fan_out(writer, stop_at_steps_10_and_12), control) == "stopped"
+        control = TrainingControl()
+        assert trainer.run(fan_out(writer, stop_at_steps_10_and_12), control) == "stopped"
+        assert trainer.run(writer) == "completed"
     assert_same_run(path, uninterrupted)
 
 
@@ -132,6 +144,38 @@ def test_a_session_without_checkpoint_cannot_resume(tmp_path):
     with SessionWriter(path) as writer:
         writer(rec.events[0])  # only RunStarted: killed during the first epoch
     with Session.open(path) as s:
-        assert s.checkpoint() is None and s.epochs_trained == 0
-        with pytest.raises(SessionError, match="no checkpoint"):
-            resume_trainer(s, 1)
+        assert s.run().checkpoint() is None and s.run().epochs_trained == 0
+        assert s.run().status == "running"  # as a crash leaves it
+        with pytest.raises(SessionError, match="run 'main' has no checkpoint"):
+            resume_trainer(s.run(), 1)
+        with pytest.raises(SessionError, match="must be >= 1"):
+            resume_trainer(s.run(), 0)
+
+
+def test_resume_without_epochs_finishes_a_stopped_run(tmp_path, uninterrupted):
+    path = tmp_path / "finish.h5"
+    trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
+    control = TrainingControl()
+
+    def stop_at_step_9(event):
+        if isinstance(event, StepMetrics) and event.step == 9:
+            control.stop()
+
+    with SessionWriter(path) as writer:
+        trainer.run(fan_out(writer, stop_at_step_9), control)
+    with Session.open(path) as s:
+        trainer, until = resume_trainer(s.run(), None, device="cpu")
+    assert until == EPOCHS and trainer.epochs_done == 1 and trainer.step == 9
+    with SessionWriter(path, append=True) as writer:
+        assert trainer.run(writer, until_epoch=until) == "completed"
+    assert_same_run(path, uninterrupted)
+
+
+def test_resume_refuses_data_that_changed(tmp_path, uninterrupted):
+    from engine.data import load_dataset
+    path, _ = uninterrupted
+    with Session.open(path) as s:
+        run = s.run()
+        other = load_dataset(run.config.data, run.config.seed + 1)  # another split and probe
+        with pytest.raises(SessionError, match="not the data this run was trained on"):
+            resume_trainer(run, 1, dataset=other)

@@ -54,17 +54,75 @@ def test_event_sequence_and_contents(mnist300):
     snaps = of(events, EpochSnapshot)
     assert [s.epoch for s in snaps] == [1, 2]
     s = snaps[-1]
-    assert s.probe_recon.shape == (16, 1, 28, 28) and s.probe_recon.dtype == np.float32
-    assert 0 <= s.probe_recon.min() and s.probe_recon.max() <= 1
-    assert s.probe_latent_mean.shape == (16, 4) and s.probe_latent_logvar.shape == (16, 4)
-    assert s.map_latents.shape == (mnist300.n_val, 4)
-    assert s.kl_per_dim.shape == (4,) and np.all(s.kl_per_dim >= 0)
-    assert "fc.weight" not in s.decoder and any(k.endswith("weight") for k in s.decoder)
+    recon = s.images["probe_recon"]
+    assert set(s.images) == {"probe_inputs", "probe_recon"}
+    assert recon.shape == (16, 1, 28, 28) and recon.dtype == np.float32
+    assert 0 <= recon.min() and recon.max() <= 1
+    a = s.arrays
+    assert a["probe_latent_mean"].shape == (16, 4) and a["probe_latent_logvar"].shape == (16, 4)
+    assert a["map_latents"].shape == (mnist300.n_val, 4)
+    assert a["map_latent_logvar"].shape == (mnist300.n_val, 4)
+    assert a["kl_per_dim"].shape == (4,) and np.all(a["kl_per_dim"] >= 0)
+    # The snapshot carries the decoder (the window's CPU copy) and nothing else.
+    assert s.weights and all(k.startswith("decoder.") for k in s.weights)
+    assert any(k.endswith("weight") for k in s.weights)
     # the epoch's train means are the sample-weighted means of its steps
     first = [st.terms["recon"] for st in steps[:6]]
     sizes = [50] * 5 + [mnist300.n_train - 250]
     assert ends[0].train["recon"] == pytest.approx(np.average(first, weights=sizes))
     assert len(of(events, CheckpointSaved)) == 2
+
+
+def test_snapshot_codes_and_kl_are_the_models_on_the_validation_set(mnist300):
+    cfg = tiny(**{"model.variational": True, "optim.epochs": 1})
+    trainer = Trainer(cfg, mnist300)
+    events = []
+    trainer.run(events.append)
+    snap = of(events, EpochSnapshot)[-1]
+    val = torch.from_numpy(mnist300.images[mnist300.val_idx])
+    with torch.no_grad():
+        code = trainer.model.encoder(val, sample=False)
+    np.testing.assert_allclose(snap.arrays["map_latents"], code.mean.numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(snap.arrays["map_latent_logvar"], code.logvar.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    # kl_per_dim is the validation set's mean KL(q(z|x) || N(0, I)) per dimension.
+    q = torch.distributions.Normal(code.mean, (0.5 * code.logvar).exp())
+    kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).mean(0)
+    np.testing.assert_allclose(snap.arrays["kl_per_dim"], kl.numpy(), rtol=1e-4, atol=1e-6)
+    # ...and its sum is the validation "kl" term of that epoch.
+    assert of(events, EpochEnded)[-1].val["kl"] == pytest.approx(float(kl.sum()), rel=1e-4)
+
+
+def test_until_epoch_zero_trains_nothing_but_saves_a_checkpoint(mnist300):
+    trainer = Trainer(tiny(), mnist300)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    events = []
+    assert trainer.run(events.append, until_epoch=0) == "completed"
+    assert [type(e) for e in events] == [RunStarted, CheckpointSaved, RunFinished]
+    assert events[0].total_epochs == 0 and events[0].start_epoch == 1
+    ck = events[1].checkpoint
+    assert (ck.epoch, ck.step, ck.position) == (0, 0, 0)
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(v, before[k])
+        np.testing.assert_array_equal(ck.model[k], v.numpy())
+    assert events[2].reason == "completed" and events[2].step == 0
+
+
+def test_init_weights_replace_part_of_the_initial_state(mnist300):
+    from engine.errors import SessionError
+    cfg = tiny(**{"optim.epochs": 1})
+    fresh = Trainer(cfg, mnist300).model.state_dict()
+    start = {k: np.full(v.shape, 0.01, np.float32) for k, v in fresh.items()
+             if k.startswith("encoder.")}
+    model = Trainer(cfg, mnist300, init_weights=start).model.state_dict()
+    for k, v in model.items():
+        if k in start:
+            np.testing.assert_array_equal(v.numpy(), start[k])
+        else:  # the rest keeps the seeded initialisation
+            assert torch.equal(v, fresh[k]), k
+    with pytest.raises(SessionError, match="do not fit"):
+        Trainer(cfg, mnist300, init_weights={"encoder.body.head.weight": np.zeros((2, 2))})
 
 
 def test_training_lowers_the_validation_loss(mnist300):
@@ -192,13 +250,14 @@ def test_latent_decoder_matches_the_model_and_leaves_the_global_rng_alone(mnist3
     snap = of(events, EpochSnapshot)[-1]
     torch.manual_seed(123)
     state = torch.get_rng_state()
-    decoder = LatentDecoder(cfg, mnist300.image_shape, snap.decoder)
+    decoder = LatentDecoder(cfg, mnist300.image_shape, snap.weights)
     assert torch.equal(torch.get_rng_state(), state)
     z = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     from engine.checkpoint import load_module_arrays
-    load_module_arrays(trainer.model.decoder, snap.decoder)
+    load_module_arrays(trainer.model.decoder,
+                       {k[len("decoder."):]: v for k, v in snap.weights.items()})
     expected = trainer.model.decode_mean(torch.from_numpy(z)).numpy()
     np.testing.assert_allclose(decoder.decode(z), expected, rtol=1e-5, atol=1e-6)
     # the probe reconstructions of the snapshot are the decoded probe codes
-    np.testing.assert_allclose(decoder.decode(snap.probe_latent_mean), snap.probe_recon,
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(decoder.decode(snap.arrays["probe_latent_mean"]),
+                               snap.images["probe_recon"], rtol=1e-4, atol=1e-5)

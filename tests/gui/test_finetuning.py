@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import h5py
 import numpy as np
 from PySide6.QtCore import Qt
 
+from engine.session import Session
 from gui.panels.feature_grid import FeatureGridPanel
 from tests.gui.conftest import tiny_config, train_and_wait
 from tests.gui.test_gui_pretraining import tiny_pretraining
@@ -16,8 +16,7 @@ def _run_comparison(qtbot, window, budgets: str, epochs: int, timeout: int = 30_
     panel.budgets_edit.setText(budgets)
     panel.epochs_spin.setValue(epochs)
     qtbot.mouseClick(panel.run_button, Qt.LeftButton)
-    assert panel.is_running()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=timeout)
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=timeout)
 
 
 def test_comparison_on_the_pretrained_stack_shows_curves_table_and_confusion(qtbot, window):
@@ -29,8 +28,9 @@ def test_comparison_on_the_pretrained_stack_shows_curves_table_and_confusion(qtb
     curves = panel.accuracy.series
     assert sorted(curves) == [("pretrained", 20), ("pretrained", 270), ("random", 20),
                               ("random", 270)]
-    assert all(len(s.val) == 2 and 0 <= min(s.val) <= max(s.val) <= 100
-               for s in curves.values())
+    for s in curves.values():
+        x, y = s.val_item.getData()
+        assert list(x) == [1, 2] and 0 <= y.min() <= y.max() <= 100
     assert curves[("pretrained", 20)].val_item.opts["pen"].color() == \
         curves[("random", 20)].val_item.opts["pen"].color()
     assert len(panel.accuracy.legend.items) == 2
@@ -45,15 +45,22 @@ def test_comparison_on_the_pretrained_stack_shows_curves_table_and_confusion(qtb
     assert len(confusion.texts) == 100 and confusion.image_item.image is not None
     confusion.run_combo.setCurrentIndex(0)
     assert confusion.shown == ("pretrained", 20)
-    # The comparison is stored with the pretraining run.
-    with h5py.File(window.pretrain_display.path, "r") as f:
-        assert "finetune/table/pretrained_accuracy" in f
+    # The classifier runs are ordinary runs, kept in the stack's own session file.
+    with Session.open(window.model.session_path) as s:
+        assert {r for r in s.runs if r.startswith("classifier-")} == {
+            "classifier-pretrained-20", "classifier-random-20",
+            "classifier-pretrained-270", "classifier-random-270"}
+        run = s.run("classifier-pretrained-20")
+        assert run.config.model.family == "classifier" and run.checkpoint() is not None
+        # the table's number is the run's own final validation accuracy
+        assert table.cell(0, "pretrained") == f"{100 * run.epoch_history['val']['accuracy'][-1]:.1f}%"
+    window.tabs.setCurrentWidget(panel)
     assert panel.features.features.shape == (32, 1, 28, 28)
 
 
 def test_comparison_from_a_session_file_and_stop(qtbot, window):
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
-    session = window.display.record.session_path
+    session = window.model.session_path
     panel = window.finetune_panel
     assert panel.features.features is None                 # drawn once the tab is seen
     window.tabs.setCurrentWidget(panel)
@@ -63,33 +70,39 @@ def test_comparison_from_a_session_file_and_stop(qtbot, window):
     panel.budgets_edit.setText("all")
     panel.epochs_spin.setValue(500)
     assert panel.run_comparison()
+    assert window.model.session_path == session             # the file comes on display
     qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=15_000)   # training epochs
+    assert panel.is_running()
     qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=3000)
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=3000)
     assert "stopped" in panel.progress.format()
     assert panel.run_button.isEnabled()
     assert "vae-2d" in panel.status.text()
+    with Session.open(session) as s:                       # stopped like any run: resumable
+        stopped = s.run("classifier-pretrained-270")
+        assert stopped.status == "stopped" and stopped.checkpoint() is not None
 
 
 def test_a_comparison_is_kept_in_the_runs_session_and_shown_when_it_opens(
         qtbot, window, preferences):
     from gui.main_window import MainWindow
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
-    session = window.display.record.session_path
+    session = window.model.session_path
     panel = window.finetune_panel
     panel.budgets_edit.setText("20")
     panel.epochs_spin.setValue(1)
     assert panel.run_comparison()                       # on the run on display
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30_000)
-    assert session.name in panel.status.text()          # "Saved in <session> (/finetune)"
-    with h5py.File(session, "r") as f:
-        assert "finetune/table/pretrained_accuracy" in f
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
+    assert session.name in panel.status.text()          # "Its runs are kept in <session>"
     other = MainWindow(preferences)
     qtbot.addWidget(other)
     assert other.open_session(session), other.banner.text()
     shown = other.finetune_panel
     assert shown.table.table.rowCount() == 1 and shown.table.cell(0, "labels") == "20"
     assert shown.table.cell(0, "pretrained") == panel.table.cell(0, "pretrained")
+    assert shown.budgets_edit.text() == "20" and shown.epochs_spin.value() == 1
+    # Its own training runs are still what the Training tab shows.
+    assert [r.run_id for r in other.model.training_runs()] == ["main"]
 
 
 def test_fine_tuning_problems_reach_the_message_strip(qtbot, window, tmp_path):
@@ -104,8 +117,8 @@ def test_fine_tuning_problems_reach_the_message_strip(qtbot, window, tmp_path):
     assert "Label budgets" in window.banner.text()
     panel.budgets_edit.setText("all")
     panel.epochs_spin.setValue(1)
-    assert panel.run_comparison()
-    qtbot.waitUntil(lambda: not panel.is_running(), timeout=10_000)
+    panel.run_comparison()
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=10_000)
     assert window.banner.kind == "error" and "notes.h5" in window.banner.text()
     assert panel.run_button.isEnabled()
 

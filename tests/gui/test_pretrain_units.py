@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 
-from engine.events import StepMetrics
 from engine.presets import load_preset
 from gui.config_form import config_from_form, form_from_config
 from gui.mosaic import MosaicRow, code_tile_shape, codes_as_tiles, row_mosaic
@@ -42,18 +41,28 @@ def test_codes_become_square_tiles_in_display_range():
     assert [t for _, t in centres] == ["codes", "images"] and centres[1][0] == 32 + 1 + 8 + 14
 
 
-def test_worker_lays_the_stages_on_one_axis():
-    from engine.pretraining import PretrainConfig
-    from engine.pretraining.events import StageStarted
-    from gui.pretrain_worker import PretrainingWorker
-    cfg = PretrainConfig.from_run_config(load_preset("stacked-pretraining"))
-    worker = PretrainingWorker(cfg)
-    seen = []
-    worker.stage_event.connect(seen.append)
-    worker._forward = seen.append                     # what would become signals
-    worker._on_event(StageStarted(stage=2, n_stages=2, role="layer", input_dim=256, width=64,
-                                  kind="denoising", likelihood="bernoulli", epochs=20,
-                                  config_json="{}", step_offset=700, epoch_offset=20))
-    worker._on_event(StepMetrics(epoch=1, step=3, batch=3, batches=35, terms={},
-                                 samples_per_sec=1.0, wall_time=0.1, stage=2))
-    assert (seen[-1].step, seen[-1].epoch, seen[-1].stage) == (703, 21, 2)
+def test_the_run_model_lays_a_jobs_runs_on_one_axis():
+    """Offsets are data of the run model: each run starts where the one before it ended."""
+    from engine.events import (DatasetInfo, EpochEnded, JobStarted, RunOpened, RunPlan,
+                               RunStarted)
+    from gui.run_model import RunModel
+    cfg = load_preset("stacked-pretraining")
+    data = DatasetInfo(source="x", image_shape=(1, 28, 28), n_train=100, n_val=10,
+                       probe_images=np.zeros((2, 1, 28, 28), np.float32), probe_labels=None,
+                       map_labels=None, map_factors=None)
+    model = RunModel()
+    model.on_event(JobStarted("pretrain", "pretrain", "t", "{}", (
+        RunPlan("stage-1", "s1", "stage", {"epochs": 2}), RunPlan("stage-2", "s2", "stage",
+                                                                  {"epochs": 2}))))
+    for run_id, steps in (("stage-1", 35), ("stage-2", 35)):
+        model.on_event(RunOpened("pretrain", run_id))
+        model.on_event(RunStarted(config=cfg, device="cpu", n_parameters=1, term_names=("total",),
+                                  data=data, steps_per_epoch=steps, start_epoch=1, start_step=0,
+                                  total_epochs=2))
+        for epoch in (1, 2):
+            model.on_event(EpochEnded(epoch=epoch, step=epoch * steps, train={"total": 1.0},
+                                      val={"total": 2.0}, wall_time=0.1, samples_per_sec=1.0))
+    s1, s2 = model.runs["stage-1"], model.runs["stage-2"]
+    assert (s1.step_offset, s1.epoch_offset) == (0, 0)
+    assert (s2.step_offset, s2.epoch_offset) == (70, 2)
+    assert model.planned_steps() == 140

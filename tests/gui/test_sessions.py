@@ -10,7 +10,7 @@ from tests.gui.conftest import tiny_config, train_and_wait
 
 def _trained_session(qtbot, window, epochs: int = 3):
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": epochs}))
-    return window.display.record.session_path
+    return window.model.session_path
 
 
 def test_open_session_and_move_the_timeline(qtbot, window, preferences):
@@ -20,15 +20,15 @@ def test_open_session_and_move_the_timeline(qtbot, window, preferences):
     qtbot.addWidget(other)
     assert other.open_session(path)
     assert other.timeline_panel.epochs == [1, 2, 3]
-    assert other.display.displayed_epoch == 3
+    assert other.views.displayed_epoch == 3
     assert other.loss_panel.curves["total"].raw.n > 0
     before = other.explorer_panel.decoded_image.copy()
     other.timeline_panel.slider.setValue(0)
-    assert other.display.displayed_epoch == 1
+    assert other.views.displayed_epoch == 1
     assert other.recon_panel.snapshot.epoch == 1
     assert not np.allclose(before, other.explorer_panel.decoded_image)
     assert str(path.resolve()) in preferences.recent_sessions()
-    assert other.settings_panel.config().to_dict() == Session.open(path).config.to_dict()
+    assert other.settings_panel.config().to_dict() == Session.open(path).run().config.to_dict()
     # The Fine-tuning tab reads the weights of the session on display (held open) again.
     other.tabs.setCurrentWidget(other.finetune_panel)
     features = other.finetune_panel.features
@@ -45,16 +45,16 @@ def test_continue_an_opened_session(qtbot, window):
     qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
     assert "completed" in window.banner.text(), window.banner.text()
     assert window.timeline_panel.epochs == [1, 2, 3]
-    with Session.open(path) as s:
-        assert s.snapshot_epochs == [1, 2, 3]
+    with Session.open(path) as session:
+        assert session.run().snapshot_epochs == [1, 2, 3]
 
 
 def test_save_session_as_copies_the_file(qtbot, window, tmp_path):
     path = _trained_session(qtbot, window, epochs=2)
     target = tmp_path / "kept.h5"
     assert window.save_session_as(target)
-    with Session.open(target) as s:
-        assert s.snapshot_epochs == [1, 2]
+    with Session.open(target) as session:
+        assert session.run().snapshot_epochs == [1, 2]
     assert str(target.resolve()) in window.preferences.recent_sessions()
 
 

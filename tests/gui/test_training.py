@@ -21,7 +21,7 @@ def test_train_shows_curves_reconstructions_and_latent_map(qtbot, window):
     assert recon.snapshot is not None and recon.snapshot.epoch == 2
     assert recon.image_item.image is not None and recon.image_item.image.std() > 0
     explorer = window.explorer_panel
-    assert len(explorer.scatter.data) == len(explorer.snapshot.map_latents) > 0
+    assert len(explorer.scatter.data) == len(explorer.snapshot.arrays["map_latents"]) > 0
     assert explorer.decoded_image is not None
     assert window.timeline_panel.epochs == [1, 2]
     loss = window.loss_panel
@@ -30,10 +30,11 @@ def test_train_shows_curves_reconstructions_and_latent_map(qtbot, window):
     loss.log_check.setChecked(False)
     assert loss.note_label.text() == "" and loss.curves["elbo"].smooth_item.isVisible()
     # The run was saved where the status bar says.
-    path = window.display.record.session_path
+    path = window.model.session_path
     assert path.parent == window.preferences.session_folder
     assert str(path) in window.session_label.text()
-    with Session.open(path) as s:
+    with Session.open(path) as session:
+        s = session.run()
         assert s.snapshot_epochs == [1, 2] and s.status == "completed"
 
 
@@ -51,15 +52,15 @@ def test_dragging_the_marker_changes_the_decoded_image(qtbot, window):
 
 def test_replay_timeline_shows_an_earlier_epoch(qtbot, window):
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 3}))
-    recon_last = window.recon_panel.snapshot.probe_recon
+    recon_last = window.recon_panel.snapshot.images["probe_recon"]
     window.timeline_panel.slider.setValue(0)
-    assert window.display.displayed_epoch == 1
+    assert window.views.displayed_epoch == 1
     assert window.recon_panel.snapshot.epoch == 1
-    assert not np.allclose(recon_last, window.recon_panel.snapshot.probe_recon)
+    assert not np.allclose(recon_last, window.recon_panel.snapshot.images["probe_recon"])
     line = window.loss_panel.epoch_line
     assert line.isVisible() and line.value() == window.recon_panel.snapshot.step
     window.timeline_panel.play_button.click()           # plays through to the last epoch
-    qtbot.waitUntil(lambda: window.display.displayed_epoch == 3, timeout=5000)
+    qtbot.waitUntil(lambda: window.views.displayed_epoch == 3, timeout=5000)
     qtbot.waitUntil(lambda: not window.timeline_panel.play_button.isChecked(), timeout=5000)
 
 
@@ -76,7 +77,7 @@ def test_stop_ends_the_run_within_a_second(qtbot, window):
     assert window.controls_panel.train_button.isEnabled()
     # The step axis spanned the planned run, not only the steps taken so far.
     loss = window.loss_panel
-    planned = 500 * window.display.record.data.n_train // 64
+    planned = 500 * window.model.training_runs()[0].data.n_train // 64
     assert loss.plot.viewRange()[0][1] >= planned > 10 * loss.curves["total"].raw.x.max()
     loss.reset(["total"])                              # the next run follows its data again
     assert loss.plot.getViewBox().autoRangeEnabled()[0]
@@ -121,8 +122,9 @@ def test_closing_mid_training_stops_and_keeps_the_session(qtbot, window):
     window.settings_panel.set_config(tiny_config(**{"optim.epochs": 500}))
     window.train()
     qtbot.waitUntil(lambda: len(window.timeline_panel.epochs) >= 1, timeout=15_000)
-    path = window.display.record.session_path
+    path = window.model.session_path
     window.close()
-    assert not window.controller.is_running() or not window.controller.run.is_running()
-    with Session.open(path) as s:
+    assert not window.controller.is_running() or not window.controller.job.is_running()
+    with Session.open(path) as session:
+        s = session.run()
         assert s.status == "stopped" and s.checkpoint() is not None

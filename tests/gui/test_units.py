@@ -7,7 +7,7 @@ import numpy as np
 from engine.events import StepMetrics
 from engine.presets import load_preset
 from gui.coalescing import StepCoalescer
-from gui.config_form import config_from_form, field_of, form_from_config
+from gui.config_form import config_from_form, form_from_config
 from gui.latent_projection import dims_projection, grid_points, pca_projection
 from gui.panels.reconstructions import ReconLayout
 from gui.series import SeriesBuffer, ema
@@ -111,10 +111,14 @@ def test_form_kinds_map_onto_config_fields():
     assert "objective.sparsity" in errors
 
 
-def test_field_of_engine_messages():
-    assert field_of("model.hidden[2] must be an integer") == "model.hidden"
-    assert field_of("seed must be an integer >= 0 (got -1)") == "seed"
-    assert field_of("something else entirely") == ""
+def test_engine_errors_land_at_their_field():
+    """The form reads the field from the engine's ConfigError, not from its text."""
+    base = load_preset("plain")
+    v = form_from_config(base)
+    v.hidden, v.seed = "400, 0", "-1"
+    _, errors = config_from_form(base, v)
+    assert "model.hidden[1] must be an integer from 1" in errors["model.hidden"]
+    assert errors["seed"].startswith("seed must be an integer")
 
 
 def test_recon_layout_finds_the_clicked_cell():
