@@ -51,7 +51,8 @@ HEARTBEAT_MS = 5
 
 def throughput_from_session(path: Path) -> float:
     """Training samples per second over the run, from the session's epoch ends."""
-    with Session.open(path) as s:
+    with Session.open(path) as session:
+        s = session.run()
         wall = float(s.epoch_history["wall_time"][-1])
         return s.data.n_train * len(s.epoch_history["epoch"]) / wall
 
@@ -119,7 +120,7 @@ def run_gui(app: QApplication, config, folder: Path, move_hz: float,
         loop.exec()
     heartbeat.stop()
     driver.stop()
-    path = win.display.record.session_path
+    path = win.model.session_path
     win.close()
     gaps = gaps[5:]  # the first beats include the window's first layout
     return {"samples_per_sec": throughput_from_session(path), "latencies": latencies,

@@ -83,11 +83,12 @@ def main() -> None:
         for _ in range(args.jumps):
             epoch = int(rng.integers(1, args.epochs + 1))
             t0 = time.perf_counter()
-            with Session.open(path) as s:
+            with Session.open(path) as session:
+                s = session.run()
                 t1 = time.perf_counter()
                 snap = s.snapshot(epoch)
                 decoder = s.decoder(epoch)
-                decoder.decode(snap.probe_latent_mean[:1])
+                decoder.decode(snap.arrays["probe_latent_mean"][:1])
                 t2 = time.perf_counter()
             opens.append(t1 - t0)
             jumps.append(t2 - t1)

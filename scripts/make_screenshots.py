@@ -59,11 +59,10 @@ def settle(app: QApplication, seconds: float = 0.3) -> None:
 
 def train_until(app, window, config, epochs_seen: int) -> None:
     """Start ``config`` and return while it trains, once ``epochs_seen`` epochs are shown."""
-    before = window.display.record
     window.settings_panel.set_config(config)
     window.train()
-    # The previous run stays on screen until this one has started: wait for the new record.
-    wait_until(app, lambda: window.display.record is not before
+    # The model is cleared when the run starts: its runs are this run's.
+    wait_until(app, lambda: bool(window.model.training_runs())
                and (len(window.timeline_panel.epochs) >= epochs_seen
                     or not window.controller.is_running()))
     if not window.controller.is_running():
@@ -175,14 +174,17 @@ def shoot_pretraining(app, win, out: Path) -> None:
     panel.epochs_spin.setValue(15)
     win.tabs.setCurrentWidget(panel)
     panel.run_comparison()
-    wait_until(app, lambda: not panel.is_running())
-    if panel.result is None or panel.result.outcome != "completed":
+    wait_until(app, lambda: not win.controller.is_running())
+    if "comparison finished" not in win.banner.text():
         raise RuntimeError(f"the comparison did not complete: {win.banner.text()}")
     combo = panel.confusion.run_combo
     combo.setCurrentIndex(max(0, combo.findText("pretrained, 100 labels")))
     settle(app, 0.5)
     win.grab().save(str(out / "finetuning.png"))
-    print(panel.result.format_table())
+    from engine.pretraining.comparison import comparison_table
+    from engine.session import Session
+    with Session.open(win.model.session_path) as session:
+        print(comparison_table(session).format())
     win.tabs.setCurrentIndex(0)
 
 
