@@ -132,35 +132,52 @@ def stored_array(array: np.ndarray) -> np.ndarray:
 
 
 def write_snapshot(snaps: h5py.Group, snap: EpochSnapshot) -> None:
-    """Append one epoch to every per-quantity dataset of ``snaps``."""
-    row = snaps["epoch"].shape[0]
-    for name in ("epoch", "step"):
-        ds = snaps[name]
-        ds.resize((row + 1,))
-        ds[row] = getattr(snap, name)
-    for part, values, convert, compress in (
-            ("images", snap.images, stored_image, True),
-            ("arrays", snap.arrays, stored_array, True),
-            ("weights", snap.weights, lambda w: np.asarray(w, np.float16), False)):
-        group = snaps.require_group(part)
+    """Append one epoch to every per-quantity dataset of ``snaps``.
+
+    The interactive weights go into one dataset, ``weights`` (E, n) float16,
+    its attribute ``layout`` naming each parameter and its shape in order:
+    one object an epoch for a whole decoder.
+    """
+    row = h5py.h5d.open(snaps.id, b"epoch").shape[0]
+    _append(snaps, "epoch", np.asarray(snap.epoch, np.int64), row, False)
+    _append(snaps, "step", np.asarray(snap.step, np.int64), row, False)
+    # Only the 8-bit images are worth gzip (2.7x smaller at 0.5 ms an epoch for the default
+    # preset); float16 codes shrink by 15 % for as much time again.
+    for part, values, convert, compress in (("images", snap.images, stored_image, True),
+                                            ("arrays", snap.arrays, stored_array, False)):
+        group = snaps.require_group(part) if values else snaps.get(part)
         for name, value in values.items():
-            _append_row(group, name, convert(value), row, compress)
+            _append(group, name, convert(value), row, compress)
+    if snap.weights:
+        flat = np.concatenate([np.asarray(w, np.float16).ravel() for w in snap.weights.values()])
+        layout = json.dumps([[name, list(np.shape(w))] for name, w in snap.weights.items()])
+        dsid = _append(snaps, "weights", flat, row, False)
+        if row == 0 or h5py.h5a.exists(dsid, b"layout") is False:
+            set_text(h5py.Dataset(dsid), "layout", layout)
 
 
-def _append_row(group: h5py.Group, name: str, value: np.ndarray, row: int,
-                compress: bool) -> None:
-    ds = group.get(name)
-    if ds is None or ds.shape[1:] != value.shape or ds.dtype != value.dtype:
-        if ds is not None:  # another shape than before (rare): start the quantity afresh
+def _append(group: h5py.Group, name: str, value: np.ndarray, row: int,
+            compress: bool) -> h5py.h5d.DatasetID:
+    """Write ``value`` as row ``row`` of ``group[name]`` (created, or re-created for a new
+    shape). Through h5py's low-level calls: the high-level ones cost ~100 µs each, and a
+    snapshot makes a dozen of them."""
+    key = name.encode()
+    dsid = h5py.h5d.open(group.id, key) if key in group.id else None
+    if dsid is None or dsid.shape[1:] != value.shape or dsid.dtype != value.dtype:
+        if dsid is not None:  # another shape than before (rare): start the quantity afresh
             del group[name]
         filters = ({"compression": "gzip", "compression_opts": GZIP_LEVEL,
                     "shuffle": value.dtype.itemsize > 1} if compress and value.size else {})
-        ds = group.create_dataset(name, shape=(row, *value.shape),
-                                  maxshape=(None, *value.shape),
-                                  chunks=(1, *value.shape) if value.size else None,
-                                  dtype=value.dtype, fillvalue=0, **filters)
-    ds.resize(row + 1, axis=0)
-    ds[row] = value
+        dsid = group.create_dataset(name, shape=(row, *value.shape),
+                                    maxshape=(None, *value.shape),
+                                    chunks=(1, *value.shape) if value.size else None,
+                                    dtype=value.dtype, fillvalue=0, **filters).id
+    dsid.set_extent((row + 1, *value.shape))
+    fspace = dsid.get_space()
+    fspace.select_hyperslab((row,) + (0,) * value.ndim, (1, *value.shape))
+    data = np.ascontiguousarray(value).reshape(1, *value.shape)
+    dsid.write(h5py.h5s.create_simple(data.shape), fspace, data)
+    return dsid
 
 
 def truncate_snapshots(snaps: h5py.Group, epoch: int) -> None:

@@ -173,7 +173,7 @@ def load_snapshot(path: Path_, snaps: h5py.Group, row: int, epoch: int, step: in
     """
     n = snaps["epoch"].shape[0]
     parts: dict[str, dict[str, np.ndarray]] = {}
-    for part, kind in (("images", "u"), ("arrays", "fiub"), ("weights", "f")):
+    for part, kind in (("images", "u"), ("arrays", "fiub")):
         out = parts[part] = {}
         group = snaps.get(part)
         if group is None:
@@ -181,24 +181,46 @@ def load_snapshot(path: Path_, snaps: h5py.Group, row: int, epoch: int, step: in
         if not isinstance(group, h5py.Group):
             raise fail(path, f"{snaps.name}/{part} should be a group")
         for name, ds in group.items():
-            if not isinstance(ds, h5py.Dataset):
-                raise fail(path, f"{ds.name} should be a dataset")
-            check_dataset(path, ds, kind)
-            if ds.ndim == 0 or ds.shape[0] != n:
-                raise fail(path, f"{ds.name} has {ds.shape[0] if ds.ndim else 0} epochs, "
-                                 f"the snapshot index {n}")
-            if part == "images" and ds.ndim != 5:
-                raise fail(path, f"{ds.name} should hold (epochs, N, C, H, W) images, not "
-                                 f"shape {ds.shape}")
-            a = ds[row]
+            a = _row(path, ds, kind, n, row)
             if part == "images":
+                if a.ndim != 4:
+                    raise fail(path, f"{ds.name} should hold (epochs, N, C, H, W) images, "
+                                     f"not shape {ds.shape}")
                 out[name] = a.astype(np.float32) / np.float32(255.0)
-            elif a.dtype.kind == "f":
-                out[name] = a.astype(np.float32)
             else:
-                out[name] = a
+                out[name] = a.astype(np.float32) if a.dtype.kind == "f" else a
+    parts["weights"] = _weights(path, snaps, n, row) if "weights" in snaps else {}
     return EpochSnapshot(epoch=epoch, step=step, images=parts["images"],
                          arrays=parts["arrays"], weights=parts["weights"])
+
+
+def _row(path: Path_, ds, kind: str, n: int, row: int) -> np.ndarray:
+    """Row ``row`` of an epoch-axis dataset, after checking its kind and length."""
+    if not isinstance(ds, h5py.Dataset):
+        raise fail(path, f"{ds.name} should be a dataset")
+    check_dataset(path, ds, kind)
+    if ds.ndim == 0 or ds.shape[0] != n:
+        raise fail(path, f"{ds.name} has {ds.shape[0] if ds.ndim else 0} epochs, the "
+                         f"snapshot index {n}")
+    return ds[row]
+
+
+def _weights(path: Path_, snaps: h5py.Group, n: int, row: int) -> dict[str, np.ndarray]:
+    """The ``weights`` row split back into parameters by its ``layout`` attribute."""
+    ds = snaps["weights"]
+    flat = _row(path, ds, "f", n, row)
+    layout = _json(path, ds, "layout", require_attr(path, ds, "layout", str))
+    out, at = {}, 0
+    try:
+        for name, shape in layout:
+            size = int(np.prod(shape, dtype=np.int64))
+            out[str(name)] = flat[at:at + size].astype(np.float32).reshape(shape)
+            at += size
+    except (TypeError, ValueError):
+        raise fail(path, f"{ds.name} has a damaged layout attribute") from None
+    if at != flat.size:
+        raise fail(path, f"{ds.name} holds {flat.size} values, its layout {at}")
+    return out
 
 
 def load_arrays(path: Path_, g: h5py.Group, kind: str) -> dict[str, np.ndarray]:

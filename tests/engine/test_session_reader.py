@@ -228,11 +228,22 @@ def test_weights_that_do_not_fit_the_config(copy):
 
 def test_snapshot_weights_that_do_not_fit_the_decoder(copy):
     def edit(f):
-        name = f"{RUN}/snapshots/weights/decoder.net.0.weight"
-        shape = f[name].shape
-        del f[name]
-        f[name] = np.zeros((shape[0], shape[1] + 1, shape[2]), np.float16)
-    assert_rejected(copy(edit), "epoch 1", "net.0.weight", "does not fit")
+        ds = f[f"{RUN}/snapshots/weights"]
+        layout = json.loads(ds.attrs["layout"])
+        name, shape = layout[0]
+        assert name.startswith("decoder.")
+        layout[0] = [name, [shape[0] + 1, *shape[1:]]]   # one row more than the decoder has
+        layout[1] = [layout[1][0], [max(1, int(np.prod(layout[1][1])) - int(np.prod(shape[1:]) or 1))]]
+        ds.attrs["layout"] = json.dumps(layout).encode()
+    assert_rejected(copy(edit), "epoch 1", "does not fit")
+
+
+def test_snapshot_weights_whose_layout_does_not_add_up(copy):
+    def edit(f):
+        ds = f[f"{RUN}/snapshots/weights"]
+        layout = json.loads(ds.attrs["layout"])
+        ds.attrs["layout"] = json.dumps(layout[1:]).encode()   # one parameter less
+    assert_rejected(copy(edit), "weights holds", "its layout")
 
 
 def test_a_checkpoint_weight_of_the_wrong_shape(copy):
