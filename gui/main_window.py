@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
 from engine.errors import SessionError
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
+from gui.dialogs.session_folder import SessionFolderDialog
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.finetune_panel import FineTuningPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
@@ -35,6 +36,7 @@ from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
 from gui.run_controller import RunController
 from gui.run_model import RunModel
+from gui.session_folder import folder_size, size_words
 from gui.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
@@ -139,11 +141,16 @@ class MainWindow(QMainWindow):
                                    "Change session folder")
         self.folder_button.setText("Change…")
         self.folder_button.clicked.connect(self.choose_session_folder)
+        self.manage_button = named(QToolButton(), "manageSessionsButton",
+                                   "Show the session folder's files, to delete old ones")
+        self.manage_button.setText("Manage…")
+        self.manage_button.clicked.connect(self.manage_sessions)
         holder = QWidget()
         h = QHBoxLayout(holder)
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.folder_label)
         h.addWidget(self.folder_button)
+        h.addWidget(self.manage_button)
         bar.addWidget(self.session_label, 1)
         bar.addPermanentWidget(holder)
         self._update_folder_label()
@@ -181,6 +188,7 @@ class MainWindow(QMainWindow):
         self.finetune_panel.set_busy(not idle, comparison)
         self._update_can_continue()
         if idle:
+            self._update_folder_label()
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
             if comparison:
@@ -249,9 +257,33 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Autoencoder Studio — {Path(path).name if path else 'new run'}")
 
     def _update_folder_label(self) -> None:
-        self.folder_label.setText(f"Sessions saved in: {self.preferences.session_folder}")
+        """The session folder and how much it holds (every run is saved there)."""
+        folder = self.preferences.session_folder
+        count, size = folder_size(folder)
+        files = f"{count} file" + ("s" if count != 1 else "")
+        self.folder_label.setText(f"Sessions saved in: {folder} ({files}, "
+                                  f"{size_words(size)})" if count else
+                                  f"Sessions saved in: {folder}")
+
+    def manage_sessions(self) -> SessionFolderDialog:
+        """The session folder's files, to delete the ones no longer needed."""
+        keep = {p for p in (self.model.session_path, self.controller.session_path) if p}
+        dialog = SessionFolderDialog(self.preferences.session_folder, keep, self)
+        dialog.deleted.connect(lambda _paths: self._after_delete())
+        dialog.finished.connect(lambda _code: self._update_folder_label())
+        dialog.show()
+        return dialog
+
+    def _after_delete(self) -> None:
+        existing = [p for p in self.preferences.recent_sessions() if Path(p).exists()]
+        self.preferences.clear_recent_sessions()
+        for p in reversed(existing):
+            self.preferences.add_recent_session(p)
+        self.menus.rebuild_recent()
+        self._update_folder_label()
 
     def _on_session_written(self, path: str) -> None:
+        self._update_folder_label()
         self.session_label.setText(f"Session: {path}")
         self.session_label.setToolTip(path)
         self.preferences.add_recent_session(path)

@@ -44,10 +44,12 @@ class WindowMenus:
                                           w.choose_save_session_as, QKeySequence.SaveAs)
         self.folder_action = make_action(w, "Session &folder…", "sessionFolderAction",
                                          w.choose_session_folder)
+        self.manage_action = make_action(w, "&Manage saved sessions…", "manageSessionsAction",
+                                         w.manage_sessions)
         menu.addActions([self.new_action, self.open_action])
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.setObjectName("recentSessionsMenu")
-        menu.addActions([self.save_as_action, self.folder_action])
+        menu.addActions([self.save_as_action, self.folder_action, self.manage_action])
         self.export_menu = menu.addMenu("&Export figure")
         self.export_menu.setObjectName("exportFigureMenu")
         for key, frame in list(w.frames.items()) + [("window", w)]:

@@ -92,3 +92,31 @@ def test_opened_session_marks_the_displayed_epoch_on_the_loss_plot(qtbot, window
     assert label.toPlainText() == "epoch 2"
     other.timeline_panel.slider.setValue(0)
     assert label.toPlainText() == "epoch 1"
+
+
+def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot, window):
+    import os
+    import time as _time
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
+    current = window.model.session_path
+    folder = window.preferences.session_folder
+    old = folder / "20200101-000000-old.h5"
+    old.write_bytes(b"x" * 5000)
+    (folder / (old.name + ".tmp")).write_bytes(b"y" * 1000)   # a writer's spare beside it
+    past = _time.time() - 90 * 86400
+    os.utime(old, (past, past))
+    window._update_folder_label()
+    text = window.folder_label.text()
+    assert str(folder) in text and "2 files" in text
+    dialog = window.manage_sessions()
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 2
+    assert "(open)" in dialog.table.item(0, 0).text()          # the newest: on display
+    assert dialog.select_older_than(30) == 1
+    assert dialog.delete_selected() == [old]
+    assert not old.exists() and not (folder / (old.name + ".tmp")).exists()
+    assert "6.0 KB freed" in dialog.status.text()
+    dialog.table.selectRow(0)                                   # the session on display
+    assert dialog.delete_selected() == [] and current.exists()
+    assert "open in the window" in dialog.status.text()
+    assert "(1 file," in window.folder_label.text()
