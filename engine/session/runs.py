@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, ContextManager, Protocol
 
 import h5py
 import numpy as np
@@ -23,8 +23,16 @@ from engine.errors import SessionError
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, RunPlan
 from engine.session.schema import fail
 
-if TYPE_CHECKING:
-    from engine.session.reader import Session
+class OpenSession(Protocol):
+    """What a run needs of the :class:`~engine.session.reader.Session` it belongs to."""
+
+    path: Path
+    runs: dict
+    jobs: dict
+    primary: str
+
+    def file(self) -> ContextManager[h5py.File]:
+        ...
 
 
 @contextmanager
@@ -65,7 +73,7 @@ class SessionRun:
     status_message : why a run failed, else None.
     """
 
-    session: "Session"
+    session: OpenSession
     run_id: str
     title: str
     role: str
