@@ -36,7 +36,8 @@ from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
 from gui.run_controller import RunController
 from gui.run_model import RunModel
-from gui.session_folder import folder_size, size_words
+from engine.words import size_words
+from gui.session_folder import folder_size
 from gui.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.words import size_words  # noqa: F401 (the window's size words are the CLI's)
 
 
 @dataclass(frozen=True)
