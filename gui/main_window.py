@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QSizePolicy, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
+from engine.config import RunConfig
 from engine.errors import SessionError
+from engine.pretraining.jobs import unfinished_job
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
 from gui.dialogs.session_folder import SessionFolderDialog
@@ -316,7 +318,6 @@ class MainWindow(QMainWindow):
         shown = self.model.shown_run
         try:
             with Session.open(path) as session:
-                from engine.pretraining.jobs import unfinished_job
                 unfinished = unfinished_job(session) is not None
         except SessionError as e:
             self.show_message(str(e), "error")
@@ -390,7 +391,6 @@ class MainWindow(QMainWindow):
         """The config the form shows for a session: its job's (a stack) or its main run's."""
         for job in session.jobs.values():
             if job.kind == "pretrain":
-                from engine.config import RunConfig
                 try:
                     return RunConfig.from_json(job.spec_json)
                 except Exception:  # noqa: BLE001 - a version 1 spec: the run's config then

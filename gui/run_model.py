@@ -210,6 +210,11 @@ class RunModel:
         return f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
 
     @property
+    def live_run(self) -> RunState | None:
+        """The run the live events go to now (None before it starts)."""
+        return self.runs.get(self._live_run)
+
+    @property
     def shown_run(self) -> RunState | None:
         """The run at the replay position, else the last training run."""
         if self.current and self.current[0] in self.runs:
