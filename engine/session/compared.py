@@ -43,6 +43,7 @@ class ComparedRun:
     label: str
     run: SessionRun
     values: dict = field(default_factory=dict)
+    colour: str = ""
 
     @property
     def path(self) -> Path:
@@ -113,6 +114,8 @@ class ComparedRuns:
         if not runs:
             raise SessionError("nothing to compare: " + "; ".join(problems or ["no sessions"]))
         _unique_labels(runs)
+        for i, r in enumerate(runs):
+            r.colour = run_colour(i)
         return cls(runs, swept, problems)
 
     def release(self) -> None:
