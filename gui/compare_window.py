@@ -141,8 +141,8 @@ class CompareWindow(QMainWindow):
         if swept:
             self.sweep_plot.set_runs([r for r in compared.runs if r.values], compared.swept,
                                      terms)
-        notes = compared.problems + compared.differences()
-        self.notes.setText(" · ".join(n[0].upper() + n[1:] for n in notes) if notes else
+        notes = compared.problems + [n[0].upper() + n[1:] for n in compared.differences()]
+        self.notes.setText(" · ".join(notes) if notes else
                            "The runs share their data and probe images: every view compares.")
         title = ", ".join(r.label for r in compared.runs)
         self.setWindowTitle(f"Compare — {title}")
