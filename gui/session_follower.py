@@ -173,6 +173,8 @@ class SessionFollower(QObject):
             if running_before and not running_now:
                 self.ended_at = datetime.fromtimestamp(self.watch.changed_at).strftime("%H:%M:%S")
                 self.window.timeline_panel.flush_follow()
+            primary = session.run()
+            self.window.session_label.setText(f"Session: {session.path} ({primary.status})")
             if not running_now:
                 self.window._update_can_continue()
         self._update_label()

@@ -95,7 +95,7 @@ class WindowMenus:
             empty = menu.addAction("(none yet)")
             empty.setEnabled(False)
 
-    def _clear_recent(self) -> None:
+    def _clear(self) -> None:
         self.window.preferences.clear_recent_sessions()
         self.rebuild_recent()
 
