@@ -68,3 +68,13 @@ def test_the_window_follows_a_session_written_by_another_process(qtbot, window, 
         assert sorted(run.val["total"]) == list(range(1, 13))
     assert window.controls_panel.continue_button.isEnabled()
     assert "(completed)" in window.session_label.text()
+
+
+def test_a_released_session_reads_on_demand_also_for_version_1_files():
+    # The window releases every session it shows (it may be followed): reads reopen the file.
+    from engine.session.follow import open_released
+    fixtures = ROOT / "tests" / "fixtures"
+    session = open_released(fixtures / "v1-pretraining.h5")
+    run = session.runs["stage-2"]
+    snap = run.snapshot(run.snapshot_epochs[-1])
+    assert "stack_recon" in snap.images and snap.images["probe_recon"].size
