@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 GRID_COLUMNS = 16
 MANIFOLD_SIDE = 20

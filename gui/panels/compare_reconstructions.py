@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-import gui.style  # noqa: F401  (row-major images)
+import gui.style  # noqa: F401  (row-major images, set when imported)
 from gui.images import tile, to_display
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

@@ -3,7 +3,6 @@ runs that differ in data and latent size; a sweep folder with its swept values a
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
