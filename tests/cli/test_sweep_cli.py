@@ -41,41 +41,8 @@ def test_values_split_at_top_level_commas_and_name_the_runs():
     assert threads_per_job(4, cores=2) == 1
 
 
-def test_a_two_value_sweep_end_to_end(tmp_path, capsys):
-    out = tmp_path / "sweep"
-    code = main(["sweep", "--preset", "vae-2d", "--set", "objective.beta=0.5,4", "--epochs",
-                 "2", "--out", str(out), "--jobs", "2", "--quiet", *TINY])
-    text = capsys.readouterr().out
-    assert code == 0, text
-    assert "2 at a time, 1 torch thread each" in text
-    assert "[1/2] beta=0.5: completed, 2 epochs" in text and "[2/2] beta=4: completed" in text
-    index = read_index(out)
-    assert [(r.name, r.status, r.epochs) for r in index.runs] == [
-        ("beta=0.5", "completed", 2), ("beta=4", "completed", 2)]
-    for r, beta in zip(index.runs, (0.5, 4)):
-        with Session.open(out / r.file) as s:
-            run = s.run()
-            assert run.config.objective.beta == beta and run.config.data.limit == 300
-            assert r.final["val"]["total"] == pytest.approx(run.epoch_history["val"]["total"][-1])
-    # Nothing left to do: a second call trains nothing and says so.
-    assert main(["sweep", "--preset", "vae-2d", "--set", "objective.beta=0.5,4", "--epochs",
-                 "2", "--out", str(out), "--quiet", *TINY]) == 0
-    assert "(2 already done)" in capsys.readouterr().out
-    # Another plan in the same folder is refused, naming the way out.
-    assert main(["sweep", "--preset", "vae-2d", "--set", "objective.beta=1,2", "--out",
-                 str(out), *TINY]) == 2
-    assert "--force" in capsys.readouterr().err
-    # compare: the table has each run's train and validation rows; the PNG is written.
-    png = tmp_path / "cmp.png"
-    assert main(["compare", str(out), "--png", str(png)]) == 0
-    table = capsys.readouterr().out
-    assert "beta=0.5  train" in table and "val" in table and "kl" in table.splitlines()[0]
-    from PIL import Image
-    with Image.open(png) as im:
-        assert im.width > 800 and im.height > 600
-
-
-def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path):
+def test_a_sweep_end_to_end_interrupted_and_resumed(tmp_path, capsys):
+    """Real processes: the sweep, Ctrl+C, the same command again with --jobs 2, compare."""
     out = tmp_path / "sweep"
     cmd = [sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
            "objective.beta=1,2", "--epochs", "25", "--out", str(out), *TINY]
@@ -102,6 +69,10 @@ def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path):
     r = subprocess.run(cmd + ["--quiet", "--jobs", "2"], cwd=ROOT, capture_output=True,
                        text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 at a time, 1 torch thread each" in r.stdout
+    assert "[1/2] beta=1: completed, 25 epochs" in r.stdout
+    assert "[2/2] beta=2: completed, 25 epochs" in r.stdout
+    assert "beta=1  train" in r.stdout                      # the summary table
     index = read_index(out)
     assert [(x.status, x.epochs) for x in index.runs] == [("completed", 25), ("completed", 25)]
     with Session.open(out / index.runs[0].file) as s:
@@ -110,3 +81,25 @@ def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path):
         assert np.array_equal(steps, np.arange(1, len(steps) + 1))      # no gap, no repeat
         assert list(run.epoch_history["epoch"]) == list(range(1, 26))
         np.testing.assert_array_equal(run.history["total"][:len(before)], before)
+    for entry, beta in zip(index.runs, (1, 2)):
+        with Session.open(out / entry.file) as s:
+            run = s.run()
+            assert run.config.objective.beta == beta and run.config.data.limit == 300
+            assert entry.final["val"]["total"] == pytest.approx(
+                run.epoch_history["val"]["total"][-1])
+    # Nothing left to do: a second call trains nothing and says so.
+    args = ["sweep", "--preset", "vae-2d", "--set", "objective.beta=1,2", "--epochs", "25",
+            "--out", str(out), "--quiet", *TINY]
+    assert main(args) == 0
+    assert "(2 already done)" in capsys.readouterr().out
+    # Another plan in the same folder is refused, naming the way out.
+    assert main([*args[:4], "objective.beta=3,4", *args[5:]]) == 2
+    assert "--force" in capsys.readouterr().err
+    # compare: each run's train and validation rows; the PNG is written.
+    png = tmp_path / "cmp.png"
+    assert main(["compare", str(out), "--png", str(png)]) == 0
+    table = capsys.readouterr().out
+    assert "beta=1  train" in table and "val" in table and "kl" in table.splitlines()[0]
+    from PIL import Image
+    with Image.open(png) as im:
+        assert im.width > 800 and im.height > 600
