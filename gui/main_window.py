@@ -40,6 +40,7 @@ from gui.run_controller import RunController
 from gui.run_model import RunModel
 from engine.words import size_words
 from gui.session_folder import folder_size
+from gui.session_follower import SessionFollower
 from gui.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_status_bar()
         self.menus = WindowMenus(self)
+        self.follower = SessionFollower(self)   # a session another process writes
         self._connect()
         self.resize(*DEFAULT_SIZE)
         self._update_title()
@@ -365,6 +367,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(e), "error")
             return False
         primary = session.run()
+        self.follower.watch_session(session)
         self.settings_panel.set_config(self._form_config(session))
         self._after_open(session.path)
         self.session_label.setText(f"Session: {session.path} ({primary.status})")

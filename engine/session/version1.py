@@ -70,6 +70,8 @@ def _run_at(session: OpenSession, g: h5py.Group, run_id: str, role: str, title: 
         names[int(name)] = name
     base = g.name
     recon_names = set(stack_recon) if stack_recon is not None else set()
+    # Its name, not the group: after Session.release() each read opens the file anew.
+    recon_group = stack_recon.name if stack_recon is not None else ""
 
     def read_snapshot(f: h5py.File, epoch: int) -> EpochSnapshot:
         s = f[base]["snapshots"][names[epoch]]
@@ -77,7 +79,7 @@ def _run_at(session: OpenSession, g: h5py.Group, run_id: str, role: str, title: 
         if f"{epoch:06d}" in recon_names:
             shape = (len(data.probe_images), *session_image_shape(f, data))
             images["stack_recon"] = require_dataset(
-                path, f[stack_recon.name], f"{epoch:06d}", "f", shape=shape)[()].astype(
+                path, f[recon_group], f"{epoch:06d}", "f", shape=shape)[()].astype(
                 np.float32)
         arrays = {k: _floats(path, s, k) for k in _ARRAYS if k in s}
         weights = {f"decoder.{k}": v for k, v in
