@@ -36,6 +36,12 @@ class DataConfig:
     (procedural shapes with known factors) or ``file`` (``path`` to a .npy,
     .npz, .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the
     array inside an .npz/.h5 file and ``labels_key`` its labels).
+
+    ``stream`` keeps a .npy or .h5 file's images in the file and reads each
+    batch through a DataLoader with ``workers`` processes: None (the default)
+    streams only a file whose images would not fit in memory, True always,
+    False never. The bundled and generated sets are always in memory.
+    ``workers`` None picks a number from the cores this process may use.
     """
 
     source: str = "mnist"
@@ -47,6 +53,8 @@ class DataConfig:
     n_probe: int = 64
     sprite_size: int = 32
     n_sprites: int = 8000
+    stream: bool | None = None
+    workers: int | None = None
 
 
 @dataclass(frozen=True)

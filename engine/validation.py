@@ -87,6 +87,11 @@ def check_data(d) -> None:
     int_in(d.n_probe, "data.n_probe", 1, 1024)
     check(d.sprite_size in (32, 64), "data.sprite_size", "32 or 64", d.sprite_size)
     int_in(d.n_sprites, "data.n_sprites", 16, 200_000)
+    check(d.stream in (None, True, False), "data.stream",
+          "true (read batches from the file), false (load it) or null (stream only what "
+          "does not fit in memory)", d.stream)
+    if d.workers is not None:
+        int_in(d.workers, "data.workers", 0, 64)
 
 
 def check_model(m) -> None:
