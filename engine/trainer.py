@@ -18,6 +18,11 @@ state, the epoch's permutation and the position within the epoch are part
 of every checkpoint, so a resumed run continues the exact random stream.
 Evaluation draws from generators of its own, seeded from the run's seed,
 so it never shifts the training stream.
+
+Under torchrun the same loop runs on every rank with DistributedDataParallel;
+what that changes (each rank's share of a batch, averaged terms, agreement
+on stop and on a non-finite term, rank 0 alone reporting) is in
+:mod:`engine.distributed`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from engine.control import TrainingControl
 from engine.data import Dataset, load_dataset
 from engine.data.training_data import TrainingData
 from engine.device import resolve_device
+from engine.distributed import Ranks
 from engine.errors import SessionError, StudioError
 from engine.events import (Checkpoint, CheckpointSaved, DatasetInfo, Emit, EpochEnded,
                            EpochSnapshot, RunFailed, RunFinished, RunStarted, StepMetrics)
@@ -70,6 +76,9 @@ class Trainer:
         family = family_class(config)   # an unknown family fails before the data loads
         self.dataset = dataset if dataset is not None else load_dataset(config.data, config.seed)
         self.device = resolve_device(config.device)
+        self.ranks = Ranks.current(self.device, config.seed)  # None unless under torchrun
+        if self.ranks is not None:
+            self.device = self.ranks.device
         shape = self.dataset.image_shape
         # Initialise weights from the run's seed without touching the global RNG.
         with torch.random.fork_rng(devices=[]):
@@ -80,6 +89,8 @@ class Trainer:
                 load_module_arrays(self.model, init_weights, partial=True)
             except ValueError as e:
                 raise SessionError(f"the starting weights do not fit this model: {e}") from None
+        if self.ranks is not None:
+            self.ranks.check_trainable(self.model)
         self.model.to(self.device)
         self.optimizers = self.model.configure_optimizers(config.optim)
         self.generator = torch.Generator(device=self.device)
@@ -182,6 +193,9 @@ class Trainer:
         control = control or TrainingControl()
         last = until_epoch if until_epoch is not None else self.config.optim.epochs
         start_epoch = self.epochs_done + 1
+        reporting = self.ranks is None or self.ranks.is_main
+        if not reporting:  # only rank 0 reports, and so writes the session
+            emit, snapshots, checkpoints = _nobody, False, False
         emit(RunStarted(
             config=self.config, device=str(self.device),
             n_parameters=sum(p.numel() for p in self.model.parameters()),
@@ -194,14 +208,18 @@ class Trainer:
         train, val = {}, {}
         held = ExitStack()
         try:
+            if self.ranks is not None:  # under torchrun: the model in DDP for this call
+                held.enter_context(self.ranks.data_parallel(self.model))
             held.callback(self.data.close)
             for epoch in range(start_epoch, last + 1):
                 outcome = self._train_epoch(epoch, emit, control)
                 if outcome != "ok":
                     return outcome
                 train = self._epoch_means()
-                val, val_arrays = self.model.evaluate(self.validation_batches(),
-                                                      self._eval_generator(epoch))
+                # The other ranks hold the same weights and nobody listens: rank 0 validates.
+                val, val_arrays = self.model.evaluate(
+                    self.validation_batches(), self._eval_generator(epoch)
+                ) if reporting else ({}, {})
                 self.epochs_done, self.position, self.epoch_sums = epoch, 0, {}
                 wall = self.wall_time()
                 n = len(self.train_idx) * (epoch - start_epoch + 1)
@@ -258,16 +276,21 @@ class Trainer:
         bs = cfg.optim.batch_size
         n = self.data.n_train
         batches = self.steps_per_epoch
+        ranks = self.ranks
         # The epoch's order is drawn after the first stop check: a run stopped at an epoch
         # boundary then saves the generator before the draw, and resumes with the same order.
         fresh = self.position == 0 or self.permutation is None
         model, optimizers = self.model, self.optimizers
-        ctx = StepContext(self.generator, cfg.optim.grad_clip)
+        ctx = StepContext(self.generator, cfg.optim.grad_clip,
+                          reduce=None if ranks is None else ranks.reduce)
         sums = self.epoch_sums
         t_last, seen = time.perf_counter(), 0
         stream = None  # the epoch's batches, from the first one this call trains
         for b in range(self.position, batches):
-            if control.checkpoint():
+            stop = control.checkpoint()
+            if ranks is not None:
+                stop = ranks.any(stop)  # every rank stops at the same batch
+            if stop:
                 self._save_checkpoint(emit)
                 emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="stopped",
                                  final_train=self._epoch_means(), final_val={},
@@ -277,12 +300,18 @@ class Trainer:
                 self.permutation = torch.randperm(n, generator=self.generator, device=self.device)
                 if self.data_device != self.device:
                     self.permutation = self.permutation.to(self.data_device)
+                if ranks is not None:
+                    self.permutation = ranks.same_order(self.permutation)
                 fresh = False
             if stream is None:
                 shards = [self.permutation[i * bs:(i + 1) * bs] for i in range(b, batches)]
+                if ranks is not None:  # each rank its share of every batch
+                    shards = [ranks.shard(idx) for idx in shards]
                 stream = self.data.epoch(shards)
             x, y = next(stream)
-            m = x.shape[0]
+            m = min(bs, n - b * bs)  # the global batch: what the terms are the means of
+            if ranks is not None:  # this rank's share of the batch, its own noise
+                ctx.generator = ranks.begin_step(self.step, m)
             try:
                 values = model.train_step(Batch(x, y), optimizers, ctx)
             except NonFiniteTerm as e:
@@ -315,3 +344,7 @@ class Trainer:
         self._save_checkpoint(emit)
         emit(RunFailed(message=msg, epoch=epoch, step=self.step, term=term))
         return "failed"
+
+
+def _nobody(event) -> None:
+    """The listener of a rank other than 0 under torchrun: rank 0 reports for all."""
