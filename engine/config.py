@@ -163,12 +163,19 @@ _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps."""
+    """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps.
+
+    ``precision`` ``bfloat16`` runs the training steps' forward passes under
+    bf16 autocast (matrix products in bf16, accumulated in float32; the
+    weights, the optimiser and validation stay float32): faster where the
+    processor has bf16 units (see benchmarks/bench_trainer_throughput.py).
+    """
 
     name: str = "custom"
     description: str = ""
     seed: int = 0
     device: str = "auto"
+    precision: str = "float32"
     snapshot_every: int = 1
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)

@@ -284,6 +284,9 @@ class Trainer:
         ctx = StepContext(self.generator, cfg.optim.grad_clip,
                           reduce=None if ranks is None else ranks.reduce)
         sums = self.epoch_sums
+        # bf16 autocast when asked: the step's forward in bf16, its backward follows the forward.
+        precision = torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                   enabled=cfg.precision == "bfloat16")
         t_last, seen = time.perf_counter(), 0
         stream = None  # the epoch's batches, from the first one this call trains
         for b in range(self.position, batches):
@@ -313,7 +316,8 @@ class Trainer:
             if ranks is not None:  # this rank's share of the batch, its own noise
                 ctx.generator = ranks.begin_step(self.step, m)
             try:
-                values = model.train_step(Batch(x, y), optimizers, ctx)
+                with precision:
+                    values = model.train_step(Batch(x, y), optimizers, ctx)
             except NonFiniteTerm as e:
                 return self._fail_non_finite(e.term, epoch, emit)
             self.step += 1

@@ -23,6 +23,7 @@ CORRUPTIONS = ("none", "gaussian", "masking", "salt_pepper")
 CONTRACTIVE_ESTIMATORS = ("exact", "projection")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("float32", "bfloat16")
 
 #: What a greedy stage may be; combine with "+", e.g. "sparse+denoising".
 STAGE_KINDS = ("plain", "sparse", "contractive", "denoising")
@@ -211,6 +212,7 @@ def check_run(cfg) -> None:
     check(isinstance(cfg.device, str) and (
         cfg.device in DEVICES or (cfg.device.startswith("cuda:") and cfg.device[5:].isdigit())),
         "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
+    choice(cfg.precision, "precision", PRECISIONS)
     int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
     int_in(cfg.log_every, "log_every", 1, 10_000)
     check_data(cfg.data)
