@@ -140,11 +140,12 @@ def main() -> None:
     ap.add_argument("--threads", default="2,1", help="torch thread counts to compare")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--move-hz", type=float, default=30.0)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     config = load_preset(args.preset).with_overrides({"optim.epochs": args.epochs,
-                                                      "device": "cpu"})
+                                                      "device": args.device})
     app = QApplication.instance() or QApplication([])
-    print(f"preset {args.preset}, {args.epochs} epochs, cpu, {os.cpu_count()} cores, "
+    print(f"preset {args.preset}, {args.epochs} epochs, {args.device}, {os.cpu_count()} cores, "
           f"torch {torch.__version__}, load average at start "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:

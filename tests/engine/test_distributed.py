@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 from pathlib import Path
 
@@ -46,14 +47,22 @@ class _StopAfter(TrainingControl):
         return self.left < 0
 
 
-def _rank(rank: int, port: int, folder: str) -> None:
-    """One rank: every scenario, each rank's results saved to ``folder``."""
+def _rank(rank: int, port: int, folder: str, device: str = "cpu") -> None:
+    """One rank: every scenario, each rank's results saved to ``folder``.
+
+    ``device`` cuda runs it with nccl, one GPU a rank (tests/engine/test_cuda.py).
+    """
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+    # What torchrun tells each process: a "cuda" run then trains on GPU number LOCAL_RANK.
+    os.environ.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2")
+    backend = "nccl" if device == "cuda" else "gloo"
+    if device == "cuda":
+        torch.cuda.set_device(rank)
+    dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=2)
     out = Path(folder)
     session = out / "run.h5"
-    cfg = tiny_config(**CONFIG)
+    cfg = tiny_config(**CONFIG, device=device)
     result: dict = {}
     try:
         # 1. two epochs, rank 0 recording the session
@@ -113,12 +122,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ranks")
-    mp.start_processes(_rank, args=(_free_port(), str(folder)), nprocs=2, join=True,
+def spawn_two_ranks(folder: Path, device: str = "cpu") -> Path:
+    """Run :func:`_rank` in two fresh processes; their results are in ``folder``."""
+    mp.start_processes(_rank, args=(_free_port(), str(folder), device), nprocs=2, join=True,
                        start_method="spawn")
     return folder
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory) -> Path:
+    return spawn_two_ranks(tmp_path_factory.mktemp("ranks"))
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:
@@ -126,10 +139,10 @@ def _load(path: Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def _one_process(epochs: int):
+def _one_process(epochs: int, device: str = "cpu"):
     """The same config in this process: its history and final weights."""
     with single_torch_thread():
-        trainer = Trainer(tiny_config(**{**CONFIG, "epochs": epochs}))
+        trainer = Trainer(tiny_config(**{**CONFIG, "epochs": epochs}, device=device))
         rec = Recorder()
         trainer.run(rec)
     return rec, module_arrays(trainer.model)
@@ -158,7 +171,11 @@ def test_the_session_is_written_once_with_every_step(two_ranks):
 
 
 def test_the_loss_equals_one_process_on_the_same_global_batch(two_ranks):
-    rec, weights = _one_process(epochs=3)
+    check_loss_equals_one_process(two_ranks, "cpu")
+
+
+def check_loss_equals_one_process(two_ranks: Path, device: str) -> None:
+    rec, weights = _one_process(epochs=3, device=device)
     single = [e.terms["total"] for e in rec.events if type(e).__name__ == "StepMetrics"]
     with Session.open(two_ranks / "run.h5") as s:
         run = s.run()

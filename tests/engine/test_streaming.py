@@ -160,3 +160,8 @@ def test_a_streamed_run_stopped_mid_epoch_resumes_exactly(tmp_path):
 def test_the_bundled_data_stays_in_memory_even_when_stream_is_set():
     ds = load_dataset(tiny_config("plain", data__stream=True).data, 0)
     assert isinstance(ds.images, np.ndarray)
+
+
+def test_the_default_worker_count_keeps_a_core_for_training():
+    from engine.data.training_data import default_workers
+    assert default_workers(1) == 0 and default_workers(2) == 1 and default_workers(16) == 4
