@@ -239,6 +239,15 @@ def main() -> None:
                   f"[{', '.join(f'{q / r:.2f}' for q, r in zip(plain, head))}]")
             print(f"  training thread's time: headless {_times(head_times)}; "
                   f"window open {_times(plain_times)}")
+            if all(head_times) and all(plain_times):
+                # The run queue holds other people's work on a shared machine: without it,
+                # the window's cost is its GIL time and the cores it takes from training.
+                # ratio = wall(headless) / wall(window); drop each run's queued share of it.
+                idle = statistics.median(q / r * (1 - a["queue"]) / (1 - b["queue"])
+                                         for a, b, q, r in zip(head_times, plain_times,
+                                                               plain, head))
+                print(f"  ratio with each run's run-queue waits taken out (an estimate for "
+                      f"an otherwise idle machine): {idle:.3f}")
             print(f"  marker -> painted: n={len(lat)} p50 {pct(lat, 50):.1f} ms, "
                   f"p95 {p95:.1f} ms, max {pct(lat, 100):.1f} ms")
             print(f"  GUI stalls: longest {stall:.0f} ms, "

@@ -15,8 +15,13 @@ bfloat16`` runs the trainer with ``precision=bfloat16`` and the bare loop
 under the same bf16 autocast; ``--compile`` also times the bare loop with
 ``torch.compile`` (compiled before timing).
 
+Wall-clock samples/s is what a user gets; samples per second of process time
+is printed too: it counts the work per sample and moves far less when other
+people's jobs share the machine. ``--threads 1`` keeps a loaded machine from
+making torch's thread team wait for a second core.
+
 Run: ``python benchmarks/bench_trainer_throughput.py [--epochs 3] [--rounds 7] [--device cpu]
-[--examples] [--precision float32|bfloat16] [--compile]``
+[--threads N] [--examples] [--precision float32|bfloat16] [--compile]``
 Target: ratio (trainer / bare) >= 1.0 on the CPU.
 """
 
@@ -36,7 +41,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.data import load_dataset  # noqa: E402
-from engine.device import resolve_device  # noqa: E402
+from engine.device import resolve_device, torch_threads  # noqa: E402
 from engine.presets import load_preset  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
 
@@ -174,7 +179,10 @@ def main() -> None:
                     help="also time pytorch/examples' own DataLoader loop")
     ap.add_argument("--precision", default="float32", choices=("float32", "bfloat16"))
     ap.add_argument("--compile", action="store_true", help="also time the bare loop compiled")
+    ap.add_argument("--threads", type=int, default=torch_threads(),
+                    help="torch threads (default: the cores this process may use)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
 
     bf16 = args.precision == "bfloat16"
     cfg = load_preset("variational").with_overrides(
@@ -198,9 +206,16 @@ def main() -> None:
         bare_loop(train, test, 1, device, bf16, model=compiled)
         print(f"torch.compile: {time.perf_counter() - t0:.1f} s to compile and train one epoch")
     bare, ours, examples, comp = [], [], [], []
+    cpu_bare, cpu_ours = [], []  # samples per second of process time: the work per sample
+    samples = dataset.n_train * args.epochs
     for r in range(args.rounds):
+        c0 = time.process_time()
         bare.append(bare_loop(train, test, args.epochs, device, bf16))
+        c1 = time.process_time()
         ours.append(trainer_loop(cfg, dataset, args.epochs))
+        c2 = time.process_time()
+        cpu_bare.append(samples / (c1 - c0))
+        cpu_ours.append(samples / (c2 - c1))
         line = f"round {r + 1}: bare {bare[-1]:,.0f} samples/s, trainer {ours[-1]:,.0f} samples/s"
         if args.examples:
             examples.append(examples_loop(train, test, args.epochs, device))
@@ -217,6 +232,9 @@ def main() -> None:
           f"ratio trainer/bare: {t / b:.3f}   (target >= 1.0)")
     paired = statistics.median(o / r for o, r in zip(ours, bare))
     print(f"median of the rounds' own ratios: {paired:.3f}")
+    cb, co = statistics.median(cpu_bare), statistics.median(cpu_ours)
+    print(f"per second of process time (less moved by other work on the machine): bare "
+          f"{cb:,.0f}, trainer {co:,.0f} samples   ratio {co / cb:.3f}")
     if args.examples:
         e = statistics.median(examples)
         print(f"pytorch/examples' own loop: {e:,.0f} samples/s   ratio trainer/examples: "
