@@ -15,7 +15,7 @@ streaming costs in the trainer, not the disk. On a set larger than memory the
 disk's random-read rate adds to it.
 
 Run: ``python benchmarks/bench_data_streaming.py [--images 50000] [--epochs 1]
-[--rounds 3] [--max-workers 2] [--device cpu]``. Figures are printed, never asserted.
+[--rounds 3] [--max-workers 2] [--threads N] [--device cpu]``. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -87,8 +87,11 @@ def main() -> None:
     ap.add_argument("--max-workers", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--read-only", action="store_true", help="also time the loader alone")
+    ap.add_argument("--threads", type=int, default=torch_threads(),
+                    help="torch threads (default: the cores this process may use; 1 on a "
+                         "busy machine keeps the thread team from waiting for a second core)")
     args = ap.parse_args()
-    torch.set_num_threads(torch_threads())
+    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         npy, h5 = write_files(Path(tmp), args.images)
         base = load_preset("plain").with_overrides({

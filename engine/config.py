@@ -41,7 +41,8 @@ class DataConfig:
     batch through a DataLoader with ``workers`` processes: None (the default)
     streams only a file whose images would not fit in memory, True always,
     False never. The bundled and generated sets are always in memory.
-    ``workers`` None picks a number from the cores this process may use.
+    ``workers`` None picks a number from the cores this process may use
+    (``engine.data.training_data.default_workers``).
     """
 
     source: str = "mnist"

@@ -31,15 +31,18 @@ Pair = tuple[Tensor, "Tensor | None"]  # images (B, C, H, W) float32, labels (B,
 
 
 def default_workers(cores: int | None = None) -> int:
-    """DataLoader workers for a streamed set: the cores this process may use, less one, up to 4.
+    """DataLoader workers for a streamed set: 0 on up to 2 cores, else cores - 2, at most 4.
 
-    The training process keeps a core for itself; on one core the batches are
-    read in the training process (0 workers).
+    The training process and the window (or the machine's other work) keep a
+    core each. Measured on 2 cores (benchmarks/bench_data_streaming.py), one
+    worker process cost more in passing batches than it saved in reading:
+    the 28x28 digits trained at 0.77 of the in-memory rate from a .npy with a
+    worker, 1.06 reading in the training process.
     """
     if cores is None:
         from engine.device import usable_cores
         cores = usable_cores()
-    return max(0, min(4, cores - 1))
+    return 0 if cores <= 2 else min(4, cores - 2)
 
 
 class TrainingData:

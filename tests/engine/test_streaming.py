@@ -164,4 +164,5 @@ def test_the_bundled_data_stays_in_memory_even_when_stream_is_set():
 
 def test_the_default_worker_count_keeps_a_core_for_training():
     from engine.data.training_data import default_workers
-    assert default_workers(1) == 0 and default_workers(2) == 1 and default_workers(16) == 4
+    assert default_workers(1) == default_workers(2) == 0
+    assert default_workers(4) == 2 and default_workers(16) == 4
