@@ -27,7 +27,7 @@ from engine.distributed import Ranks
 from engine.events import RunFailed, RunFinished
 from engine.session import Session, SessionWriter, resume_trainer
 from engine.trainer import Trainer
-from session_support import Recorder, fan_out, single_torch_thread, tiny_config
+from session_support import Recorder, single_torch_thread, tiny_config
 
 # 271 training images in batches of 45: every batch splits unevenly (23 + 22) and the last
 # holds one image, so rank 1 has none there: the weighting is exercised on every step.

@@ -12,14 +12,14 @@ import h5py
 import numpy as np
 import pytest
 
+from engine.checkpoint import module_arrays
+from engine.control import TrainingControl
 from engine.data import files, load_dataset, load_file
 from engine.data.arrays import as_images
 from engine.data.streamed import FileImages
 from engine.errors import DataError
-from session_support import Recorder, single_torch_thread, tiny_config
 from engine.trainer import Trainer
-from engine.checkpoint import module_arrays
-from engine.control import TrainingControl
+from session_support import Recorder, single_torch_thread, tiny_config
 
 
 def _raw(kind: str, n: int = 40) -> np.ndarray:
