@@ -36,6 +36,13 @@ class DataConfig:
     (procedural shapes with known factors) or ``file`` (``path`` to a .npy,
     .npz, .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the
     array inside an .npz/.h5 file and ``labels_key`` its labels).
+
+    ``stream`` keeps a .npy or .h5 file's images in the file and reads each
+    batch through a DataLoader with ``workers`` processes: None (the default)
+    streams only a file whose images would not fit in memory, True always,
+    False never. The bundled and generated sets are always in memory.
+    ``workers`` None picks a number from the cores this process may use
+    (``engine.data.training_data.default_workers``).
     """
 
     source: str = "mnist"
@@ -47,6 +54,8 @@ class DataConfig:
     n_probe: int = 64
     sprite_size: int = 32
     n_sprites: int = 8000
+    stream: bool | None = None
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +164,19 @@ _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps."""
+    """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps.
+
+    ``precision`` ``bfloat16`` runs the training steps' forward passes under
+    bf16 autocast (matrix products in bf16, accumulated in float32; the
+    weights, the optimiser and validation stay float32): faster where the
+    processor has bf16 units (see benchmarks/bench_trainer_throughput.py).
+    """
 
     name: str = "custom"
     description: str = ""
     seed: int = 0
     device: str = "auto"
+    precision: str = "float32"
     snapshot_every: int = 1
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)

@@ -18,6 +18,11 @@ state, the epoch's permutation and the position within the epoch are part
 of every checkpoint, so a resumed run continues the exact random stream.
 Evaluation draws from generators of its own, seeded from the run's seed,
 so it never shifts the training stream.
+
+Under torchrun the same loop runs on every rank with DistributedDataParallel;
+what that changes (each rank's share of a batch, averaged terms, agreement
+on stop and on a non-finite term, rank 0 alone reporting) is in
+:mod:`engine.distributed`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import ExitStack
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -34,12 +41,14 @@ from engine.checkpoint import (load_module_arrays, load_optimizer_arrays, module
 from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.data import Dataset, load_dataset
-from engine.device import fits_on_device, resolve_device
+from engine.data.training_data import TrainingData
+from engine.device import resolve_device
+from engine.distributed import Ranks
 from engine.errors import SessionError, StudioError
 from engine.events import (Checkpoint, CheckpointSaved, DatasetInfo, Emit, EpochEnded,
                            EpochSnapshot, RunFailed, RunFinished, RunStarted, StepMetrics)
 from engine.models import Batch, Model, Probe, StepContext, build_model, family_class
-from engine.models.base import NonFiniteTerm, batches_of
+from engine.models.base import EVAL_BATCH, NonFiniteTerm
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,9 @@ class Trainer:
         family = family_class(config)   # an unknown family fails before the data loads
         self.dataset = dataset if dataset is not None else load_dataset(config.data, config.seed)
         self.device = resolve_device(config.device)
+        self.ranks = Ranks.current(self.device, config.seed)  # None unless under torchrun
+        if self.ranks is not None:
+            self.device = self.ranks.device
         shape = self.dataset.image_shape
         # Initialise weights from the run's seed without touching the global RNG.
         with torch.random.fork_rng(devices=[]):
@@ -77,6 +89,8 @@ class Trainer:
                 load_module_arrays(self.model, init_weights, partial=True)
             except ValueError as e:
                 raise SessionError(f"the starting weights do not fit this model: {e}") from None
+        if self.ranks is not None:
+            self.ranks.check_trainable(self.model)
         self.model.to(self.device)
         self.optimizers = self.model.configure_optimizers(config.optim)
         self.generator = torch.Generator(device=self.device)
@@ -96,25 +110,14 @@ class Trainer:
     # -- data ------------------------------------------------------------------
     def _place_data(self) -> None:
         ds = self.dataset
-        images = torch.from_numpy(ds.images)
-        # The whole set lives on the device when it fits: a batch is then one index op.
-        self.data_device = (self.device if fits_on_device(images.nbytes, self.device)
-                            else torch.device("cpu"))
-        images = images.to(self.data_device)
-        labels = None
-        if self.model.needs_labels:
-            labels = torch.from_numpy(np.asarray(ds.labels, np.int64)).to(self.data_device)
-
-        def take(idx: np.ndarray):
-            at = torch.from_numpy(idx).to(self.data_device)
-            return images[at], (None if labels is None else labels[at])
-
-        self.train_images, self.train_labels = take(self.train_idx)
-        self.val_images, self.val_labels = take(ds.val_idx)
+        # In memory on the device when it fits; streamed from its file when it does not.
+        self.data = TrainingData(ds, self.train_idx, self.device, self.model.needs_labels,
+                                 workers=self.config.data.workers)
+        self.data_device = self.data.index_device
         map_idx = ds.val_idx if len(ds.val_idx) else ds.train_idx
         self.map_idx = map_idx[:MAP_POINTS]
-        self.probe = Probe(images=take(ds.probe_idx)[0].to(self.device),
-                           map_images=take(self.map_idx)[0])
+        self.probe = Probe(images=self.data.take(ds.probe_idx).to(self.device),
+                           map_images=self.data.take(self.map_idx))
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.dataset
@@ -127,6 +130,10 @@ class Trainer:
             map_factors=None if fac is None else fac[self.map_idx].copy(),
             factor_names=tuple(ds.factor_names), label_names=ds.label_names,
             n_classes=ds.n_classes)
+
+    def validation_batches(self) -> Iterator[Batch]:
+        """The validation images (and labels), in order, on the training device."""
+        return (Batch(x, y) for x, y in self.data.validation(EVAL_BATCH))
 
     @property
     def steps_per_epoch(self) -> int:
@@ -186,6 +193,9 @@ class Trainer:
         control = control or TrainingControl()
         last = until_epoch if until_epoch is not None else self.config.optim.epochs
         start_epoch = self.epochs_done + 1
+        reporting = self.ranks is None or self.ranks.is_main
+        if not reporting:  # only rank 0 reports, and so writes the session
+            emit, snapshots, checkpoints = _nobody, False, False
         emit(RunStarted(
             config=self.config, device=str(self.device),
             n_parameters=sum(p.numel() for p in self.model.parameters()),
@@ -196,15 +206,20 @@ class Trainer:
         self._wall_at_start = self.wall_offset
         self._checkpoints = checkpoints
         train, val = {}, {}
+        held = ExitStack()
         try:
+            if self.ranks is not None:  # under torchrun: the model in DDP for this call
+                held.enter_context(self.ranks.data_parallel(self.model))
+            held.callback(self.data.close)
             for epoch in range(start_epoch, last + 1):
                 outcome = self._train_epoch(epoch, emit, control)
                 if outcome != "ok":
                     return outcome
                 train = self._epoch_means()
+                # The other ranks hold the same weights and nobody listens: rank 0 validates.
                 val, val_arrays = self.model.evaluate(
-                    batches_of(self.val_images, self.device, labels=self.val_labels),
-                    self._eval_generator(epoch))
+                    self.validation_batches(), self._eval_generator(epoch)
+                ) if reporting else ({}, {})
                 self.epochs_done, self.position, self.epoch_sums = epoch, 0, {}
                 wall = self.wall_time()
                 n = len(self.train_idx) * (epoch - start_epoch + 1)
@@ -225,6 +240,8 @@ class Trainer:
                                    f"{type(e).__name__}: {e}",
                            epoch=self.epochs_done + 1, step=self.step))
             return "failed"
+        finally:
+            held.close()
         emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="completed",
                          final_train=train, final_val=val, wall_time=self.wall_time()))
         return "completed"
@@ -257,18 +274,26 @@ class Trainer:
     def _train_epoch(self, epoch: int, emit: Emit, control: TrainingControl) -> str:
         cfg = self.config
         bs = cfg.optim.batch_size
-        n = self.train_images.shape[0]
+        n = self.data.n_train
         batches = self.steps_per_epoch
+        ranks = self.ranks
         # The epoch's order is drawn after the first stop check: a run stopped at an epoch
         # boundary then saves the generator before the draw, and resumes with the same order.
         fresh = self.position == 0 or self.permutation is None
         model, optimizers = self.model, self.optimizers
-        ctx = StepContext(self.generator, cfg.optim.grad_clip)
-        labels = self.train_labels
+        ctx = StepContext(self.generator, cfg.optim.grad_clip,
+                          reduce=None if ranks is None else ranks.reduce)
         sums = self.epoch_sums
+        # bf16 autocast when asked: the step's forward in bf16, its backward follows the forward.
+        precision = torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                   enabled=cfg.precision == "bfloat16")
         t_last, seen = time.perf_counter(), 0
+        stream = None  # the epoch's batches, from the first one this call trains
         for b in range(self.position, batches):
-            if control.checkpoint():
+            stop = control.checkpoint()
+            if ranks is not None:
+                stop = ranks.any(stop)  # every rank stops at the same batch
+            if stop:
                 self._save_checkpoint(emit)
                 emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="stopped",
                                  final_train=self._epoch_means(), final_val={},
@@ -278,20 +303,25 @@ class Trainer:
                 self.permutation = torch.randperm(n, generator=self.generator, device=self.device)
                 if self.data_device != self.device:
                     self.permutation = self.permutation.to(self.data_device)
+                if ranks is not None:
+                    self.permutation = ranks.same_order(self.permutation)
                 fresh = False
-            idx = self.permutation[b * bs:(b + 1) * bs]
-            x = self.train_images[idx]
-            y = None if labels is None else labels[idx]
-            if x.device != self.device:
-                x = x.to(self.device, non_blocking=True)
-                y = None if y is None else y.to(self.device, non_blocking=True)
+            if stream is None:
+                shards = [self.permutation[i * bs:(i + 1) * bs] for i in range(b, batches)]
+                if ranks is not None:  # each rank its share of every batch
+                    shards = [ranks.shard(idx) for idx in shards]
+                stream = self.data.epoch(shards)
+            x, y = next(stream)
+            m = min(bs, n - b * bs)  # the global batch: what the terms are the means of
+            if ranks is not None:  # this rank's share of the batch, its own noise
+                ctx.generator = ranks.begin_step(self.step, m)
             try:
-                values = model.train_step(Batch(x, y), optimizers, ctx)
+                with precision:
+                    values = model.train_step(Batch(x, y), optimizers, ctx)
             except NonFiniteTerm as e:
                 return self._fail_non_finite(e.term, epoch, emit)
             self.step += 1
             self.position = b + 1
-            m = x.shape[0]
             seen += m
             for k, v in values.items():
                 sums[k] = sums.get(k, 0.0) + v * m
@@ -318,3 +348,7 @@ class Trainer:
         self._save_checkpoint(emit)
         emit(RunFailed(message=msg, epoch=epoch, step=self.step, term=term))
         return "failed"
+
+
+def _nobody(event) -> None:
+    """The listener of a rank other than 0 under torchrun: rank 0 reports for all."""

@@ -23,6 +23,7 @@ CORRUPTIONS = ("none", "gaussian", "masking", "salt_pepper")
 CONTRACTIVE_ESTIMATORS = ("exact", "projection")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("float32", "bfloat16")
 
 #: What a greedy stage may be; combine with "+", e.g. "sparse+denoising".
 STAGE_KINDS = ("plain", "sparse", "contractive", "denoising")
@@ -87,6 +88,11 @@ def check_data(d) -> None:
     int_in(d.n_probe, "data.n_probe", 1, 1024)
     check(d.sprite_size in (32, 64), "data.sprite_size", "32 or 64", d.sprite_size)
     int_in(d.n_sprites, "data.n_sprites", 16, 200_000)
+    check(d.stream in (None, True, False), "data.stream",
+          "true (read batches from the file), false (load it) or null (stream only what "
+          "does not fit in memory)", d.stream)
+    if d.workers is not None:
+        int_in(d.workers, "data.workers", 0, 64)
 
 
 def check_model(m) -> None:
@@ -206,6 +212,7 @@ def check_run(cfg) -> None:
     check(isinstance(cfg.device, str) and (
         cfg.device in DEVICES or (cfg.device.startswith("cuda:") and cfg.device[5:].isdigit())),
         "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
+    choice(cfg.precision, "precision", PRECISIONS)
     int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
     int_in(cfg.log_every, "log_every", 1, 10_000)
     check_data(cfg.data)

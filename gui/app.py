@@ -11,20 +11,25 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication
 
+from engine.device import torch_threads
 from engine.errors import StudioError
 from gui.preferences import APPLICATION, ORGANISATION
 
 
 def training_threads(cores: int | None = None) -> int:
-    """Torch intra-op threads: all cores but one (at least one).
+    """Torch intra-op threads: the cores this process may use, but one (at least one).
 
-    The GUI thread needs a core of its own. On the 2-core development machine
-    two torch threads trained *slower* with the window open than one (6,700
-    vs 7,400 samples/s: the thread team waits whenever the GUI thread takes
-    one of its cores) and let the window stall for up to 200-330 ms; one
-    thread kept stalls under 100 ms (benchmarks/bench_gui_latency.py).
+    The cores are the process's CPU affinity (``os.sched_getaffinity``), not the
+    machine's count: in a container or under ``taskset`` more threads than
+    cores cost 1.3-1.6x. The GUI thread needs a core of its own. On the 2-core
+    development machine two torch threads trained *slower* with the window
+    open than one (6,700 vs 7,400 samples/s: the thread team waits whenever
+    the GUI thread takes one of its cores) and let the window stall for up to
+    200-330 ms; one thread kept stalls under 100 ms
+    (benchmarks/bench_gui_latency.py).
     """
-    cores = cores or os.cpu_count() or 1
+    if cores is None:
+        return torch_threads(reserve=1)
     return max(1, cores - 1)
 
 

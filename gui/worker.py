@@ -65,7 +65,8 @@ class Worker(QObject):
         raises is dropped and reported through :attr:`listener_failed`;
         training goes on.
     interval : minimum seconds between two metrics batches.
-    nice : lower the training thread's priority by this much (0: leave it).
+    nice : lower the training thread's priority by this much (0: leave it;
+        None: :data:`TRAINING_NICE`, read when the worker is made).
 
     Signals
     -------
@@ -81,10 +82,10 @@ class Worker(QObject):
     done = Signal()
 
     def __init__(self, job: RunCallable, listeners: Sequence[Listener] = (),
-                 interval: float = DEFAULT_INTERVAL, nice: int = TRAINING_NICE):
+                 interval: float = DEFAULT_INTERVAL, nice: int | None = None):
         super().__init__()
         self._job = job
-        self.nice = nice
+        self.nice = TRAINING_NICE if nice is None else nice
         self._listeners = list(listeners)
         self._coalescer = StepCoalescer(interval)
         self.control = _FlushingControl(self._flush)

@@ -2,19 +2,28 @@
 
 Each command lives in its own module with ``add_parser(subparsers)`` and a
 ``run(args) -> int``. Errors the user can fix print one line and exit 2.
+``train`` and ``resume`` also run as the processes of a torchrun job
+(:mod:`engine.distributed`); the other commands refuse to.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+import torch
 
 from engine.cli import export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
 from engine.cli import compare_cmd, finetune_cmd, pretrain_cmd, sweep_cmd
-from engine.errors import StudioError
+from engine.device import torch_threads
+from engine.distributed import is_main_process, launched_by_torchrun
+from engine.errors import ConfigError, StudioError
 
 COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, pretrain_cmd,
             finetune_cmd, sweep_cmd, compare_cmd]
+#: The commands that run as the processes of a torchrun job.
+TORCHRUN_COMMANDS = ("train", "resume")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +42,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    set_torch_threads()
     try:
+        if launched_by_torchrun() and args.command not in TORCHRUN_COMMANDS:
+            raise ConfigError(f"'{args.command}' does not run under torchrun; run it as "
+                              f"python main.py {args.command} ... (only "
+                              f"{' and '.join(TORCHRUN_COMMANDS)} train with several processes)")
         return args.run(args)
     except StudioError as e:
-        print(f"error: {e}", file=sys.stderr)
+        if is_main_process():  # under torchrun every rank fails alike: say it once
+            print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def set_torch_threads() -> None:
+    """Torch threads from the cores this process may use (its affinity, shared under torchrun).
+
+    An OMP_NUM_THREADS the user set is kept, except under torchrun, which sets
+    it to 1 itself whatever the machine has.
+    """
+    if "OMP_NUM_THREADS" not in os.environ or launched_by_torchrun():
+        torch.set_num_threads(torch_threads())

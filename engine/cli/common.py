@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from engine.config import RunConfig, parse_value
 from engine.control import TrainingControl
+from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError
 from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted, StepMetrics)
@@ -158,13 +159,22 @@ class JobProgress:
 
 @contextmanager
 def stop_on_interrupt(control: TrainingControl):
-    """Ctrl+C asks the trainer to stop cleanly (a second Ctrl+C aborts)."""
+    """Ctrl+C asks the trainer to stop cleanly (a second Ctrl+C aborts).
+
+    Under torchrun each rank gets Ctrl+C twice (from the terminal and forwarded
+    by torchrun): the handler stays, the ranks stop together at one batch, and
+    torchrun itself ends a rank that does not.
+    """
     previous = signal.getsignal(signal.SIGINT)
+    torchrun = launched_by_torchrun()
 
     def handler(signum, frame):
-        print("\nstopping after this batch (Ctrl+C again to abort)...", file=sys.stderr)
+        if not control.stop_requested and is_main_process():
+            print("\nstopping after this batch" + ("..." if torchrun else
+                  " (Ctrl+C again to abort)..."), file=sys.stderr)
         control.stop()
-        signal.signal(signal.SIGINT, previous)
+        if not torchrun:
+            signal.signal(signal.SIGINT, previous)
 
     signal.signal(signal.SIGINT, handler)
     try:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from engine.cli.common import JobProgress, exit_code, stop_on_interrupt
 from engine.control import TrainingControl
+from engine.device import resolve_device
+from engine.distributed import is_main_process, launched_by_torchrun, torchrun_process_group
 from engine.errors import ConfigError
 from engine.events import Event, RunOpened
 from engine.pretraining.jobs import job_from_session, unfinished_job
@@ -30,6 +32,17 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     with Session.open(args.session) as session:
         job_id = unfinished_job(session) if args.run_id is None and args.epochs is None else None
+        device = args.device or ("cpu" if job_id else session.run(args.run_id).config.device)
+    if job_id is not None and launched_by_torchrun():
+        raise ConfigError("an interrupted pretraining or fine-tuning job does not resume under "
+                          f"torchrun: continue it with python main.py resume {args.session}")
+    with torchrun_process_group(resolve_device(device)):  # nothing outside torchrun
+        return _resume(args, is_main_process())
+
+
+def _resume(args, main: bool) -> int:
+    with Session.open(args.session) as session:
+        job_id = unfinished_job(session) if args.run_id is None and args.epochs is None else None
         if job_id is not None:
             job = job_from_session(session, job_id)
             trainer = until = None
@@ -41,11 +54,13 @@ def run(args) -> int:
                                   f"epochs to add, e.g. --epochs 5", "--epochs")
             trainer, until = resume_trainer(target, args.epochs, args.device)
             run_id = target.run_id
-    writer = SessionWriter(args.session, append=True)
+    # Under torchrun rank 0 alone writes; the others' trainers report nothing.
+    writer = SessionWriter(args.session, append=True) if main else None
     progress = JobProgress(quiet=args.quiet)
 
     def emit(event: Event) -> None:
-        writer(event)  # first: when an epoch's line is printed, the ones before are on disk
+        if writer is not None:
+            writer(event)  # first: when an epoch's line is printed, the ones before are on disk
         progress(event)
 
     control = TrainingControl()
@@ -55,9 +70,13 @@ def run(args) -> int:
                 with Session.open(args.session) as previous:
                     job.run(emit, control, previous=previous)
             else:
-                writer(RunOpened(job_id="", run_id=run_id))  # the run the events go to
-                trainer.run(emit, control, until_epoch=until)
+                if writer is not None:
+                    writer(RunOpened(job_id="", run_id=run_id))  # the run the events go to
+                outcome = trainer.run(emit, control, until_epoch=until)
+                if not main:
+                    return 1 if outcome == "failed" else 0
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
     print(f"session: {args.session}")
     return exit_code(progress.outcome)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli.common import (ProgressPrinter, add_config_options, add_run_options,
-                               config_from_args, exit_code, stop_on_interrupt)
+                               config_from_args, stop_on_interrupt)
 from engine.control import TrainingControl
+from engine.device import resolve_device
+from engine.distributed import is_main_process, torchrun_process_group
 from engine.errors import ConfigError
 from engine.events import Event
 from engine.session import SessionWriter
@@ -30,8 +32,13 @@ def run(args) -> int:
     if cfg.pretraining is not None:
         raise ConfigError(f"'{cfg.name}' is a greedy layer-wise pretraining config; "
                           f"run it with: python main.py pretrain --preset {cfg.name}")
-    # Made before any training, so a name that is taken fails at once.
-    writer = SessionWriter(args.out, force=args.force) if args.out else None
+    with torchrun_process_group(resolve_device(cfg.device)):  # nothing outside torchrun
+        return _train(args, cfg, is_main_process())
+
+
+def _train(args, cfg, main: bool) -> int:
+    # Made before any training, so a name that is taken fails at once; only rank 0 writes.
+    writer = SessionWriter(args.out, force=args.force) if args.out and main else None
     printer = ProgressPrinter(quiet=args.quiet)
     # The writer first: when an epoch's line is printed, the epochs before it are on disk.
     listeners = ([writer] if writer else []) + [printer]
@@ -43,12 +50,13 @@ def run(args) -> int:
     try:
         trainer = Trainer(cfg)
         control = TrainingControl()
+        recording = args.out is not None
         with stop_on_interrupt(control):
-            trainer.run(emit, control, snapshots=writer is not None,
-                        checkpoints=writer is not None)
+            outcome = trainer.run(emit, control, snapshots=recording, checkpoints=recording)
     finally:
         if writer is not None:
             writer.close()
-    print(f"session: {args.out}" if writer is not None else
-          "not saved (add --out run.h5 to keep the run as a session)")
-    return exit_code(printer.outcome)
+    if main:
+        print(f"session: {args.out}" if writer is not None else
+              "not saved (add --out run.h5 to keep the run as a session)")
+    return 1 if outcome == "failed" else 0

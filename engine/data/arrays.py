@@ -39,7 +39,8 @@ class ImageArrays:
 
     Attributes
     ----------
-    images : (N, C, H, W) float32 in [0, 1], C-contiguous
+    images : (N, C, H, W) float32 in [0, 1], C-contiguous (or
+        :class:`~engine.data.streamed.FileImages` for a file read batch by batch)
     labels : (N,) int64 >= 0, or None
     factors : (N, F) float32, or None
     factor_names : F names, ``()`` when there are no factors
@@ -56,8 +57,10 @@ class ImageArrays:
 
     def take(self, idx: np.ndarray) -> "ImageArrays":
         """The subset at integer indices ``idx`` (``(K,)``), in that order."""
+        # Images streamed from a file stay there: their subset is a list of rows.
+        streamed = not isinstance(self.images, np.ndarray)
         return ImageArrays(
-            images=np.ascontiguousarray(self.images[idx]),
+            images=self.images.subset(idx) if streamed else np.ascontiguousarray(self.images[idx]),
             labels=None if self.labels is None else self.labels[idx],
             factors=None if self.factors is None else self.factors[idx],
             factor_names=self.factor_names,
@@ -121,6 +124,17 @@ def as_images(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
         non-numeric dtypes, and NaN or infinite values.
     """
     arr = np.asarray(arr)
+    layout = image_layout(arr, where)
+    arr = to_layout(arr, layout)
+    return apply_unit_scale(arr, unit_scale(arr.dtype, [arr], where))
+
+
+def image_layout(arr, where: str | PathLike) -> str:
+    """Check an image array's dtype and shape; its layout: ``NHW``, ``NHWC`` or ``NCHW``.
+
+    Reads ``arr.dtype``, ``arr.ndim``, ``arr.shape`` and ``arr.size`` only, so
+    it checks a memory-mapped file or an HDF5 dataset without reading it.
+    """
     _check_numeric(arr, where, "the images")
     if arr.ndim not in (3, 4):
         raise fail(where, f"the image array has shape {arr.shape} (rank {arr.ndim}); "
@@ -131,36 +145,112 @@ def as_images(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
         raise fail(where, f"the image array is empty (shape {arr.shape})",
                    "Choose a file that holds at least two images")
     if arr.ndim == 3:
-        arr = arr[:, None]
+        return "NHW"
+    layout = channel_layout(arr.shape)
+    if not layout:
+        raise fail(where, f"cannot find a channel axis in shape {arr.shape}: "
+                   "axis 1 or the last axis must have 1, 3 or 4 channels",
+                   "Save greyscale images as (N, H, W) and colour ones as "
+                   "(N, H, W, 3)")
+    return layout
+
+
+def to_layout(arr: np.ndarray, layout: str) -> np.ndarray:
+    """Rows of an array in ``layout`` as a (k, C, H, W) view, C in {1, 3} (alpha dropped)."""
+    if layout == "NHW":
+        return arr[:, None]
+    if layout == "NHWC":
+        arr = arr.transpose(0, 3, 1, 2)
+    if arr.shape[1] == 4:
+        arr = arr[:, :3]  # RGBA: the models reconstruct colour, not opacity
+    return arr
+
+
+def layout_shape(shape: tuple[int, ...], layout: str) -> tuple[int, int, int, int]:
+    """The (N, C, H, W) shape :func:`to_layout` gives an array of ``shape``."""
+    if layout == "NHW":
+        n, h, w = shape
+        c = 1
+    elif layout == "NHWC":
+        n, h, w, c = shape
     else:
-        layout = channel_layout(arr.shape)
-        if not layout:
-            raise fail(where, f"cannot find a channel axis in shape {arr.shape}: "
-                       "axis 1 or the last axis must have 1, 3 or 4 channels",
-                       "Save greyscale images as (N, H, W) and colour ones as "
-                       "(N, H, W, 3)")
-        if layout == "NHWC":
-            arr = arr.transpose(0, 3, 1, 2)
-        if arr.shape[1] == 4:
-            arr = arr[:, :3]  # RGBA: the models reconstruct colour, not opacity
-    return _to_unit_float(arr, where)
+        n, c, h, w = shape
+    return int(n), 3 if c == 4 else int(c), int(h), int(w)
 
 
-def _to_unit_float(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
-    """(N, C, H, W) numeric → (N, C, H, W) float32 in [0, 1], C-contiguous."""
-    kind = arr.dtype.kind
+@dataclass(frozen=True)
+class UnitScale:
+    """How raw pixel values map to float32 in [0, 1] (see :func:`as_images`).
+
+    ``kind`` is ``cast`` (bool, or floats already in [0, 1]), ``uint8`` (/255),
+    ``int`` ((x - lo) / (hi - lo), lo <= 0) or ``float`` (min-max in the
+    source precision, clipped); ``lo``, ``hi`` the data's range where it matters.
+    """
+
+    kind: str
+    lo: float = 0.0
+    hi: float = 1.0
+
+
+def unit_scale(dtype: np.dtype, chunks, where: str | PathLike) -> UnitScale:
+    """The scaling of images of ``dtype`` whose values are the arrays in ``chunks``.
+
+    ``chunks`` is read only when the scaling depends on the data (integers
+    other than uint8, floats): the whole array, or its rows in pieces for a
+    file too large to hold.
+
+    Raises
+    ------
+    DataError
+        for NaN or infinite values.
+    """
+    dtype = np.dtype(dtype)
+    kind = dtype.kind
     if kind == "b":
+        return UnitScale("cast")
+    if dtype == np.uint8:
+        return UnitScale("uint8")
+    lo = hi = None
+    n_nan = n_inf = 0
+    for chunk in chunks:
+        if kind == "f":
+            # Test finiteness on the original dtype, before a float64 1e300
+            # could overflow to inf in float32 and hide where the problem was.
+            finite = np.isfinite(chunk)
+            if not finite.all():
+                nan = int(np.isnan(chunk).sum())
+                n_nan += nan
+                n_inf += int(chunk.size - finite.sum() - nan)
+            del finite
+            if n_nan or n_inf:
+                continue
+            c_lo, c_hi = float(chunk.min()), float(chunk.max())
+        else:
+            c_lo, c_hi = int(chunk.min()), int(chunk.max())
+        lo = c_lo if lo is None else min(lo, c_lo)
+        hi = c_hi if hi is None else max(hi, c_hi)
+    if n_nan or n_inf:
+        raise fail(where, f"the images contain {n_nan} NaN and {n_inf} infinite values",
+                   "Replace them (e.g. with numpy.nan_to_num) before loading")
+    if kind in "iu":
+        # A fixed 255 would turn 0/1 masks black and 16-bit scans white;
+        # the data's own maximum keeps both visible.
+        return UnitScale("int", min(lo, 0), hi)
+    if lo >= 0.0 and hi <= 1.0:
+        return UnitScale("cast")
+    return UnitScale("float", lo, hi)
+
+
+def apply_unit_scale(arr: np.ndarray, scale: UnitScale) -> np.ndarray:
+    """(k, C, H, W) raw values -> (k, C, H, W) float32 in [0, 1], C-contiguous."""
+    if scale.kind == "cast":
         return np.ascontiguousarray(arr, dtype=np.float32)
-    if arr.dtype == np.uint8:
+    if scale.kind == "uint8":
         out = np.ascontiguousarray(arr, dtype=np.float32)
         out /= 255.0  # true division, so 255 maps exactly to 1.0
         return out
-    if kind in "iu":
-        lo, hi = int(arr.min()), int(arr.max())
-        # A fixed 255 would turn 0/1 masks black and 16-bit scans white;
-        # the data's own maximum keeps both visible.
-        if lo >= 0:
-            lo = 0
+    lo, hi = scale.lo, scale.hi
+    if scale.kind == "int":
         out = np.ascontiguousarray(arr, dtype=np.float32)
         if hi > lo:
             out -= lo
@@ -168,18 +258,6 @@ def _to_unit_float(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
         else:
             out[...] = 0.0
         return out
-    # Floats: test finiteness on the original dtype, before a float64 1e300
-    # could overflow to inf in float32 and hide where the problem was.
-    finite = np.isfinite(arr)
-    if not finite.all():
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(arr.size - finite.sum() - n_nan)
-        raise fail(where, f"the images contain {n_nan} NaN and {n_inf} infinite values",
-                   "Replace them (e.g. with numpy.nan_to_num) before loading")
-    del finite
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo >= 0.0 and hi <= 1.0:
-        return np.ascontiguousarray(arr, dtype=np.float32)
     if hi > lo:
         scaled = (arr - lo) * (1.0 / (hi - lo))  # in the source precision
         out = np.ascontiguousarray(scaled, dtype=np.float32)

@@ -26,7 +26,9 @@ class Dataset:
 
     Attributes
     ----------
-    images : (N, C, H, W) float32 in [0, 1], C-contiguous
+    images : (N, C, H, W) float32 in [0, 1], C-contiguous; or, for a file
+        streamed batch by batch, :class:`~engine.data.streamed.FileImages`,
+        which reads the rows it is indexed with (``images[idx]``)
     labels : (N,) int64, or None
     factors : (N, F) float32 ground-truth generative factors, or None
     factor_names : F names, ``()`` when there are no factors
@@ -173,7 +175,7 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
         if not cfg.path:
             raise fail("data.path", "no file chosen", "Choose a file or folder of images")
         from engine.data.files import load_file
-        return load_file(cfg.path, cfg.key, cfg.labels_key)
+        return load_file(cfg.path, cfg.key, cfg.labels_key, stream=cfg.stream)
     raise fail("data.source", f"unknown data source {cfg.source!r}",
                "Use mnist, sprites or file")
 

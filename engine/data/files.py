@@ -16,19 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.arrays import ImageArrays, as_images, as_labels, fail
+from engine.data.arrays import ImageArrays, as_images, as_labels, fail, image_layout
 from engine.data.folder import load_image_folder
 from engine.data.mnist import IDX_NAME, load_idx
+from engine.data.streamed import FileImages, fits_in_memory, loaded_bytes
 
 #: Names tried, in order, for the images when no key is given.
 IMAGE_KEYS = ("images", "x", "x_train", "data")
 #: Names tried, in order, for the labels when no labels key is given.
 LABEL_KEYS = ("labels", "y", "y_train")
 SUPPORTED = ".npy, .npz, .h5, .hdf5, MNIST IDX (*-idx3-ubyte[.gz]) or a folder of images"
+#: The formats whose images can stay in the file (``stream``).
+STREAMABLE = (".npy", ".h5", ".hdf5")
 
 
 def load_file(path: str | PathLike, key: str | None = None,
-              labels_key: str | None = None) -> ImageArrays:
+              labels_key: str | None = None, stream: bool | None = False) -> ImageArrays:
     """Load images (and labels, when there are any) from a file or folder.
 
     Parameters
@@ -42,12 +45,15 @@ def load_file(path: str | PathLike, key: str | None = None,
     labels_key : the labels array/dataset; default: the one that pairs with
         the image key (``x_test`` → ``y_test``), else the first of
         :data:`LABEL_KEYS` present, else no labels.
+    stream : keep the images in a .npy or HDF5 file and read them a batch at
+        a time (:class:`~engine.data.streamed.FileImages`): True always, None
+        when they would not fit in memory as float32, False never.
 
     Returns
     -------
     ImageArrays
-        images (N, C, H, W) float32 in [0, 1]; labels (N,) int64 or None;
-        source = the path as given.
+        images (N, C, H, W) float32 in [0, 1] (an ndarray, or FileImages
+        when streamed); labels (N,) int64 or None; source = the path as given.
 
     Raises
     ------
@@ -57,6 +63,10 @@ def load_file(path: str | PathLike, key: str | None = None,
     p = Path(path)
     if not p.exists():
         raise fail(p, "no such file or folder", "Check the path, or choose another file")
+    if stream and (p.is_dir() or p.suffix.lower() not in STREAMABLE):
+        raise fail(p, "only .npy and .h5/.hdf5 files can be streamed",
+                   "Save the images with numpy.save (.npy) or as an HDF5 dataset, "
+                   "or set data.stream to null to load them into memory")
     if p.is_dir():
         return load_image_folder(p)
     name = p.name.lower()
@@ -64,13 +74,26 @@ def load_file(path: str | PathLike, key: str | None = None,
         return load_idx(p)
     suffix = p.suffix.lower()
     if suffix == ".npy":
+        if stream is None:  # auto: stream only what would not fit
+            stream = _npy_too_large(p)
+        if stream:
+            return ImageArrays(images=FileImages(p), source=str(p))
         return ImageArrays(images=as_images(_read_npy(p), p), source=str(p))
     if suffix == ".npz":
         return _load_npz(p, key, labels_key)
     if suffix in (".h5", ".hdf5"):
-        return _load_h5(p, key, labels_key)
+        return _load_h5(p, key, labels_key, stream)
     raise fail(p, f"unknown file type {suffix or '(no extension)'!r}",
                f"Use {SUPPORTED}")
+
+
+def _npy_too_large(p: Path) -> bool:
+    """Whether a .npy file's images would not fit in memory (read from its header)."""
+    try:
+        raw = np.load(p, allow_pickle=False, mmap_mode="r")
+    except (ValueError, OSError, EOFError):
+        return False  # loading it whole reports the problem
+    return not fits_in_memory(loaded_bytes(raw, p))
 
 
 def _read_npy(p: Path) -> np.ndarray:
@@ -182,7 +205,8 @@ def _npz_array(z: np.lib.npyio.NpzFile, p: Path, name: str) -> np.ndarray:
                    "Save the file again with numpy.savez") from None
 
 
-def _load_h5(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
+def _load_h5(p: Path, key: str | None, labels_key: str | None,
+             stream: bool | None = False) -> ImageArrays:
     import h5py  # imported here: h5py takes ~0.1 s to import and most runs never need it
 
     try:
@@ -226,10 +250,19 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
         else:
             labels_key = next((k for k in paired_label_keys(key)
                                if k in datasets and k != key), None)
-        images = as_images(_h5_array(f, p, key), p)
+        if stream is None:  # auto: stream only what would not fit (shape and dtype checked)
+            stream = not fits_in_memory(loaded_bytes(f[key], p))
+        if stream:
+            image_layout(f[key], p)  # shape and dtype first, as when loading it whole
+            n_images = int(f[key].shape[0])
+        else:
+            images = as_images(_h5_array(f, p, key), p)
+            n_images = len(images)
         labels = None
         if labels_key is not None:
-            labels = as_labels(_h5_array(f, p, labels_key), len(images), p)
+            labels = as_labels(_h5_array(f, p, labels_key), n_images, p)
+    if stream:  # opened after f is closed: h5py closes a file's objects together
+        images = FileImages(p, key)
     return ImageArrays(images=images, labels=labels, source=str(p))
 
 

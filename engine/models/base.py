@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 
 import numpy as np
 import torch
@@ -88,11 +88,16 @@ class StepContext:
     generator : the run's seeded generator on the training device (corruption,
         reparameterisation noise, sampling): its state is in every checkpoint.
     grad_clip : the max global gradient norm, or None.
+    reduce : under torchrun, turns the (K,) stacked values of this rank's batch
+        into the global batch's, the same on every rank (``engine.distributed``);
+        None when training alone.
     """
 
-    def __init__(self, generator: torch.Generator, grad_clip: float | None):
+    def __init__(self, generator: torch.Generator, grad_clip: float | None,
+                 reduce: Callable[[Tensor], Tensor] | None = None):
         self.generator = generator
         self.grad_clip = grad_clip
+        self.reduce = reduce
 
     def finite(self, terms: dict[str, Tensor],
                parameters: Iterable[nn.Parameter] = ()) -> dict[str, float]:
@@ -109,7 +114,10 @@ class StepContext:
         if params:  # clipping needs the norm anyway: check it too
             norm = torch.nn.utils.get_total_norm([p.grad for p in params])
             checked.append(norm)
-        values = torch.stack(checked).tolist()      # the step's one device sync
+        stacked = torch.stack(checked)
+        if self.reduce is not None:  # every rank checks the same values, so all stop together
+            stacked = self.reduce(stacked)
+        values = stacked.tolist()                   # the step's one device sync
         for name, v in zip(names + ["gradient"], values):
             if not math.isfinite(v):
                 raise NonFiniteTerm(name)

@@ -13,7 +13,6 @@ from engine.data import Dataset
 from engine.data.labels import labelled_subset
 from engine.errors import ConfigError, DataError
 from engine.models import Batch, Classifier, build_model
-from engine.models.base import batches_of
 from engine.models.classifier import accuracy, encoder_weights
 from engine.pretraining import Comparison, EncoderSource, classifier_config
 from engine.trainer import Trainer
@@ -105,9 +104,7 @@ def test_validation_accuracy_confusion_and_loss_against_a_hand_count():
            "encoder.body.head.bias": np.zeros(2, np.float32),
            "head.weight": np.eye(2, dtype=np.float32), "head.bias": np.zeros(2, np.float32)}
     trainer = Trainer(cfg, ds, init_weights=eye)
-    terms, arrays = trainer.model.evaluate(
-        batches_of(trainer.val_images, trainer.device, labels=trainer.val_labels),
-        torch.Generator())
+    terms, arrays = trainer.model.evaluate(trainer.validation_batches(), torch.Generator())
     # argmax 0, 1, 0, 1, 0 against labels 0, 1, 1, 1, 0: four of five right.
     assert terms["accuracy"] == pytest.approx(4 / 5)
     np.testing.assert_array_equal(arrays["confusion"], [[2, 0], [1, 2]])  # rows: true class

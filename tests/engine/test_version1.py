@@ -261,7 +261,13 @@ def test_a_version_1_session_is_an_encoder_source_for_finetune(fixture_copy, tmp
 
 def test_version_1_checkpoints_resume_in_memory_exactly():
     """A v1 checkpoint loads (optimiser state and generator too): one more epoch equals
-    epoch 4 of a run trained from scratch."""
+    epoch 4 of a run trained from scratch.
+
+    Today's Adam is torch's fused one; the v1 file's first three epochs were
+    trained with the per-tensor loop, which rounds differently: equal to float
+    tolerance. A checkpoint without its optimiser state or generator would be
+    off by far more (a fresh Adam's first steps are lr-sized in every weight).
+    """
     with Session.open(FIXTURES / "v1-vae-2d.h5") as s:
         run = s.run()
         trainer, until = resume_trainer(run, 1)
@@ -271,9 +277,12 @@ def test_version_1_checkpoints_resume_in_memory_exactly():
     scratch = Recorder()
     Trainer(cfg.with_overrides({"optim.epochs": 4})).run(scratch)
     assert [e.step for e in rec.of(StepMetrics)] == [13, 14, 15, 16]
-    assert [e.terms for e in rec.of(StepMetrics)] == [e.terms for e in
-                                                       scratch.of(StepMetrics)[12:]]
-    assert rec.of(EpochEnded)[0].val == scratch.of(EpochEnded)[3].val
+    for resumed, fresh in zip(rec.of(StepMetrics), scratch.of(StepMetrics)[12:]):
+        assert list(resumed.terms) == list(fresh.terms)
+        np.testing.assert_allclose(list(resumed.terms.values()), list(fresh.terms.values()),
+                                   rtol=1e-5)
+    val, fresh_val = rec.of(EpochEnded)[0].val, scratch.of(EpochEnded)[3].val
+    np.testing.assert_allclose(list(val.values()), list(fresh_val.values()), rtol=1e-5)
 
 
 def test_todays_trainer_reproduces_the_old_trainers_numbers():

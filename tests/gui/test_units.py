@@ -148,3 +148,13 @@ def test_epoch_marker_label_stays_inside_the_plot(qtbot):
         label = panel.epoch_line.label
         assert label.toPlainText() == f"epoch {step // 36}"
         assert view.contains(label.sceneBoundingRect()), step
+
+
+def test_the_window_trains_with_the_cores_it_may_use_but_one(monkeypatch):
+    import os
+
+    from gui.app import training_threads
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1, 3, 5}, raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert training_threads() == 2
