@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication
 
+from gui.platform_plugin import FatalPlatformMessage, missing_xcb_libraries, uses_xcb, xcb_advice
 from gui.preferences import APPLICATION, ORGANISATION
 
 
@@ -55,7 +56,10 @@ def open_window(argv: list[str]):
     global _app
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     torch.set_num_threads(training_threads())
-    _app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    _app = QApplication.instance()
+    if _app is None:
+        with FatalPlatformMessage():  # Qt's abort when no window system starts: a message
+            _app = QApplication([sys.argv[0], *argv])
     _app.setOrganizationName(ORGANISATION)
     _app.setApplicationName(APPLICATION)
     from gui.main_window import MainWindow  # after QApplication: pyqtgraph needs it
@@ -80,6 +84,9 @@ def run_app(argv: list[str]) -> int:
     The exit status.
     """
     problem = missing_display()
+    if problem is None and uses_xcb():
+        missing = missing_xcb_libraries()
+        problem = xcb_advice(missing) if missing else None
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
