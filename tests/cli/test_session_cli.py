@@ -194,3 +194,47 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path, capsys, command):
     line = one_error_line(capsys)
     assert "notes.h5" in line and "not an HDF5 file" in line
     assert bad.read_text() == "not a session"
+
+
+def _damaged_copy(source, target, edit):
+    import shutil
+
+    import h5py
+    shutil.copyfile(source, target)
+    with h5py.File(target, "r+") as f:
+        edit(f)
+    return target
+
+
+@pytest.mark.parametrize("command", [["info"], ["resume", "--epochs", "1"],
+                                     ["export", "--out", "figs"],
+                                     ["finetune", "--labels", "100"]])
+def test_a_format_attribute_that_is_an_array_gives_one_line(session_2d, tmp_path, capsys,
+                                                            command):
+    import numpy as np
+    bad = _damaged_copy(session_2d, tmp_path / "array.h5",
+                        lambda f: f.attrs.__setitem__("format", np.array([1, 2, 3])))
+    capsys.readouterr()
+    assert main([command[0], str(bad), *command[1:]]) == 2
+    line = one_error_line(capsys)
+    assert "array.h5" in line and "'format' attribute is not text" in line
+
+
+def test_info_of_an_epoch_table_without_terms(session_2d, tmp_path, capsys):
+    import numpy as np
+
+    def keep_index_columns(f):
+        old = f["runs/main/epochs"][()]
+        meta = np.zeros(len(old), [("epoch", "<i8"), ("step", "<i8"), ("wall_time", "<f8")])
+        for name in meta.dtype.names:
+            meta[name] = old[name]
+        del f["runs/main/epochs"]
+        f["runs/main/epochs"] = meta
+
+    bad = _damaged_copy(session_2d, tmp_path / "noterms.h5", keep_index_columns)
+    capsys.readouterr()
+    assert main(["info", str(bad)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"epochs:\s+2 of 2 \(completed\)", out)
+    assert "last logged values (step 10, its epoch table holds no loss terms)" in out
+    assert re.search(r"^  total\s+[\d.]+\s+-$", out, re.MULTILINE)
