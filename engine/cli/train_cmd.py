@@ -49,6 +49,8 @@ def run(args) -> int:
     finally:
         if writer is not None:
             writer.close()
-    print(f"session: {args.out}" if writer is not None else
-          "not saved (add --out run.h5 to keep the run as a session)")
+    if writer is None:
+        print("not saved (add --out run.h5 to keep the run as a session)")
+    else:
+        print(f"session: {args.out}" if args.out.exists() else "no session file was written")
     return exit_code(printer.outcome)

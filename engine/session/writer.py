@@ -19,6 +19,8 @@ belong to; a ``RunStarted`` for a run the file already has continues it
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -105,6 +107,7 @@ class SessionWriter:
             raise fail(p, f"cannot write here: the folder {p.parent} does not exist")
         if p.is_dir():
             raise fail(p, "is a folder, not a file")
+        _check_writable(p)
         if append:
             from engine.session.reader import Session
             with Session.open(p) as s:  # a clear error for anything that is not ours
@@ -235,12 +238,29 @@ class SessionWriter:
         except SessionError as e:
             self._error = e
         except OSError as e:
-            self._error = fail(self.path, _disk_words(e, self.path))
+            self._error = fail(self.path, _disk_words(e, self.path, self._kept_words()))
         except Exception as e:  # noqa: BLE001 - HDF5's own failures: one error here
             self._error = fail(self.path, f"cannot write the session: {e}")
         if self._error is not None:
             self._file.discard()
             raise self._error
+
+    def _kept_words(self) -> str:
+        """What the file on disk still holds, after a failed commit (read back from it)."""
+        if not self.path.exists():
+            return "nothing was saved (the session file could not be created)"
+        run_id = self._run_id
+        try:
+            from engine.session.reader import open_h5_for_reading
+            with open_h5_for_reading(self.path) as f:
+                table = f["runs"][run_id]["epochs"]
+                epoch = int(table["epoch"][-1]) if table.shape[0] else 0
+        except Exception:  # noqa: BLE001 - an error message must not fail in turn
+            return "the session file keeps what was saved before this epoch"
+        run = f" of run '{run_id}'" if run_id != MAIN_RUN else ""
+        if epoch <= 0:
+            return f"the session file holds the settings{run} but no epoch yet"
+        return f"the session file keeps epochs 1-{epoch}{run}"
 
     def _take_batch(self, with_checkpoint: bool) -> Batch:
         batch, self._batch = self._batch, Batch(run_id="")
@@ -292,13 +312,38 @@ class SessionWriter:
         self.close()
 
 
-def _disk_words(e: OSError, path: Path) -> str:
-    """A writing error in words a user can act on (``path``: the session file)."""
-    import errno
-    if e.errno == errno.ENOSPC:
-        folder = Path(e.filename).parent if e.filename else path.parent
-        return ("the disk is full: the session keeps the epochs saved before this one. "
-                f"Free some space in {folder} and resume the run")
-    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"cannot write the session here ({e.strerror}): choose another folder"
-    return f"cannot write the session: {e.strerror or e}"
+def _check_writable(path: Path) -> None:
+    """Raise SessionError now, before any training, if ``path``'s folder takes no new file.
+
+    Creating (and removing) a small file is the only test that holds on every
+    file system: permission bits say nothing of a read-only mount, nor of root.
+    """
+    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"autoencoder studio")
+        probe.unlink()
+    except FileExistsError:
+        pass  # a probe of another writer of this process: the folder takes files
+    except OSError as e:
+        raise fail(path, _disk_words(e, path, "nothing was written")) from None
+
+
+def _disk_words(e: OSError, path: Path, kept: str = "") -> str:
+    """A writing error in words a user can act on.
+
+    ``path`` is the session file; ``kept`` says what the file on disk still holds.
+    """
+    folder = path.parent
+    kept = f" ({kept})" if kept else ""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "the disk is full" if e.errno == errno.ENOSPC else "your disk quota is used up"
+        return (f"{what} in {folder}{kept}. Free some space there, then continue the run "
+                f"(Continue in the window, or python main.py resume {path.name})")
+    if e.errno == errno.EROFS:
+        return (f"cannot write the session: {folder} is on a read-only file system{kept}. "
+                f"Choose a folder you can write to")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return (f"cannot write the session: no permission to write in {folder}{kept}. "
+                f"Choose a folder you can write to")
+    return f"cannot write the session: {e.strerror or e}{kept}"

@@ -238,3 +238,25 @@ def test_info_of_an_epoch_table_without_terms(session_2d, tmp_path, capsys):
     assert re.search(r"epochs:\s+2 of 2 \(completed\)", out)
     assert "last logged values (step 10, its epoch table holds no loss terms)" in out
     assert re.search(r"^  total\s+[\d.]+\s+-$", out, re.MULTILINE)
+
+
+def test_out_on_a_read_only_file_system_is_one_line_before_any_training(tmp_path, capsys,
+                                                                        monkeypatch):
+    import builtins
+    import errno
+
+    from engine.session import writer as writer_module
+    real_open = builtins.open
+
+    def read_only(path, mode="r", *args, **kwargs):
+        if str(path).startswith(str(tmp_path)) and mode != "rb":
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(writer_module, "open", read_only, raising=False)
+    capsys.readouterr()
+    assert main(["train", "--preset", "plain", "--out", str(tmp_path / "run.h5"), *TINY]) == 2
+    out, err = capsys.readouterr()
+    assert "epoch" not in out and err.count("\n") == 1
+    assert "run.h5: cannot write the session" in err and "read-only file system" in err
+    assert list(tmp_path.iterdir()) == []
