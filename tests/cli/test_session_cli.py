@@ -260,3 +260,21 @@ def test_out_on_a_read_only_file_system_is_one_line_before_any_training(tmp_path
     assert "epoch" not in out and err.count("\n") == 1
     assert "run.h5: cannot write the session" in err and "read-only file system" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_of_a_checkpoint_with_nan_weights_says_the_file_is_damaged(session_2d,
+                                                                         tmp_path, capsys):
+    """Found by a test no one here wrote: it was refused as 'Training diverged... lower the
+    learning rate', which sends the user the wrong way."""
+    def poison(f):
+        g = f["runs/main/checkpoint/model"]
+        g[sorted(g)[0]][...] = float("nan")
+
+    bad = _damaged_copy(session_2d, tmp_path / "nan.h5", poison)
+    before = bad.read_bytes()
+    capsys.readouterr()
+    assert main(["resume", str(bad), "--epochs", "1"]) == 2
+    line = one_error_line(capsys)
+    assert "nan.h5" in line and "NaN or infinite values: the file is damaged" in line
+    assert "cannot be resumed" in line and "learning rate" not in line
+    assert bad.read_bytes() == before

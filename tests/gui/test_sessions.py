@@ -183,3 +183,27 @@ def test_a_session_whose_epoch_table_has_no_terms_opens(qtbot, window, tmp_path)
     assert window.open_session(bad), window.banner.text()
     assert window.timeline_panel.epochs == [1, 2]
     assert window.loss_panel.curves["total"].raw.n > 0
+
+
+def test_continuing_a_checkpoint_with_nan_weights_says_the_file_is_damaged(qtbot, window,
+                                                                          tmp_path):
+    import shutil
+
+    import h5py
+    path = _trained_session(qtbot, window, epochs=1)
+    bad = tmp_path / "nan.h5"
+    shutil.copyfile(path, bad)
+    with h5py.File(bad, "r+") as f:
+        g = f["runs/main/checkpoint/model"]
+        g[sorted(g)[0]][...] = np.nan
+    window.new_run()
+    assert window.open_session(bad)
+    window.controls_panel.more_epochs_spin.setValue(1)
+    window.controls_panel.continue_button.click()
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
+    text = window.banner.text()
+    assert window.banner.kind == "error"
+    assert "NaN or infinite values: the file is damaged" in text, text
+    assert "learning rate" not in text
+    with Session.open(bad) as s:
+        assert s.run().epochs_trained == 1
