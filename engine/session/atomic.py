@@ -48,7 +48,7 @@ except ImportError:  # Windows: no flock, so a replaced version is never reused
     fcntl = None
 
 Change = Callable[[h5py.File], None]
-Edit = tuple[int, bytes] | tuple[int, None]   # (offset, bytes) written, or (size, None) truncated
+Edit = tuple[int, int] | tuple[int, None]   # (offset, length) written, or (size, None) truncated
 
 
 class AtomicH5File:
@@ -173,7 +173,7 @@ class AtomicH5File:
             _fsync_dir(self.path.parent)
         if kept:
             os.replace(self.old, self.tmp)
-            self._spare = _catch_up(self.tmp, edits)
+            self._spare = _catch_up(self.tmp, self.path, edits)
 
 
 class _RecordingFile:
@@ -205,20 +205,23 @@ class _RecordingFile:
         if self.error is not None:
             return len(data)
         offset = self._raw.tell()
-        data = bytes(data)
+        view = memoryview(data).cast("B")
         done = 0
         try:
             # An unbuffered file may write less than asked (a disk filling up): write
             # the rest, so that a short write is an error and never a silent gap.
-            while done < len(data):
-                n = self._raw.write(data[done:] if done else data)
+            while done < len(view):
+                n = self._raw.write(view[done:])
                 if not n:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self._raw.name))
                 done += n
         except OSError as e:
             self._failed(e)
-        self.edits.append((offset, data))
-        return len(data)
+        # Only where: the catch-up copies the bytes from the published file, on the
+        # background thread (a checkpoint is megabytes; copying it here cost the
+        # training thread a millisecond per epoch).
+        self.edits.append((offset, len(view)))
+        return len(view)
 
     def truncate(self, size: int | None = None) -> int:
         size = self._raw.tell() if size is None else size
@@ -250,17 +253,19 @@ class _RecordingFile:
         self.error = error
 
 
-def _catch_up(path: Path, edits: list[Edit]) -> bool:
-    """Replay recorded writes onto the kept version; False if a reader holds it."""
-    with open(path, "r+b") as raw:
+def _catch_up(path: Path, published: Path, edits: list[Edit]) -> bool:
+    """Make the kept version ``path`` byte-identical to ``published`` by redoing the
+    recorded writes, their bytes read from ``published``; False if a reader holds it."""
+    with open(path, "r+b") as raw, open(published, "rb") as source:
         if not _lock(raw):
             return False
-        fd = raw.fileno()
-        for offset, data in edits:
-            if data is None:
+        fd, src = raw.fileno(), source.fileno()
+        for offset, length in edits:
+            if length is None:
                 os.ftruncate(fd, offset)
             else:
-                os.pwrite(fd, data, offset)
+                # A range may have been truncated away later: copy what the file has.
+                os.pwrite(fd, os.pread(src, length, offset), offset)
     return True
 
 

@@ -30,7 +30,6 @@ from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, Event, Jo
                            RunFailed, RunFinished, RunOpened, RunPlan, RunStarted, StepMetrics)
 from engine.session.atomic import AtomicH5File
 from engine.session.batch import Batch, NewRun
-from engine.session.pacing import CheckpointPacer
 from engine.session.schema import MAIN_RUN, fail
 from engine.session.tables import RowBuffer
 
@@ -55,9 +54,6 @@ class SessionWriter:
     append : add to an existing session: continue its runs (a resume) or add
         new ones (a comparison on a trained run).
     flush_rows : commit once this many history rows wait, even mid-epoch.
-    checkpoint_share : most of the training time to spend writing intermediate
-        checkpoints (see ``pacing.py``); None writes one at every epoch end. The
-        last checkpoint of a run is always written.
     durable : fsync every commit (survives a power cut, not only a crash).
     background : publish commits on a background thread (see ``atomic.py``);
         False publishes before the listener call returns.
@@ -72,15 +68,13 @@ class SessionWriter:
 
     def __init__(self, path: str | Path, force: bool = False,
                  snapshot_every: int | None = None, *, append: bool = False,
-                 flush_rows: int = FLUSH_ROWS, checkpoint_share: float | None = 0.005,
-                 durable: bool = True, background: bool = True):
+                 flush_rows: int = FLUSH_ROWS, durable: bool = True, background: bool = True):
         self.path = Path(path)
         if snapshot_every is not None and snapshot_every < 1:
             raise SessionError(f"snapshot_every must be >= 1 (got {snapshot_every})")
         self.snapshot_every = snapshot_every
         self.flush_rows = max(1, int(flush_rows))
         self._file = AtomicH5File(self.path, durable=durable, background=background)
-        self._pacer = CheckpointPacer(checkpoint_share)
         self._force = force
         self._new_file = not append
         self._runs: set[str] = set()               # run groups the file has
@@ -146,12 +140,12 @@ class SessionWriter:
             if k is None or event.epoch % k == 0 or event.epoch == self._last_epoch:
                 self._batch.snapshots.append(event)
         elif isinstance(event, CheckpointSaved):
-            # Every epoch end: the epoch's rows and snapshot are committed now; the
-            # checkpoint too unless the pacer says it is too soon (then it waits).
+            # Every epoch end (and a stop): the epoch's rows, its snapshot and the
+            # checkpoint in one commit. Never skipped, however slow the disk or busy
+            # the machine: a killed run resumes from its last saved epoch, so at most
+            # the epoch in progress is trained again.
             self._checkpoint = event
-            ck = event.checkpoint
-            final = ck.position == 0 and ck.epoch == self._last_epoch
-            self._commit(with_checkpoint=final or self._pacer.due(ck.wall_time))
+            self._commit(with_checkpoint=True)
         elif isinstance(event, RunStarted):
             self._start_run(event)
             self.flush()
@@ -167,7 +161,6 @@ class SessionWriter:
         elif isinstance(event, RunOpened):
             self.flush()
             self._run_id = event.run_id
-            self._pacer = CheckpointPacer(self._pacer.share)
 
     def _start_job(self, job: JobStarted) -> None:
         self._job_id = job.job_id
@@ -273,7 +266,6 @@ class SessionWriter:
         ck = self._checkpoint if with_checkpoint else None
         if ck is not None:
             batch.checkpoint = ck
-            self._pacer.written(batch, ck.checkpoint.wall_time)
             self._checkpoint = None
         return batch
 
