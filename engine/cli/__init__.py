@@ -7,13 +7,14 @@ Each command lives in its own module with ``add_parser(subparsers)`` and a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from engine.cli import export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
+from engine.cli import config_cmd, export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
 from engine.cli import finetune_cmd, pretrain_cmd
 from engine.errors import StudioError
 
-COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, pretrain_cmd,
+COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, config_cmd, pretrain_cmd,
             finetune_cmd]
 
 
@@ -41,3 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The output went to a pipe that closed (``| head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

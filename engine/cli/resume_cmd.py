@@ -50,7 +50,7 @@ def run(args) -> int:
 
     control = TrainingControl()
     try:
-        with stop_on_interrupt(control):
+        with stop_on_interrupt(control) as interrupt:
             if trainer is None:
                 with Session.open(args.session) as previous:
                     job.run(emit, control, previous=previous)
@@ -60,4 +60,4 @@ def run(args) -> int:
     finally:
         writer.close()
     print(f"session: {args.session}")
-    return exit_code(progress.outcome)
+    return exit_code(progress.outcome, interrupt)

@@ -43,7 +43,7 @@ def run(args) -> int:
     try:
         trainer = Trainer(cfg)
         control = TrainingControl()
-        with stop_on_interrupt(control):
+        with stop_on_interrupt(control) as interrupt:
             trainer.run(emit, control, snapshots=writer is not None,
                         checkpoints=writer is not None)
     finally:
@@ -53,4 +53,4 @@ def run(args) -> int:
         print("not saved (add --out run.h5 to keep the run as a session)")
     else:
         print(f"session: {args.out}" if args.out.exists() else "no session file was written")
-    return exit_code(printer.outcome)
+    return exit_code(printer.outcome, interrupt)

@@ -64,3 +64,40 @@ def test_a_diverging_run_exits_1_with_its_remedy():
                 "--set", "model.activation=elu")
     assert r.returncode == 1
     assert "non-finite" in r.stderr and "learning rate" in r.stderr
+
+
+def test_ctrl_c_stops_cleanly_saves_the_run_and_exits_130(tmp_path):
+    import signal
+    path = tmp_path / "interrupted.h5"
+    proc = subprocess.Popen([sys.executable, "main.py", "train", "--preset", "plain", *TINY,
+                             "--epochs", "10000", "--quiet", "--out", str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while True:   # wait for an epoch to be reported, then press Ctrl+C
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        if line.startswith("epoch "):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopping after this batch" in err and "Traceback" not in err
+    assert "stopped at epoch" in out and f"session: {path}" in out
+    from engine.session import Session
+    with Session.open(path) as s:
+        assert s.run().status == "stopped" and s.run().epochs_trained >= 1
+
+
+def test_config_prints_a_preset_as_json_to_start_a_config_file_from(tmp_path):
+    import json
+    r = main_py("config", "--preset", "vae-2d", "--set", "model.latent_dim=3")
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads(r.stdout)
+    assert cfg["name"] == "vae-2d" and cfg["model"]["latent_dim"] == 3
+    assert cfg["model"]["variational"] is True
+    my_run = tmp_path / "my_run.json"
+    my_run.write_text(r.stdout)
+    r = main_py("train", "--config", str(my_run), "--epochs", "1", "--quiet", *TINY[:2])
+    assert r.returncode == 0, r.stderr
+    assert "training [variational]" in r.stdout
+    r = main_py("config", "--preset", "plain", "--out", str(my_run))
+    assert r.returncode == 2 and "--force" in r.stderr   # never replaced unasked
