@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                               QSizePolicy, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QMainWindow, QSplitter, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from engine.errors import SessionError
 from engine.pretraining.stack import first_layer_features
@@ -38,13 +37,14 @@ from gui.run_controller import RunController
 from gui.run_model import RunModel
 from gui.session_folder import folder_size, size_words
 from gui.training_views import TrainingViews
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
+from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
 from gui.window_menus import WindowMenus
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
-DEFAULT_SIZE = (1400, 900)
 TRAINING_TAB, FINE_TUNING_TAB = 0, 1
 
 
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
                                        self.explorer_panel),
             "samples": _framed("Samples from the prior", "samplesFrame", self.samples_panel),
         }
-        ordinary_bottom = QSplitter(Qt.Horizontal)
+        ordinary_bottom = named(QSplitter(Qt.Horizontal), "bottomViewsSplitter", "Views")
         ordinary_bottom.addWidget(self.frames["latent-explorer"])
         ordinary_bottom.addWidget(self.frames["samples"])
         ordinary_bottom.setSizes([780, 280])
@@ -94,19 +94,20 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.menus = WindowMenus(self)
         self._connect()
-        self.resize(*DEFAULT_SIZE)
+        apply_minimum_sizes(self)
+        restore_layout(self, self.preferences)   # the last session's, else fitted to the screen
         self._update_title()
 
     # -- layout -------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        top = QSplitter(Qt.Horizontal)
+        top = named(QSplitter(Qt.Horizontal), "topViewsSplitter", "Views")
         top.addWidget(self.frames["loss-curves"])
         top.addWidget(self.frames["reconstructions"])
         top.setSizes([560, 500])
-        views = QSplitter(Qt.Vertical)
+        views = named(QSplitter(Qt.Vertical), "viewsSplitter", "Views")
         views.addWidget(top)
         views.addWidget(self.views.bottom_switch)
-        views.setSizes([360, 440])
+        views.setSizes([420, 480])
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(right, "Training")
         self.tabs.addTab(self.finetune_panel, "Fine-tuning && features")
         self.tabs.setDocumentMode(True)
-        main = QSplitter(Qt.Horizontal)
+        main = named(QSplitter(Qt.Horizontal), "mainSplitter", "Settings and views")
         main.addWidget(_framed("Run settings", "runSettingsFrame", self.settings_panel))
         main.addWidget(self.tabs)
         main.setStretchFactor(1, 1)
@@ -132,11 +133,12 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.session_label = named(QLabel("No session"), "sessionLabel", "Current session file")
-        self.session_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        # A long path must not widen the window: the label is cut instead (full text in tooltip).
-        self.session_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.folder_label = named(QLabel(), "sessionFolderLabel", "Session folder")
+        # A long path must not widen the window: the labels shorten it with "…" (the whole
+        # text is their tooltip).
+        self.session_label = named(ElidedLabel("No session", Qt.ElideMiddle), "sessionLabel",
+                                   "Current session file")
+        self.folder_label = named(ElidedLabel("", Qt.ElideMiddle, min_chars=20),
+                                  "sessionFolderLabel", "Session folder")
         self.folder_button = named(QToolButton(), "changeSessionFolderButton",
                                    "Change session folder")
         self.folder_button.setText("Change…")
@@ -148,11 +150,11 @@ class MainWindow(QMainWindow):
         holder = QWidget()
         h = QHBoxLayout(holder)
         h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.folder_label)
+        h.addWidget(self.folder_label, 1)
         h.addWidget(self.folder_button)
         h.addWidget(self.manage_button)
         bar.addWidget(self.session_label, 1)
-        bar.addPermanentWidget(holder)
+        bar.addPermanentWidget(holder, 1)
         self._update_folder_label()
 
     def _connect(self) -> None:
@@ -473,5 +475,6 @@ class MainWindow(QMainWindow):
         if self.controller.is_running():
             self.controls_panel.show_text("stopping: saving the session…")
             self.controller.shutdown()
+        save_layout(self, self.preferences)
         self._release_displayed()
         super().closeEvent(event)

@@ -63,20 +63,20 @@ class FineTuningPanel(QWidget):
         self.confusion = ConfusionMatrixPanel()
         self.features = FeatureGridPanel("analysis")
         settings = self._build_settings()
-        top = QSplitter(Qt.Horizontal)
+        top = named(QSplitter(Qt.Horizontal), "fineTuningTopSplitter", "Fine-tuning views")
         top.addWidget(settings)
         top.addWidget(framed("Validation accuracy: pretrained vs random", "accuracyFrame",
                              self.accuracy))
         top.setStretchFactor(1, 1)
         top.setSizes([300, 770])
-        bottom = QSplitter(Qt.Horizontal)
+        bottom = named(QSplitter(Qt.Horizontal), "fineTuningBottomSplitter", "Fine-tuning views")
         bottom.addWidget(framed("Final accuracy per label budget", "comparisonTableFrame",
                                 self.table))
         bottom.addWidget(framed("Confusion matrix (validation)", "confusionFrame",
                                 self.confusion))
         bottom.addWidget(framed("First-layer features", "analysisFeaturesFrame", self.features))
         bottom.setSizes([300, 370, 400])
-        split = QSplitter(Qt.Vertical)
+        split = named(QSplitter(Qt.Vertical), "fineTuningSplitter", "Fine-tuning views")
         split.addWidget(top)
         split.addWidget(bottom)
         split.setSizes([370, 430])

@@ -99,7 +99,7 @@ class RunControlsPanel(QWidget):
         self.train_button.setDefault(True)
         self.progress = named(QProgressBar(), "trainingProgress", "Training progress")
         self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(360)
+        self.progress.setMinimumWidth(180)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):

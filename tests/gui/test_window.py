@@ -6,13 +6,19 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLi
                                QProgressBar, QSlider, QWidget)
 
 
-def test_window_builds_with_no_arguments(qtbot):
+def test_window_builds_with_no_arguments(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
     from gui.main_window import MainWindow
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):   # not the user's settings
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "user-settings"))
+    monkeypatch.setenv("HOME", str(tmp_path))
     win = MainWindow()
     qtbot.addWidget(win)
     assert win.controls_panel.train_button.isEnabled()
     assert win.settings_panel.config() is not None
-    assert win.width() >= 1200 and win.height() >= 800
+    area = win.screen().availableGeometry()
+    assert 0 < win.width() <= area.width() and 0 < win.height() <= area.height()
 
 
 def test_every_control_has_an_object_and_accessible_name(window):
