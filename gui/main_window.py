@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QMainWindow, QSplitter, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QSplitter,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from engine.errors import SessionError
 from engine.pretraining.stack import first_layer_features
@@ -470,9 +470,32 @@ class MainWindow(QMainWindow):
             self.export_figure(which, path)
 
     # -- closing ----------------------------------------------------------------------------
+    def confirm_stop_and_close(self) -> bool:
+        """Ask whether to stop the training that is running and close (True: do)."""
+        box = QMessageBox(QMessageBox.Question, "Training is running",
+                          "Stop training and close Autoencoder Studio?", parent=self)
+        box.setObjectName("confirmCloseDialog")
+        where = self.controller.session_path
+        box.setInformativeText(
+            "The run is kept as stopped in its session file"
+            + (f" ({Path(where).name})" if where else "")
+            + "; open it later and press Continue to train on.")
+        stop = box.addButton("Stop and close", QMessageBox.AcceptRole)
+        stop.setObjectName("stopAndCloseButton")
+        keep = box.addButton("Keep training", QMessageBox.RejectRole)
+        keep.setObjectName("keepTrainingButton")
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is stop
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Stop training cleanly (the session keeps what was trained), then close."""
+        """Ask first while training; then stop cleanly (the session keeps what was trained
+        as a stopped run) and close."""
         if self.controller.is_running():
+            # Asked only while its thread trains (not once it has been shut down).
+            if self.controller.job.is_running() and not self.confirm_stop_and_close():
+                event.ignore()
+                return
             self.controls_panel.show_text("stopping: saving the session…")
             self.controller.shutdown()
         save_layout(self, self.preferences)

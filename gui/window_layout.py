@@ -23,7 +23,7 @@ PREFERRED_SIZE = QSize(1400, 900)
 #: Object name -> (width, height): the least room each panel stays usable in. Their sum,
 #: with the settings column and the window's bars, fits a 1366×768 laptop screen.
 MINIMUM_SIZES = {
-    "runSettingsFrame": (250, 200),
+    "runSettingsFrame": (300, 200),
     "lossCurvesFrame": (280, 150),
     "reconstructionsFrame": (240, 150),
     "latentExplorerFrame": (380, 230),

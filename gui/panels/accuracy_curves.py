@@ -19,6 +19,7 @@ from gui.widgets.naming import named
 #: Okabe-Ito: distinct for the common colour-vision deficiencies.
 BUDGET_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 INIT_TITLES = {"pretrained": "pretrained encoder", "random": "random initial weights"}
+AXIS_WIDTH = 56   # pixels of each plot's left axis
 
 
 class _Series:
@@ -59,6 +60,10 @@ class AccuracyCurvesPanel(QWidget):
             plot.enableAutoRange(y=False)
             self.plots[init] = plot
         self.plots["pretrained"].setLabel("left", "accuracy (%)")
+        # The same width for both left axes (one has a label, one not): plots of the same
+        # width get the same epoch ticks, also before the first curve.
+        for plot in self.plots.values():
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
         self.plots["random"].setYLink(self.plots["pretrained"])
         self.plots["random"].setXLink(self.plots["pretrained"])
         self._empty_epoch_axis()

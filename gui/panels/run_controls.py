@@ -119,7 +119,9 @@ class RunControlsPanel(QWidget):
         self.config_valid = True
         self.state = IDLE
         self.set_state(IDLE)
-        self.progress.setFormat("ready")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)   # a reset bar (value -1) hides its text
+        self.progress.setFormat("ready: press Train to start")
 
     def set_state(self, state: str) -> None:
         """Enable the buttons that make sense in ``state`` (idle, running, paused, stopping)."""

@@ -39,10 +39,17 @@ def test_invalid_value_is_refused_at_the_field(qtbot, window):
     train = window.controls_panel.train_button
     panel.lr_edit.setText("fast")
     label = panel.error_labels["optim.lr"]
-    assert not label.isHidden() and "optim.lr" in label.text()
+    # The field's own label, not the config's internal name.
+    assert not label.isHidden() and label.text().startswith("Learning rate ")
+    assert "optim.lr" not in label.text()
     assert not train.isEnabled()
     panel.latent_edit.setText("0")
-    assert "model.latent_dim" in panel.error_labels["model.latent_dim"].text()
+    text = panel.error_labels["model.latent_dim"].text()
+    assert text.startswith("Latent size must be") and "model.latent_dim" not in text
+    panel.hidden_edit.setText("512, 0")
+    text = panel.error_labels["model.hidden"].text()
+    assert text.startswith("Hidden (layer 2) "), text
+    panel.hidden_edit.setText("400")
     panel.lr_edit.setText("1e-3")
     panel.latent_edit.setText("2")
     assert label.isHidden() and train.isEnabled()
