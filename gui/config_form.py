@@ -222,4 +222,5 @@ def in_words(message: str, labels: dict[str, str]) -> str:
             return m.group(0)
         return f"{label} (layer {int(index) + 1})" if index is not None else label
     text = _FIELD.sub(word, message)
-    return text[:1].upper() + text[1:] if text else text
+    first = text.split(" ", 1)[0]
+    return text if not text or "." in first else text[:1].upper() + text[1:]
