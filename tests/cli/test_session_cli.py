@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -166,9 +167,14 @@ def test_export_writes_reconstructions_samples_and_manifold(session_2d, tmp_path
     names = sorted(p.name for p in out.iterdir())
     assert names == ["epoch0002_manifold.png", "epoch0002_reconstructions.png",
                      "epoch0002_samples.png"]
-    recon = Image.open(out / "epoch0002_reconstructions.png")
-    # 16 probe images: one band of original | input | reconstruction rows of 16 columns.
-    assert recon.size == (16 * 30 + 2, 3 * 30 + 2)
+    recon = np.asarray(Image.open(out / "epoch0002_reconstructions.png"))
+    # 16 probe images, nothing corrupted: one band of original | reconstruction rows of 16
+    # columns (an "input" row would only repeat the originals), titled on the left.
+    grid_width = 16 * 30 + 2
+    assert recon.shape[0] == 2 * 30 + 2 and recon.shape[1] > grid_width + 40
+    strip = recon[:, :recon.shape[1] - grid_width]
+    for top in (2, 32):                      # each row's title: dark text on white
+        assert (strip[top:top + 28] < 128).sum() > 20
     assert Image.open(out / "epoch0002_manifold.png").size == (20 * 28, 20 * 28)
     capsys.readouterr()
     assert main(["export", str(session_2d), "--out", str(out)]) == 2  # would overwrite
@@ -278,3 +284,18 @@ def test_resume_of_a_checkpoint_with_nan_weights_says_the_file_is_damaged(sessio
     assert "nan.h5" in line and "NaN or infinite values: the file is damaged" in line
     assert "cannot be resumed" in line and "learning rate" not in line
     assert bad.read_bytes() == before
+
+
+def test_export_of_a_denoising_run_shows_its_noisy_inputs_in_a_titled_row(tmp_path, capsys):
+    path = tmp_path / "denoising.h5"
+    assert main(["train", "--preset", "denoising", "--epochs", "1", "--out", str(path),
+                 *TINY]) == 0
+    out = tmp_path / "figures"
+    assert main(["export", str(path), "--out", str(out), "--scale", "1"]) == 0
+    recon = np.asarray(Image.open(out / "epoch0001_reconstructions.png"))
+    assert recon.shape[0] == 3 * 30 + 2          # original | noisy input | reconstruction
+    grid = recon[:, recon.shape[1] - (16 * 30 + 2):]
+    original, noisy = grid[2:30, 2:30], grid[32:60, 2:30]
+    assert not np.array_equal(original, noisy)   # masking noise: the input differs
+    from engine.session.figures import row_titles
+    assert row_titles(True) == ("original", "noisy input", "reconstruction")
