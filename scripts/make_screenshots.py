@@ -8,7 +8,7 @@ taken — and grabs the whole window and each panel:
   ``latent-explorer.png``, ``samples.png``: the 2-D VAE on MNIST, mid-run;
 - ``denoising-reconstructions.png``: a denoising run (original | noisy | reconstructed);
 - ``image-detail.png``: the large view of one probe image with its error map;
-- ``sprites-latent-explorer.png``: a conv VAE on sprites, the map coloured by a factor;
+- ``sprites-latent-explorer.png``: the 2-D VAE on sprites, the map coloured by a factor;
 - ``pca-latent-explorer.png``: a 20-D VAE seen through PCA;
 - ``pretraining.png``: greedy layer-wise pretraining (784-256-64, then end to end), replayed
   at stage 2: the stages on one loss axis, stage 2's codes and the images through the stack,
