@@ -245,9 +245,11 @@ class MainWindow(QMainWindow):
                 None, "First-layer features are an MLP's input weights; this run's encoder "
                       "is convolutional." if state is not None else "No saved weights yet.")
         else:
+            name = run.plan.title if run.plan.role == "stack" else run.config.name
+            # A stack's title already starts with "the" ("the stack 784-256-64, end to end").
+            name = name[:1].upper() + name[1:] if name.startswith("the ") else f"The {name}"
             self.finetune_panel.features.set_features(
-                np.asarray(features), f"The {run.plan.title if run.plan.role == 'stack' else run.config.name}"
-                f": first layer, {len(features)} units")
+                np.asarray(features), f"{name}: first layer, {len(features)} units")
 
     def _update_can_continue(self) -> None:
         path = self.model.session_path
