@@ -299,3 +299,21 @@ def test_export_of_a_denoising_run_shows_its_noisy_inputs_in_a_titled_row(tmp_pa
     assert not np.array_equal(original, noisy)   # masking noise: the input differs
     from engine.session.figures import row_titles
     assert row_titles(True) == ("original", "noisy input", "reconstruction")
+
+
+def test_config_prints_a_preset_as_json_to_start_a_config_file_from(tmp_path, capsys):
+    import json
+    capsys.readouterr()
+    assert main(["config", "--preset", "vae-2d", "--set", "model.latent_dim=3"]) == 0
+    text = capsys.readouterr().out
+    cfg = json.loads(text)
+    assert cfg["name"] == "vae-2d" and cfg["model"]["latent_dim"] == 3
+    assert cfg["model"]["variational"] is True
+    my_run = tmp_path / "my_run.json"
+    my_run.write_text(text)
+    assert main(["train", "--config", str(my_run), "--epochs", "1", *TINY]) == 0
+    assert "training [variational]" in capsys.readouterr().out
+    assert main(["config", "--preset", "plain", "--out", str(my_run)]) == 2
+    assert "--force" in one_error_line(capsys)          # never replaced unasked
+    assert main(["config", "--preset", "plain", "--out", str(my_run), "--force"]) == 0
+    assert json.loads(my_run.read_text())["name"] == "plain"

@@ -85,19 +85,3 @@ def test_ctrl_c_stops_cleanly_saves_the_run_and_exits_130(tmp_path):
     from engine.session import Session
     with Session.open(path) as s:
         assert s.run().status == "stopped" and s.run().epochs_trained >= 1
-
-
-def test_config_prints_a_preset_as_json_to_start_a_config_file_from(tmp_path):
-    import json
-    r = main_py("config", "--preset", "vae-2d", "--set", "model.latent_dim=3")
-    assert r.returncode == 0, r.stderr
-    cfg = json.loads(r.stdout)
-    assert cfg["name"] == "vae-2d" and cfg["model"]["latent_dim"] == 3
-    assert cfg["model"]["variational"] is True
-    my_run = tmp_path / "my_run.json"
-    my_run.write_text(r.stdout)
-    r = main_py("train", "--config", str(my_run), "--epochs", "1", "--quiet", *TINY[:2])
-    assert r.returncode == 0, r.stderr
-    assert "training [variational]" in r.stdout
-    r = main_py("config", "--preset", "plain", "--out", str(my_run))
-    assert r.returncode == 2 and "--force" in r.stderr   # never replaced unasked
