@@ -41,6 +41,22 @@ class _Series:
             item.setData(x, 100.0 * np.asarray([values[e] for e in sorted(values)], dtype=float))
 
 
+class _SameTicks(pg.AxisItem):
+    """The random plot's epoch axis: the ticks of the pretrained plot's, always.
+
+    Tick spacing follows an axis's length in pixels, and the two plots are not
+    quite as wide (their titles differ): the empty plots read "2 4 6 8" beside
+    "1 2 3 … 9". With the same ticks, and numbers on the main ones only, they agree.
+    """
+
+    def __init__(self, leader: pg.AxisItem):
+        super().__init__("bottom")
+        self.leader = leader
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        return self.leader.tickValues(minVal, maxVal, self.leader.geometry().width())
+
+
 class AccuracyCurvesPanel(QWidget):
     """Accuracy curves of a comparison, pretrained left and random right."""
 
@@ -52,7 +68,9 @@ class AccuracyCurvesPanel(QWidget):
                               "initialisation side by side")
         self.plots: dict[str, pg.PlotItem] = {}
         for col, (init, title) in enumerate(INIT_TITLES.items()):
-            plot = self.graphics.addPlot(row=0, col=col, title=title)
+            leader = self.plots.get("pretrained")
+            axes = {"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else None
+            plot = self.graphics.addPlot(row=0, col=col, title=title, axisItems=axes)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch")
             plot.setYRange(0, 100, padding=0.02)
@@ -64,6 +82,9 @@ class AccuracyCurvesPanel(QWidget):
         # width get the same epoch ticks, also before the first curve.
         for plot in self.plots.values():
             plot.getAxis("left").setWidth(AXIS_WIDTH)
+            # Numbers on the main ticks only: a slightly wider axis also numbered the
+            # minor ones.
+            plot.getAxis("bottom").setStyle(maxTextLevel=0)
         self.plots["random"].setYLink(self.plots["pretrained"])
         self.plots["random"].setXLink(self.plots["pretrained"])
         self._empty_epoch_axis()

@@ -149,3 +149,18 @@ def test_field_errors_in_words():
     assert in_words("the device cuda:7 is missing", labels) == "The device cuda:7 is missing"
     assert in_words("model.activation must be one of relu, tanh", labels).startswith(
         "model.activation must")
+
+
+def test_the_two_empty_accuracy_plots_number_the_same_epochs(qtbot):
+    from gui.panels.accuracy_curves import AccuracyCurvesPanel
+    panel = AccuracyCurvesPanel()
+    qtbot.addWidget(panel)
+    for width in (560, 700, 900):
+        panel.resize(width, 260)
+        panel.show()
+        qtbot.wait(10)
+        axes = [panel.plots[k].getAxis("bottom") for k in ("pretrained", "random")]
+        numbered = [ax.tickValues(*ax.range, ax.geometry().width())[:ax.style["maxTextLevel"] + 1]
+                    for ax in axes]
+        assert numbered[0] == numbered[1], width
+        assert axes[0].range == axes[1].range == [axes[0].range[0], axes[0].range[1]]
