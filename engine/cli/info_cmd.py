@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
+from engine.words import size_words
 
 
 def add_parser(sub) -> None:
@@ -48,7 +49,7 @@ def summary_lines(s: Session, run: SessionRun) -> list[str]:
     if table is not None:
         lines.append("fine-tuning comparison, " + table.format().split("\n", 1)[0])
         lines += ["  " + line for line in table.format().splitlines()[1:]]
-    lines.append(f"size:      {_size_words(s.file_size)}")
+    lines.append(f"size:      {size_words(s.file_size)}")
     return lines
 
 
@@ -126,11 +127,3 @@ def _last_val(r: SessionRun) -> str:
 
 def _num(v) -> str:
     return "-" if v is None else f"{float(v):.6g}"
-
-
-def _size_words(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"
