@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.device import torch_threads
 from engine.errors import StudioError
+from gui.platform_plugin import FatalPlatformMessage, missing_xcb_libraries, uses_xcb, xcb_advice
 from gui.preferences import APPLICATION, ORGANISATION
 
 
@@ -61,7 +62,10 @@ def open_window(argv: list[str]):
     global _app
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     torch.set_num_threads(training_threads())
-    _app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    _app = QApplication.instance()
+    if _app is None:
+        with FatalPlatformMessage():  # Qt's abort when no window system starts: a message
+            _app = QApplication([sys.argv[0], *argv])
     _app.setOrganizationName(ORGANISATION)
     _app.setApplicationName(APPLICATION)
     sessions = [a for a in argv if a.endswith((".h5", ".hdf5")) or Path(a).is_dir()]
@@ -90,6 +94,9 @@ def run_app(argv: list[str]) -> int:
     The exit status.
     """
     problem = missing_display()
+    if problem is None and uses_xcb():
+        missing = missing_xcb_libraries()
+        problem = xcb_advice(missing) if missing else None
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -201,3 +201,26 @@ def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> Ru
             except (KeyError, TypeError):
                 return None
     return None
+
+
+_FIELD = re.compile(r"\b([a-z_]+(?:\.[a-z_]+)*)(?:\[(\d+)\])?")
+
+
+def in_words(message: str, labels: dict[str, str]) -> str:
+    """An engine message with each config field it names replaced by that field's label.
+
+    The engine names fields as the config does (``model.latent_dim must be …``,
+    ``model.hidden[1] …``); under a field called "Latent size" the user should
+    read "Latent size must be …", "Hidden (layer 2) …". Names the form does not
+    show stay as they are.
+    """
+    def word(m: re.Match) -> str:
+        name, index = m.group(1), m.group(2)
+        label = labels.get(name)
+        # A plain word ("seed", "device") is a field name only where a message starts.
+        if label is None or ("." not in name and m.start() > 0):
+            return m.group(0)
+        return f"{label} (layer {int(index) + 1})" if index is not None else label
+    text = _FIELD.sub(word, message)
+    first = text.split(" ", 1)[0]
+    return text if not text or "." in first else text[:1].upper() + text[1:]

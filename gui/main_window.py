@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                               QSizePolicy, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QMainWindow, QMessageBox, QSplitter,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from engine.config import RunConfig
 from engine.errors import SessionError
@@ -42,13 +41,14 @@ from engine.words import size_words
 from gui.session_folder import folder_size
 from gui.session_follower import SessionFollower
 from gui.training_views import TrainingViews
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
+from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
 from gui.window_menus import WindowMenus
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
-DEFAULT_SIZE = (1400, 900)
 TRAINING_TAB, FINE_TUNING_TAB = 0, 1
 
 
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
                                        self.explorer_panel),
             "samples": _framed("Samples from the prior", "samplesFrame", self.samples_panel),
         }
-        ordinary_bottom = QSplitter(Qt.Horizontal)
+        ordinary_bottom = named(QSplitter(Qt.Horizontal), "bottomViewsSplitter", "Views")
         ordinary_bottom.addWidget(self.frames["latent-explorer"])
         ordinary_bottom.addWidget(self.frames["samples"])
         ordinary_bottom.setSizes([780, 280])
@@ -99,19 +99,20 @@ class MainWindow(QMainWindow):
         self.menus = WindowMenus(self)
         self.follower = SessionFollower(self)   # a session another process writes
         self._connect()
-        self.resize(*DEFAULT_SIZE)
+        apply_minimum_sizes(self)
+        restore_layout(self, self.preferences)   # the last session's, else fitted to the screen
         self._update_title()
 
     # -- layout -------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        top = QSplitter(Qt.Horizontal)
+        top = named(QSplitter(Qt.Horizontal), "topViewsSplitter", "Views")
         top.addWidget(self.frames["loss-curves"])
         top.addWidget(self.frames["reconstructions"])
         top.setSizes([560, 500])
-        views = QSplitter(Qt.Vertical)
+        views = named(QSplitter(Qt.Vertical), "viewsSplitter", "Views")
         views.addWidget(top)
         views.addWidget(self.views.bottom_switch)
-        views.setSizes([360, 440])
+        views.setSizes([420, 480])
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(right, "Training")
         self.tabs.addTab(self.finetune_panel, "Fine-tuning && features")
         self.tabs.setDocumentMode(True)
-        main = QSplitter(Qt.Horizontal)
+        main = named(QSplitter(Qt.Horizontal), "mainSplitter", "Settings and views")
         main.addWidget(_framed("Run settings", "runSettingsFrame", self.settings_panel))
         main.addWidget(self.tabs)
         main.setStretchFactor(1, 1)
@@ -137,11 +138,12 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.session_label = named(QLabel("No session"), "sessionLabel", "Current session file")
-        self.session_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        # A long path must not widen the window: the label is cut instead (full text in tooltip).
-        self.session_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.folder_label = named(QLabel(), "sessionFolderLabel", "Session folder")
+        # A long path must not widen the window: the labels shorten it with "…" (the whole
+        # text is their tooltip).
+        self.session_label = named(ElidedLabel("No session", Qt.ElideMiddle), "sessionLabel",
+                                   "Current session file")
+        self.folder_label = named(ElidedLabel("", Qt.ElideMiddle, min_chars=20),
+                                  "sessionFolderLabel", "Session folder")
         self.folder_button = named(QToolButton(), "changeSessionFolderButton",
                                    "Change session folder")
         self.folder_button.setText("Change…")
@@ -153,11 +155,11 @@ class MainWindow(QMainWindow):
         holder = QWidget()
         h = QHBoxLayout(holder)
         h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.folder_label)
+        h.addWidget(self.folder_label, 1)
         h.addWidget(self.folder_button)
         h.addWidget(self.manage_button)
         bar.addWidget(self.session_label, 1)
-        bar.addPermanentWidget(holder)
+        bar.addPermanentWidget(holder, 1)
         self._update_folder_label()
 
     def _connect(self) -> None:
@@ -248,9 +250,11 @@ class MainWindow(QMainWindow):
                 None, "First-layer features are an MLP's input weights; this run's encoder "
                       "is convolutional." if state is not None else "No saved weights yet.")
         else:
+            name = run.plan.title if run.plan.role == "stack" else run.config.name
+            # A stack's title already starts with "the" ("the stack 784-256-64, end to end").
+            name = name[:1].upper() + name[1:] if name.startswith("the ") else f"The {name}"
             self.finetune_panel.features.set_features(
-                np.asarray(features), f"The {run.plan.title if run.plan.role == 'stack' else run.config.name}"
-                f": first layer, {len(features)} units")
+                np.asarray(features), f"{name}: first layer, {len(features)} units")
 
     def _update_can_continue(self) -> None:
         path = self.model.session_path
@@ -472,10 +476,34 @@ class MainWindow(QMainWindow):
             self.export_figure(which, path)
 
     # -- closing ----------------------------------------------------------------------------
+    def confirm_stop_and_close(self) -> bool:
+        """Ask whether to stop the training that is running and close (True: do)."""
+        box = QMessageBox(QMessageBox.Question, "Training is running",
+                          "Stop training and close Autoencoder Studio?", parent=self)
+        box.setObjectName("confirmCloseDialog")
+        where = self.controller.session_path
+        box.setInformativeText(
+            "The run is kept as stopped in its session file"
+            + (f" ({Path(where).name})" if where else "")
+            + "; open it later and press Continue to train on.")
+        stop = box.addButton("Stop and close", QMessageBox.AcceptRole)
+        stop.setObjectName("stopAndCloseButton")
+        keep = box.addButton("Keep training", QMessageBox.RejectRole)
+        keep.setObjectName("keepTrainingButton")
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is stop
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Stop training cleanly (the session keeps what was trained), then close."""
+        """Ask first while training; then stop cleanly (the session keeps what was trained
+        as a stopped run) and close."""
         if self.controller.is_running():
+            # Asked only while its thread trains (not once it has been shut down).
+            if self.controller.job.is_running() and not self.confirm_stop_and_close():
+                event.ignore()
+                return
             self.controls_panel.show_text("stopping: saving the session…")
             self.controller.shutdown()
+        save_layout(self, self.preferences)
         self._release_displayed()
         super().closeEvent(event)

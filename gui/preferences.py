@@ -1,11 +1,12 @@
-"""What the app remembers between launches (QSettings): session folder, recent sessions."""
+"""What the app remembers between launches (QSettings): session folder, recent sessions,
+the window's layout."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 ORGANISATION, APPLICATION = "AutoencoderStudio", "Autoencoder Studio"
 MAX_RECENT = 10
@@ -62,3 +63,43 @@ class Preferences:
 
     def clear_recent_sessions(self) -> None:
         self.settings.setValue("sessions/recent", [])
+
+    # -- the window's layout -----------------------------------------------------------
+    def window_layout(self, version: int) -> dict:
+        """What :func:`gui.window_layout.save_layout` stored: name -> bytes (geometry,
+        ``splitter/<name>``) or int (``tab``); empty when none, or of another version."""
+        s = self.settings
+        s.beginGroup("layout")
+        try:
+            if _as_int(s.value("version", 0)) != version:
+                return {}
+            out: dict = {}
+            for key in s.allKeys():
+                if key == "version":
+                    continue
+                value = s.value(key)
+                if key == "tab":
+                    out[key] = _as_int(value)
+                elif isinstance(value, (QByteArray, bytes)):
+                    out[key] = bytes(value.data() if isinstance(value, QByteArray) else value)
+            return out
+        finally:
+            s.endGroup()
+
+    def set_window_layout(self, version: int, state: dict) -> None:
+        """Replace the stored layout with ``state`` (see :meth:`window_layout`)."""
+        s = self.settings
+        s.remove("layout")
+        s.beginGroup("layout")
+        s.setValue("version", version)
+        for key, value in state.items():
+            s.setValue(key, QByteArray(value) if isinstance(value, bytes) else value)
+        s.endGroup()
+        s.sync()
+
+
+def _as_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

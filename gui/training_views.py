@@ -71,7 +71,7 @@ class TrainingViews(QObject):
                                            self.features),
             "stages": framed("Pretraining stages", "stagesFrame", self.summary),
         }
-        job_bottom = QSplitter(Qt.Horizontal)
+        job_bottom = named(QSplitter(Qt.Horizontal), "jobViewsSplitter", "Views")
         job_bottom.addWidget(self.frames["first-layer-features"])
         job_bottom.addWidget(self.frames["stages"])
         job_bottom.setSizes([430, 630])
@@ -108,7 +108,7 @@ class TrainingViews(QObject):
         self.reconstructions.clear()
         self.stage_reconstructions.clear()
         self.explorer.clear()
-        self.samples.set_variational(False)
+        self.samples.clear()
         if job:
             self.summary.show(self.model)
         else:

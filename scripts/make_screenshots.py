@@ -6,9 +6,11 @@ taken — and grabs the whole window and each panel:
 
 - ``window.png``, ``loss-curves.png``, ``reconstructions.png``,
   ``latent-explorer.png``, ``samples.png``: the 2-D VAE on MNIST, mid-run;
+- ``window-1366x768.png``, ``window-1920x1080.png``: the same window on a laptop's
+  screen and on a full-HD one (every panel must stay usable on the small one);
 - ``denoising-reconstructions.png``: a denoising run (original | noisy | reconstructed);
 - ``image-detail.png``: the large view of one probe image with its error map;
-- ``sprites-latent-explorer.png``: a conv VAE on sprites, the map coloured by a factor;
+- ``sprites-latent-explorer.png``: the 2-D VAE on sprites, the map coloured by a factor;
 - ``pca-latent-explorer.png``: a 20-D VAE seen through PCA;
 - ``pretraining.png``: greedy layer-wise pretraining (784-256-64, then end to end), replayed
   at stage 2: the stages on one loss axis, stage 2's codes and the images through the stack,
@@ -101,6 +103,9 @@ def main() -> None:
         print(p)
 
 
+SCREEN_SIZES = [(1366, 768), (1920, 1080)]
+
+
 def shoot_vae(app, win, out: Path) -> None:
     """The 2-D VAE on MNIST: everything at once, mid-training."""
     win.settings_panel.load_preset("vae-2d")
@@ -115,6 +120,12 @@ def shoot_vae(app, win, out: Path) -> None:
     win.grab().save(str(out / "window.png"))
     for key in ("loss-curves", "reconstructions", "latent-explorer", "samples"):
         win.export_figure(key, out / f"{key}.png")
+    for width, height in SCREEN_SIZES:
+        win.resize(width, height)
+        settle(app, 0.6)
+        win.grab().save(str(out / f"window-{width}x{height}.png"))
+    win.resize(1400, 900)
+    settle(app)
     detail = win.recon_panel.open_detail(5)
     settle(app)
     detail.grab().save(str(out / "image-detail.png"))

@@ -14,13 +14,13 @@ import sys
 
 import torch
 
-from engine.cli import export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
+from engine.cli import config_cmd, export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
 from engine.cli import compare_cmd, finetune_cmd, pretrain_cmd, sweep_cmd
 from engine.device import torch_threads
 from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError, StudioError
 
-COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, pretrain_cmd,
+COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, config_cmd, pretrain_cmd,
             finetune_cmd, sweep_cmd, compare_cmd]
 #: The commands that run as the processes of a torchrun job.
 TORCHRUN_COMMANDS = ("train", "resume")
@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The output went to a pipe that closed (``| head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def set_torch_threads() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -27,10 +28,11 @@ def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to tr
     p.add_argument("--quiet", action="store_true", help="no progress bar, only epoch lines")
 
 
-def add_config_options(p: argparse.ArgumentParser) -> None:
+def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT_PRESET) -> None:
     """--preset / --config / --set: where a new run's config comes from."""
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--preset", help=f"a preset name (see 'presets'; default {DEFAULT_PRESET})")
+    src.add_argument("--preset", default=default_preset,
+                     help=f"a preset name (see 'presets'; default {default_preset})")
     src.add_argument("--config", type=Path, help="a run config JSON file")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a config field, e.g. --set model.latent_dim=2 (repeatable)")
@@ -119,10 +121,14 @@ class ProgressPrinter:
                 self._write(f"{self.prefix}stopped at epoch {event.epoch}, step {event.step}")
 
     def _write(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.write(line)
-        else:
-            print(line, flush=True)
+        try:
+            if self.bar is not None:
+                self.bar.write(line)
+            else:
+                print(line, flush=True)
+        except BrokenPipeError:
+            # Piped into a reader that has stopped (``| head``): train on, print no more.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class JobProgress:
@@ -157,18 +163,31 @@ class JobProgress:
                 self.finals[self.run_id] = dict(event.final_val)
 
 
+#: The exit status of a run stopped by Ctrl+C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+class Interrupt:
+    """Whether Ctrl+C was pressed (``asked``) during :func:`stop_on_interrupt`."""
+
+    asked = False
+
+
 @contextmanager
 def stop_on_interrupt(control: TrainingControl):
     """Ctrl+C asks the trainer to stop cleanly (a second Ctrl+C aborts).
 
-    Under torchrun each rank gets Ctrl+C twice (from the terminal and forwarded
-    by torchrun): the handler stays, the ranks stop together at one batch, and
-    torchrun itself ends a rank that does not.
+    Yields an :class:`Interrupt`; pass it to :func:`exit_code`. Under torchrun each
+    rank gets Ctrl+C twice (from the terminal and forwarded by torchrun): the handler
+    stays, the ranks stop together at one batch, and torchrun itself ends a rank that
+    does not.
     """
     previous = signal.getsignal(signal.SIGINT)
     torchrun = launched_by_torchrun()
+    interrupt = Interrupt()
 
     def handler(signum, frame):
+        interrupt.asked = True
         if not control.stop_requested and is_main_process():
             print("\nstopping after this batch" + ("..." if torchrun else
                   " (Ctrl+C again to abort)..."), file=sys.stderr)
@@ -178,11 +197,14 @@ def stop_on_interrupt(control: TrainingControl):
 
     signal.signal(signal.SIGINT, handler)
     try:
-        yield
+        yield interrupt
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def exit_code(outcome: Event | None) -> int:
-    """0 for a completed or stopped run, 1 for a failed one."""
+def exit_code(outcome: Event | None, interrupt: Interrupt | None = None) -> int:
+    """0 for a completed or stopped run, 1 for a failed one, 130 after Ctrl+C (the run is
+    saved as stopped, and a script can tell it did not finish)."""
+    if interrupt is not None and interrupt.asked:
+        return INTERRUPTED
     return 1 if isinstance(outcome, RunFailed) else 0

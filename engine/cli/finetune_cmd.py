@@ -87,7 +87,7 @@ def run(args) -> int:
 
     control = TrainingControl()
     try:
-        with stop_on_interrupt(control):
+        with stop_on_interrupt(control) as interrupt:
             job.run(emit, control, snapshots=writer is not None)
     finally:
         if writer is not None:
@@ -105,4 +105,4 @@ def run(args) -> int:
         except OSError as e:
             raise ConfigError(f"cannot write {out}: {e.strerror or e}", "--out") from None
         print(f"table saved to {out}")
-    return exit_code(progress.outcome)
+    return exit_code(progress.outcome, interrupt)

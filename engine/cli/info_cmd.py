@@ -103,7 +103,9 @@ def _final_terms(r: SessionRun, eh: dict) -> list[str]:
     elif len(r.history["step"]) and r.term_names:
         train = {k: r.history[k][-1] for k in r.term_names}
         val = {}
-        title = f"last logged values (step {int(r.history['step'][-1])}, no epoch finished):"
+        why = ("its epoch table holds no loss terms" if len(eh["epoch"]) else
+               "no epoch finished")
+        title = f"last logged values (step {int(r.history['step'][-1])}, {why}):"
     else:
         return ["final values: none (no loss term was recorded)"]
     terms = list(dict.fromkeys([*train, *val]))

@@ -24,8 +24,7 @@ def add_parser(sub) -> None:
         description="Train one-hidden-layer autoencoders one after another, each on the "
                     "codes of the ones before it (frozen), and stack their encoders into a "
                     "deep encoder. Then try it with 'finetune'.")
-    add_config_options(p)
-    p.set_defaults(preset=DEFAULT_PRETRAIN_PRESET)
+    add_config_options(p, DEFAULT_PRETRAIN_PRESET)
     add_run_options(p, epochs_help="epochs per stage")
     p.add_argument("--stages", metavar="W1,W2,...",
                    help="stage widths, e.g. 256,64 (default: the config's model widths)")
@@ -112,7 +111,7 @@ def run(args) -> int:
     job = GreedyPretraining(cfg)
     control = TrainingControl()
     try:
-        with stop_on_interrupt(control):
+        with stop_on_interrupt(control) as interrupt:
             outcome = job.run(emit, control, snapshots=writer is not None)
     finally:
         if writer is not None:
@@ -127,4 +126,4 @@ def run(args) -> int:
         print(f"pretraining {outcome} after {len(job.stages)} completed stage(s)"
               + (f"; saved to {args.out} (continue: python main.py resume {args.out})"
                  if args.out else ""))
-    return exit_code(progress.outcome)
+    return exit_code(progress.outcome, interrupt)

@@ -65,7 +65,7 @@ def _resume(args, main: bool) -> int:
 
     control = TrainingControl()
     try:
-        with stop_on_interrupt(control):
+        with stop_on_interrupt(control) as interrupt:
             if trainer is None:
                 with Session.open(args.session) as previous:
                     job.run(emit, control, previous=previous)
@@ -79,4 +79,4 @@ def _resume(args, main: bool) -> int:
         if writer is not None:
             writer.close()
     print(f"session: {args.session}")
-    return exit_code(progress.outcome)
+    return exit_code(progress.outcome, interrupt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import (ProgressPrinter, add_config_options, add_run_options,
+from engine.cli.common import (INTERRUPTED, ProgressPrinter, add_config_options, add_run_options,
                                config_from_args, stop_on_interrupt)
 from engine.control import TrainingControl
 from engine.device import resolve_device
@@ -50,13 +50,17 @@ def _train(args, cfg, main: bool) -> int:
     try:
         trainer = Trainer(cfg)
         control = TrainingControl()
-        recording = args.out is not None
-        with stop_on_interrupt(control):
+        recording = args.out is not None   # every rank does the same work under torchrun
+        with stop_on_interrupt(control) as interrupt:
             outcome = trainer.run(emit, control, snapshots=recording, checkpoints=recording)
     finally:
         if writer is not None:
             writer.close()
     if main:
-        print(f"session: {args.out}" if writer is not None else
-              "not saved (add --out run.h5 to keep the run as a session)")
+        if writer is None:
+            print("not saved (add --out run.h5 to keep the run as a session)")
+        else:
+            print(f"session: {args.out}" if args.out.exists() else "no session file was written")
+    if interrupt.asked:
+        return INTERRUPTED
     return 1 if outcome == "failed" else 0

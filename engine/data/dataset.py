@@ -147,11 +147,10 @@ def build_dataset(data: ImageArrays, cfg: DataConfig, seed: int) -> Dataset:
     seed : the run's seed; the same seed gives the same indices.
     """
     n = len(data.images)
-    if cfg.limit is not None and cfg.limit < n:
-        rng = np.random.default_rng([seed, _LIMIT_STREAM])
-        # Sorted, so a limited set keeps the file's order.
-        data = data.take(np.sort(rng.choice(n, size=cfg.limit, replace=False)))
-        n = cfg.limit
+    keep = limit_indices(n, cfg.limit, seed)
+    if keep is not None:
+        data = data.take(keep)
+        n = len(keep)
     if n < 2:
         raise fail(data.source, f"only {n} image(s); at least 2 are needed to split "
                    "into training and validation", "Choose a file with more images")
@@ -163,8 +162,25 @@ def build_dataset(data: ImageArrays, cfg: DataConfig, seed: int) -> Dataset:
                    probe_idx=probe_idx)
 
 
+def limit_indices(n: int, limit: int | None, seed: int) -> np.ndarray | None:
+    """The images ``data.limit`` keeps of ``n``: (limit,) int64 sorted, or None for all.
+
+    A function of (n, limit, seed) alone, so a file reader can read only these
+    rows of a file too large to load whole, and the result is the same subset.
+    """
+    if limit is None or limit >= n:
+        return None
+    rng = np.random.default_rng([seed, _LIMIT_STREAM])
+    # Sorted, so a limited set keeps the file's order (and reads it in order).
+    return np.sort(rng.choice(n, size=limit, replace=False)).astype(np.int64)
+
+
 def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
-    """Load all images of ``cfg.source`` (no limit, split or probe yet)."""
+    """Load the images of ``cfg.source`` (no split or probe yet).
+
+    Every image, except from a file too large to read whole: of that, only the
+    rows ``data.limit`` keeps (:func:`limit_indices`).
+    """
     if cfg.source == "mnist":
         from engine.data.mnist import load_mnist
         return load_mnist()
@@ -175,7 +191,8 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
         if not cfg.path:
             raise fail("data.path", "no file chosen", "Choose a file or folder of images")
         from engine.data.files import load_file
-        return load_file(cfg.path, cfg.key, cfg.labels_key, stream=cfg.stream)
+        return load_file(cfg.path, cfg.key, cfg.labels_key,
+                         rows=lambda n: limit_indices(n, cfg.limit, seed), stream=cfg.stream)
     raise fail("data.source", f"unknown data source {cfg.source!r}",
                "Use mnist, sprites or file")
 

@@ -13,11 +13,13 @@ import zipfile
 import zlib
 from os import PathLike
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from engine.data.arrays import ImageArrays, as_images, as_labels, fail, image_layout
 from engine.data.folder import load_image_folder
+from engine.data.memory import check_fits, fits_whole
 from engine.data.mnist import IDX_NAME, load_idx
 from engine.data.streamed import FileImages, fits_in_memory, loaded_bytes
 
@@ -29,9 +31,14 @@ SUPPORTED = ".npy, .npz, .h5, .hdf5, MNIST IDX (*-idx3-ubyte[.gz]) or a folder o
 #: The formats whose images can stay in the file (``stream``).
 STREAMABLE = (".npy", ".h5", ".hdf5")
 
+#: Given the number of images a file holds, the ones to keep: sorted indices, or None
+#: for all (``data.limit``; see :func:`engine.data.dataset.limit_indices`).
+RowChoice = Callable[[int], "np.ndarray | None"]
+
 
 def load_file(path: str | PathLike, key: str | None = None,
-              labels_key: str | None = None, stream: bool | None = False) -> ImageArrays:
+              labels_key: str | None = None, rows: RowChoice | None = None,
+              stream: bool | None = False) -> ImageArrays:
     """Load images (and labels, when there are any) from a file or folder.
 
     Parameters
@@ -45,20 +52,25 @@ def load_file(path: str | PathLike, key: str | None = None,
     labels_key : the labels array/dataset; default: the one that pairs with
         the image key (``x_test`` → ``y_test``), else the first of
         :data:`LABEL_KEYS` present, else no labels.
+    rows : the images ``data.limit`` keeps, as a function of how many there
+        are. Used only where a file is too large to read whole (.npy and
+        HDF5 read just those rows); otherwise every image is returned.
     stream : keep the images in a .npy or HDF5 file and read them a batch at
         a time (:class:`~engine.data.streamed.FileImages`): True always, None
-        when they would not fit in memory as float32, False never.
+        when they would not fit in memory (and ``data.limit`` does not bring
+        them down to what fits), False never.
 
     Returns
     -------
     ImageArrays
-        images (N, C, H, W) float32 in [0, 1] (an ndarray, or FileImages
-        when streamed); labels (N,) int64 or None; source = the path as given.
+        images (N, C, H, W) float32 in [0, 1]; labels (N,) int64 or None;
+        source = the path as given.
 
     Raises
     ------
     DataError
-        naming the file, the problem and what to do.
+        naming the file, the problem and what to do; also, before anything
+        is read, when the images would not fit in the available memory.
     """
     p = Path(path)
     if not p.exists():
@@ -68,45 +80,72 @@ def load_file(path: str | PathLike, key: str | None = None,
                    "Save the images with numpy.save (.npy) or as an HDF5 dataset, "
                    "or set data.stream to null to load them into memory")
     if p.is_dir():
-        return load_image_folder(p)
+        return load_image_folder(p, rows)
     name = p.name.lower()
     if IDX_NAME.search(name):
         return load_idx(p)
     suffix = p.suffix.lower()
     if suffix == ".npy":
-        if stream is None:  # auto: stream only what would not fit
-            stream = _npy_too_large(p)
-        if stream:
+        raw = _read_npy(p)
+        if _streams(raw, p, rows, stream):
             return ImageArrays(images=FileImages(p), source=str(p))
-        return ImageArrays(images=as_images(_read_npy(p), p), source=str(p))
+        return ImageArrays(images=as_images(_read_rows(raw, p, rows), p), source=str(p))
     if suffix == ".npz":
         return _load_npz(p, key, labels_key)
     if suffix in (".h5", ".hdf5"):
-        return _load_h5(p, key, labels_key, stream)
+        return _load_h5(p, key, labels_key, rows, stream)
     raise fail(p, f"unknown file type {suffix or '(no extension)'!r}",
                f"Use {SUPPORTED}")
 
 
-def _npy_too_large(p: Path) -> bool:
-    """Whether a .npy file's images would not fit in memory (read from its header)."""
-    try:
-        raw = np.load(p, allow_pickle=False, mmap_mode="r")
-    except (ValueError, OSError, EOFError):
-        return False  # loading it whole reports the problem
-    return not fits_in_memory(loaded_bytes(raw, p))
+def _streams(raw, p: Path, rows: RowChoice | None, stream: bool | None) -> bool:
+    """Should these images stay in their file? ``stream`` None: when loading them would not
+    fit — whole, or as the subset ``data.limit`` keeps."""
+    if stream is not None:
+        if stream:
+            image_layout(raw, p)  # shape and dtype first, as when loading it whole
+        return bool(stream)
+    if len(raw.shape) not in (3, 4) or fits_in_memory(loaded_bytes(raw, p)):
+        return False
+    keep = rows(raw.shape[0]) if rows is not None else None
+    return keep is None or not fits_in_memory(loaded_bytes(raw, p) * len(keep) // raw.shape[0])
 
 
 def _read_npy(p: Path) -> np.ndarray:
+    """The array of a .npy file, memory-mapped: nothing is read until it is indexed."""
     try:
         # allow_pickle=False: a data file must never run code on load.
-        return np.load(p, allow_pickle=False)
+        return np.load(p, mmap_mode="r", allow_pickle=False)
     except ValueError as e:
-        if "allow_pickle" in str(e):
+        if "allow_pickle" in str(e) or "Python objects" in str(e):
             raise fail(p, "the array holds Python objects, not numbers",
                        "Save the images as a numeric array (uint8 or float)") from None
+        if "mmap length is greater than file size" in str(e):
+            raise fail(p, "the file is cut short: its header promises more data than it holds",
+                       "Save it again with numpy.save, or copy it again") from None
         raise fail(p, f"not a valid .npy file ({e})", "Save it again with numpy.save") from None
     except (OSError, EOFError) as e:
         raise fail(p, f"not a valid .npy file ({e})", "Save it again with numpy.save") from None
+
+
+def _read_rows(arr, p: Path, rows: RowChoice | None,
+               keep: np.ndarray | None = None) -> np.ndarray:
+    """Read an image array (memory-mapped .npy or HDF5 dataset), after checking it fits.
+
+    The whole array when that is cheap; else only the rows ``rows`` keeps
+    (``keep``, when the caller chose them already). Arrays whose rank is not
+    that of images are read as they are, for :func:`as_images` to explain.
+    """
+    shape = tuple(arr.shape)
+    if len(shape) not in (3, 4):
+        return np.asarray(arr[()])
+    if keep is None and rows is not None and not fits_whole(shape, arr.dtype):
+        keep = rows(shape[0])
+    check_fits(p, shape, arr.dtype, None if keep is None else len(keep))
+    if keep is not None:
+        return np.asarray(arr[keep])
+    # A memory map's values are only read when used: copy them now, into memory.
+    return np.array(arr) if isinstance(arr, np.memmap) else np.asarray(arr[()])
 
 
 def paired_label_keys(image_key: str | None) -> list[str]:
@@ -126,20 +165,27 @@ def paired_label_keys(image_key: str | None) -> list[str]:
     return keys + [k for k in LABEL_KEYS if k not in keys]
 
 
-def _npz_member_rank(z: np.lib.npyio.NpzFile, p: Path, name: str) -> int:
-    """Rank of one array in an .npz, read from its header when possible.
+def _npz_member_header(z: np.lib.npyio.NpzFile, name: str) -> tuple[tuple, np.dtype] | None:
+    """(shape, dtype) of one array in an .npz, from its header; None when unreadable.
 
     Reading only the header avoids decompressing every array of a large
-    archive just to find the images.
+    archive just to find the images (or to learn that they would not fit).
     """
     fmt = np.lib.format
     try:
         with z.zip.open(name + ".npy") as f:
             major, _ = fmt.read_magic(f)
             read_header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
-            return len(read_header(f)[0])
-    except Exception:  # noqa: BLE001 - odd member names or header versions: load it instead
-        return _npz_array(z, p, name).ndim
+            shape, _, dtype = read_header(f)
+            return tuple(shape), dtype
+    except Exception:  # noqa: BLE001 - odd member names or header versions
+        return None
+
+
+def _npz_member_rank(z: np.lib.npyio.NpzFile, p: Path, name: str) -> int:
+    """Rank of one array in an .npz (from its header when possible)."""
+    header = _npz_member_header(z, name)
+    return len(header[0]) if header is not None else _npz_array(z, p, name).ndim
 
 
 def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
@@ -183,6 +229,9 @@ def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
         if labels_key is None:
             labels_key = next((k for k in paired_label_keys(key)
                                if k in names and k != key), None)
+        header = _npz_member_header(z, key)
+        if header is not None and len(header[0]) in (3, 4):
+            check_fits(p, header[0], header[1], partial_read=False)
         raw_images = _npz_array(z, p, key)
         images = as_images(raw_images, p)
         labels = None
@@ -206,7 +255,7 @@ def _npz_array(z: np.lib.npyio.NpzFile, p: Path, name: str) -> np.ndarray:
 
 
 def _load_h5(p: Path, key: str | None, labels_key: str | None,
-             stream: bool | None = False) -> ImageArrays:
+             rows: RowChoice | None = None, stream: bool | None = False) -> ImageArrays:
     import h5py  # imported here: h5py takes ~0.1 s to import and most runs never need it
 
     try:
@@ -250,25 +299,37 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None,
         else:
             labels_key = next((k for k in paired_label_keys(key)
                                if k in datasets and k != key), None)
-        if stream is None:  # auto: stream only what would not fit (shape and dtype checked)
-            stream = not fits_in_memory(loaded_bytes(f[key], p))
-        if stream:
-            image_layout(f[key], p)  # shape and dtype first, as when loading it whole
-            n_images = int(f[key].shape[0])
-        else:
-            images = as_images(_h5_array(f, p, key), p)
-            n_images = len(images)
+        ds = f[key]
+        n = ds.shape[0] if ds.ndim else 0
+        streams = isinstance(ds, h5py.Dataset) and _streams(ds, p, rows, stream)
+        keep = None
+        if not streams and ds.ndim in (3, 4) and rows is not None \
+                and not fits_whole(ds.shape, ds.dtype):
+            keep = rows(n)
+        images = None if streams else as_images(_h5_array(f, p, key, keep), p)
         labels = None
         if labels_key is not None:
-            labels = as_labels(_h5_array(f, p, labels_key), n_images, p)
-    if stream:  # opened after f is closed: h5py closes a file's objects together
+            lab = f[labels_key]
+            # The labels of the kept rows; a count that does not match is reported
+            # against every image of the file.
+            same = keep is not None and lab.ndim and lab.shape[0] == n
+            labels = as_labels(_h5_array(f, p, labels_key, keep if same else None),
+                               n if streams or not (keep is None or same) else len(images), p)
+    if streams:  # opened after f is closed: h5py closes a file's objects together
         images = FileImages(p, key)
     return ImageArrays(images=images, labels=labels, source=str(p))
 
 
-def _h5_array(f, p: Path, name: str) -> np.ndarray:
+def _h5_array(f, p: Path, name: str, keep: np.ndarray | None = None) -> np.ndarray:
+    """Dataset ``name`` (its rows ``keep`` only, when given), checked to fit first."""
+    import h5py
+    ds = f[name]
+    if not isinstance(ds, h5py.Dataset):
+        raise fail(p, f"{name!r} is a group, not a dataset", "Set key to a dataset path")
     try:
-        return np.asarray(f[name][()])
+        if ds.ndim in (3, 4):
+            return _read_rows(ds, p, None, keep)
+        return np.asarray(ds[()] if keep is None else ds[keep])
     except (OSError, ValueError, TypeError, KeyError) as e:
         # Compressed with an unavailable filter, damaged chunks, odd types.
         raise fail(p, f"dataset {name!r} cannot be read ({e})",

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.arrays import ImageArrays, fail
+from engine.data.memory import check_fits, fits_whole
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 # Pillow modes that hold one intensity per pixel; everything else is colour.
@@ -107,12 +108,14 @@ def read_image(path: Path) -> np.ndarray:
                    "Remove or replace the file") from None
 
 
-def load_image_folder(folder: str | Path) -> ImageArrays:
+def load_image_folder(folder: str | Path, rows=None) -> ImageArrays:
     """Load every image of a folder.
 
     Parameters
     ----------
     folder : see the module docstring for the two layouts.
+    rows : ``n -> sorted indices or None``, the images ``data.limit`` keeps: only
+        those files are decoded when all of them would not fit in memory.
 
     Returns
     -------
@@ -123,6 +126,15 @@ def load_image_folder(folder: str | Path) -> ImageArrays:
     """
     folder = Path(folder)
     files, labels, label_names = list_image_folder(folder)
+    # From the first image, what decoding them all would take (RGB as the worst case).
+    h, w = read_image(files[0]).shape[:2]
+    claimed = (len(files), h, w, 3)
+    if rows is not None and not fits_whole(claimed, np.uint8):
+        keep = rows(len(files))
+        if keep is not None:
+            files = [files[i] for i in keep]
+            labels = None if labels is None else labels[keep]
+    check_fits(folder, claimed, np.uint8, len(files))
     pixels: list[np.ndarray] = []
     for path in files:
         a = read_image(path)

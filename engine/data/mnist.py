@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.data.arrays import ImageArrays, as_images, as_labels, fail
+from engine.data.memory import check_fits
 
 MNIST_SOURCE = "bundled MNIST subset (5,000 digits)"
 MNIST_FILE = "mnist_5k.npz"
@@ -90,29 +91,32 @@ def read_idx(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rb") as f:
-                buf = f.read()
-        else:
-            buf = path.read_bytes()
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as f:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
+                raise fail(path, "this is not an IDX file (bad magic number)",
+                           "Choose an MNIST-style *-idx3-ubyte image file")
+            dtype, rank = _IDX_DTYPES[head[2]], head[3]
+            dims = f.read(4 * rank)
+            if len(dims) < 4 * rank:
+                raise fail(path, f"the IDX file is truncated: its header needs {4 + 4 * rank} "
+                           f"bytes but the file has {4 + len(dims)}", "Download the file again")
+            shape = tuple(int(d) for d in np.frombuffer(dims, ">u4", count=rank))
+            if rank >= 3:  # images: do they fit, before reading them?
+                check_fits(path, shape, dtype, partial_read=False)
+            count = int(np.prod(shape, dtype=np.int64))
+            buf = f.read(count * dtype.itemsize)
     except (OSError, EOFError) as e:
         # BadGzipFile is an OSError; a gzip stream cut short is an EOFError.
         raise fail(path, f"cannot read the file ({e})",
                    "Download it again; a .gz file must be a complete gzip archive") from None
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] not in _IDX_DTYPES:
-        raise fail(path, "this is not an IDX file (bad magic number)",
-                   "Choose an MNIST-style *-idx3-ubyte image file")
-    dtype, rank = _IDX_DTYPES[buf[2]], buf[3]
     header = 4 + 4 * rank
-    if len(buf) < header:
-        raise fail(path, f"the IDX file is truncated: its header needs {header} bytes "
-                   f"but the file has {len(buf)}", "Download the file again")
-    shape = tuple(int(d) for d in np.frombuffer(buf, ">u4", count=rank, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(buf) < expected:
+    expected = header + count * dtype.itemsize
+    if len(buf) < count * dtype.itemsize:
         raise fail(path, f"the IDX file is truncated: shape {shape} needs {expected} "
-                   f"bytes but the file has {len(buf)}", "Download the file again")
-    data = np.frombuffer(buf, dtype, count=int(np.prod(shape)), offset=header)
+                   f"bytes but the file has {header + len(buf)}", "Download the file again")
+    data = np.frombuffer(buf, dtype, count=count)
     return data.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
 

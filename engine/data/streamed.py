@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data import memory
 from engine.data.arrays import (apply_unit_scale, fail, image_layout, layout_shape, to_layout,
                                 unit_scale)
 
@@ -28,25 +29,6 @@ SCAN_BYTES = 64 << 20
 #: Read a block of consecutive rows instead of single rows when the rows asked
 #: for fill at least this share of it (HDF5 reads a slab far faster than points).
 SLAB_DENSITY = 0.25
-#: Share of the memory available now that a data set loaded whole may take.
-MEMORY_SHARE = 0.5
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to this process now (Linux: MemAvailable), or None."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def loaded_bytes(raw, where) -> int:
     """Bytes the images of a raw array (memmap, h5py dataset) take loaded as float32.
 
@@ -61,8 +43,8 @@ def loaded_bytes(raw, where) -> int:
 
 def fits_in_memory(nbytes: int) -> bool:
     """Whether ``nbytes`` of images can be loaded whole, with room left to train."""
-    free = available_memory()
-    return free is None or nbytes <= MEMORY_SHARE * free
+    free = memory.available_memory()
+    return free is None or nbytes <= memory.WHOLE_FILE_SHARE * free
 
 
 class FileImages:

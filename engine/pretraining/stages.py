@@ -79,5 +79,9 @@ def stack_config(cfg: RunConfig) -> RunConfig:
 
 
 def stage_title(cfg: RunConfig, k: int, input_dim: int) -> str:
-    """E.g. ``"stage 2 (256→64, denoising)"``."""
-    return f"stage {k} ({input_dim}→{stage_widths(cfg)[k - 1]}, {cfg.pretraining.stage_kind(k)})"
+    """E.g. ``"stage 2 (256→64, denoising)"``: the kind the stage trains as (for a stage
+    that takes the run's own regularisers, those, e.g. ``plain``)."""
+    kind = cfg.pretraining.stage_kind(k)
+    if kind == SHARED_KIND:
+        kind = stage_config(cfg, k).kind_label()
+    return f"stage {k} ({input_dim}→{stage_widths(cfg)[k - 1]}, {kind})"

@@ -31,6 +31,7 @@ thread. The next commit, and :meth:`AtomicH5File.wait`, wait for it.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -47,7 +48,7 @@ except ImportError:  # Windows: no flock, so a replaced version is never reused
     fcntl = None
 
 Change = Callable[[h5py.File], None]
-Edit = tuple[int, bytes] | tuple[int, None]   # (offset, bytes) written, or (size, None) truncated
+Edit = tuple[int, int] | tuple[int, None]   # (offset, length) written, or (size, None) truncated
 
 
 class AtomicH5File:
@@ -91,8 +92,8 @@ class AtomicH5File:
         self.wait()
         try:
             raw, create = self._open_next(fresh)
+            recorder = _RecordingFile(raw)
             try:
-                recorder = _RecordingFile(raw)
                 f = (h5py.File(recorder, "w", libver=LIBVER) if create
                      else h5py.File(recorder, "r+"))
                 try:
@@ -100,8 +101,13 @@ class AtomicH5File:
                 finally:
                     f.close()
                 raw.flush()
+                if recorder.error is not None:
+                    raise recorder.error
             except BaseException:
                 raw.close()
+                if recorder.error is not None:
+                    # The disk's own error (a full disk), not what HDF5 made of it.
+                    raise recorder.error from None
                 raise
         except BaseException:
             self.discard()
@@ -117,10 +123,17 @@ class AtomicH5File:
             raise
 
     def discard(self) -> None:
-        """Remove the kept version and any half-built one (after a failure, or when done)."""
+        """Remove the kept version and any half-built one (after a failure, or when done).
+
+        Never raises: it cleans up after an error that is being reported (on a
+        read-only file system there is nothing to remove, and nothing can be).
+        """
         self._spare = False
         for p in (self.tmp, self.old):
-            _unlink(p)
+            try:
+                _unlink(p)
+            except OSError:
+                pass
 
     # -- the next version ------------------------------------------------------------
     def _open_next(self, fresh: bool) -> tuple[BinaryIO, bool]:
@@ -160,7 +173,7 @@ class AtomicH5File:
             _fsync_dir(self.path.parent)
         if kept:
             os.replace(self.old, self.tmp)
-            self._spare = _catch_up(self.tmp, edits)
+            self._spare = _catch_up(self.tmp, self.path, edits)
 
 
 class _RecordingFile:
@@ -173,6 +186,8 @@ class _RecordingFile:
     def __init__(self, raw: BinaryIO):
         self._raw = raw
         self.edits: list[Edit] = []
+        #: the first error of the file itself (a full disk): see :meth:`_failed`
+        self.error: OSError | None = None
 
     def seek(self, offset: int, whence: int = 0) -> int:
         return self._raw.seek(offset, whence)
@@ -187,29 +202,70 @@ class _RecordingFile:
         return self._raw.readinto(buffer)
 
     def write(self, data) -> int:
-        self.edits.append((self._raw.tell(), bytes(data)))
-        return self._raw.write(data)
+        if self.error is not None:
+            return len(data)
+        offset = self._raw.tell()
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            # An unbuffered file may write less than asked (a disk filling up): write
+            # the rest, so that a short write is an error and never a silent gap.
+            while done < len(view):
+                n = self._raw.write(view[done:])
+                if not n:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self._raw.name))
+                done += n
+        except OSError as e:
+            self._failed(e)
+        # Only where: the catch-up copies the bytes from the published file, on the
+        # background thread (a checkpoint is megabytes; copying it here cost the
+        # training thread a millisecond per epoch).
+        self.edits.append((offset, len(view)))
+        return len(view)
 
     def truncate(self, size: int | None = None) -> int:
         size = self._raw.tell() if size is None else size
+        if self.error is None:
+            try:
+                self._raw.truncate(size)
+            except OSError as e:
+                self._failed(e)
         self.edits.append((size, None))
-        return self._raw.truncate(size)
+        return size
 
     def flush(self) -> None:
-        self._raw.flush()
+        if self.error is None:
+            try:
+                self._raw.flush()
+            except OSError as e:
+                self._failed(e)
+
+    def _failed(self, error: OSError) -> None:
+        """Keep the file's first error; from now on writes only pretend to succeed.
+
+        An exception raised inside HDF5's write callback leaves HDF5 with a file it
+        can neither write nor close: it reports nonsense (a SystemError about
+        ``list.append``) and can crash the process when that file object is freed
+        or another file is opened. Pretending lets HDF5 finish and close this
+        version normally; :meth:`AtomicH5File.commit` then raises ``error`` and
+        throws the version away, so nothing half-written is ever published.
+        """
+        self.error = error
 
 
-def _catch_up(path: Path, edits: list[Edit]) -> bool:
-    """Replay recorded writes onto the kept version; False if a reader holds it."""
-    with open(path, "r+b") as raw:
+def _catch_up(path: Path, published: Path, edits: list[Edit]) -> bool:
+    """Make the kept version ``path`` byte-identical to ``published`` by redoing the
+    recorded writes, their bytes read from ``published``; False if a reader holds it."""
+    with open(path, "r+b") as raw, open(published, "rb") as source:
         if not _lock(raw):
             return False
-        fd = raw.fileno()
-        for offset, data in edits:
-            if data is None:
+        fd, src = raw.fileno(), source.fileno()
+        for offset, length in edits:
+            if length is None:
                 os.ftruncate(fd, offset)
             else:
-                os.pwrite(fd, data, offset)
+                # A range may have been truncated away later: copy what the file has.
+                os.pwrite(fd, os.pread(src, length, offset), offset)
     return True
 
 
@@ -230,6 +286,10 @@ def _unlink(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+    except OSError:
+        # A read-only file system says so (EROFS) even for a file that is not there.
+        if os.path.lexists(path):
+            raise
 
 
 def _copy(src: Path, dst: Path) -> None:

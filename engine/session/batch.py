@@ -6,7 +6,6 @@ at a job's start, the job itself). Calling it writes them into an open file.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import h5py
@@ -45,7 +44,6 @@ class Batch:
     snapshots : the epochs' replay data.
     checkpoint : the latest checkpoint, or None.
     status : (status, message) of a finished run, or None.
-    checkpoint_seconds : time spent writing the checkpoint (read by the pacer).
     """
 
     run_id: str = ""
@@ -62,7 +60,6 @@ class Batch:
     snapshots: list[EpochSnapshot] = field(default_factory=list)
     checkpoint: CheckpointSaved | None = None
     status: tuple[str, str | None] | None = None
-    checkpoint_seconds: float = 0.0
 
     def __bool__(self) -> bool:
         """Is there anything to commit?"""
@@ -95,8 +92,6 @@ class Batch:
         for snap in self.snapshots:
             layout.write_snapshot(run["snapshots"], snap)
         if self.checkpoint is not None:
-            t = time.perf_counter()
             layout.write_checkpoint(run, self.checkpoint.checkpoint)
-            self.checkpoint_seconds = time.perf_counter() - t
         if self.status is not None:
             layout.set_status(run, *self.status)

@@ -79,9 +79,11 @@ def export_tensorboard(run: SessionRun, out_dir: str | Path, force: bool = False
                 snap = run.snapshot(epoch)
                 if "probe_recon" not in snap.images:
                     continue
+                # The input row only when it differs from the originals (corrupted inputs).
+                inputs = (snap.images.get("probe_inputs")
+                          if run.config.objective.corruption != "none" else None)
                 grid = image_grid(reconstruction_rows(
-                    run.data.probe_images, snap.images.get("probe_inputs", snap.images["probe_recon"]),
-                    snap.images["probe_recon"]), GRID_COLUMNS)
+                    run.data.probe_images, inputs, snap.images["probe_recon"]), GRID_COLUMNS)
                 tb.add_image("reconstructions", grid, steps.get(epoch, snap.step),
                              dataformats="HW" if grid.ndim == 2 else "HWC")
     return folder

@@ -56,9 +56,10 @@ def image_grid(images: np.ndarray, columns: int, pad: int = 2,
     return out[0] if c == 1 else np.moveaxis(out[:3], 0, -1)
 
 
-def reconstruction_rows(original: np.ndarray, inputs: np.ndarray, recon: np.ndarray,
+def reconstruction_rows(original: np.ndarray, inputs: np.ndarray | None, recon: np.ndarray,
                         columns: int = GRID_COLUMNS) -> np.ndarray:
-    """Bands of three rows: original | encoder input | reconstruction.
+    """Bands of rows: original | encoder input | reconstruction (no input row when
+    ``inputs`` is None: without corruption it is the original again).
 
     Parameters
     ----------
@@ -66,8 +67,8 @@ def reconstruction_rows(original: np.ndarray, inputs: np.ndarray, recon: np.ndar
 
     Returns
     -------
-    (3*B*columns, C, H, W) images in grid order, B = ceil(P / columns); a band
-    whose last row is short is padded with white images.
+    (R*B*columns, C, H, W) images in grid order, R rows a band, B = ceil(P / columns);
+    a band whose last row is short is padded with white images.
     """
     p = original.shape[0]
     bands = -(-p // columns)
@@ -75,9 +76,44 @@ def reconstruction_rows(original: np.ndarray, inputs: np.ndarray, recon: np.ndar
     rows = []
     for b in range(bands):
         for a in (original, inputs, recon):
+            if a is None:
+                continue
             part = np.concatenate([a, blank])[b * columns:(b + 1) * columns]
             rows.append(part)
     return np.concatenate(rows)
+
+
+def row_titles(corrupted: bool) -> tuple[str, ...]:
+    """The titles of one band's rows, as :func:`reconstruction_rows` orders them."""
+    return ("original", "noisy input", "reconstruction") if corrupted else (
+        "original", "reconstruction")
+
+
+def with_row_titles(pixels: np.ndarray, titles: tuple[str, ...], image_height: int,
+                    pad: int = 2, scale: int = 1) -> np.ndarray:
+    """``pixels`` (an :func:`image_grid` of equal bands of ``len(titles)`` rows, already
+    scaled by ``scale``) with a white strip on the left naming each row.
+
+    Returns
+    -------
+    (H, W + strip) or (H, W + strip, 3) uint8, the mode of ``pixels``.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=max(10, 6 * scale))
+    strip = 8 * scale + max(int(font.getlength(t)) for t in titles)
+    h = pixels.shape[0]
+    colour = pixels.ndim == 3
+    out = np.full((h, pixels.shape[1] + strip, *pixels.shape[2:]), 255, np.uint8)
+    out[:, strip:] = pixels
+    img = Image.fromarray(out)
+    draw = ImageDraw.Draw(img)
+    n_rows = (h // scale - pad) // (image_height + pad)
+    for r in range(n_rows):
+        centre = (pad + r * (image_height + pad) + image_height / 2) * scale
+        draw.text((strip - 4 * scale, centre), titles[r % len(titles)],
+                  fill=(48, 48, 48) if colour else 48, font=font, anchor="rm")
+    return np.asarray(img)
 
 
 def prior_codes(snapshot: EpochSnapshot, variational: bool, n: int, seed: int) -> np.ndarray:
@@ -156,10 +192,12 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     decoder: LatentDecoder = session.decoder(epoch)
     cfg = session.config
     variational = cfg.model.variational
+    image_height = session.data.image_shape[1]
+    corrupted = cfg.objective.corruption != "none"
     figures = {
         "reconstructions": image_grid(reconstruction_rows(
-            session.data.probe_images, snap.images["probe_inputs"], snap.images["probe_recon"]),
-            GRID_COLUMNS),
+            session.data.probe_images, snap.images["probe_inputs"] if corrupted else None,
+            snap.images["probe_recon"]), GRID_COLUMNS),
         "samples": image_grid(decoder.decode(prior_codes(snap, variational, 64, cfg.seed)), 8),
     }
     if cfg.model.latent_dim == 2:
@@ -176,6 +214,9 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
             img = Image.fromarray(pixels)
             if scale > 1:
                 img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+            if name == "reconstructions":   # titles drawn at the final size: sharp text
+                img = Image.fromarray(with_row_titles(np.asarray(img), row_titles(corrupted),
+                                                      image_height, scale=scale))
             img.save(paths[name])
     except OSError as e:
         raise fail(out, f"cannot write the figures: {e.strerror or e}") from None

@@ -24,7 +24,8 @@ import h5py
 import numpy as np
 
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, JobStarted, RunPlan, RunStarted
-from engine.session.h5fast import create_array, datasets_below, overwrite_array, set_text
+from engine.session.h5fast import (create_array, datasets_below, overwrite_all, overwrite_array,
+                                   set_text)
 from engine.session.schema import (EPOCH_CHUNK, EPOCH_META, FORMAT_NAME, FORMAT_VERSION,
                                    HISTORY_CHUNK, HISTORY_META)
 from engine.session.tables import create_table, truncate_rows
@@ -200,6 +201,8 @@ def sync_arrays(group: h5py.Group, arrays: dict[str, np.ndarray]) -> None:
     deleting and re-creating the checkpoint every time would grow the file
     by a whole model each time.
     """
+    if overwrite_all(group, arrays):
+        return
     existing = datasets_below(group)
     for name in existing:
         if name not in arrays:

@@ -19,6 +19,8 @@ belong to; a ``RunStarted`` for a run the file already has continues it
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +30,6 @@ from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, Event, Jo
                            RunFailed, RunFinished, RunOpened, RunPlan, RunStarted, StepMetrics)
 from engine.session.atomic import AtomicH5File
 from engine.session.batch import Batch, NewRun
-from engine.session.pacing import CheckpointPacer
 from engine.session.schema import MAIN_RUN, fail
 from engine.session.tables import RowBuffer
 
@@ -53,9 +54,6 @@ class SessionWriter:
     append : add to an existing session: continue its runs (a resume) or add
         new ones (a comparison on a trained run).
     flush_rows : commit once this many history rows wait, even mid-epoch.
-    checkpoint_share : most of the training time to spend writing intermediate
-        checkpoints (see ``pacing.py``); None writes one at every epoch end. The
-        last checkpoint of a run is always written.
     durable : fsync every commit (survives a power cut, not only a crash).
     background : publish commits on a background thread (see ``atomic.py``);
         False publishes before the listener call returns.
@@ -70,15 +68,13 @@ class SessionWriter:
 
     def __init__(self, path: str | Path, force: bool = False,
                  snapshot_every: int | None = None, *, append: bool = False,
-                 flush_rows: int = FLUSH_ROWS, checkpoint_share: float | None = 0.005,
-                 durable: bool = True, background: bool = True):
+                 flush_rows: int = FLUSH_ROWS, durable: bool = True, background: bool = True):
         self.path = Path(path)
         if snapshot_every is not None and snapshot_every < 1:
             raise SessionError(f"snapshot_every must be >= 1 (got {snapshot_every})")
         self.snapshot_every = snapshot_every
         self.flush_rows = max(1, int(flush_rows))
         self._file = AtomicH5File(self.path, durable=durable, background=background)
-        self._pacer = CheckpointPacer(checkpoint_share)
         self._force = force
         self._new_file = not append
         self._runs: set[str] = set()               # run groups the file has
@@ -105,6 +101,7 @@ class SessionWriter:
             raise fail(p, f"cannot write here: the folder {p.parent} does not exist")
         if p.is_dir():
             raise fail(p, "is a folder, not a file")
+        _check_writable(p)
         if append:
             from engine.session.reader import Session
             with Session.open(p) as s:  # a clear error for anything that is not ours
@@ -143,12 +140,12 @@ class SessionWriter:
             if k is None or event.epoch % k == 0 or event.epoch == self._last_epoch:
                 self._batch.snapshots.append(event)
         elif isinstance(event, CheckpointSaved):
-            # Every epoch end: the epoch's rows and snapshot are committed now; the
-            # checkpoint too unless the pacer says it is too soon (then it waits).
+            # Every epoch end (and a stop): the epoch's rows, its snapshot and the
+            # checkpoint in one commit. Never skipped, however slow the disk or busy
+            # the machine: a killed run resumes from its last saved epoch, so at most
+            # the epoch in progress is trained again.
             self._checkpoint = event
-            ck = event.checkpoint
-            final = ck.position == 0 and ck.epoch == self._last_epoch
-            self._commit(with_checkpoint=final or self._pacer.due(ck.wall_time))
+            self._commit(with_checkpoint=True)
         elif isinstance(event, RunStarted):
             self._start_run(event)
             self.flush()
@@ -164,7 +161,6 @@ class SessionWriter:
         elif isinstance(event, RunOpened):
             self.flush()
             self._run_id = event.run_id
-            self._pacer = CheckpointPacer(self._pacer.share)
 
     def _start_job(self, job: JobStarted) -> None:
         self._job_id = job.job_id
@@ -235,12 +231,29 @@ class SessionWriter:
         except SessionError as e:
             self._error = e
         except OSError as e:
-            self._error = fail(self.path, _disk_words(e, self.path))
+            self._error = fail(self.path, _disk_words(e, self.path, self._kept_words()))
         except Exception as e:  # noqa: BLE001 - HDF5's own failures: one error here
             self._error = fail(self.path, f"cannot write the session: {e}")
         if self._error is not None:
             self._file.discard()
             raise self._error
+
+    def _kept_words(self) -> str:
+        """What the file on disk still holds, after a failed commit (read back from it)."""
+        if not self.path.exists():
+            return "nothing was saved (the session file could not be created)"
+        run_id = self._run_id
+        try:
+            from engine.session.reader import open_h5_for_reading
+            with open_h5_for_reading(self.path) as f:
+                table = f["runs"][run_id]["epochs"]
+                epoch = int(table["epoch"][-1]) if table.shape[0] else 0
+        except Exception:  # noqa: BLE001 - an error message must not fail in turn
+            return "the session file keeps what was saved before this epoch"
+        run = f" of run '{run_id}'" if run_id != MAIN_RUN else ""
+        if epoch <= 0:
+            return f"the session file holds the settings{run} but no epoch yet"
+        return f"the session file keeps epochs 1-{epoch}{run}"
 
     def _take_batch(self, with_checkpoint: bool) -> Batch:
         batch, self._batch = self._batch, Batch(run_id="")
@@ -253,7 +266,6 @@ class SessionWriter:
         ck = self._checkpoint if with_checkpoint else None
         if ck is not None:
             batch.checkpoint = ck
-            self._pacer.written(batch, ck.checkpoint.wall_time)
             self._checkpoint = None
         return batch
 
@@ -292,13 +304,38 @@ class SessionWriter:
         self.close()
 
 
-def _disk_words(e: OSError, path: Path) -> str:
-    """A writing error in words a user can act on (``path``: the session file)."""
-    import errno
-    if e.errno == errno.ENOSPC:
-        folder = Path(e.filename).parent if e.filename else path.parent
-        return ("the disk is full: the session keeps the epochs saved before this one. "
-                f"Free some space in {folder} and resume the run")
-    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"cannot write the session here ({e.strerror}): choose another folder"
-    return f"cannot write the session: {e.strerror or e}"
+def _check_writable(path: Path) -> None:
+    """Raise SessionError now, before any training, if ``path``'s folder takes no new file.
+
+    Creating (and removing) a small file is the only test that holds on every
+    file system: permission bits say nothing of a read-only mount, nor of root.
+    """
+    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"autoencoder studio")
+        probe.unlink()
+    except FileExistsError:
+        pass  # a probe of another writer of this process: the folder takes files
+    except OSError as e:
+        raise fail(path, _disk_words(e, path, "nothing was written")) from None
+
+
+def _disk_words(e: OSError, path: Path, kept: str = "") -> str:
+    """A writing error in words a user can act on.
+
+    ``path`` is the session file; ``kept`` says what the file on disk still holds.
+    """
+    folder = path.parent
+    kept = f" ({kept})" if kept else ""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = "the disk is full" if e.errno == errno.ENOSPC else "your disk quota is used up"
+        return (f"{what} in {folder}{kept}. Free some space there, then continue the run "
+                f"(Continue in the window, or python main.py resume {path.name})")
+    if e.errno == errno.EROFS:
+        return (f"cannot write the session: {folder} is on a read-only file system{kept}. "
+                f"Choose a folder you can write to")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return (f"cannot write the session: no permission to write in {folder}{kept}. "
+                f"Choose a folder you can write to")
+    return f"cannot write the session: {e.strerror or e}{kept}"

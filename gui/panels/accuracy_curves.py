@@ -19,6 +19,7 @@ from gui.widgets.naming import named
 #: Okabe-Ito: distinct for the common colour-vision deficiencies.
 BUDGET_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 INIT_TITLES = {"pretrained": "pretrained encoder", "random": "random initial weights"}
+AXIS_WIDTH = 56   # pixels of each plot's left axis
 
 
 class _Series:
@@ -40,6 +41,22 @@ class _Series:
             item.setData(x, 100.0 * np.asarray([values[e] for e in sorted(values)], dtype=float))
 
 
+class _SameTicks(pg.AxisItem):
+    """The random plot's epoch axis: the ticks of the pretrained plot's, always.
+
+    Tick spacing follows an axis's length in pixels, and the two plots are not
+    quite as wide (their titles differ): the empty plots read "2 4 6 8" beside
+    "1 2 3 … 9". With the same ticks, and numbers on the main ones only, they agree.
+    """
+
+    def __init__(self, leader: pg.AxisItem):
+        super().__init__("bottom")
+        self.leader = leader
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        return self.leader.tickValues(minVal, maxVal, self.leader.geometry().width())
+
+
 class AccuracyCurvesPanel(QWidget):
     """Accuracy curves of a comparison, pretrained left and random right."""
 
@@ -51,7 +68,9 @@ class AccuracyCurvesPanel(QWidget):
                               "initialisation side by side")
         self.plots: dict[str, pg.PlotItem] = {}
         for col, (init, title) in enumerate(INIT_TITLES.items()):
-            plot = self.graphics.addPlot(row=0, col=col, title=title)
+            leader = self.plots.get("pretrained")
+            axes = {"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else None
+            plot = self.graphics.addPlot(row=0, col=col, title=title, axisItems=axes)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch")
             plot.setYRange(0, 100, padding=0.02)
@@ -59,6 +78,13 @@ class AccuracyCurvesPanel(QWidget):
             plot.enableAutoRange(y=False)
             self.plots[init] = plot
         self.plots["pretrained"].setLabel("left", "accuracy (%)")
+        # The same width for both left axes (one has a label, one not): plots of the same
+        # width get the same epoch ticks, also before the first curve.
+        for plot in self.plots.values():
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            # Numbers on the main ticks only: a slightly wider axis also numbered the
+            # minor ones.
+            plot.getAxis("bottom").setStyle(maxTextLevel=0)
         self.plots["random"].setYLink(self.plots["pretrained"])
         self.plots["random"].setXLink(self.plots["pretrained"])
         self._empty_epoch_axis()

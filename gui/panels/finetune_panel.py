@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSizePolicy, QSpinBox, QSplitter, QToolButton, QVBoxLayout,
+                               QScrollArea, QSpinBox, QSplitter, QToolButton, QVBoxLayout,
                                QWidget)
 
 from engine.data.labels import parse_budgets
@@ -63,20 +63,27 @@ class FineTuningPanel(QWidget):
         self.confusion = ConfusionMatrixPanel()
         self.features = FeatureGridPanel("analysis")
         settings = self._build_settings()
-        top = QSplitter(Qt.Horizontal)
-        top.addWidget(settings)
+        top = named(QSplitter(Qt.Horizontal), "fineTuningTopSplitter", "Fine-tuning views")
+        # In a scroll area: on a short screen the form scrolls instead of being cut off.
+        scroll = named(QScrollArea(), "fineTuneSettingsScroll", "Classifier settings")
+        scroll.setWidget(settings)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(settings.minimumWidth() + 16)
+        top.addWidget(scroll)
         top.addWidget(framed("Validation accuracy: pretrained vs random", "accuracyFrame",
                              self.accuracy))
         top.setStretchFactor(1, 1)
         top.setSizes([300, 770])
-        bottom = QSplitter(Qt.Horizontal)
+        bottom = named(QSplitter(Qt.Horizontal), "fineTuningBottomSplitter", "Fine-tuning views")
         bottom.addWidget(framed("Final accuracy per label budget", "comparisonTableFrame",
                                 self.table))
         bottom.addWidget(framed("Confusion matrix (validation)", "confusionFrame",
                                 self.confusion))
         bottom.addWidget(framed("First-layer features", "analysisFeaturesFrame", self.features))
         bottom.setSizes([300, 370, 400])
-        split = QSplitter(Qt.Vertical)
+        split = named(QSplitter(Qt.Vertical), "fineTuningSplitter", "Fine-tuning views")
         split.addWidget(top)
         split.addWidget(bottom)
         split.setSizes([370, 430])
@@ -152,9 +159,9 @@ class FineTuningPanel(QWidget):
         self.progress.setFormat("ready")
         self.progress.setValue(0)
         form.addRow(self.progress)
+        # Wraps, and takes the height its lines need (an Ignored policy cut them off).
         self.status = named(QLabel(""), "comparisonStatus", "Comparison status")
         self.status.setWordWrap(True)
-        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         form.addRow(self.status)
         self.source_combo.currentIndexChanged.connect(self._update_source_row)
         self.run_button.clicked.connect(self.run_comparison)
@@ -345,9 +352,13 @@ class FineTuningPanel(QWidget):
         live = [r for r in runs if r.status == "running"]
         if live:
             r = live[-1]
-            self.progress.setFormat(f"{r.plan.meta.get('init')}, "
-                                    f"{self._budget_labels.get(int(r.plan.meta.get('budget', 0)))}"
-                                    " · %v of %m classifier epochs")
+            # Short enough for the bar's width: a longer text was cut off at both ends.
+            budget = self._budget_labels.get(int(r.plan.meta.get("budget", 0)))
+            self.progress.setFormat(f"{r.plan.meta.get('init')} · {budget} · %v/%m epochs")
+            self.progress.setToolTip(f"Training the classifier from the {r.plan.meta.get('init')}"
+                                     f" encoder on {budget}: %v of %m classifier epochs of "
+                                     f"the comparison done".replace("%v", str(done))
+                                     .replace("%m", str(planned)))
         elif not self.running:
             states = {r.status for r in runs}
             word = "finished" if states == {"completed"} else "stopped" if "stopped" in states \

@@ -8,7 +8,8 @@ decodes on the GUI thread with the panel's own CPU
 :class:`~engine.decoding.LatentDecoder` — a copy made from the snapshot, so
 it never waits for training. For a VAE the background can show the
 decoded manifold and the prior's 1/2/3-sigma circles. Double-click a point
-to pin its reconstruction beside the map.
+to pin its reconstruction beside the map, or anywhere else on the map to pin
+the image decoded there.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from gui.latent_projection import (LatentProjection, dims_projection, grid_point
                                    pca_projection)
 from gui.panels.latent_colouring import PointColouring
 from gui.panels.pinned_reconstructions import PinnedPoint, PinnedReconstructions
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
+from gui.widgets.placeholder import Placeholder
 
 MANIFOLD_GRID = 12      # decoded images per side of the background manifold
+PIN_REACH = 10          # pixels: a double-click this close to a point pins that point
 
 
 class LatentExplorerPanel(QWidget):
@@ -45,9 +49,10 @@ class LatentExplorerPanel(QWidget):
         self._build_map()
         self.decoded_pane = named(ImagePane("decoded at marker"), "decodedImage",
                                   "Image decoded at the marker")
-        self.decoded_pane.setMinimumSize(180, 180)
-        self.coords_label = named(QLabel(" "), "markerCoordinates", "Marker coordinates")
-        self.coords_label.setWordWrap(True)
+        self.decoded_pane.setMinimumSize(110, 110)
+        # One line, shortened to fit: wrapped, a 20-d code read "(20 / dims)]" and pushed
+        # the decoded image over it.
+        self.coords_label = named(ElidedLabel(" "), "markerCoordinates", "Marker coordinates")
         self.coords_label.setStyleSheet("color:#444; font-family: monospace;")
         self.pinned = PinnedReconstructions()
         self.pinned.changed.connect(self._refresh_pin_markers)
@@ -64,7 +69,7 @@ class LatentExplorerPanel(QWidget):
         map_layout.setContentsMargins(0, 0, 0, 0)
         map_layout.addWidget(self.map_widget, 1)
         map_layout.addWidget(self.legend_label)
-        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter = named(QSplitter(Qt.Horizontal), "explorerSplitter", "Map and decoded image")
         self.splitter.addWidget(map_box)
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
@@ -82,7 +87,8 @@ class LatentExplorerPanel(QWidget):
         self.colouring = PointColouring()
         self.decoded_image: np.ndarray | None = None
         self._marker_placed = False
-        self._set_enabled(False)
+        self.placeholder = Placeholder(self.map_widget, "latentMapPlaceholder")
+        self._clear_map()
 
     # -- construction ---------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -155,6 +161,7 @@ class LatentExplorerPanel(QWidget):
         self.marker.setZValue(10)
         self.plot.addItem(self.marker)
         self.marker.sigPositionChanged.connect(self._on_marker_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_map_clicked)
         # The view follows the codes epoch by epoch until the user pans or zooms.
         self._follow_view = True
         self.plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
@@ -211,13 +218,22 @@ class LatentExplorerPanel(QWidget):
         self.legend_label.setText(" ")
         self.plot.setLabel("bottom", "")
         self.plot.setLabel("left", "")
-        self.coords_label.setText("The map appears after the first epoch.")
+        for side in ("left", "bottom"):
+            self.plot.hideAxis(side)   # an empty map's axes read 0 … 1
+        self.placeholder.show_text("The codes of 500 validation images appear here as a map "
+                                   "after the first epoch: drag the red marker to decode "
+                                   "any point, double-click to pin one.")
+        self.coords_label.setText(" ")
         self._set_enabled(False)
 
     def show_snapshot(self, snapshot: EpochSnapshot, decoder: LatentDecoder | None) -> None:
         """Show the codes of ``snapshot``; decode with ``decoder`` (None: no decoding)."""
         self.snapshot, self.decoder = snapshot, decoder
         self._set_enabled(True)
+        if self.placeholder.isVisible():
+            self.placeholder.show_text("")
+            for side in ("left", "bottom"):
+                self.plot.showAxis(side)
         self._rebuild_projection()
         if self._follow_view:
             self.fit_view()
@@ -356,15 +372,46 @@ class LatentExplorerPanel(QWidget):
         image = to_display(self.decoder.decode(z))[0]
         self.decoded_image = image
         self.decoded_pane.set_image(image)
-        shown = ", ".join(f"{v:.2f}" for v in z[0, :4])
-        more = f", … ({z.shape[1]} dims)" if z.shape[1] > 4 else ""
-        self.coords_label.setText(f"z = [{shown}{more}]")
+        self.coords_label.setText(code_words(z[0]))
         self.decoded.emit()
 
     # -- pins -----------------------------------------------------------------------
     def _on_points_clicked(self, _item, points, ev) -> None:
         if ev is not None and ev.double() and len(points):
             self.pin_point(int(points[0].data()))
+
+    def _on_map_clicked(self, ev) -> None:
+        """A double-click that hit no point: pin the nearest point within
+        :data:`PIN_REACH` pixels, else the image decoded at that place of the map."""
+        if not ev.double() or ev.isAccepted() or ev.button() != Qt.LeftButton:
+            return
+        view = self.plot.getViewBox()
+        if not view.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        self.pin_near(view.mapSceneToView(ev.scenePos()), ev.scenePos())
+
+    def pin_near(self, at: pg.Point, scene_pos=None) -> PinnedPoint | None:
+        """Pin what a double-click at map point ``at`` means (see :meth:`_on_map_clicked`)."""
+        if self.snapshot is None or self.decoder is None or self.projection is None:
+            return None
+        view = self.plot.getViewBox()
+        scene_pos = view.mapViewToScene(at) if scene_pos is None else scene_pos
+        pts = self.projection.project(self.snapshot.arrays["map_latents"])
+        if len(pts):
+            screen = np.array([[p.x(), p.y()] for p in
+                               (view.mapViewToScene(pg.Point(*xy)) for xy in pts)])
+            dist = np.hypot(*(screen - [scene_pos.x(), scene_pos.y()]).T)
+            nearest = int(np.argmin(dist))
+            if dist[nearest] <= PIN_REACH:
+                return self.pin_point(nearest)
+        return self.pin_at(at.x(), at.y())
+
+    def pin_at(self, x: float, y: float) -> PinnedPoint | None:
+        """Pin the image decoded at map point (x, y): its code, as the marker would decode."""
+        if self.projection is None or self.decoder is None:
+            return None
+        code = self.projection.to_latent(np.array([[x, y]]))[0]
+        return self.pinned.add(None, code, self.decoder, "•")
 
     def pin_point(self, index: int) -> PinnedPoint | None:
         """Pin the reconstruction of map point ``index`` (decoded from its full code)."""
@@ -386,3 +433,13 @@ class LatentExplorerPanel(QWidget):
             self.pin_markers.clear()
         else:
             self.pin_markers.setData(pos=self.projection.project(codes))
+
+
+def code_words(z: np.ndarray, shown: int = 4) -> str:
+    """A code as the readout shows it: ``z = [0.12, -0.40]``, or for a long one its size
+    first, ``z (20-d) = [0.12, -0.40, 1.20, 0.33, …]``, so that cutting the end to fit
+    never loses what it is."""
+    values = ", ".join(f"{v:.2f}" for v in z[:shown])
+    if len(z) <= shown:
+        return f"z = [{values}]"
+    return f"z ({len(z)}-d) = [{values}, …]"

@@ -21,6 +21,7 @@ from gui.coalescing import MetricsBatch
 from gui.series import EmaState, SeriesBuffer
 from gui.style import cache_axes, term_colour
 from gui.widgets.naming import named
+from gui.widgets.placeholder import Placeholder
 
 MAX_REDRAW_SHARE = 0.1   # redraws may use at most this share of the GUI thread's time
 MIN_REDRAW_INTERVAL = 1 / 4    # curves need no more: each redraw repaints axes and all curves
@@ -43,8 +44,12 @@ class _TermCurves:
         self.raw_item = plot.plot(pen=pg.mkPen(faint, width=1))
         self.smooth_item = plot.plot(pen=pg.mkPen(colour, width=2), antialias=True)
         self.smoothed_style: bool | None = None
+        # Above the training lines, with a white rim: on a curve that runs close to the
+        # training one (a denoising run) small filled dots disappeared into it.
         self.val_item = plot.plot(pen=pg.mkPen(colour, width=2, style=Qt.DashLine),
-                                  symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
+                                  symbol="o", symbolSize=7, symbolBrush=colour,
+                                  symbolPen=pg.mkPen("w", width=1))
+        self.val_item.setZValue(3)
         for item in (self.raw_item, self.smooth_item):
             # Two samples a pixel (peak keeps each pixel's min and max) instead of
             # pyqtgraph's default five: the same picture, a path a third as long.
@@ -102,8 +107,8 @@ class LossCurvesPanel(QWidget):
         self.plot_widget.ci.layout.setColumnStretchFactor(1, 0)
         self.legend.sigSampleClicked.connect(self._on_legend_clicked)
         self.validation_sample = pg.PlotDataItem(
-            pen=pg.mkPen("#555555", width=2, style=Qt.DashLine), symbol="o", symbolSize=5,
-            symbolBrush="#555555", symbolPen=None)
+            pen=pg.mkPen("#555555", width=2, style=Qt.DashLine), symbol="o", symbolSize=7,
+            symbolBrush="#555555", symbolPen=pg.mkPen("w", width=1))
         self.user_hidden: set[str] = set()
         self.epoch_line = pg.InfiniteLine(angle=90, movable=False,
                                           pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine),
@@ -155,6 +160,10 @@ class LossCurvesPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.hover_label)
+        self.placeholder = Placeholder(self.plot_widget, "lossPlaceholder")
+        #: the term drawn as "total" too when the two are the same curve (plain, denoising)
+        self.same_as_total: str | None = None
+        self._legend_entries: list[str] | None = None
 
         self.curves: dict[str, _TermCurves] = {}
         self._steps = SeriesBuffer()      # steps of the raw rows, for the hover readout
@@ -185,10 +194,8 @@ class LossCurvesPanel(QWidget):
         self.legend.clear()
         self.curves = {name: _TermCurves(self.plot, name, i, self.smoothing)
                        for i, name in enumerate(term_names)}
-        for name, c in self.curves.items():
-            self.legend.addItem(c.smooth_item, name)
-        if self.curves:
-            self.legend.addItem(self.validation_sample, "validation")
+        self._legend_entries = None
+        self._guess_same_as_total()
         self.user_hidden.clear()
         self.plot.enableAutoRange(x=True)
         self._steps.clear()
@@ -204,14 +211,9 @@ class LossCurvesPanel(QWidget):
         new = [n for n in term_names if n not in self.curves]
         if not new:
             return
-        first = not self.curves
-        if not first:
-            self.legend.removeItem(self.validation_sample)
         for name in new:
-            c = self.curves[name] = _TermCurves(self.plot, name, len(self.curves),
-                                                self.smoothing)
-            self.legend.addItem(c.smooth_item, name)
-        self.legend.addItem(self.validation_sample, "validation")
+            self.curves[name] = _TermCurves(self.plot, name, len(self.curves), self.smoothing)
+        self._guess_same_as_total()
         self.redraw()
 
     def plan_steps(self, last_step: int) -> None:
@@ -244,6 +246,11 @@ class LossCurvesPanel(QWidget):
             y = np.asarray(values, dtype=np.float64)
             curve.raw.extend(x, y)
             curve.smooth.extend(x, y)
+        same = self.same_as_total
+        if same is not None and not np.array_equal(
+                np.asarray(terms.get("total", ())), np.asarray(terms.get(same, ())),
+                equal_nan=True):
+            self.same_as_total = None   # they differ after all: draw both from now on
         self.schedule_redraw()
 
     def add_validation(self, step: int, values: Mapping[str, float]) -> None:
@@ -326,7 +333,8 @@ class LossCurvesPanel(QWidget):
             plottable = not log or c.has_positive()
             if not plottable:
                 hidden.append(c.name)
-            visible = plottable and c.name not in self.user_hidden
+            visible = (plottable and c.name not in self.user_hidden
+                       and c.name != self.same_as_total)
             for item in (c.raw_item, c.smooth_item, c.val_item):
                 item.setVisible(visible)
             if not visible:
@@ -341,6 +349,7 @@ class LossCurvesPanel(QWidget):
             if full or c.val.n != c.val_drawn:  # validation points change once an epoch
                 c.val_item.setData(c.val.x, self._for_axis(c.val.y, log))
                 c.val_drawn = c.val.n
+        self._update_legend(hidden)
         if shown_before != [c.smooth_item.isVisible() for c in self.curves.values()]:
             # A legend sample draws a line or a crossed eye by its curve's visibility, but
             # nothing repaints it when that changes: a live window kept the crossed eyes
@@ -349,8 +358,43 @@ class LossCurvesPanel(QWidget):
                 sample.update()
         self.note_label.setText(f"{', '.join(hidden)} ≤ 0: not shown on a log axis"
                                 if hidden else "")
+        self._show_placeholder()
         self._last_redraw = time.perf_counter()
         self._redraw_cost = self._last_redraw - t0
+
+    def _guess_same_as_total(self) -> None:
+        """With one term besides ``total`` the two are the same curve (the objective adds
+        nothing to it): draw it once. :meth:`append_rows` checks every value it gets."""
+        others = [n for n in self.curves if n != "total"]
+        both_empty = all(self.curves[n].raw.n == 0 for n in self.curves)
+        self.same_as_total = (others[0] if "total" in self.curves and len(others) == 1
+                              and both_empty else None)
+
+    def _update_legend(self, off_axis: list[str]) -> None:
+        """One entry per drawn term, in order; a term the log axis cannot show is left out
+        (its crossed-out icon read as "click to show", which it cannot); ``total`` says
+        which term it is when the two are one curve."""
+        entries = [n for n in self.curves if n not in off_axis and n != self.same_as_total]
+        if entries == self._legend_entries:
+            return
+        self._legend_entries = entries
+        self.legend.clear()
+        for name in entries:
+            label = (f"total = {self.same_as_total}" if name == "total" and self.same_as_total
+                     else name)
+            self.legend.addItem(self.curves[name].smooth_item, label)
+        if entries:
+            self.legend.addItem(self.validation_sample, "validation")
+
+    def _show_placeholder(self) -> None:
+        """Axes only once there is something to draw on them (before, a note)."""
+        empty = not self.curves
+        for side in ("left", "bottom"):
+            if self.plot.getAxis(side).isVisible() == empty:
+                (self.plot.hideAxis if empty else self.plot.showAxis)(side)
+        self.plot.showGrid(x=not empty, y=not empty, alpha=0.2)
+        self.placeholder.show_text("Loss curves appear here when training starts: one "
+                                   "curve per term of the objective." if empty else "")
 
     @staticmethod
     def _for_axis(y: np.ndarray, log: bool) -> np.ndarray:

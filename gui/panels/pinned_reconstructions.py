@@ -14,15 +14,15 @@ from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 
 MAX_PINS = 8
-EMPTY_TITLE = "pinned (double-click a point)"
+EMPTY_TITLE = "pinned (double-click the map)"
 
 
 @dataclass
 class PinnedPoint:
     """A reconstruction pinned from the map."""
 
-    index: int              # row of the snapshot's map_latents
-    code: np.ndarray        # (D,) its code at the displayed epoch
+    index: int | None       # row of the snapshot's map_latents; None: a place on the map
+    code: np.ndarray        # (D,) its code at the displayed epoch (a place keeps its code)
     image: np.ndarray       # display image of the decoded code
     label: str
 
@@ -40,7 +40,7 @@ class PinnedReconstructions(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.pane = named(ImagePane(EMPTY_TITLE), "pinnedImages", "Pinned reconstructions")
-        self.pane.setMinimumHeight(80)
+        self.pane.setMinimumHeight(60)
         self.clear_button = named(QPushButton("Clear pins"), "clearPinsButton",
                                   "Clear pinned reconstructions")
         self.clear_button.clicked.connect(self.clear)
@@ -50,8 +50,10 @@ class PinnedReconstructions(QWidget):
         layout.addWidget(self.clear_button, 0, Qt.AlignRight)
         self.pins: list[PinnedPoint] = []
 
-    def add(self, index: int, code: np.ndarray, decoder: LatentDecoder, label: str) -> PinnedPoint:
-        """Pin map point ``index``: decode its full code (not its projection)."""
+    def add(self, index: int | None, code: np.ndarray, decoder: LatentDecoder,
+            label: str) -> PinnedPoint:
+        """Pin map point ``index`` (None: the place on the map whose code is ``code``):
+        decode its full code (not its projection)."""
         pin = PinnedPoint(index=index, code=code,
                           image=to_display(decoder.decode(code[None]))[0], label=label)
         self.pins = (self.pins + [pin])[-MAX_PINS:]
@@ -63,7 +65,8 @@ class PinnedReconstructions(QWidget):
         if not self.pins:
             return
         for pin in self.pins:
-            pin.code = codes[pin.index]
+            if pin.index is not None:   # a validation image: its code at this epoch
+                pin.code = codes[pin.index]
         images = to_display(decoder.decode(np.stack([p.code for p in self.pins])))
         for pin, image in zip(self.pins, images):
             pin.image = image

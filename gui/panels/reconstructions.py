@@ -21,6 +21,7 @@ from gui.images import tile, to_display
 from gui.panels.image_detail import ImageDetailDialog
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.placeholder import Placeholder
 from gui.widgets.titled_image_view import add_titled_image_view
 
 PAD = 1          # pixels between images
@@ -109,6 +110,7 @@ class ReconstructionsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
         layout.addWidget(self.graphics, 1)
+        self.placeholder = Placeholder(self.graphics, "reconstructionsPlaceholder")
 
         self.data: DatasetInfo | None = None
         self.snapshot: EpochSnapshot | None = None
@@ -117,6 +119,7 @@ class ReconstructionsPanel(QWidget):
         self.detail: ImageDetailDialog | None = None
         self.count_spin.valueChanged.connect(self._redraw)
         self.cols_spin.valueChanged.connect(self._redraw)
+        self.clear()
 
     # -- data in ------------------------------------------------------------------
     def set_run(self, data: DatasetInfo, denoising: bool) -> None:
@@ -133,8 +136,13 @@ class ReconstructionsPanel(QWidget):
 
     def clear(self) -> None:
         self.data = self.snapshot = None
+        self.layout_info = None
         self.image_item.clear()
+        self.axis.setTicks([[]])
+        self.axis.hide()   # its empty range read -0.4 … 0.4
         self.caption.setText("Train a model to see reconstructions.")
+        self.placeholder.show_text("The same probe images and their reconstructions "
+                                   "appear here every epoch.")
 
     # -- drawing ------------------------------------------------------------------
     def _rows(self) -> tuple[str, ...]:
@@ -146,6 +154,8 @@ class ReconstructionsPanel(QWidget):
     def _redraw(self) -> None:
         if self.data is None:
             return
+        self.placeholder.show_text("")
+        self.axis.show()
         probe = self.data.probe_images
         n = min(self.count_spin.value(), len(probe))
         rows = self._rows()

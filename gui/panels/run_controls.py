@@ -99,7 +99,7 @@ class RunControlsPanel(QWidget):
         self.train_button.setDefault(True)
         self.progress = named(QProgressBar(), "trainingProgress", "Training progress")
         self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(360)
+        self.progress.setMinimumWidth(180)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
@@ -119,7 +119,9 @@ class RunControlsPanel(QWidget):
         self.config_valid = True
         self.state = IDLE
         self.set_state(IDLE)
-        self.progress.setFormat("ready")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)   # a reset bar (value -1) hides its text
+        self.progress.setFormat("ready: press Train to start")
 
     def set_state(self, state: str) -> None:
         """Enable the buttons that make sense in ``state`` (idle, running, paused, stopping)."""

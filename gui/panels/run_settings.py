@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 from engine.config import LIKELIHOODS, OPTIMIZERS, RunConfig
 from engine.device import available_devices
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
-from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config
+from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
 from gui.panels.pretrain_settings import PretrainSettingsGroup
 from gui.pretrain_form import KIND_NEEDS_CHECK
 from gui.style import ERROR_STYLE
@@ -50,6 +50,8 @@ class RunSettingsPanel(QScrollArea):
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(4, 4, 4, 4)
         self.error_labels: dict[str, QLabel] = {}
+        #: config field -> the label of its row, which messages use instead of the field name
+        self.field_labels: dict[str, str] = {}
         self.base = load_preset(DEFAULT_PRESET)
         self.errors: dict[str, str] = {}
         self._current: RunConfig | None = None
@@ -97,6 +99,7 @@ class RunSettingsPanel(QScrollArea):
         grid.addWidget(widget, r, 1)
         if key is not None:
             grid.addWidget(self._error_label(key), r + 1, 0, 1, 2)
+            self.field_labels[key] = text
         return label
 
     @staticmethod
@@ -313,9 +316,10 @@ class RunSettingsPanel(QScrollArea):
         self._current, self.errors = cfg, errors
         for key, label in self.error_labels.items():
             text = errors.get(key)
-            label.setText(text or "")
+            label.setText(in_words(text, self.field_labels) if text else "")
             label.setVisible(bool(text))
-        unplaced = [m for k, m in errors.items() if k not in self.error_labels]
+        unplaced = [in_words(m, self.field_labels) for k, m in errors.items()
+                    if k not in self.error_labels]
         if unplaced:
             self.general_error.setText("\n".join(unplaced))
             self.general_error.show()

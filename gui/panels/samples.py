@@ -15,8 +15,9 @@ from gui.widgets.image_pane import ImagePane
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
-NOT_VARIATIONAL = ("Samples from the prior need a variational model: "
-                   "tick 'variational' in the run settings.")
+NOT_VARIATIONAL = ("This run is not variational, so it has no prior to sample: tick "
+                   "'variational' in the run settings and train to see samples.")
+NO_RUN = "Samples from the prior N(0, I) appear here after the first epoch of a variational run."
 
 
 class SamplesPanel(QWidget):
@@ -31,8 +32,7 @@ class SamplesPanel(QWidget):
         self.count_spin.setValue(36)
         self.refresh_button = named(QPushButton("Refresh"), "refreshSamplesButton",
                                     "Draw new samples", "Draw a new set of codes from the prior")
-        self.caption = caption_label(NOT_VARIATIONAL, "samplesCaption", "Samples caption",
-                                     wrap=True)
+        self.caption = caption_label(NO_RUN, "samplesCaption", "Samples caption", wrap=True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Samples"))
         controls.addWidget(self.count_spin)
@@ -49,7 +49,12 @@ class SamplesPanel(QWidget):
         self.epoch: int | None = None
         self.refresh_button.clicked.connect(self.refresh)
         self.count_spin.valueChanged.connect(self._draw)
+        self.clear()
+
+    def clear(self) -> None:
+        """No run on display (before the first one, after New run)."""
         self.set_variational(False)
+        self.caption.setText(NO_RUN)
 
     def set_variational(self, variational: bool) -> None:
         """A new run: samples make sense only for a variational model."""

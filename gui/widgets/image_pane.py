@@ -54,6 +54,13 @@ class ImagePane(pg.GraphicsLayoutWidget):
             self._shape = image.shape
             self.view.autoRange(padding=0.0)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        # Fitted once per image size only, a pane that later grew or shrank kept its old
+        # range: a grid's last row fell outside the view.
+        if getattr(self, "_shape", None) is not None:   # (resized while being built, too)
+            self.view.autoRange(padding=0.0)
+
     def set_title(self, text: str) -> None:
         if hasattr(self, "title_label"):
             self.title_label.setText(text, size="9pt")

@@ -282,3 +282,23 @@ def test_info_summarises_a_pretraining_file_and_its_comparison(copy_of, capsys):
     row = out.strip().splitlines()[-2].split()  # the table's last row, then the size line
     assert row[0] == "20" and row[1].endswith("%") and row[2].endswith("%")
     assert out.strip().splitlines()[-1].startswith("size:")
+
+
+def test_pretrain_help_names_its_real_default_preset(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["pretrain", "--help"])
+    import re
+    help_text = re.sub(r"-\s+", "-", " ".join(capsys.readouterr().out.split()))  # unwrapped
+    assert "default stacked-pretraining" in help_text and "default variational" not in help_text
+
+
+def test_stages_of_a_preset_without_kinds_are_named_by_what_they_train(tmp_path, capsys):
+    """A plain preset stacked as it is: its stages are 'plain', not the internal 'shared'."""
+    path = tmp_path / "plain-stack.h5"
+    capsys.readouterr()
+    assert cli_main(["pretrain", "--preset", "plain", *TINY, "--quiet", "--out", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "[1/3] stage 1 (784→32, plain)" in out and "shared" not in out
+    capsys.readouterr()
+    assert cli_main(["info", str(path)]) == 0
+    assert "stage 2 (32→16, plain)" in capsys.readouterr().out

@@ -64,3 +64,24 @@ def test_a_diverging_run_exits_1_with_its_remedy():
                 "--set", "model.activation=elu")
     assert r.returncode == 1
     assert "non-finite" in r.stderr and "learning rate" in r.stderr
+
+
+def test_ctrl_c_stops_cleanly_saves_the_run_and_exits_130(tmp_path):
+    import signal
+    path = tmp_path / "interrupted.h5"
+    proc = subprocess.Popen([sys.executable, "main.py", "train", "--preset", "plain", *TINY,
+                             "--epochs", "10000", "--quiet", "--out", str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while True:   # wait for an epoch to be reported, then press Ctrl+C
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        if line.startswith("epoch "):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopping after this batch" in err and "Traceback" not in err
+    assert "stopped at epoch" in out and f"session: {path}" in out
+    from engine.session import Session
+    with Session.open(path) as s:
+        assert s.run().status == "stopped" and s.run().epochs_trained >= 1

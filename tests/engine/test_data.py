@@ -330,3 +330,100 @@ def test_file_source_through_load_dataset(tmp_path):
     d = load_dataset(DataConfig(source="file", path=str(tmp_path / "d.npz"), n_probe=8), 0)
     assert d.source == str(tmp_path / "d.npz") and d.n_classes == 4
     assert d.n_val == 4 and np.array_equal(d.labels[d.probe_idx[:4]], [0, 1, 2, 3])
+
+
+# -- files that claim more than memory holds ---------------------------------------
+
+HUGE = (10 ** 10, 28, 28)   # 7.8 TB of uint8 pixels: more memory than any machine here
+
+
+def _sparse_npy(path: Path, shape, dtype=np.uint8) -> Path:
+    """A .npy whose header claims ``shape``, its data a hole in a sparse file (no disk used)."""
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(
+            f, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+                "shape": shape})
+        try:
+            f.truncate(f.tell() + int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize)
+        except OSError:
+            pytest.skip("this file system has no sparse files")
+    return path
+
+
+def test_a_npy_claiming_more_images_than_memory_is_refused_before_reading(tmp_path):
+    path = _sparse_npy(tmp_path / "huge.npy", HUGE)
+    with pytest.raises(DataError) as info:
+        load_file(path)
+    msg = str(info.value)
+    assert "huge.npy" in msg and "(10000000000, 28, 28) uint8" in msg
+    assert "TB of memory" in msg and "available" in msg and "Set data.limit to" in msg
+    # With data.limit only those rows are read (a hole reads as zeros).
+    d = load_dataset(DataConfig(source="file", path=str(path), limit=40, n_probe=8), seed=0)
+    assert d.images.shape == (40, 1, 28, 28) and not d.images.any()
+    assert d.n_train + d.n_val == 40
+
+
+def test_a_npy_header_promising_more_than_the_file_holds_is_cut_short(tmp_path):
+    path = tmp_path / "promise.npy"
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(
+            f, {"descr": "|u1", "fortran_order": False, "shape": (10 ** 12, 28, 28)})
+    with pytest.raises(DataError, match="promise.npy: the file is cut short"):
+        load_file(path)
+
+
+def test_an_hdf5_dataset_claiming_a_billion_images_is_refused_and_limit_reads_a_few(tmp_path):
+    path = tmp_path / "chunked.h5"
+    with h5py.File(path, "w") as f:   # nothing written: every chunk is a fill value
+        f.create_dataset("images", shape=(10 ** 9, 28, 28), dtype="u1", chunks=(64, 28, 28))
+        f.create_dataset("labels", shape=(10 ** 9,), dtype="i8", chunks=(4096,))
+    with pytest.raises(DataError) as info:
+        load_file(path)
+    assert "chunked.h5" in str(info.value) and "data.limit" in str(info.value)
+    d = load_dataset(DataConfig(source="file", path=str(path), limit=30, n_probe=4), seed=3)
+    assert d.images.shape == (30, 1, 28, 28) and d.labels.shape == (30,)
+
+
+def test_an_npz_or_idx_too_large_says_to_convert_it(tmp_path):
+    import zipfile
+    npz = tmp_path / "huge.npz"
+    with zipfile.ZipFile(npz, "w") as z, z.open("images.npy", "w") as member:
+        np.lib.format.write_array_header_2_0(
+            member, {"descr": "|u1", "fortran_order": False, "shape": HUGE})
+    with pytest.raises(DataError) as info:
+        load_file(npz)
+    assert "huge.npz" in str(info.value) and "save the images as .npy or .h5" in str(info.value)
+    idx = tmp_path / "huge-images-idx3-ubyte"
+    idx.write_bytes(bytes([0, 0, 8, 3]) + np.array([4_000_000_000, 28, 28], ">u4").tobytes())
+    with pytest.raises(DataError) as info:
+        load_file(idx)
+    assert "huge-images-idx3-ubyte" in str(info.value) and "read whole" in str(info.value)
+
+
+def test_a_file_too_large_to_read_whole_gives_the_same_subset_as_a_whole_read(tmp_path,
+                                                                            monkeypatch):
+    """data.limit picks the same images whether the file is read whole or row by row."""
+    import engine.data.memory as memory
+    x, y = _rand_uint8((500, 6, 6), seed=4), np.arange(500) % 7
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f["images"], f["labels"] = x, y
+    np.save(tmp_path / "d.npy", x)
+    cfgs = [DataConfig(source="file", path=str(tmp_path / name), limit=60, n_probe=8)
+            for name in ("d.h5", "d.npy")]
+    whole = [load_dataset(c, seed=5) for c in cfgs]
+    # Now the whole file needs more than half the memory, 60 of its rows much less.
+    monkeypatch.setattr(memory, "available_memory", lambda: 500 * 36 * 5)
+    rows = [load_dataset(c, seed=5) for c in cfgs]
+    for a, b in zip(whole, rows):
+        np.testing.assert_array_equal(a.images, b.images)
+        np.testing.assert_array_equal(a.train_idx, b.train_idx)
+        np.testing.assert_array_equal(a.probe_idx, b.probe_idx)
+    np.testing.assert_array_equal(whole[0].labels, rows[0].labels)
+    monkeypatch.setattr(memory, "available_memory", lambda: 500 * 36)
+    with pytest.raises(DataError, match="Set data.limit to 50 or fewer.*data.stream to true"):
+        load_dataset(DataConfig(source="file", path=str(tmp_path / "d.npy"), stream=False),
+                     seed=5)
+    # By default a file that does not fit stays in the file, read a batch at a time.
+    from engine.data.streamed import FileImages
+    streamed = load_dataset(DataConfig(source="file", path=str(tmp_path / "d.npy")), seed=5)
+    assert isinstance(streamed.images, FileImages) and len(streamed.images) == 500

@@ -71,6 +71,9 @@ def test_sigkill_of_a_training_process_never_corrupts_the_session(tmp_path):
         recorded.append(epochs)
         if printed:
             assert epochs >= printed[-1] - 1, f"kill {i}: printed {printed[-1]}, file {epochs}"
+        with Session.open(path) as s:   # a resume starts from the last saved epoch
+            ck = s.run().checkpoint()
+            assert (ck.epoch if ck is not None else 0) == epochs, f"kill {i}"
     assert max(recorded, default=0) >= 1, "no kill happened after an epoch was recorded"
 
 

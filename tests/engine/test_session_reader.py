@@ -115,6 +115,35 @@ def test_another_format_marker(copy):
     assert_rejected(copy(edit), "another kind")
 
 
+@pytest.mark.parametrize("marker", [np.array([1, 2, 3]),
+                                    np.array([b"autoencoder-studio-session"] * 2),
+                                    np.float64(2.0)], ids=["ints", "strings", "number"])
+def test_a_format_attribute_that_is_not_text(copy, marker):
+    """Found by a fuzzer: an array here once raised numpy's 'truth value of an array'."""
+    def edit(f):
+        f.attrs["format"] = marker
+    path = copy(edit)
+    assert_rejected(path, "'format' attribute is not text", "damaged")
+    with pytest.raises(SessionError, match="'format' attribute is not text"):
+        SessionWriter(path, append=True)   # continuing it sniffs the format the same way
+
+
+def test_an_epoch_table_with_only_its_index_columns_opens(copy):
+    """Found by a fuzzer: /epochs with epoch/step/wall_time only (no loss terms)."""
+    def edit(f):
+        old = f[f"{RUN}/epochs"][()]
+        meta = np.zeros(len(old), [("epoch", "<i8"), ("step", "<i8"), ("wall_time", "<f8")])
+        for name in meta.dtype.names:
+            meta[name] = old[name]
+        del f[f"{RUN}/epochs"]
+        f[f"{RUN}/epochs"] = meta
+    with Session.open(copy(edit)) as s:
+        run = s.run()
+        assert run.epochs_trained == 2
+        assert run.epoch_history["train"] == {} and run.epoch_history["val"] == {}
+        assert run.term_names[0] == "total"   # from the step history
+
+
 def test_newer_format_version(copy):
     def edit(f):
         f.attrs["format_version"] = 99

@@ -103,17 +103,19 @@ def test_resume_from_a_stop(tmp_path, uninterrupted, step):
 
 
 def test_rows_past_the_checkpoint_are_retrained(tmp_path, uninterrupted):
-    """As after a kill: history and snapshots ran ahead of the (paced) checkpoint."""
+    """As after a kill mid-epoch: step rows committed past the checkpoint (flush_rows)."""
     path = tmp_path / "killed.h5"
     trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
     rec = Recorder()
     trainer.run(rec)
-    writer = SessionWriter(path, checkpoint_share=1e-9, background=False)
+    writer = SessionWriter(path, flush_rows=1, background=False)
     for event in rec.events[:-2]:  # the process "dies" before the last checkpoint
         writer(event)
     writer.wait()
-    with Session.open(path) as s:  # epochs 1-3 recorded, the checkpoint still at epoch 1
-        assert s.run().epochs_trained == EPOCHS - 1 and s.run().checkpoint().epoch == 1
+    with Session.open(path) as s:  # the last epoch's steps recorded, its checkpoint not
+        run = s.run()
+        assert run.epochs_trained == EPOCHS - 1 and run.checkpoint().epoch == EPOCHS - 1
+        assert run.history["step"][-1] > run.checkpoint().step
     resume(path, EPOCHS)
     assert_same_run(path, uninterrupted)
 

@@ -120,3 +120,90 @@ def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot
     assert dialog.delete_selected() == [] and current.exists()
     assert "open in the window" in dialog.status.text()
     assert "(1 file," in window.folder_label.text()
+
+
+def _format_is_an_array(path, tmp_path):
+    import shutil
+
+    import h5py
+    bad = tmp_path / "array-format.h5"
+    shutil.copyfile(path, bad)
+    with h5py.File(bad, "r+") as f:
+        f.attrs["format"] = np.array([1, 2, 3])
+    return bad
+
+
+def test_a_format_attribute_that_is_an_array_is_a_message_on_every_way_in(
+        qtbot, window, tmp_path, monkeypatch):
+    """Open…, the recent-sessions menu and ``python main.py bad.h5`` at start: one message,
+    and the window stays usable."""
+    from PySide6.QtCore import QSettings
+
+    from gui.app import open_window
+    bad = _format_is_an_array(_trained_session(qtbot, window, epochs=1), tmp_path)
+    window.new_run()
+    assert not window.open_session(bad)
+    assert window.banner.kind == "error"
+    assert "array-format.h5" in window.banner.text()
+    assert "'format' attribute is not text" in window.banner.text()
+
+    window.banner.clear()
+    window.preferences.add_recent_session(bad)
+    window.menus.rebuild_recent()
+    recent = window.menus.recent_menu.actions()[0]
+    assert recent.text().endswith("array-format.h5")
+    recent.trigger()
+    assert "'format' attribute is not text" in window.banner.text()
+    assert window.settings_panel.config() is not None   # still ready to train
+
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "user-settings"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    started = open_window([str(bad)])
+    qtbot.addWidget(started)
+    assert started.isVisible() and started.model.session_path is None
+    assert "'format' attribute is not text" in started.banner.text()
+
+
+def test_a_session_whose_epoch_table_has_no_terms_opens(qtbot, window, tmp_path):
+    import shutil
+
+    import h5py
+    path = _trained_session(qtbot, window, epochs=2)
+    bad = tmp_path / "no-terms.h5"
+    shutil.copyfile(path, bad)
+    with h5py.File(bad, "r+") as f:
+        old = f["runs/main/epochs"][()]
+        meta = np.zeros(len(old), [("epoch", "<i8"), ("step", "<i8"), ("wall_time", "<f8")])
+        for name in meta.dtype.names:
+            meta[name] = old[name]
+        del f["runs/main/epochs"]
+        f["runs/main/epochs"] = meta
+    window.new_run()
+    assert window.open_session(bad), window.banner.text()
+    assert window.timeline_panel.epochs == [1, 2]
+    assert window.loss_panel.curves["total"].raw.n > 0
+
+
+def test_continuing_a_checkpoint_with_nan_weights_says_the_file_is_damaged(qtbot, window,
+                                                                          tmp_path):
+    import shutil
+
+    import h5py
+    path = _trained_session(qtbot, window, epochs=1)
+    bad = tmp_path / "nan.h5"
+    shutil.copyfile(path, bad)
+    with h5py.File(bad, "r+") as f:
+        g = f["runs/main/checkpoint/model"]
+        g[sorted(g)[0]][...] = np.nan
+    window.new_run()
+    assert window.open_session(bad)
+    window.controls_panel.more_epochs_spin.setValue(1)
+    window.controls_panel.continue_button.click()
+    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
+    text = window.banner.text()
+    assert window.banner.kind == "error"
+    assert "NaN or infinite values: the file is damaged" in text, text
+    assert "learning rate" not in text
+    with Session.open(bad) as s:
+        assert s.run().epochs_trained == 1

@@ -118,13 +118,40 @@ def test_bad_data_file_shows_its_message(qtbot, window, tmp_path):
     assert window.controls_panel.train_button.isEnabled()
 
 
-def test_closing_mid_training_stops_and_keeps_the_session(qtbot, window):
+def _answer_the_close_question(button: str, answered: list) -> None:
+    """Click ``button`` of the confirmation box as soon as it is up (it is modal)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        answered.append(box.text())
+        box.findChild(QPushButton, button).click()
+    QTimer.singleShot(0, click)
+
+
+def test_closing_mid_training_asks_then_stops_and_keeps_the_session(qtbot, window):
     window.settings_panel.set_config(tiny_config(**{"optim.epochs": 500}))
     window.train()
     qtbot.waitUntil(lambda: len(window.timeline_panel.epochs) >= 1, timeout=15_000)
     path = window.model.session_path
-    window.close()
+    asked: list = []
+    _answer_the_close_question("keepTrainingButton", asked)
+    assert not window.close()                       # "Keep training": nothing happens
+    assert asked == ["Stop training and close Autoencoder Studio?"]
+    assert window.isVisible() and window.controller.is_running()
+    _answer_the_close_question("stopAndCloseButton", asked)
+    assert window.close()
+    assert len(asked) == 2 and not window.isVisible()
     assert not window.controller.is_running() or not window.controller.job.is_running()
     with Session.open(path) as session:
         s = session.run()
         assert s.status == "stopped" and s.checkpoint() is not None
+
+
+def test_closing_when_idle_asks_nothing(qtbot, window):
+    train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
+    assert window.close() and not window.isVisible()

@@ -6,13 +6,19 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLi
                                QProgressBar, QSlider, QWidget)
 
 
-def test_window_builds_with_no_arguments(qtbot):
+def test_window_builds_with_no_arguments(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
     from gui.main_window import MainWindow
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):   # not the user's settings
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "user-settings"))
+    monkeypatch.setenv("HOME", str(tmp_path))
     win = MainWindow()
     qtbot.addWidget(win)
     assert win.controls_panel.train_button.isEnabled()
     assert win.settings_panel.config() is not None
-    assert win.width() >= 1200 and win.height() >= 800
+    area = win.screen().availableGeometry()
+    assert 0 < win.width() <= area.width() and 0 < win.height() <= area.height()
 
 
 def test_every_control_has_an_object_and_accessible_name(window):
@@ -33,10 +39,17 @@ def test_invalid_value_is_refused_at_the_field(qtbot, window):
     train = window.controls_panel.train_button
     panel.lr_edit.setText("fast")
     label = panel.error_labels["optim.lr"]
-    assert not label.isHidden() and "optim.lr" in label.text()
+    # The field's own label, not the config's internal name.
+    assert not label.isHidden() and label.text().startswith("Learning rate ")
+    assert "optim.lr" not in label.text()
     assert not train.isEnabled()
     panel.latent_edit.setText("0")
-    assert "model.latent_dim" in panel.error_labels["model.latent_dim"].text()
+    text = panel.error_labels["model.latent_dim"].text()
+    assert text.startswith("Latent size must be") and "model.latent_dim" not in text
+    panel.hidden_edit.setText("512, 0")
+    text = panel.error_labels["model.hidden"].text()
+    assert text.startswith("Hidden (layer 2) "), text
+    panel.hidden_edit.setText("400")
     panel.lr_edit.setText("1e-3")
     panel.latent_edit.setText("2")
     assert label.isHidden() and train.isEnabled()
