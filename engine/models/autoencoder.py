@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from engine.corruption import corrupt
 from engine.likelihoods import Likelihood, make_likelihood
-from engine.models.base import Batch, Model, Probe, batches_of, register
+from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, register
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.layers import activation
 from engine.models.mlp import MLPDecoder, MLPEncoder
@@ -102,6 +102,7 @@ class Autoencoder(Model):
 
     family = "autoencoder"
     interactive_parts = ("decoder",)
+    decoder_part = "decoder"
 
     def __init__(self, image_shape: tuple[int, int, int], config: "RunConfig"):
         super().__init__()
@@ -124,6 +125,19 @@ class Autoencoder(Model):
     @classmethod
     def from_config(cls, config, image_shape, n_classes=None) -> "Autoencoder":
         return cls(image_shape, config)
+
+    @classmethod
+    def traits(cls, config) -> ModelTraits:
+        if config.model.variational:
+            return ModelTraits(
+                generative="explicit", encoder=True, reconstructs=True, prior_samples=True,
+                likelihood="the ELBO, a lower bound on log p(x) (the elbo curve); "
+                           "reconstructions come back through q(z|x) and p(x|z)")
+        return ModelTraits(
+            encoder=True, reconstructs=True,
+            likelihood="none: a deterministic autoencoder defines no density p(x)",
+            missing={"samples": "Samples from the prior need a variational model: tick "
+                                "'variational' in the run settings."})
 
     # -- the Model interface -------------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:
