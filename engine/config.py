@@ -165,11 +165,19 @@ class GanConfig:
     d_lr : the discriminator's learning rate; None: ``optim.lr``.
     adam_beta1 : Adam's first-moment decay for both players (0.5 as in DCGAN; the
         usual 0.9 lets the two players' momentum chase each other).
+    instance_noise : std of Gaussian noise added to every image the discriminator
+        sees, real or generated (Sønderby et al., 2016): it blurs both
+        distributions until they overlap, so a discriminator on a small data set
+        cannot win outright and starve the generator of gradient. 0: none.
+    d_dropout : dropout after each of the discriminator's hidden layers while it
+        trains (Goodfellow et al.'s MNIST discriminator used dropout too). 0: none.
     """
 
     d_steps: int = 1
     d_lr: float | None = None
     adam_beta1: float = 0.5
+    instance_noise: float = 0.0
+    d_dropout: float = 0.0
 
 
 @dataclass(frozen=True)

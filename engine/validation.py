@@ -224,6 +224,8 @@ def check_gan(cfg) -> None:
     if g.d_lr is not None:
         num_in(g.d_lr, "gan.d_lr", 0.0, 10.0, lo_open=True)
     num_in(g.adam_beta1, "gan.adam_beta1", 0.0, 0.999)
+    num_in(g.instance_noise, "gan.instance_noise", 0.0, 1.0)
+    num_in(g.d_dropout, "gan.d_dropout", 0.0, 0.9)
 
 
 def check_rbm(cfg) -> None:

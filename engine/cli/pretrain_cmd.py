@@ -14,7 +14,7 @@ from engine.session import SessionWriter
 DEFAULT_PRETRAIN_PRESET = "stacked-pretraining"
 #: The options that set a pretraining field, for messages that name the option.
 OPTION_FIELDS = {"--stages": ("model.hidden", "model.latent_dim"),
-                 "--kinds": ("pretraining.kinds",),
+                 "--kinds": ("pretraining.kinds",), "--stage-kind": ("pretraining.kinds",),
                  "--finetune-epochs": ("pretraining.finetune_epochs",)}
 
 
@@ -32,6 +32,10 @@ def add_parser(sub) -> None:
     p.add_argument("--kinds", metavar="K1,K2,...",
                    help="kind per stage: plain, sparse, contractive, denoising (or 'a+b'); "
                         "strengths come from the config's objective")
+    p.add_argument("--stage-kind", metavar="KIND",
+                   help="one kind for every stage; 'rbm' makes every stage a restricted "
+                        "Boltzmann machine trained by contrastive divergence (a deep belief "
+                        "network, unrolled into the same deep autoencoder)")
     p.add_argument("--finetune-epochs", type=int, metavar="N",
                    help="epochs of end-to-end training of the whole stack afterwards (0: none)")
     p.add_argument("--out", type=Path, help="write the run (every stage and the stack) to "
@@ -78,8 +82,14 @@ def config_from_pretrain_args(args):
                    "finetune_epochs": cfg.pretraining.finetune_epochs}
         if args.stages and len(section["kinds"]) != len(widths):
             section["kinds"] = []  # new widths with another stage count: every stage "shared"
+        if args.kinds and args.stage_kind:
+            raise ConfigError("cannot be given with --kinds (one kind for every stage, or one "
+                              "per stage)", "--stage-kind")
         if args.kinds:
             section["kinds"] = [k.strip() for k in args.kinds.split(",")]
+        if args.stage_kind:
+            n = len(cfg.model.hidden) + 1
+            section["kinds"] = [args.stage_kind.strip()] * n
         if args.finetune_epochs is not None:
             section["finetune_epochs"] = args.finetune_epochs
         return cfg.with_overrides({"pretraining": section})

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from engine.corruption import corrupt
+from engine.data.toy2d import GENERATED_POINTS, is_point_data
 from engine.likelihoods import Likelihood, make_likelihood
 from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, register
 from engine.models.conv import ConvDecoder, ConvEncoder
@@ -201,6 +202,13 @@ class Autoencoder(Model):
             arrays["probe_latent_logvar"] = _np(code.logvar)
             arrays["map_latent_logvar"] = _np(torch.cat(logvars))
             arrays["kl_per_dim"] = _np(kl_to_standard_normal(code.mean, code.logvar).mean(0))
+        if is_point_data(self.image_shape):  # data space: the points, and where they go
+            arrays["real_points"] = _np(probe.map_images.flatten(1))
+            arrays["recon_points"] = _np(recon.flatten(1))
+            if self.variational:
+                z = torch.randn((GENERATED_POINTS, self.latent_dim), generator=generator,
+                                device=x.device)
+                arrays["generated_points"] = _np(self.decode_mean(z).flatten(1))
         return {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}, arrays
 
     # -- using a trained model -------------------------------------------------------------

@@ -74,10 +74,15 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """x (B, C, H, W) -> logits (B,): the encoder's body with one output."""
+    """x (B, C, H, W) -> logits (B,): the encoder's body with one output.
 
-    def __init__(self, body: nn.Module):
+    With ``dropout`` > 0 a dropout layer follows each hidden activation.
+    """
+
+    def __init__(self, body: nn.Module, dropout: float = 0.0):
         super().__init__()
+        if dropout > 0:
+            _add_dropout(body, dropout)
         self.body = body
 
     def forward(self, x: Tensor) -> Tensor:
@@ -110,7 +115,7 @@ class GAN(Model):
         encoder = (ConvEncoder if conv else MLPEncoder)(self.image_shape, tuple(m.hidden), 1,
                                                         D_ACTIVATION)
         self.generator = Generator(decoder)
-        self.discriminator = Discriminator(encoder)
+        self.discriminator = Discriminator(encoder, self.settings.d_dropout)
         # Discriminator updates so far: every d_steps-th one is followed by a generator update.
         self.register_buffer("d_updates", torch.zeros((), dtype=torch.int64))
 
@@ -125,9 +130,8 @@ class GAN(Model):
             likelihood="none: an implicit model draws samples but cannot evaluate p(x), "
                        "so there is no ELBO or log-likelihood to plot",
             missing={
-                "reconstructions": "A GAN has no encoder: nothing maps an image back to a "
-                                   "code, so there are no reconstructions. Its generator "
-                                   "only maps z to x.",
+                "reconstructions": "a GAN has no encoder, nothing maps an image back to a "
+                                   "code; its generator only maps z to x.",
                 "likelihood": "A GAN is an implicit model: it can draw samples but cannot "
                               "say how likely an image is — no ELBO, no log-likelihood. "
                               "Its curves are the two players' losses.",
@@ -146,7 +150,7 @@ class GAN(Model):
     def loss(self, batch: Batch, generator=None, training: bool = True) -> dict[str, Tensor]:
         """Both players' losses on one batch and one draw of z (no update)."""
         fake = self.generator(self.prior(len(batch), generator, batch.x.device))
-        real_logits, fake_logits = self.discriminator(batch.x), self.discriminator(fake)
+        real_logits, fake_logits = self.judge(batch.x, generator), self.judge(fake, generator)
         return {"total": discriminator_loss(real_logits, fake_logits),
                 "generator": generator_loss(fake_logits),
                 "d_real": torch.sigmoid(real_logits).mean(),
@@ -160,13 +164,21 @@ class GAN(Model):
                                             g.adam_beta1),
                 "generator": _optimizer(self.generator.parameters(), optim, g.adam_beta1)}
 
+    def judge(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        """The discriminator's logits (B,) for images x, through ``gan.instance_noise``."""
+        s = self.settings.instance_noise
+        if s > 0:
+            x = x + s * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return self.discriminator(x)
+
     def train_step(self, batch: Batch, optimizers, ctx) -> dict[str, float]:
         """A discriminator update on this batch; every ``d_steps``-th also a generator update."""
         d_opt, g_opt = optimizers["discriminator"], optimizers["generator"]
         x, n = batch.x, len(batch)
+        g = ctx.generator
         with torch.no_grad():
-            fake = self.generator(self.prior(n, ctx.generator, x.device))
-        real_logits, fake_logits = self.discriminator(x), self.discriminator(fake)
+            fake = self.generator(self.prior(n, g, x.device))
+        real_logits, fake_logits = self.judge(x, g), self.judge(fake, g)
         d_loss = discriminator_loss(real_logits, fake_logits)
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -184,8 +196,8 @@ class GAN(Model):
         for p in self.discriminator.parameters():
             p.requires_grad_(False)
         try:
-            fake = self.generator(self.prior(n, ctx.generator, x.device))
-            g_loss = generator_loss(self.discriminator(fake))
+            fake = self.generator(self.prior(n, g, x.device))
+            g_loss = generator_loss(self.judge(fake, g))
             g_opt.zero_grad(set_to_none=True)
             g_loss.backward()
         finally:
@@ -234,6 +246,18 @@ class GAN(Model):
     def decode_mean(self, z: Tensor) -> Tensor:
         """z (B, D) -> generated images (B, C, H, W) in [0, 1]."""
         return self.generator(z)
+
+
+def _add_dropout(body: nn.Module, p: float) -> None:
+    """Put a dropout layer after every activation of the Sequentials in ``body`` (in place)."""
+    for module in list(body.modules()):
+        if isinstance(module, nn.Sequential):
+            layers = []
+            for layer in module:
+                layers.append(layer)
+                if isinstance(layer, nn.LeakyReLU):
+                    layers.append(nn.Dropout(p))
+            module._modules = {str(i): m for i, m in enumerate(layers)}
 
 
 def _with_lr(optim: "OptimConfig", lr: float) -> "OptimConfig":

@@ -174,14 +174,16 @@ class RBM(Model):
         if self.exact:
             with torch.no_grad():
                 value = float(self.machine.log_z_exact())
-            info = {"log_z": value}
+            info = {}
         else:
             g = torch.Generator(device=self.machine.weight.device)
             g.manual_seed(_AIS_SALT + version)
             s = self.settings
             est = ais_log_z(self.machine, s.ais_chains, s.ais_steps, g)
             value = est.log_z
-            info = {"log_z": est.log_z, "log_z_lower": est.lower, "log_z_upper": est.upper}
+            # The error bar as distances from the estimate: small numbers keep their
+            # digits in a snapshot's float16 (log Z itself is val nll - val free_energy).
+            info = {"log_z_below": value - est.lower, "log_z_above": est.upper - value}
         self._log_z = (version, value, info)
         return value
 
@@ -235,7 +237,8 @@ class RBM(Model):
         return _np(v.clamp(0.0, 1.0)).reshape(-1, *self.image_shape)
 
     def _log_z_arrays(self) -> dict[str, np.ndarray]:
-        """log Z (and for AIS its 3-standard-error bounds) as 0-d arrays, or nothing yet."""
+        """For AIS, how far its 3-standard-error bounds lie below and above the estimate
+        of log Z, as 0-d arrays (nothing for an exact log Z, or before one)."""
         if self._log_z is None:
             return {}
         return {k: np.asarray(v, np.float32) for k, v in self._log_z[2].items()}

@@ -5,7 +5,8 @@ square :data:`~engine.data.toy2d.DATA_EXTENT` with, behind the points,
 the map a snapshot carries —
 
 - ``disc_map``: a GAN discriminator's D(x), from purple (0: "generated")
-  through white (0.5: undecided) to green (1: "real");
+  through white (0.5: undecided) to green (1: "real"), the colour growing with
+  the square root of |D - 0.5| so that a discriminator near equilibrium shows;
 - ``density_map``: an RBM's log p(x), white (low) to blue (high), over
   the top :data:`DENSITY_RANGE` nats;
 
@@ -37,10 +38,13 @@ def map_rgb(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray | None, str]:
     """
     if "disc_map" in arrays:
         d = np.clip(np.asarray(arrays["disc_map"], np.float32), 0.0, 1.0)[..., None]
+        # sqrt of the distance from 0.5: near equilibrium D stays close to 0.5, and a
+        # linear ramp would show it all white.
+        s = np.sign(d - 0.5) * np.sqrt(np.abs(d - 0.5) * 2)
         white = np.array([255.0, 255.0, 255.0])
-        rgb = np.where(d >= 0.5, white + (d - 0.5) * 2 * (_REAL_END - white),
-                       _FAKE_END + d * 2 * (white - _FAKE_END))
-        return rgb.astype(np.uint8), "D(x): green = 'real', purple = 'generated'"
+        rgb = np.where(s >= 0, white + s * (_REAL_END - white), white - s * (_FAKE_END - white))
+        return rgb.astype(np.uint8), ("D(x): green = 'real', purple = 'generated', white = "
+                                      "undecided (contrast stretched)")
     if "density_map" in arrays:
         lp = np.asarray(arrays["density_map"], np.float32)
         t = np.clip((lp - (lp.max() - DENSITY_RANGE)) / DENSITY_RANGE, 0.0, 1.0)[..., None]

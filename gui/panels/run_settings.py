@@ -24,6 +24,8 @@ from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
+           ("2-D points: two moons", "moons"), ("2-D points: concentric rings", "rings"),
+           ("2-D points: spiral", "spiral"), ("2-D points: 8 Gaussians", "gaussians"),
            ("Data file or folder…", "file")]
 CORRUPTIONS = [("masking", "masking"), ("Gaussian noise", "gaussian"),
                ("salt and pepper", "salt_pepper")]
