@@ -20,8 +20,8 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
-from engine.validation import (MAX_STAGE_WIDTH as MAX_WIDTH, MAX_STAGES, SHARED_KIND,
-                               STACK_ACTIVATIONS, STAGE_KINDS)
+from engine.validation import (MAX_STAGE_WIDTH as MAX_WIDTH, MAX_STAGES, RBM_KIND,
+                               SHARED_KIND, STACK_ACTIVATIONS, STAGE_KINDS)
 
 WIDTHS = "pretraining.widths"
 KINDS = "pretraining.kinds"
@@ -32,7 +32,8 @@ FIELD_KEYS = (WIDTHS, KINDS, UNITS, STAGE_EPOCHS, FINETUNE_EPOCHS)
 
 #: What a stage may be, as (text shown, engine kind). "shared" keeps every
 #: regulariser ticked under Kind, so it is the natural default.
-KIND_CHOICES = [("as ticked under Kind", SHARED_KIND)] + [(k, k) for k in STAGE_KINDS]
+KIND_CHOICES = ([("as ticked under Kind", SHARED_KIND)] + [(k, k) for k in STAGE_KINDS]
+                + [("RBM (a deep belief network's layer)", RBM_KIND)])
 #: The kind checkbox a stage kind needs ticked (its strength lives there).
 KIND_NEEDS_CHECK = {"sparse": "sparse", "contractive": "contractive", "denoising": "denoising"}
 
