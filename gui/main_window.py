@@ -332,7 +332,8 @@ class MainWindow(QMainWindow):
     def run_comparison(self, path, budgets: list, epochs: int, freeze: bool) -> bool:
         """The Fine-tuning tab's Run: classifiers on ``path``'s encoder, into that file."""
         self.banner.clear()
-        ok = self.controller.start_comparison(Path(path), None, budgets, epochs, freeze)
+        ok = self.controller.start_comparison(Path(path), None, budgets, epochs, freeze,
+                                              self.finetune_panel.versus_paths())
         if ok:
             self._after_open(Path(path))
         return ok

@@ -132,7 +132,9 @@ def run(args) -> int:
              else " (not saved: add --out stack.h5 to keep it)")
     if outcome == "completed":
         shape = "x".join(str(d) for d in job.dataset.image_shape)
-        print(f"stacked encoder {shape} -> {sizes} ready{where}")
+        what = ("deep belief network (unrolled into a deep autoencoder)"
+                if set(cfg.pretraining.kinds) == {"rbm"} else "stacked encoder")
+        print(f"{what} {shape} -> {sizes} ready{where}")
     else:
         print(f"pretraining {outcome} after {len(job.stages)} completed stage(s)"
               + (f"; saved to {args.out} (continue: python main.py resume {args.out})"
