@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli.common import (JobProgress, add_config_options, add_run_options,
-                               config_from_args, exit_code, stop_on_interrupt)
+                               apply_overrides, exit_code, named_config, stop_on_interrupt)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
 from engine.pretraining.greedy import GreedyPretraining
@@ -56,9 +56,10 @@ def config_from_pretrain_args(args):
     """The validated pretraining RunConfig the options describe.
 
     A config without a pretraining section (any MLP preset) is stacked as it
-    is; ``--stages`` sets the widths, ``--kinds`` one kind per stage.
+    is; ``--stages`` sets the widths, ``--kinds`` one kind per stage,
+    ``--stage-kind`` one kind for all.
     """
-    base = config_from_args(args)
+    base = apply_overrides(_with_asked_kinds(named_config(args), args), args)
     over: dict = {}
     if base.pretraining is None:
         over["pretraining"] = {"kinds": [], "finetune_epochs": 0}
@@ -93,6 +94,28 @@ def config_from_pretrain_args(args):
         if args.finetune_epochs is not None:
             section["finetune_epochs"] = args.finetune_epochs
         return cfg.with_overrides({"pretraining": section})
+    except ConfigError as e:
+        raise _named_by_option(e, args) from None
+
+
+def _with_asked_kinds(cfg, args):
+    """The preset with the stage kinds the options ask for, before any ``--set``: a
+    ``--set rbm.cd_k=5`` or ``objective.corruption=none`` is then checked against the
+    stages asked for, not against the preset's."""
+    if cfg.pretraining is None or not (args.kinds or args.stage_kind):
+        return cfg
+    if args.kinds and args.stage_kind:
+        raise ConfigError("cannot be given with --kinds (one kind for every stage, or one "
+                          "per stage)", "--stage-kind")
+    n = len(_int_list(args.stages, "--stages")) if args.stages else len(cfg.model.hidden) + 1
+    kinds = ([k.strip() for k in args.kinds.split(",")] if args.kinds
+             else [args.stage_kind.strip()] * n)
+    over = {"pretraining.kinds": kinds}
+    if args.stages:
+        widths = _int_list(args.stages, "--stages")
+        over.update({"model.hidden": widths[:-1], "model.latent_dim": widths[-1]})
+    try:
+        return cfg.with_overrides(over)
     except ConfigError as e:
         raise _named_by_option(e, args) from None
 

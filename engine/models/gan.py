@@ -73,10 +73,26 @@ class Generator(nn.Module):
         return torch.sigmoid(self.body(z))
 
 
+class SeededDropout(nn.Module):
+    """Dropout whose masks come from a given generator (``nn.Dropout`` draws from torch's
+    global one, which would make a run irreproducible and its resume inexact)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = float(p)
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
+        return x * keep / (1.0 - self.p)
+
+
 class Discriminator(nn.Module):
     """x (B, C, H, W) -> logits (B,): the encoder's body with one output.
 
-    With ``dropout`` > 0 a dropout layer follows each hidden activation.
+    With ``dropout`` > 0 a :class:`SeededDropout` follows each hidden activation.
     """
 
     def __init__(self, body: nn.Module, dropout: float = 0.0):
@@ -84,6 +100,12 @@ class Discriminator(nn.Module):
         if dropout > 0:
             _add_dropout(body, dropout)
         self.body = body
+        self.dropouts = [m for m in body.modules() if isinstance(m, SeededDropout)]
+
+    def draw_from(self, generator: torch.Generator | None) -> None:
+        """The generator the dropout masks of the next passes come from."""
+        for m in self.dropouts:
+            m.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
         return self.body(x)[:, 0]
@@ -169,6 +191,7 @@ class GAN(Model):
         s = self.settings.instance_noise
         if s > 0:
             x = x + s * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        self.discriminator.draw_from(generator)
         return self.discriminator(x)
 
     def train_step(self, batch: Batch, optimizers, ctx) -> dict[str, float]:
@@ -210,6 +233,15 @@ class GAN(Model):
 
     def divergence_tips(self) -> list[str]:
         return ["or give the discriminator a lower learning rate (gan.d_lr)"]
+
+    def evaluate(self, batches, generator):
+        """Both players' losses on the validation set, without the discriminator's dropout."""
+        was_training = self.training
+        self.eval()
+        try:
+            return super().evaluate(batches, generator)
+        finally:
+            self.train(was_training)
 
     @torch.no_grad()
     def snapshot(self, probe: Probe, generator):
@@ -256,7 +288,7 @@ def _add_dropout(body: nn.Module, p: float) -> None:
             for layer in module:
                 layers.append(layer)
                 if isinstance(layer, nn.LeakyReLU):
-                    layers.append(nn.Dropout(p))
+                    layers.append(SeededDropout(p))
             module._modules = {str(i): m for i, m in enumerate(layers)}
 
 
