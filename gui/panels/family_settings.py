@@ -44,7 +44,7 @@ class FamilySettingsGroup(QGroupBox):
                 r = self.grid.rowCount()
                 edit = named(QLineEdit(), f"{family}{name.title().replace('_', '')}Edit",
                              text, tip)
-                edit.textChanged.connect(self.changed.emit)
+                edit.textChanged.connect(lambda _text: self.changed.emit())
                 label = QLabel(text)
                 label.setBuddy(edit)
                 err = error_label(f"{family}.{name}")
@@ -57,7 +57,7 @@ class FamilySettingsGroup(QGroupBox):
                                       "Persistent contrastive divergence",
                                       "Keep the chains between updates instead of starting "
                                       "each at the batch")
-        self.persistent_check.toggled.connect(self.changed.emit)
+        self.persistent_check.toggled.connect(lambda _on: self.changed.emit())
         self.grid.addWidget(self.persistent_check, self.grid.rowCount(), 0, 1, 2)
         self.rows["rbm"].append(self.persistent_check)
         self.family = "autoencoder"
