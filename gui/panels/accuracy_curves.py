@@ -85,6 +85,7 @@ class AccuracyCurvesPanel(QWidget):
         if self._side is not None:
             self._side.removeItem(self.legend)
             self.graphics.removeItem(self._side)
+            self._side = None
         self.plots = {}
         for col, init in enumerate(inits):
             plot = self.graphics.addPlot(row=0, col=col, title=INIT_TITLES.get(init, init))
@@ -100,10 +101,19 @@ class AccuracyCurvesPanel(QWidget):
         for plot in list(self.plots.values())[1:]:
             plot.setYLink(first)
             plot.setXLink(first)
-        self._side = self.graphics.addLayout(row=0, col=len(inits))
-        self._side.addItem(self.legend, row=0, col=0)
-        self._side.addLabel("", row=1, col=0)
-        self._side.layout.setRowStretchFactor(1, 1)
+        if len(inits) <= 2:   # beside the plots
+            self._side = self.graphics.addLayout(row=0, col=len(inits))
+            self._side.addItem(self.legend, row=0, col=0)
+            self._side.addLabel("", row=1, col=0)
+            self._side.layout.setRowStretchFactor(1, 1)
+            self.legend.setColumnCount(1)
+        else:                  # three plots leave no room beside: one line under them
+            self._side = self.graphics.addLayout(row=1, col=0, colspan=len(inits))
+            self._side.addItem(self.legend, row=0, col=0)
+            self.legend.setColumnCount(4)
+            self._side.setMaximumHeight(26)
+            self.graphics.ci.layout.setRowStretchFactor(0, 1)
+            self.graphics.ci.layout.setRowStretchFactor(1, 0)
         self.series = {}
         self._empty_epoch_axis()
 

@@ -51,8 +51,7 @@ class DataSpacePanel(QWidget):
             "real": pg.ScatterPlotItem(size=4, pen=None, brush=_brush(REAL, 150)),
             "recon": pg.ScatterPlotItem(size=4, pen=None, brush=_brush(RECON)),
             "generated": pg.ScatterPlotItem(size=4, pen=None, brush=_brush(GENERATED)),
-            "chains": pg.ScatterPlotItem(size=7, pen=pg.mkPen("k", width=0.5),
-                                         brush=pg.mkBrush("#d00000")),
+            "chains": pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(208, 0, 0, 170)),
             "marker": pg.ScatterPlotItem(size=16, symbol="+", pen=pg.mkPen("#d00000", width=3),
                                          brush=None),
         }

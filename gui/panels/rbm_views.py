@@ -26,7 +26,7 @@ from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 
 CHAINS = 16              # image chains shown
-POINT_CHAINS = 300       # 2-D point chains (drawn in data space)
+POINT_CHAINS = 200       # 2-D point chains (drawn in data space)
 FRAME_MS = 120
 
 

@@ -98,7 +98,7 @@ def test_two_d_points_draw_data_space(qtbot, window, preset):
         g.chains.play_button.setChecked(True)
         qtbot.waitUntil(lambda: g.chains.sweeps >= 2, timeout=5000)
         g.chains.play_button.setChecked(False)
-        assert len(ds.items["chains"].data) == 300
+        assert len(ds.items["chains"].data) == 200
     if preset == "vae-toy":
         assert "ELBO only bounds it" in ds.caption.text()
     assert "orange points" in window.samples_panel.caption.text()
