@@ -153,13 +153,17 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
         put("data.path", "(path to check)")
     put_family_fields(d, v.family, errors)
     pre = v.pretraining
+    rbm_section = None
     if pre.enabled:
+        # RBM stages' settings join the pretraining section in finish(): the stacked
+        # model is validated first, and an rbm section alone would be refused there.
+        rbm_section, d["rbm"] = d.get("rbm"), None
         pretrain_form.put_stacked_model(d, pre, errors)
     else:
         d["pretraining"] = None
     cfg = _validate_collecting(d, base, errors)
     if pre.enabled:
-        cfg = pretrain_form.finish(cfg, pre, errors)
+        cfg = pretrain_form.finish(cfg, pre, errors, rbm_section)
     return (cfg, {}) if not errors and cfg is not None else (None, errors)
 
 

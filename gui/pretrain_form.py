@@ -127,13 +127,15 @@ def put_stacked_model(d: dict[str, Any], v: PretrainValues, errors: dict[str, st
         d["optim"]["epochs"] = epochs
 
 
-def finish(cfg: RunConfig | None, v: PretrainValues,
-           errors: dict[str, str]) -> RunConfig | None:
+def finish(cfg: RunConfig | None, v: PretrainValues, errors: dict[str, str],
+           rbm: dict | None = None) -> RunConfig | None:
     """The pretraining RunConfig (with its section), or None with the reasons in ``errors``.
 
     Parameters
     ----------
     cfg : the validated stacked config without a section (None when invalid).
+    rbm : the ``rbm`` section of the config the form started from; kept when a stage is an
+        RBM (defaults otherwise).
     errors : field key -> reason; keys of fields pretraining replaces are
         moved to the pretraining fields.
     """
@@ -144,9 +146,12 @@ def finish(cfg: RunConfig | None, v: PretrainValues,
     if cfg is None or errors:
         return None
     widths = tuple(cfg.model.hidden) + (cfg.model.latent_dim,)
+    kinds = list(fit_kinds(v.kinds, len(widths)))
+    over = {"pretraining": {"kinds": kinds, "finetune_epochs": finetune}}
+    if RBM_KIND in kinds:
+        over["rbm"] = rbm if rbm is not None else {}
     try:
-        return cfg.with_overrides({"pretraining": {"kinds": list(fit_kinds(v.kinds, len(widths))),
-                                                   "finetune_epochs": finetune}})
+        return cfg.with_overrides(over)
     except ConfigError as e:
         key, text = _friendly(e)
         errors[key] = text

@@ -76,9 +76,12 @@ def encoder_source(session, run_id: str | None = None) -> EncoderSource:
     """
     run = session.run(run_id)
     if run.config.model.family != "autoencoder":
+        hint = (" — for an RBM's features, pretrain a deep belief network "
+                "(python main.py pretrain --stage-kind rbm) and use its stack"
+                if run.config.model.family == "rbm" else "")
         raise SessionError(f"{session.path.name}: run '{run.run_id}' is a "
                            f"{run.config.model.family}, not an autoencoder: choose the run "
-                           f"whose encoder to use (it has: {', '.join(session.runs)})")
+                           f"whose encoder to use (it has: {', '.join(session.runs)}){hint}")
     ck = run.checkpoint()
     if ck is None:
         raise SessionError(f"{session.path.name}: run '{run.run_id}' has no saved weights (it "

@@ -152,3 +152,27 @@ def test_the_generative_models_tab_puts_runs_side_by_side(qtbot, window, tmp_pat
     assert all(s.points is not None for s in words.values())
     assert not tab.add_session(tmp_path / "missing.h5")
     assert "missing.h5" in window.banner.text()
+
+
+def test_a_deep_belief_network_from_the_window(qtbot, window):
+    """The pretraining group with RBM stages trains a DBN: its stages are RBM runs, the
+    stack their unrolled layers; the stage views and features show as for any stack."""
+    s = window.settings_panel
+    s.load_preset("dbn-pretraining")
+    group = s.pretrain_group
+    assert [c.currentData() for c in group.kind_combos] == ["rbm", "rbm"]
+    assert "deep belief network" in s.kind_label.text()
+    cfg = s.config().with_overrides({"data.limit": 300, "model.hidden": [32],
+                                     "model.latent_dim": 16, "optim.epochs": 1,
+                                     "rbm.ais_steps": 20})
+    train_and_wait(qtbot, window, cfg)
+    assert "completed" in window.banner.text(), window.banner.text()
+    runs = {r.run_id: r for r in window.model.training_runs()}
+    assert list(runs) == ["stage-1", "stage-2", "stack"]
+    assert runs["stage-1"].config.model.family == "rbm"
+    assert runs["stack"].config.model.family == "autoencoder"
+    assert window.views.showing_stages
+    assert window.views.features.features.shape == (32, 1, 28, 28)
+    # Stage units that are no sigmoid do not fit an RBM: said at the field.
+    group.units_combo.setCurrentIndex(group.units_combo.findData("tanh"))
+    assert s.config() is None and "sigmoid" in " ".join(s.errors.values())
