@@ -174,6 +174,9 @@ class GenerativeViews(QObject):
         run = self.run
         if run is None or not is_point_data(run.data.image_shape):
             return
+        if self.bottom_page(run) is not None:   # the explorer is not on screen (an RBM's views)
+            self.data_space.show_marker(None)
+            return
         image = self.explorer.decoded_image
         self.data_space.show_marker(None if image is None else np.ravel(image)[:2])
 
