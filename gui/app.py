@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication
 
+from engine.errors import StudioError
 from gui.preferences import APPLICATION, ORGANISATION
 
 
@@ -58,11 +59,14 @@ def open_window(argv: list[str]):
     _app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     _app.setOrganizationName(ORGANISATION)
     _app.setApplicationName(APPLICATION)
+    sessions = [a for a in argv if a.endswith((".h5", ".hdf5")) or Path(a).is_dir()]
+    if len(sessions) > 1 or any(Path(a).is_dir() for a in sessions):
+        from gui.compare_window import open_comparison   # side by side
+        return open_comparison(sessions)
     from gui.main_window import MainWindow  # after QApplication: pyqtgraph needs it
     window = MainWindow()
     window.show()
     warm_up_torch()
-    sessions = [a for a in argv if a.endswith((".h5", ".hdf5"))]
     if sessions:
         window.open_session(Path(sessions[0]))
     return window
@@ -73,7 +77,8 @@ def run_app(argv: list[str]) -> int:
 
     Parameters
     ----------
-    argv : command-line arguments after the program name: empty, or one session path.
+    argv : command-line arguments after the program name: empty, one session path, or
+        several sessions and sweep folders (opened side by side).
 
     Returns
     -------
@@ -83,7 +88,11 @@ def run_app(argv: list[str]) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    window = open_window(argv)  # noqa: F841 (kept alive while the loop runs)
+    try:
+        window = open_window(argv)  # noqa: F841 (kept alive while the loop runs)
+    except StudioError as e:       # nothing of what was named could be compared
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return _app.exec()
 
 

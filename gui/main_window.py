@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow,
                                QSizePolicy, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
+from engine.config import RunConfig
 from engine.errors import SessionError
+from engine.pretraining.jobs import unfinished_job
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
 from gui.dialogs.session_folder import SessionFolderDialog
@@ -37,7 +39,9 @@ from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
 from gui.run_controller import RunController
 from gui.run_model import RunModel
-from gui.session_folder import folder_size, size_words
+from engine.words import size_words
+from gui.session_folder import folder_size
+from gui.session_follower import SessionFollower
 from gui.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
@@ -96,6 +100,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_status_bar()
         self.menus = WindowMenus(self)
+        self.follower = SessionFollower(self)   # a session another process writes
         self._connect()
         self.resize(*DEFAULT_SIZE)
         self._update_title()
@@ -320,7 +325,6 @@ class MainWindow(QMainWindow):
         shown = self.model.shown_run
         try:
             with Session.open(path) as session:
-                from engine.pretraining.jobs import unfinished_job
                 unfinished = unfinished_job(session) is not None
         except SessionError as e:
             self.show_message(str(e), "error")
@@ -369,6 +373,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(e), "error")
             return False
         primary = session.run()
+        self.follower.watch_session(session)
         self.settings_panel.set_config(self._form_config(session))
         self._after_open(session.path)
         self.session_label.setText(f"Session: {session.path} ({primary.status})")
@@ -395,7 +400,6 @@ class MainWindow(QMainWindow):
         """The config the form shows for a session: its job's (a stack) or its main run's."""
         for job in session.jobs.values():
             if job.kind == "pretrain":
-                from engine.config import RunConfig
                 try:
                     return RunConfig.from_json(job.spec_json)
                 except Exception:  # noqa: BLE001 - a version 1 spec: the run's config then

@@ -245,7 +245,7 @@ class RunController(QObject):
     def _prefix(self) -> str:
         """``"stage 2 of 3 · "`` while a job trains its runs, else nothing."""
         plan = self.model.plan
-        run = self.model.runs.get(self.model._live_run)
+        run = self.model.live_run
         if len(plan) < 2 or run is None:
             return ""
         ids = [p.run_id for p in plan]
@@ -287,7 +287,7 @@ class RunController(QObject):
                 self.message.emit(f"Pretraining stopped after {stages} completed stage(s); "
                                   f"Continue finishes it.{where}", "info")
             return
-        run = self.model.runs.get(self.model._live_run)
+        run = self.model.live_run
         if self.kind == "finetune":
             verb = "completed" if outcome == "completed" else "stopped"
             self.controls.show_text(f"Fine-tuning comparison {verb}")

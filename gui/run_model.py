@@ -210,6 +210,11 @@ class RunModel:
         return f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
 
     @property
+    def live_run(self) -> RunState | None:
+        """The run the live events go to now (None before it starts)."""
+        return self.runs.get(self._live_run)
+
+    @property
     def shown_run(self) -> RunState | None:
         """The run at the replay position, else the last training run."""
         if self.current and self.current[0] in self.runs:
@@ -256,24 +261,29 @@ class RunModel:
         self.job_title = jobs[0].title if jobs else ""
         self.reset.emit()
         for stored in session.runs.values():
-            run = self._add(RunPlan(stored.run_id, stored.title, stored.role, stored.meta))
-            run.config, run.data, run.stored = stored.config, stored.data, stored
-            run.term_names = tuple(stored.term_names)
-            run.steps_per_epoch = stored.steps_per_epoch
-            run.planned_epochs = stored.config.optim.epochs
-            run.stored_epochs = list(stored.snapshot_epochs)
-            run.last_step, run.last_epoch = stored.last_step, stored.epochs_trained
-            run.status, run.message = stored.status, stored.status_message
-            eh = stored.epoch_history
-            for part, store in (("train", run.train), ("val", run.val)):
-                for term, values in eh.get(part, {}).items():
-                    store[term] = {int(e): float(v) for e, v in zip(eh["epoch"], values)}
-            self._place(run)
-            self.run_added.emit(run)
+            self.add_stored_run(stored)
         primary = self.runs.get(session.primary)
         if primary is not None and not primary.is_classifier and primary.epochs:
             self.current = (primary.run_id, primary.epochs[-1])
             self.position.emit(primary, primary.epochs[-1])
+
+    def add_stored_run(self, stored: SessionRun) -> RunState:
+        """Show a run read from a session file (placed after the training runs before it)."""
+        run = self._add(RunPlan(stored.run_id, stored.title, stored.role, stored.meta))
+        run.config, run.data, run.stored = stored.config, stored.data, stored
+        run.term_names = tuple(stored.term_names)
+        run.steps_per_epoch = stored.steps_per_epoch
+        run.planned_epochs = stored.config.optim.epochs
+        run.stored_epochs = list(stored.snapshot_epochs)
+        run.last_step, run.last_epoch = stored.last_step, stored.epochs_trained
+        run.status, run.message = stored.status, stored.status_message
+        eh = stored.epoch_history
+        for part, store in (("train", run.train), ("val", run.val)):
+            for term, values in eh.get(part, {}).items():
+                store[term] = {int(e): float(v) for e, v in zip(eh["epoch"], values)}
+        self._place(run)
+        self.run_added.emit(run)
+        return run
 
     def on_event(self, event) -> None:
         """A live event from the training thread (already on the GUI thread)."""

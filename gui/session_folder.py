@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 
+
 @dataclass(frozen=True)
 class StoredSession:
     """One session file of the folder: where, how big (with its spares), when last written."""
@@ -67,15 +68,6 @@ def delete_sessions(paths: list[Path], keep: set[Path]) -> tuple[list[Path], lis
         except OSError as e:
             problems.append(f"{p.name}: {e.strerror or e}")
     return deleted, problems
-
-
-def size_words(n: int) -> str:
-    """``"87.3 MB"``."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def _spares(p: Path) -> list[Path]:

@@ -46,7 +46,12 @@ class WindowMenus:
                                          w.choose_session_folder)
         self.manage_action = make_action(w, "&Manage saved sessions…", "manageSessionsAction",
                                          w.manage_sessions)
-        menu.addActions([self.new_action, self.open_action])
+        self.compare_action = make_action(w, "&Compare sessions…", "compareSessionsAction",
+                                          lambda: _compare(w))
+        self.sweep_action = make_action(w, "Open s&weep folder…", "openSweepAction",
+                                        lambda: _compare(w, sweep=True))
+        menu.addActions([self.new_action, self.open_action, self.compare_action,
+                         self.sweep_action])
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.setObjectName("recentSessionsMenu")
         menu.addActions([self.save_as_action, self.folder_action, self.manage_action])
@@ -93,3 +98,9 @@ class WindowMenus:
     def _clear(self) -> None:
         self.window.preferences.clear_recent_sessions()
         self.rebuild_recent()
+
+
+def _compare(window, sweep: bool = False):
+    """File → Compare sessions… / Open sweep folder…: a comparison window of its own."""
+    from gui.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
+    return (choose_sweep_to_compare if sweep else choose_sessions_to_compare)(window)

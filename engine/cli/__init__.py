@@ -10,11 +10,11 @@ import argparse
 import sys
 
 from engine.cli import export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
-from engine.cli import finetune_cmd, pretrain_cmd
+from engine.cli import compare_cmd, finetune_cmd, pretrain_cmd, sweep_cmd
 from engine.errors import StudioError
 
 COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, pretrain_cmd,
-            finetune_cmd]
+            finetune_cmd, sweep_cmd, compare_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

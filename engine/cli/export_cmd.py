@@ -1,31 +1,85 @@
-"""``python main.py export SESSION.h5 --out DIR``: PNG figures of one epoch."""
+"""``python main.py export SESSION.h5 ...``: a run's figures and files for the tools people use.
+
+``--out DIR`` PNG figures of one epoch; ``--gif`` the latent map and manifold
+across epochs; ``--onnx`` the decoder (and encoder); ``--tensorboard DIR``
+event files; ``--csv`` the loss table; ``--script`` a standalone PyTorch
+script that trains the run again. Any combination, in one call.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from engine.errors import ConfigError
 from engine.session import Session
-from engine.session.figures import export_epoch
+from engine.session.figures import export_epoch, export_gif
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="write PNG figures of a session's epoch",
-                       description="Write PNG grids of the probe reconstructions (original | "
-                                   "input | reconstruction rows), of samples and, for a 2-D "
-                                   "latent space, of the decoded manifold.")
+    p = sub.add_parser(
+        "export", help="write a session's figures, ONNX models, TensorBoard logs, CSV, script",
+        description="Export one run of a session: PNG grids of an epoch (--out), an animated "
+                    "GIF of the latent map and manifold (--gif), the decoder and encoder as "
+                    "ONNX (--onnx), TensorBoard event files (--tensorboard), the loss table "
+                    "as CSV (--csv) and a standalone PyTorch training script (--script). "
+                    "ONNX and TensorBoard need the export extra: pip install -e \".[export]\".")
     p.add_argument("session", type=Path, metavar="SESSION.h5")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the PNGs")
-    p.add_argument("--epoch", type=int, help="a snapshot epoch (default: the last)")
-    p.add_argument("--run", dest="run_id", metavar="ID", help="which run of the file (default: its main run)")
-    p.add_argument("--scale", type=int, default=2, help="pixel magnification (default 2)")
-    p.add_argument("--force", action="store_true", help="overwrite existing figures")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder for PNG figures of one epoch: reconstructions (original | "
+                        "input | reconstruction rows), samples and, for a 2-D latent, the "
+                        "decoded manifold")
+    p.add_argument("--gif", type=Path, metavar="FILE.gif",
+                   help="the latent map and decoded manifold at every saved epoch")
+    p.add_argument("--onnx", type=Path, metavar="FILE.onnx",
+                   help="the decoder of --epoch (codes in, mean images out); the encoder "
+                        "(images in, code out; from the last checkpoint) goes beside it as "
+                        "encoder.onnx")
+    p.add_argument("--tensorboard", type=Path, metavar="DIR",
+                   help="TensorBoard event files (every term, train and validation; "
+                        "reconstructions per epoch) in DIR/<session name>")
+    p.add_argument("--csv", type=Path, metavar="FILE.csv",
+                   help="the loss table: every logged step, validation means at epoch ends")
+    p.add_argument("--script", type=Path, metavar="FILE.py",
+                   help="a standalone PyTorch script that rebuilds and trains the run (its "
+                        "images go beside it as FILE_data.pt)")
+    p.add_argument("--epoch", type=int, help="the epoch of --out and --onnx (default: the last)")
+    p.add_argument("--run", dest="run_id", metavar="ID",
+                   help="which run of the file (default: its main run)")
+    p.add_argument("--scale", type=int, default=2, help="pixel magnification of --out "
+                                                         "(default 2)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    wanted = [args.out, args.gif, args.onnx, args.tensorboard, args.csv, args.script]
+    if all(w is None for w in wanted):
+        raise ConfigError("nothing to export: give --out DIR (PNG figures), --gif FILE, "
+                          "--onnx FILE, --tensorboard DIR, --csv FILE or --script FILE")
+    written: list[Path] = []
     with Session.open(args.session) as session:
-        paths = export_epoch(session.run(args.run_id), args.epoch, args.out, force=args.force,
-                             scale=max(1, args.scale))
-    for path in paths:
+        run_ = session.run(args.run_id)
+        if args.epoch is not None and args.epoch not in run_.snapshot_epochs:
+            run_.snapshot(args.epoch)   # raises the reader's message (saved epochs listed)
+        if args.out is not None:
+            written += export_epoch(run_, args.epoch, args.out, force=args.force,
+                                    scale=max(1, args.scale))
+        if args.gif is not None:
+            written.append(export_gif(run_, args.gif, force=args.force))
+        if args.csv is not None:
+            from engine.session.export_tables import export_csv
+            written.append(export_csv(run_, args.csv, force=args.force))
+        if args.script is not None:
+            from engine.session.export_script import export_script
+            written += export_script(run_, args.script, force=args.force)
+        if args.onnx is not None:
+            from engine.session.export_onnx import export_onnx
+            written += export_onnx(run_, args.epoch, args.onnx, force=args.force)
+        if args.tensorboard is not None:
+            from engine.session.export_tensorboard import export_tensorboard
+            folder = export_tensorboard(run_, args.tensorboard, force=args.force)
+            written.append(folder)
+            print(f"TensorBoard: tensorboard --logdir {args.tensorboard}")
+    for path in written:
         print(path)
     return 0

@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
+from engine.words import size_words
 
 
 def add_parser(sub) -> None:
@@ -48,7 +49,7 @@ def summary_lines(s: Session, run: SessionRun) -> list[str]:
     if table is not None:
         lines.append("fine-tuning comparison, " + table.format().split("\n", 1)[0])
         lines += ["  " + line for line in table.format().splitlines()[1:]]
-    lines.append(f"size:      {_size_words(s.file_size)}")
+    lines.append(f"size:      {size_words(s.file_size)}")
     return lines
 
 
@@ -159,11 +160,3 @@ def _num(v) -> str:
     """A table cell: '-' for none, and for NaN (a term with no value there, e.g. an
     RBM's log-likelihood, measured on validation data only)."""
     return "-" if v is None or not np.isfinite(float(v)) else f"{float(v):.6g}"
-
-
-def _size_words(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"

@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, ContextManager, Protocol
 
 import h5py
 import numpy as np
@@ -23,8 +23,16 @@ from engine.errors import SessionError
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, RunPlan
 from engine.session.schema import fail
 
-if TYPE_CHECKING:
-    from engine.session.reader import Session
+class OpenSession(Protocol):
+    """What a run needs of the :class:`~engine.session.reader.Session` it belongs to."""
+
+    path: Path
+    runs: dict
+    jobs: dict
+    primary: str
+
+    def file(self) -> ContextManager[h5py.File]:
+        ...
 
 
 @contextmanager
@@ -65,7 +73,7 @@ class SessionRun:
     status_message : why a run failed, else None.
     """
 
-    session: "Session"
+    session: OpenSession
     run_id: str
     title: str
     role: str
@@ -83,6 +91,7 @@ class SessionRun:
     _read_snapshot: Callable[[h5py.File, int], EpochSnapshot] = field(repr=False, default=None)
     #: reads the checkpoint, or None (set by the version's loader)
     _read_checkpoint: Callable[[h5py.File], Checkpoint | None] = field(repr=False, default=None)
+    _last_read: tuple[int, EpochSnapshot] | None = field(repr=False, default=None, compare=False)
 
     @property
     def path(self) -> Path:
@@ -114,9 +123,13 @@ class SessionRun:
             saved = f"{e[0]}..{e[-1]}" if e else "none"
             raise fail(self.path, f"run '{self.run_id}' has no snapshot for epoch {epoch} "
                                   f"(saved epochs: {saved})")
+        if self._last_read is not None and self._last_read[0] == epoch:
+            return self._last_read[1]    # snapshot() then decoder(): the file is read once
         with reading(self.path, f"the snapshot of epoch {epoch} of run '{self.run_id}'"):
             with self.session.file() as f:
-                return self._read_snapshot(f, epoch)
+                snap = self._read_snapshot(f, epoch)
+        self._last_read = (epoch, snap)
+        return snap
 
     def decoder(self, epoch: int) -> LatentDecoder:
         """A CPU decoder with the weights of ``epoch``."""

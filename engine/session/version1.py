@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -32,17 +31,14 @@ from engine.session import loaders
 from engine.session.schema import (EPOCH_META, MAIN_RUN, PRETRAINING_FORMAT_V1, STATUSES, fail,
                                    plain, require_attr, require_dataset, require_group)
 
-from engine.session.runs import SessionJob, SessionRun
-
-if TYPE_CHECKING:
-    from engine.session.reader import Session
+from engine.session.runs import OpenSession, SessionJob, SessionRun
 
 _IMAGES = ("probe_inputs", "probe_recon")
 _ARRAYS = ("probe_latent_mean", "probe_latent_logvar", "map_latents", "map_latent_logvar",
            "kl_per_dim")
 
 
-def load(session: "Session", root: h5py.File, fmt: str) -> None:
+def load(session: OpenSession, root: h5py.File, fmt: str) -> None:
     """Fill ``session.runs`` (and ``jobs``) from a version 1 file."""
     if fmt == PRETRAINING_FORMAT_V1:
         _load_pretraining(session, root)
@@ -58,7 +54,7 @@ def _text(g: h5py.HLObject, name: str, default: str = "") -> str:
     return v if isinstance(v, str) else default
 
 
-def _run_at(session: "Session", g: h5py.Group, run_id: str, role: str, title: str,
+def _run_at(session: OpenSession, g: h5py.Group, run_id: str, role: str, title: str,
             meta: dict, job_id: str, stack_recon: h5py.Group | None = None) -> SessionRun:
     """A run stored with the version 1 session layout at group ``g``."""
     path = session.path
@@ -74,6 +70,8 @@ def _run_at(session: "Session", g: h5py.Group, run_id: str, role: str, title: st
         names[int(name)] = name
     base = g.name
     recon_names = set(stack_recon) if stack_recon is not None else set()
+    # Its name, not the group: after Session.release() each read opens the file anew.
+    recon_group = stack_recon.name if stack_recon is not None else ""
 
     def read_snapshot(f: h5py.File, epoch: int) -> EpochSnapshot:
         s = f[base]["snapshots"][names[epoch]]
@@ -81,7 +79,7 @@ def _run_at(session: "Session", g: h5py.Group, run_id: str, role: str, title: st
         if f"{epoch:06d}" in recon_names:
             shape = (len(data.probe_images), *session_image_shape(f, data))
             images["stack_recon"] = require_dataset(
-                path, f[stack_recon.name], f"{epoch:06d}", "f", shape=shape)[()].astype(
+                path, f[recon_group], f"{epoch:06d}", "f", shape=shape)[()].astype(
                 np.float32)
         arrays = {k: _floats(path, s, k) for k in _ARRAYS if k in s}
         weights = {f"decoder.{k}": v for k, v in
@@ -115,7 +113,7 @@ def _floats(path, g: h5py.Group, name: str, shape=None) -> np.ndarray:
     return ds[()].astype(np.float32)
 
 
-def _load_pretraining(session: "Session", root: h5py.File) -> None:
+def _load_pretraining(session: OpenSession, root: h5py.File) -> None:
     path = session.path
     config = loaders.load_config(path, require_group(path, root, "config"), "json")
     plan: list[RunPlan] = []
@@ -139,7 +137,7 @@ def _load_pretraining(session: "Session", root: h5py.File) -> None:
     session.primary = "stack" if "stack" in session.runs else next(iter(session.runs), "")
 
 
-def _stacked_only(session: "Session", root: h5py.File) -> SessionRun:
+def _stacked_only(session: OpenSession, root: h5py.File) -> SessionRun:
     """The stack of a run without end-to-end epochs: weights only, nothing to replay."""
     path = session.path
     g = root["stacked"]
@@ -161,7 +159,7 @@ def _stacked_only(session: "Session", root: h5py.File) -> SessionRun:
                       status_message=None, _read_snapshot=None, _read_checkpoint=read_checkpoint)
 
 
-def _load_comparison(session: "Session", g: h5py.Group) -> None:
+def _load_comparison(session: OpenSession, g: h5py.Group) -> None:
     """The classifier runs of a version 1 ``/finetune`` group (curves and final scores)."""
     path = session.path
     source = session.runs.get(session.primary)

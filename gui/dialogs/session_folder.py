@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
                                QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from gui.session_folder import delete_sessions, list_sessions, size_words
+from engine.words import size_words
+from gui.session_folder import delete_sessions, list_sessions
 from gui.widgets.naming import named
 
 

@@ -1,0 +1,40 @@
+"""``python main.py compare A.h5 B.h5 ... | DIR``: final terms per run as a table, and a figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import SessionError
+from engine.session.compared import ComparedRuns
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="compare sessions: a table of final terms and a comparison PNG",
+        description="Print the final terms of each run (training batches and validation "
+                    "set) and write a PNG with the loss curves of every term (one colour per "
+                    "run), the probe images reconstructed by each run and, for a sweep, each "
+                    "final term against the swept value. Sessions and sweep folders can be "
+                    "mixed. The PNG needs matplotlib (pip install -e \".[export]\"). In the "
+                    "window: python main.py A.h5 B.h5")
+    p.add_argument("sessions", type=Path, nargs="+", metavar="SESSION.h5|DIR")
+    p.add_argument("--png", type=Path, default=Path("comparison.png"), metavar="FILE.png",
+                   help="where the figure goes (default comparison.png)")
+    p.add_argument("--no-png", action="store_true", help="print the table only")
+    p.add_argument("--force", action="store_true", help="overwrite the PNG")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    with ComparedRuns.open(args.sessions) as compared:
+        print(compared.table())
+        for note in compared.problems + compared.differences():
+            print(f"note: {note}")
+        if args.no_png:
+            return 0
+        if args.png.exists() and not args.force:
+            raise SessionError(f"{args.png}: already exists; pass --force to overwrite it "
+                               "(or --png FILE)")
+        from engine.session.compare_figure import write_comparison_png
+        print(write_comparison_png(compared, args.png))
+    return 0

@@ -1,0 +1,333 @@
+"""The comparison window: several sessions side by side, one replay slider for all.
+
+``python main.py a.h5 b.h5`` (or a sweep folder), and File → Compare
+sessions… in the main window, open it. It is composed of the panels: the
+runs' curves per term (:class:`CompareCurvesPanel`), the same probe images
+reconstructed by each (:class:`CompareReconstructionsPanel`), a latent
+explorer and a KL-per-dimension view per run, next to each other, and, for
+a sweep, each final term against the swept value (:class:`SweepPlotPanel`).
+Each session is held by its own Qt-free :class:`~gui.run_model.RunModel`
+(its snapshot and decoder caches); the runs come from
+:class:`~engine.session.compared.ComparedRuns`, which also says what does
+not compare. One :class:`ReplayTimelinePanel` moves every view by epoch; a
+run that has no snapshot at that epoch shows its nearest earlier one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from engine.decoding import LatentDecoder
+from engine.errors import StudioError
+from engine.session.compared import ComparedRuns
+from gui.gui_thread_gc import collect_garbage_on_gui_thread
+from gui.panels.compare_curves import CompareCurvesPanel
+from gui.panels.compare_reconstructions import CompareReconstructionsPanel
+from gui.panels.kl_per_dimension import KlPerDimensionPanel
+from gui.panels.latent_explorer import LatentExplorerPanel
+from gui.panels.replay_timeline import ReplayTimelinePanel
+from gui.panels.sweep_plot import SweepPlotPanel
+from gui.run_model import RunModel, RunState
+from gui.widgets.caption import caption_label
+from gui.widgets.frame import framed
+from gui.widgets.message_banner import MessageBanner
+from gui.widgets.naming import named
+from gui.widgets.table_with_note import add_table_with_note
+from gui.window_menus import make_action
+
+COLUMN_WIDTH = 460     # pixels a run's latent column needs (map, decoded image, KL bars)
+RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
+
+
+def nearest_epoch(epochs: list[int], epoch: int) -> int | None:
+    """The saved epoch to show for ``epoch``: the latest at or before it, else the first."""
+    before = [e for e in epochs if e <= epoch]
+    return before[-1] if before else (epochs[0] if epochs else None)
+
+
+class CompareWindow(QMainWindow):
+    """Compared runs side by side (see the module docstring).
+
+    Parameters
+    ----------
+    compared : the runs; the window releases their files (a writer may replace them)
+        and reads on demand.
+    paths : what was opened, for Reload.
+    """
+
+    def __init__(self, compared: ComparedRuns, paths: list[Path] | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        collect_garbage_on_gui_thread()
+        named(self, "compareWindow", "Compare sessions")
+        self.setAttribute(Qt.WA_DeleteOnClose, False)
+        self.paths = list(paths or [])
+        self.banner = MessageBanner()
+        self.curves = CompareCurvesPanel()
+        self.recons = CompareReconstructionsPanel()
+        self.sweep_plot = SweepPlotPanel()
+        self.timeline = ReplayTimelinePanel()
+        self.runs_panel = QWidget()
+        self.runs_table, self.notes = add_table_with_note(
+            self.runs_panel, RUN_COLUMNS, "compareRunsTable", "Compared runs",
+            "Each run's colour, file and settings", "compareNotes", "What does not compare",
+            stretch_all=False)
+        self.latent_row = QWidget()
+        self.latent_scroll = named(QScrollArea(), "compareLatentScroll", "Latent spaces")
+        self.latent_scroll.setWidgetResizable(True)
+        self.latent_scroll.setWidget(self.latent_row)
+        self.tabs = named(QTabWidget(), "compareTabs", "Comparison views")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.curves, "Loss curves")
+        self.tabs.addTab(self.recons, "Reconstructions")
+        self.tabs.addTab(self.latent_scroll, "Latent space && KL per dimension")
+        self.sweep_index = self.tabs.addTab(self.sweep_plot, "Sweep")
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(framed("Runs", "compareRunsFrame", self.runs_panel))
+        split.addWidget(self.tabs)
+        split.setSizes([150, 560])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.status_label = named(QLabel(), "compareStatus", "Comparison status")
+        self.statusBar().addWidget(self.status_label, 1)
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(make_action(self, "&Reload", "reloadComparisonAction", self.reload,
+                                   QKeySequence.Refresh))
+        menu.addAction(make_action(self, "Save as &PNG…", "saveComparisonPngAction",
+                                   self.choose_png))
+        menu.addAction(make_action(self, "&Close", "closeComparisonAction", self.close,
+                                   QKeySequence.Close))
+        self.timeline.epoch_selected.connect(self.select_epoch)
+        self.timeline.describe = self._describe
+        self.compared: ComparedRuns | None = None
+        self.models: list[RunModel] = []
+        self.states: list[RunState] = []
+        self.explorers: list[LatentExplorerPanel | None] = []
+        self.kl_panels: list[KlPerDimensionPanel] = []
+        self.shown: dict[str, int | None] = {}     # run label -> the epoch it shows
+        self.resize(1300, 760)
+        self.set_compared(compared)
+
+    # -- filling it ---------------------------------------------------------------------------
+    def set_compared(self, compared: ComparedRuns) -> None:
+        """Show ``compared`` (replacing what was shown)."""
+        if self.compared is not None:
+            self.compared.close()
+        self.compared = compared
+        compared.release()
+        self.models, self.states = [], []
+        for r in compared.runs:
+            model = RunModel()
+            model.load_session(r.run.session)
+            self.models.append(model)
+            self.states.append(model.runs[r.run.run_id])
+        terms = compared.term_names()
+        self.curves.set_runs(compared.runs, terms)
+        self._fill_table()
+        self._build_latent_columns()
+        swept = bool(compared.swept)
+        self.tabs.setTabVisible(self.sweep_index, swept)
+        if swept:
+            self.sweep_plot.set_runs([r for r in compared.runs if r.values], compared.swept,
+                                     terms)
+        notes = compared.problems + [n[0].upper() + n[1:] for n in compared.differences()]
+        self.notes.setText(" · ".join(notes) if notes else
+                           "The runs share their data and probe images: every view compares.")
+        title = ", ".join(r.label for r in compared.runs)
+        self.setWindowTitle(f"Compare — {title}")
+        what = f"sweep of {', '.join(compared.swept)}" if swept else "sessions"
+        self.status_label.setText(f"{len(compared.runs)} runs compared ({what})")
+        self.timeline.set_epochs(compared.epochs())
+
+    def _fill_table(self) -> None:
+        t = self.runs_table
+        runs = self.compared.runs
+        t.setRowCount(len(runs))
+        for i, r in enumerate(runs):
+            cfg, data = r.run.config, r.run.data
+            final = r.final("val").get("total", r.final("train").get("total"))
+            cells = ["", r.label, r.path.name, cfg.kind_label(),
+                     f"{data.source} · {'x'.join(map(str, data.image_shape))}",
+                     str(cfg.model.latent_dim), str(r.run.epochs_trained), r.run.status,
+                     "–" if final is None else f"{final:.4g}"]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j == 0:
+                    item.setBackground(QColor(r.colour))
+                    item.setToolTip(f"the colour of {r.label} in every view")
+                t.setItem(i, j, item)
+        t.setColumnWidth(0, 18)
+        t.resizeRowsToContents()
+
+    def _build_latent_columns(self) -> None:
+        old = self.latent_row.layout()
+        if old is not None:
+            while old.count():
+                w = old.takeAt(0).widget()
+                if w is not None:
+                    w.deleteLater()
+            QWidget().setLayout(old)   # the old layout goes with a throwaway parent
+        row = QSplitter(Qt.Horizontal)
+        row.setChildrenCollapsible(False)
+        self.explorers, self.kl_panels = [], []
+        for r in self.compared.runs:
+            column = QWidget()
+            column.setMinimumWidth(COLUMN_WIDTH)
+            v = QVBoxLayout(column)
+            v.setContentsMargins(2, 2, 2, 2)
+            title = QLabel(f"<b style='color:{r.colour}'>■</b> <b>{r.label}</b> · "
+                           f"{r.run.config.kind_label()}, latent {r.run.config.model.latent_dim}")
+            v.addWidget(title)
+            if LatentDecoder.available(r.run.config):
+                explorer = LatentExplorerPanel()
+                explorer.set_run(r.run.config, r.run.data)
+                v.addWidget(explorer, 3)
+            else:
+                explorer = None
+                v.addWidget(caption_label(f"A {r.run.config.model.family} has no latent "
+                                          "map.", "compareNoMap", "No latent map"), 3)
+            kl = KlPerDimensionPanel(r.colour)
+            kl.setMinimumHeight(150)
+            v.addWidget(kl, 1)
+            row.addWidget(column)
+            self.explorers.append(explorer)
+            self.kl_panels.append(kl)
+        holder = QVBoxLayout(self.latent_row)
+        holder.setContentsMargins(0, 0, 0, 0)
+        holder.addWidget(row)
+
+    # -- the shared replay position ---------------------------------------------------------------
+    def select_epoch(self, epoch: int) -> None:
+        """Show ``epoch`` in every run (each at its nearest saved epoch, see the module)."""
+        rows, kl_max = [], 0.0
+        self.shown = {}
+        problems = []
+        for i, (r, state) in enumerate(zip(self.compared.runs, self.states)):
+            e = nearest_epoch(state.epochs, epoch)
+            self.shown[r.label] = e
+            snap = None
+            if e is not None:
+                try:
+                    snap = state.snapshot(e)
+                except (StudioError, KeyError) as err:
+                    problems.append(f"{r.label}: epoch {e} cannot be read ({err})")
+            recon = None if snap is None else snap.images.get("probe_recon")
+            rows.append((r.label, r.run.data.probe_images, recon, e))
+            explorer = self.explorers[i]
+            if explorer is not None and snap is not None and "map_latents" in snap.arrays:
+                explorer.show_snapshot(snap, state.decoder(e))
+            kl = None if snap is None else snap.arrays.get("kl_per_dim")
+            if kl is not None:
+                kl_max = max(kl_max, float(np.max(kl)) if len(kl) else 0.0)
+            self.kl_panels[i].show_values(
+                kl, "No KL: a deterministic code has no prior to compare with."
+                if not r.run.config.model.variational else "No saved epoch yet.")
+        for panel in self.kl_panels:
+            if panel.values is not None:
+                panel.set_y_max(kl_max)
+        same = self.compared.same_probes()
+        self.recons.show_rows(rows, "The same probe images, reconstructed by each run."
+                              if same else "The runs reconstruct different probe images: "
+                              "each run's originals are shown above its row.")
+        self.curves.mark_epoch(epoch)
+        if problems:
+            self.banner.show_message("; ".join(problems), "error")
+
+    def _describe(self, epoch: int) -> str:
+        """``epoch 12``, and where runs without that epoch are shown instead."""
+        behind = []
+        for r, state in zip(self.compared.runs, self.states):
+            e = nearest_epoch(state.epochs, epoch)
+            if e is not None and e != epoch:
+                behind.append(f"{r.label} at {e}")
+        return f"epoch {epoch}" + (f" ({', '.join(behind)})" if behind else "")
+
+    # -- actions --------------------------------------------------------------------------------
+    def reload(self) -> bool:
+        """Read the files again (a sweep or a run that is still being written)."""
+        if not self.paths:
+            return False
+        try:
+            compared = ComparedRuns.open(self.paths)
+        except StudioError as e:
+            self.banner.show_message(str(e), "error")
+            return False
+        at = self.timeline.current_epoch
+        self.set_compared(compared)
+        if at is not None and at in self.timeline.epochs:
+            self.timeline.select_epoch(at, force=True)
+        return True
+
+    def save_png(self, path: str | Path) -> bool:
+        ok = self.grab().save(str(path), "PNG")
+        if not ok:
+            self.banner.show_message(f"Cannot write the image {path}", "error")
+        return ok
+
+    def choose_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save comparison", "comparison.png",
+                                              "PNG images (*.png)")
+        if path:
+            self.save_png(path)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self.compared is not None:
+            self.compared.close()
+        super().closeEvent(event)
+
+
+# -- opening one --------------------------------------------------------------------------------
+
+def open_comparison(paths: list[str | Path], parent: QWidget | None = None,
+                    on_error=None) -> CompareWindow | None:
+    """Open a comparison window for ``paths`` (session files, sweep folders).
+
+    A problem goes to ``on_error(text)`` (the main window's message strip), or raises
+    when there is none.
+    """
+    try:
+        compared = ComparedRuns.open(paths)
+    except StudioError as e:
+        if on_error is None:
+            raise
+        on_error(str(e))
+        return None
+    window = CompareWindow(compared, [Path(p) for p in paths], parent)
+    if parent is not None:
+        window.setWindowFlag(Qt.Window, True)   # its own window, above the main one
+        keep = getattr(parent, "_compare_windows", [])
+        parent._compare_windows = [w for w in keep if w.isVisible()] + [window]
+    window.show()
+    return window
+
+
+def choose_sessions_to_compare(window) -> CompareWindow | None:
+    """File → Compare sessions…: pick two or more session files (or a sweep's index)."""
+    paths, _ = QFileDialog.getOpenFileNames(
+        window, "Compare sessions: choose two or more (or a sweep's sweep.json)",
+        str(window.preferences.session_folder),
+        "Sessions and sweeps (*.h5 *.hdf5 sweep.json);;All files (*)")
+    if not paths:
+        return None
+    paths = [str(Path(p).parent) if Path(p).name == "sweep.json" else p for p in paths]
+    return open_comparison(paths, window, lambda text: window.show_message(text, "error"))
+
+
+def choose_sweep_to_compare(window) -> CompareWindow | None:
+    """File → Open sweep folder…: a folder made by ``python main.py sweep``."""
+    folder = QFileDialog.getExistingDirectory(window, "Open a sweep folder",
+                                              str(window.preferences.session_folder))
+    if not folder:
+        return None
+    return open_comparison([folder], window, lambda text: window.show_message(text, "error"))

@@ -1,0 +1,105 @@
+"""sweep end to end (real worker processes), its interruption and resumption, and compare."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.errors import ConfigError
+from engine.session import Session
+from engine.sweep.index import read_index
+from engine.sweep.plan import parse_assignments, plan_runs, split_values
+from engine.sweep.runner import threads_per_job
+from engine.presets import load_preset
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--device", "cpu", "--set", "data.limit=300", "--set", "data.n_probe=16",
+        "--set", "model.hidden=[32]", "--set", "optim.batch_size=64"]
+
+
+def test_values_split_at_top_level_commas_and_name_the_runs():
+    assert split_values("0.5,1,[2,3], 'a,b'") == ["0.5", "1", "[2,3]", "'a,b'"]
+    axes, fixed = parse_assignments(["objective.beta=0.5,2", "model.hidden=[64],[32,16]",
+                                     "optim.epochs=3"])
+    assert fixed == {"optim.epochs": 3}
+    runs = plan_runs(load_preset("variational"), axes)
+    assert [r.name for r in runs] == ["beta=0.5_hidden=64", "beta=0.5_hidden=32-16",
+                                      "beta=2_hidden=64", "beta=2_hidden=32-16"]
+    assert runs[1].config.model.hidden == (32, 16) and runs[2].config.objective.beta == 2
+    with pytest.raises(ConfigError, match="beta=-1"):
+        plan_runs(load_preset("variational"), parse_assignments(["objective.beta=1,-1"])[0])
+    with pytest.raises(ConfigError, match="twice"):
+        parse_assignments(["objective.beta=1,1"])
+    assert threads_per_job(2, cores=2) == 1 and threads_per_job(1, cores=2) == 2
+    assert threads_per_job(4, cores=2) == 1
+
+
+def test_a_sweep_end_to_end_interrupted_and_resumed(tmp_path, capsys):
+    """Real processes: the sweep, Ctrl+C, the same command again with --jobs 2, compare."""
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
+           "objective.beta=1,2", "--epochs", "25", "--out", str(out), *TINY]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env)
+    lines = []
+    for line in proc.stdout:           # wait until the first run has finished an epoch
+        lines.append(line)
+        if "epoch 2/25" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=60)
+    text = "".join(lines) + rest
+    assert proc.returncode == 130, text
+    assert "interrupted: 0 of 2 runs complete" in text
+    index = read_index(out)
+    assert index.runs[0].status == "stopped" and index.runs[0].epochs >= 2
+    assert index.runs[1].status == "planned" and not (out / index.runs[1].file).exists()
+    stopped_at = index.runs[0].epochs
+    with Session.open(out / index.runs[0].file) as s:
+        before = s.run().history["total"][:stopped_at * 5].copy()
+    # Again, with fewer epochs asked for nothing: the same plan continues where it stopped.
+    r = subprocess.run(cmd + ["--quiet", "--jobs", "2"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 at a time, 1 torch thread each" in r.stdout
+    assert "[1/2] beta=1: completed, 25 epochs" in r.stdout
+    assert "[2/2] beta=2: completed, 25 epochs" in r.stdout
+    assert "beta=1  train" in r.stdout                      # the summary table
+    index = read_index(out)
+    assert [(x.status, x.epochs) for x in index.runs] == [("completed", 25), ("completed", 25)]
+    with Session.open(out / index.runs[0].file) as s:
+        run = s.run()
+        steps = run.history["step"]
+        assert np.array_equal(steps, np.arange(1, len(steps) + 1))      # no gap, no repeat
+        assert list(run.epoch_history["epoch"]) == list(range(1, 26))
+        np.testing.assert_array_equal(run.history["total"][:len(before)], before)
+    for entry, beta in zip(index.runs, (1, 2)):
+        with Session.open(out / entry.file) as s:
+            run = s.run()
+            assert run.config.objective.beta == beta and run.config.data.limit == 300
+            assert entry.final["val"]["total"] == pytest.approx(
+                run.epoch_history["val"]["total"][-1])
+    # Nothing left to do: a second call trains nothing and says so.
+    args = ["sweep", "--preset", "vae-2d", "--set", "objective.beta=1,2", "--epochs", "25",
+            "--out", str(out), "--quiet", *TINY]
+    assert main(args) == 0
+    assert "(2 already done)" in capsys.readouterr().out
+    # Another plan in the same folder is refused, naming the way out.
+    assert main([*args[:4], "objective.beta=3,4", *args[5:]]) == 2
+    assert "--force" in capsys.readouterr().err
+    # compare: each run's train and validation rows; the PNG is written.
+    png = tmp_path / "cmp.png"
+    assert main(["compare", str(out), "--png", str(png)]) == 0
+    table = capsys.readouterr().out
+    assert "beta=1  train" in table and "val" in table and "kl" in table.splitlines()[0]
+    from PIL import Image
+    with Image.open(png) as im:
+        assert im.width > 800 and im.height > 600
