@@ -2,9 +2,9 @@
 
 A :class:`RunConfig` says everything needed to repeat a run: the data, the
 model (its ``family`` picks the class from :mod:`engine.models`), the
-objective, the optimiser, the seed, and two optional sections — greedy
-layer-wise ``pretraining`` of the model, and the ``classifier`` settings of
-a classifier run. ``validate()`` (see :mod:`engine.validation`) rejects every
+objective, the optimiser, the seed, and optional sections — greedy
+layer-wise ``pretraining`` of the model, the ``classifier`` settings of a
+classifier run, a GAN's ``gan`` and an RBM's ``rbm`` settings. ``validate()`` (see :mod:`engine.validation`) rejects every
 invalid value with a :class:`~engine.errors.ConfigError` whose ``field``
 names it (``model.latent_dim``), so the CLI prints it and the window marks
 that field.
@@ -33,9 +33,12 @@ class DataConfig:
     """Where the images come from and how they are split.
 
     ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites``
-    (procedural shapes with known factors) or ``file`` (``path`` to a .npy,
-    .npz, .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the
-    array inside an .npz/.h5 file and ``labels_key`` its labels).
+    (procedural shapes with known factors), one of the procedural 2-D point
+    sets ``moons``, ``rings``, ``spiral``, ``gaussians`` (``n_points`` points,
+    ``point_noise`` their noise, None for the set's default; see
+    :mod:`engine.data.toy2d`) or ``file`` (``path`` to a .npy, .npz,
+    .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
+    inside an .npz/.h5 file and ``labels_key`` its labels).
 
     ``stream`` keeps a .npy or .h5 file's images in the file and reads each
     batch through a DataLoader with ``workers`` processes: None (the default)
@@ -56,6 +59,8 @@ class DataConfig:
     n_sprites: int = 8000
     stream: bool | None = None
     workers: int | None = None
+    n_points: int = 4000
+    point_noise: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,10 @@ class PretrainingConfig:
     The stages are the model's layers: widths ``model.hidden + [latent_dim]``,
     each stage training ``optim.epochs``. ``kinds`` gives one kind per stage
     (``plain``, ``sparse``, ``contractive``, ``denoising``, a "+"
-    combination, or ``shared``: every regulariser the objective sets); empty
-    means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
+    combination, or ``shared``: every regulariser the objective sets; or
+    ``rbm``: a restricted Boltzmann machine trained by contrastive divergence
+    with the ``rbm`` section's settings — stages all ``rbm`` make a deep
+    belief network); empty means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
     the whole stack follow (0: none).
     """
 
@@ -155,10 +162,59 @@ class ClassifierConfig:
     encoder: str = ""
 
 
+@dataclass(frozen=True)
+class GanConfig:
+    """How a GAN's two players train (``model.family`` gan; absent: these defaults).
+
+    Attributes
+    ----------
+    d_steps : k, discriminator updates per generator update (Goodfellow et al.'s
+        Algorithm 1): every step updates the discriminator on a fresh batch, every
+        k-th step the generator too.
+    d_lr : the discriminator's learning rate; None: ``optim.lr``.
+    adam_beta1 : Adam's first-moment decay for both players (0.5 as in DCGAN; the
+        usual 0.9 lets the two players' momentum chase each other).
+    instance_noise : std of Gaussian noise added to every image the discriminator
+        sees, real or generated (Sønderby et al., 2016): it blurs both
+        distributions until they overlap, so a discriminator on a small data set
+        cannot win outright and starve the generator of gradient. 0: none.
+    d_dropout : dropout after each of the discriminator's hidden layers while it
+        trains (Goodfellow et al.'s MNIST discriminator used dropout too). 0: none.
+    """
+
+    d_steps: int = 1
+    d_lr: float | None = None
+    adam_beta1: float = 0.5
+    instance_noise: float = 0.0
+    d_dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class RbmConfig:
+    """How an RBM trains and is measured (``model.family`` rbm, or RBM stages).
+
+    Attributes
+    ----------
+    cd_k : Gibbs steps of contrastive divergence per update (CD-k).
+    persistent : keep ``chains`` fantasy chains between updates (persistent CD,
+        Tieleman 2008) instead of starting each update's chain at the batch.
+    chains : persistent chains (also the Gibbs samples each snapshot shows).
+    ais_chains, ais_steps : annealed importance sampling runs and intermediate
+        temperatures for the log-likelihood estimate of models with more than
+        20 hidden units (below that it is exact).
+    """
+
+    cd_k: int = 1
+    persistent: bool = False
+    chains: int = 100
+    ais_chains: int = 100
+    ais_steps: int = 1000
+
+
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "objective": ObjectiveConfig,
             "optim": OptimConfig, "pretraining": PretrainingConfig,
-            "classifier": ClassifierConfig}
-OPTIONAL_SECTIONS = ("pretraining", "classifier")
+            "classifier": ClassifierConfig, "gan": GanConfig, "rbm": RbmConfig}
+OPTIONAL_SECTIONS = ("pretraining", "classifier", "gan", "rbm")
 _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 
 
@@ -185,12 +241,17 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     pretraining: PretrainingConfig | None = None
     classifier: ClassifierConfig | None = None
+    gan: GanConfig | None = None
+    rbm: RbmConfig | None = None
 
     # -- derived -------------------------------------------------------------
     def kinds(self) -> list[str]:
         """The kinds this config combines, e.g. ``['denoising', 'variational']``."""
         if self.model.family != "autoencoder":
             return [self.model.family]
+        if self.pretraining is not None and "rbm" in self.pretraining.kinds:
+            return (["deep belief network"] if set(self.pretraining.kinds) == {"rbm"}
+                    else ["stacked", "RBM and autoencoder stages"])
         o = self.objective
         out = []
         if o.sparsity > 0:
@@ -208,6 +269,16 @@ class RunConfig:
 
     def kind_label(self) -> str:
         return " + ".join(self.kinds())
+
+    @property
+    def gan_settings(self) -> GanConfig:
+        """The ``gan`` section, or its defaults when absent."""
+        return self.gan if self.gan is not None else GanConfig()
+
+    @property
+    def rbm_settings(self) -> RbmConfig:
+        """The ``rbm`` section, or its defaults when absent."""
+        return self.rbm if self.rbm is not None else RbmConfig()
 
     def replace(self, **sections: Any) -> "RunConfig":
         """A copy with whole fields or sections replaced (not validated)."""

@@ -46,7 +46,7 @@ class LatentDecoder:
     @staticmethod
     def available(config: RunConfig) -> bool:
         """Whether runs of this config's family have a decoder to explore."""
-        return "decoder" in family_class(config).interactive_parts
+        return family_class(config).decoder_part is not None
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """z (N, D) -> mean images (N, C, H, W) float32 in [0, 1]."""

@@ -14,7 +14,9 @@ from typing import Any
 
 from engine.errors import ConfigError
 
-DATA_SOURCES = ("mnist", "sprites", "file")
+#: The procedural 2-D point sets (engine.data.toy2d.TOY_SETS; not imported: no cycle).
+POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
+DATA_SOURCES = ("mnist", "sprites") + POINT_SOURCES + ("file",)
 ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
 CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
@@ -27,6 +29,10 @@ PRECISIONS = ("float32", "bfloat16")
 
 #: What a greedy stage may be; combine with "+", e.g. "sparse+denoising".
 STAGE_KINDS = ("plain", "sparse", "contractive", "denoising")
+#: A stage that is a restricted Boltzmann machine (a DBN layer); it combines with nothing.
+RBM_KIND = "rbm"
+#: The visible units an RBM may have: the likelihoods that are its p(v|h).
+RBM_VISIBLE = ("bernoulli", "gaussian")
 #: A stage that keeps every regulariser the objective sets (the default).
 SHARED_KIND = "shared"
 #: Activations that are both a hidden and a code activation: the stacked encoder
@@ -93,6 +99,9 @@ def check_data(d) -> None:
           "does not fit in memory)", d.stream)
     if d.workers is not None:
         int_in(d.workers, "data.workers", 0, 64)
+    int_in(d.n_points, "data.n_points", 16, 1_000_000)
+    if d.point_noise is not None:
+        num_in(d.point_noise, "data.point_noise", 0.0, 0.5)
 
 
 def check_model(m) -> None:
@@ -171,14 +180,24 @@ def check_pretraining(cfg) -> None:
     needs = {"sparse": (obj.sparsity > 0, "objective.sparsity > 0"),
              "contractive": (obj.contractive > 0, "objective.contractive > 0"),
              "denoising": (obj.corruption != "none", "objective.corruption other than none")}
-    allowed = STAGE_KINDS + (SHARED_KIND,)
+    allowed = STAGE_KINDS + (SHARED_KIND, RBM_KIND)
     for i in range(len(widths)):
         field = f"pretraining.kinds[{i}]"
         kind = kinds[i] if kinds else SHARED_KIND
         parts = kind_parts(kind) if isinstance(kind, str) else ()
         check(bool(parts) and all(q in allowed for q in parts)
-              and not (SHARED_KIND in parts and len(parts) > 1),
-              field, "one of " + ", ".join(allowed) + " or a '+' combination", kind)
+              and not ({SHARED_KIND, RBM_KIND} & set(parts) and len(parts) > 1),
+              field, "one of " + ", ".join(allowed) + " or a '+' combination of the "
+              "first four", kind)
+        if parts == (RBM_KIND,):
+            # An RBM's p(h|v) is sigmoid(W v + c): the stacked encoder is an MLP with
+            # sigmoid units only then; its visible units are the previous codes.
+            check(m.code_activation == "sigmoid", "model.code_activation",
+                  "sigmoid when a stage is an RBM (its hidden units are p(h|v) = "
+                  "sigmoid(Wv + c))", m.code_activation)
+            if i == 0:
+                choice(obj.likelihood, "objective.likelihood", RBM_VISIBLE)
+            continue
         for q in parts:
             if q in needs and not needs[q][0]:
                 raise ConfigError(f"is '{kind}', which needs {needs[q][1]} (the stages share "
@@ -204,6 +223,50 @@ def check_classifier(cfg) -> None:
     check(isinstance(c.encoder, str), "classifier.encoder", "a description (text)", c.encoder)
 
 
+def check_gan(cfg) -> None:
+    g = cfg.gan
+    check(cfg.model.family == "gan", "gan", "only set for model.family gan", cfg.model.family)
+    int_in(g.d_steps, "gan.d_steps", 1, 100)
+    if g.d_lr is not None:
+        num_in(g.d_lr, "gan.d_lr", 0.0, 10.0, lo_open=True)
+    num_in(g.adam_beta1, "gan.adam_beta1", 0.0, 0.999)
+    num_in(g.instance_noise, "gan.instance_noise", 0.0, 1.0)
+    num_in(g.d_dropout, "gan.d_dropout", 0.0, 0.9)
+
+
+def check_rbm(cfg) -> None:
+    r = cfg.rbm
+    rbm_stages = cfg.pretraining is not None and RBM_KIND in cfg.pretraining.kinds
+    check(cfg.model.family == "rbm" or rbm_stages, "rbm",
+          "only set for model.family rbm or a pretraining with rbm stages", cfg.model.family)
+    int_in(r.cd_k, "rbm.cd_k", 1, 1000)
+    check(isinstance(r.persistent, bool), "rbm.persistent", "true or false", r.persistent)
+    int_in(r.chains, "rbm.chains", 1, 10_000)
+    int_in(r.ais_chains, "rbm.ais_chains", 2, 10_000)
+    int_in(r.ais_steps, "rbm.ais_steps", 10, 1_000_000)
+
+
+def check_family(cfg) -> None:
+    """Rules a family sets on the shared sections (what its model can be built from)."""
+    m, o = cfg.model, cfg.objective
+    if cfg.data.source in POINT_SOURCES:
+        check(m.architecture == "mlp", "model.architecture",
+              f"mlp for the 2-D points of data.source {cfg.data.source} (convolutions need "
+              "images)", m.architecture)
+    if m.family == "rbm":
+        check(m.architecture == "mlp", "model.architecture",
+              "mlp for an RBM (every visible unit connects to every hidden unit)",
+              m.architecture)
+        check(len(m.hidden) == 0, "model.hidden", "empty for an RBM: it has one layer of "
+              "hidden units, model.latent_dim of them", list(m.hidden))
+        check(not m.variational, "model.variational", "false for an RBM", m.variational)
+        choice(o.likelihood, "objective.likelihood", RBM_VISIBLE)
+    if m.family == "gan":
+        check(not m.variational, "model.variational",
+              "false for a GAN (its generator has no encoder to make stochastic)",
+              m.variational)
+
+
 def check_run(cfg) -> None:
     """Every section, then the rules between sections."""
     check(isinstance(cfg.name, str), "name", "a string", cfg.name)
@@ -226,3 +289,8 @@ def check_run(cfg) -> None:
         check_pretraining(cfg)
     if cfg.classifier is not None:
         check_classifier(cfg)
+    if cfg.gan is not None:
+        check_gan(cfg)
+    if cfg.rbm is not None:
+        check_rbm(cfg)
+    check_family(cfg)

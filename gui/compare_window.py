@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QScrollArea, QS
 
 from engine.decoding import LatentDecoder
 from engine.errors import StudioError
+from engine.models import family_class
 from engine.session.compared import ComparedRuns
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.compare_curves import CompareCurvesPanel
@@ -223,6 +224,11 @@ class CompareWindow(QMainWindow):
                 except (StudioError, KeyError) as err:
                     problems.append(f"{r.label}: epoch {e} cannot be read ({err})")
             recon = None if snap is None else snap.images.get("probe_recon")
+            cfg = r.run.config
+            traits = family_class(cfg).traits(cfg)
+            if not traits.reconstructs:   # a GAN, a classifier: say why, not "nothing yet"
+                recon = "no reconstructions (" + traits.missing.get(
+                    "reconstructions", "this model reconstructs nothing").split(";")[0] + ")"
             rows.append((r.label, r.run.data.probe_images, recon, e))
             explorer = self.explorers[i]
             if explorer is not None and snap is not None and "map_latents" in snap.arrays:

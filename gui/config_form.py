@@ -20,6 +20,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.errors import ConfigError
 from gui import pretrain_form
+from gui.family_form import FamilyValues, put_family_fields, values_from_config
 from gui.pretrain_form import PretrainValues
 
 #: Default regulariser settings when a kind is ticked on a config that had none.
@@ -55,6 +56,7 @@ class FormValues:
     device: str = "auto"
     seed: str = "0"
     pretraining: PretrainValues = field(default_factory=PretrainValues)
+    family: FamilyValues = field(default_factory=FamilyValues)
 
 
 def _num(x: float) -> str:
@@ -79,7 +81,8 @@ def form_from_config(cfg: RunConfig) -> FormValues:
                           else KIND_DEFAULTS["corruption_level"]),
         optimizer=op.optimizer, lr=_num(op.lr), batch_size=str(op.batch_size),
         epochs=str(op.epochs), device=cfg.device, seed=str(cfg.seed),
-        pretraining=pretrain_form.values_from_config(cfg))
+        pretraining=pretrain_form.values_from_config(cfg),
+        family=values_from_config(cfg))
 
 
 def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, dict[str, str]]:
@@ -148,14 +151,19 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
             put(key, _get(base.to_dict(), key))
     if "data.path" in errors:  # a placeholder, so the other fields are still checked
         put("data.path", "(path to check)")
+    put_family_fields(d, v.family, errors)
     pre = v.pretraining
+    rbm_section = None
     if pre.enabled:
+        # RBM stages' settings join the pretraining section in finish(): the stacked
+        # model is validated first, and an rbm section alone would be refused there.
+        rbm_section, d["rbm"] = d.get("rbm"), None
         pretrain_form.put_stacked_model(d, pre, errors)
     else:
         d["pretraining"] = None
     cfg = _validate_collecting(d, base, errors)
     if pre.enabled:
-        cfg = pretrain_form.finish(cfg, pre, errors)
+        cfg = pretrain_form.finish(cfg, pre, errors, rbm_section)
     return (cfg, {}) if not errors and cfg is not None else (None, errors)
 
 

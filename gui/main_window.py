@@ -27,6 +27,7 @@ from engine.session import Session
 from gui.dialogs.session_folder import SessionFolderDialog
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.finetune_panel import FineTuningPanel
+from gui.panels.generative_comparison import GenerativeComparisonPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.reconstructions import ReconstructionsPanel
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.frames.update(self.views.frames)
         self.finetune_panel = FineTuningPanel(self.model)
         self.frames["fine-tuning"] = self.finetune_panel
+        self.generative_panel = GenerativeComparisonPanel(self.model)
+        self.frames["generative-models"] = self.generative_panel
         self.controller = RunController(self.model, self.controls_panel, self.preferences, self)
         self._features_shown_for: str | None = None
         self._build_layout()
@@ -122,6 +125,7 @@ class MainWindow(QMainWindow):
         self.tabs = named(QTabWidget(), "viewTabs", "Views")
         self.tabs.addTab(right, "Training")
         self.tabs.addTab(self.finetune_panel, "Fine-tuning && features")
+        self.tabs.addTab(self.generative_panel, "Generative models")
         self.tabs.setDocumentMode(True)
         main = named(QSplitter(Qt.Horizontal), "mainSplitter", "Settings and views")
         main.addWidget(_framed("Run settings", "runSettingsFrame", self.settings_panel))
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
         self.controller.session_written.connect(self._on_session_written)
         self.views.problem.connect(lambda text: self.show_message(text, "error"))
         self.finetune_panel.message.connect(self.show_message)
+        self.generative_panel.message.connect(self.show_message)
         self.finetune_panel.comparison_requested.connect(self.run_comparison)
         self.finetune_panel.stop_requested.connect(self.controller.stop)
         self.model.run_changed.connect(lambda run: self._update_current_run())
@@ -335,7 +340,8 @@ class MainWindow(QMainWindow):
     def run_comparison(self, path, budgets: list, epochs: int, freeze: bool) -> bool:
         """The Fine-tuning tab's Run: classifiers on ``path``'s encoder, into that file."""
         self.banner.clear()
-        ok = self.controller.start_comparison(Path(path), None, budgets, epochs, freeze)
+        ok = self.controller.start_comparison(Path(path), None, budgets, epochs, freeze,
+                                              self.finetune_panel.versus_paths())
         if ok:
             self._after_open(Path(path))
         return ok

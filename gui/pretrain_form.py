@@ -20,8 +20,8 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
-from engine.validation import (MAX_STAGE_WIDTH as MAX_WIDTH, MAX_STAGES, SHARED_KIND,
-                               STACK_ACTIVATIONS, STAGE_KINDS)
+from engine.validation import (MAX_STAGE_WIDTH as MAX_WIDTH, MAX_STAGES, RBM_KIND,
+                               SHARED_KIND, STACK_ACTIVATIONS, STAGE_KINDS)
 
 WIDTHS = "pretraining.widths"
 KINDS = "pretraining.kinds"
@@ -32,7 +32,8 @@ FIELD_KEYS = (WIDTHS, KINDS, UNITS, STAGE_EPOCHS, FINETUNE_EPOCHS)
 
 #: What a stage may be, as (text shown, engine kind). "shared" keeps every
 #: regulariser ticked under Kind, so it is the natural default.
-KIND_CHOICES = [("as ticked under Kind", SHARED_KIND)] + [(k, k) for k in STAGE_KINDS]
+KIND_CHOICES = ([("as ticked under Kind", SHARED_KIND)] + [(k, k) for k in STAGE_KINDS]
+                + [("RBM (a deep belief network's layer)", RBM_KIND)])
 #: The kind checkbox a stage kind needs ticked (its strength lives there).
 KIND_NEEDS_CHECK = {"sparse": "sparse", "contractive": "contractive", "denoising": "denoising"}
 
@@ -126,13 +127,15 @@ def put_stacked_model(d: dict[str, Any], v: PretrainValues, errors: dict[str, st
         d["optim"]["epochs"] = epochs
 
 
-def finish(cfg: RunConfig | None, v: PretrainValues,
-           errors: dict[str, str]) -> RunConfig | None:
+def finish(cfg: RunConfig | None, v: PretrainValues, errors: dict[str, str],
+           rbm: dict | None = None) -> RunConfig | None:
     """The pretraining RunConfig (with its section), or None with the reasons in ``errors``.
 
     Parameters
     ----------
     cfg : the validated stacked config without a section (None when invalid).
+    rbm : the ``rbm`` section of the config the form started from; kept when a stage is an
+        RBM (defaults otherwise).
     errors : field key -> reason; keys of fields pretraining replaces are
         moved to the pretraining fields.
     """
@@ -143,9 +146,12 @@ def finish(cfg: RunConfig | None, v: PretrainValues,
     if cfg is None or errors:
         return None
     widths = tuple(cfg.model.hidden) + (cfg.model.latent_dim,)
+    kinds = list(fit_kinds(v.kinds, len(widths)))
+    over = {"pretraining": {"kinds": kinds, "finetune_epochs": finetune}}
+    if RBM_KIND in kinds:
+        over["rbm"] = rbm if rbm is not None else {}
     try:
-        return cfg.with_overrides({"pretraining": {"kinds": list(fit_kinds(v.kinds, len(widths))),
-                                                   "finetune_epochs": finetune}})
+        return cfg.with_overrides(over)
     except ConfigError as e:
         key, text = _friendly(e)
         errors[key] = text

@@ -63,17 +63,22 @@ def continue_job(path: Path, epochs: int | None, run_id: str | None) -> JobFacto
 
 
 def comparison_job(path: Path, run_id: str | None, budgets: list, epochs: int,
-                   freeze: bool) -> JobFactory:
-    """Classifiers on a session run's encoder, pretrained versus random, into the same file."""
+                   freeze: bool, versus: list[Path] = ()) -> JobFactory:
+    """Classifiers on a session run's encoder (and on those of ``versus``' sessions), each
+    pretrained one versus random, into the same file."""
     def job(emit: Emit, control: TrainingControl):
         from engine.config import OptimConfig
         from engine.pretraining.comparison import DEFAULT_OPTIM
         with Session.open(path) as session:
             source = encoder_source(session, run_id)
+        sources = [source]
+        for other in versus:
+            with Session.open(other) as session:
+                sources.append(encoder_source(session))
         optim = OptimConfig(epochs=epochs, batch_size=DEFAULT_OPTIM.batch_size,
                             lr=DEFAULT_OPTIM.lr)
         template = classifier_config(source.config, optim, freeze=freeze)
-        return Comparison(source, budgets, template).run(emit, control)
+        return Comparison(sources, budgets, template).run(emit, control)
     return job
 
 
@@ -135,7 +140,7 @@ class RunController(QObject):
                             Path(path))
 
     def start_comparison(self, path: Path, run_id: str | None, budgets: list, epochs: int,
-                         freeze: bool) -> bool:
+                         freeze: bool, versus: list[Path] = ()) -> bool:
         """Classifiers on the encoder of ``path``'s run, pretrained versus random, their
         runs added to that file (and shown: the file becomes the session on display)."""
         if self.job is not None:
@@ -149,7 +154,8 @@ class RunController(QObject):
                 self.model.load_session(session)
         self._release_files()
         return self._launch("finetune", comparison_job(Path(path), run_id, budgets, epochs,
-                                                       freeze), writer, Path(path))
+                                                       freeze, list(versus)), writer,
+                            Path(path))
 
     def _writer(self, path: Path, append: bool) -> SessionWriter | None:
         try:

@@ -27,6 +27,13 @@ TERM_COLOURS = {
     "elbo": "#009E73",
     "sparsity": "#CC79A7",
     "contractive": "#E69F00",
+    # a GAN's two players, and an RBM's terms
+    "generator": "#D55E00",
+    "d_real": "#009E73",
+    "d_fake": "#CC79A7",
+    "free_energy": "#0072B2",
+    "nll_exact": "#009E73",
+    "nll_ais": "#009E73",
 }
 _EXTRA_COLOURS = ["#56B4E9", "#F0E442", "#999999", "#882255"]
 

@@ -6,18 +6,21 @@ reconstructions, the latent explorer and the samples follow. A greedy job
 swaps two places for views of its own — the stage reconstructions (each
 stage's input and output, the images through the stack) and, in the bottom
 row, the first-layer features beside the table of stages — through two
-``QStackedWidget`` switches. Views compute nothing; the shifts of a job's
-runs onto shared axes are the model's ``step_offset`` / ``epoch_offset``.
+``QStackedWidget`` switches. The same switches give a GAN, an RBM and 2-D
+point data the views of their own (:mod:`gui.generative_views`). Views
+compute nothing; the shifts of a job's runs onto shared axes are the
+model's ``step_offset`` / ``epoch_offset``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import QGroupBox, QSplitter, QWidget
 
 from engine.pretraining.stack import first_layer_features
 from gui.coalescing import MetricsBatch
+from gui.generative_views import GenerativeViews
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LOSS_AXIS_LABEL, LossCurvesPanel
@@ -29,6 +32,7 @@ from gui.panels.stage_summary import StageSummaryPanel
 from gui.run_model import RunModel, RunState, short_name
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
+from gui.widgets.page_stack import PageStack
 
 ORDINARY, STAGES = 0, 1
 STAGE_AXIS_LABEL = "loss per stage input (nats)"
@@ -62,7 +66,7 @@ class TrainingViews(QObject):
         self.stage_reconstructions = StageReconstructionsPanel()
         self.summary = StageSummaryPanel()
         self.features = FeatureGridPanel("pretrain")
-        self.reconstructions_switch = named(QStackedWidget(), "reconstructionsSwitch",
+        self.reconstructions_switch = named(PageStack(), "reconstructionsSwitch",
                                             "Reconstructions")
         self.reconstructions_switch.addWidget(reconstructions)
         self.reconstructions_switch.addWidget(self.stage_reconstructions)
@@ -75,9 +79,15 @@ class TrainingViews(QObject):
         job_bottom.addWidget(self.frames["first-layer-features"])
         job_bottom.addWidget(self.frames["stages"])
         job_bottom.setSizes([430, 630])
-        self.bottom_switch = named(QStackedWidget(), "bottomViewsSwitch", "Views")
+        self.bottom_switch = named(PageStack(), "bottomViewsSwitch", "Views")
         self.bottom_switch.addWidget(ordinary_bottom)
         self.bottom_switch.addWidget(job_bottom)
+        self.generative = GenerativeViews(explorer, samples, loss, self)
+        for page in self.generative.reconstruction_pages:
+            self.reconstructions_switch.addWidget(page)
+        for page in self.generative.bottom_pages:
+            self.bottom_switch.addWidget(page)
+        self.frames.update(self.generative.frames)
         self.displayed_epoch: int | None = None   # global
         self._features_of: str | None = None
         model.reset.connect(self._on_reset)
@@ -97,6 +107,25 @@ class TrainingViews(QObject):
         page = STAGES if on else ORDINARY
         self.reconstructions_switch.setCurrentIndex(page)
         self.bottom_switch.setCurrentIndex(page)
+        self._title_reconstructions("Reconstructions")
+
+    def _show_family(self, run: RunState) -> None:
+        """The places where this run's family or data has views of its own."""
+        self.generative.set_run(run)
+        page = self.generative.reconstruction_page(run)
+        if page is not None:
+            self.reconstructions_switch.setCurrentWidget(page)
+            self._title_reconstructions("Data space" if page is self.generative.data_space
+                                        else "Real versus generated (a GAN reconstructs "
+                                             "nothing)")
+        bottom = self.generative.bottom_page(run)
+        if bottom is not None:
+            self.bottom_switch.setCurrentWidget(bottom)
+
+    def _title_reconstructions(self, title: str) -> None:
+        frame = self.reconstructions_switch.parentWidget()
+        if isinstance(frame, QGroupBox):
+            frame.setTitle(title)
 
     # -- model events ---------------------------------------------------------------------
     def _on_reset(self) -> None:
@@ -108,6 +137,7 @@ class TrainingViews(QObject):
         self.reconstructions.clear()
         self.stage_reconstructions.clear()
         self.explorer.clear()
+        self.generative.clear()
         self.samples.clear()
         if job:
             self.summary.show(self.model)
@@ -127,7 +157,7 @@ class TrainingViews(QObject):
         if not job:  # first: filling the timeline below shows its last epoch at once
             self.reconstructions.set_run(run.data, run.config.objective.corruption != "none")
             self.explorer.set_run(run.config, run.data)
-            self.samples.set_variational(run.config.model.variational)
+            self._show_family(run)
         self.loss.add_terms(run.term_names)
         if len(self.model.training_runs()) > 1 or job:
             self.loss.add_stage_marker(run.step_offset, short_name(run.plan))
@@ -190,9 +220,13 @@ class TrainingViews(QObject):
                 self._show_stage(run, epoch, snap)
             else:
                 decoder = run.decoder(epoch) if self.model.may_build_decoders else None
-                self.reconstructions.show_snapshot(snap)
-                self.explorer.show_snapshot(snap, decoder)
+                if "probe_recon" in snap.images:
+                    self.reconstructions.show_snapshot(snap)
+                if "map_latents" in snap.arrays:
+                    self.explorer.show_snapshot(snap, decoder)
                 self.samples.show_decoder(decoder, epoch)
+                if self.model.may_build_decoders:
+                    self.generative.show(run, epoch, snap)
         except KeyError as e:  # a snapshot without a quantity a view needs
             self.problem.emit(f"Epoch {epoch} cannot be shown: its snapshot has no {e}")
             return

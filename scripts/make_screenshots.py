@@ -16,10 +16,17 @@ taken — and grabs the whole window and each panel:
   at stage 2: the stages on one loss axis, stage 2's codes and the images through the stack,
   the first-layer features and the table of stages;
 - ``finetuning.png``: the Fine-tuning tab after comparing pretrained and random encoders
-  at 100, 1000 and all labels.
+  at 100, 1000 and all labels;
+- ``gan-toy.png``, ``gan-data-space.png``, ``vae-toy.png``, ``rbm-toy.png``: the GAN, the VAE
+  and the RBM presets on 8 Gaussians, trained to the end: data space with D(x) or log p(x);
+- ``rbm.png``: the RBM on MNIST (its encoder and decoder, Gibbs chains, hidden units);
+- ``gan.png``: the GAN on MNIST beside the discriminator's view;
+- ``generative-models.png``: the Generative models tab with the three toy runs side by side;
+- ``dbn-finetuning.png``: a deep belief network versus an autoencoder stack versus random.
 
 Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
-(about two minutes on 2 cores; groups: vae, denoising, pca, sprites, pretraining).
+(about ten minutes on 2 cores; groups: vae, denoising, pca, sprites, pretraining,
+generative, dbn).
 """
 
 from __future__ import annotations
@@ -199,8 +206,87 @@ def shoot_pretraining(app, win, out: Path) -> None:
     win.tabs.setCurrentIndex(0)
 
 
+def train_to_end(app, window, config) -> None:
+    """Train ``config`` from the window until it completes."""
+    window.settings_panel.set_config(config)
+    window.train()
+    wait_until(app, lambda: window.controller.is_running())
+    wait_until(app, lambda: not window.controller.is_running(), timeout=900)
+    if "completed" not in window.banner.text():
+        raise RuntimeError(f"{config.name} did not complete: {window.banner.text()}")
+    settle(app, 0.5)
+
+
+def shoot_generative(app, win, out: Path) -> None:
+    """The GAN, the VAE and the RBM on the same 2-D data, the RBM and the GAN on MNIST, and
+    the Generative models tab with the three toy runs side by side."""
+    toys = []
+    for preset, shot in (("vae-toy", "vae-toy"), ("gan-toy", "gan-toy"),
+                         ("rbm-toy", "rbm-toy")):
+        train_to_end(app, win, load_preset(preset))
+        toys.append(win.model.session_path)
+        if preset == "gan-toy":
+            win.explorer_panel.move_marker(1.2, 0.4)
+            win.export_figure("reconstructions", out / "gan-data-space.png")
+        if preset == "rbm-toy":
+            chains = win.views.generative.chains
+            chains.restart()
+            for _ in range(30):
+                chains.step()
+        settle(app, 0.5)
+        win.grab().save(str(out / f"{shot}.png"))
+    train_to_end(app, win, load_preset("rbm"))
+    chains = win.views.generative.chains
+    for _ in range(20):
+        chains.step()
+    settle(app, 0.5)
+    win.grab().save(str(out / "rbm.png"))
+    train_to_end(app, win, load_preset("gan"))
+    win.explorer_panel.move_marker(0.8, -0.5)
+    settle(app, 0.5)
+    win.grab().save(str(out / "gan.png"))
+    tab = win.generative_panel
+    tab.clear()
+    for path in toys:
+        tab.add_session(path)
+    win.tabs.setCurrentWidget(tab)
+    settle(app, 0.8)
+    win.grab().save(str(out / "generative-models.png"))
+    win.tabs.setCurrentIndex(0)
+
+
+def shoot_dbn(app, win, out: Path) -> None:
+    """A deep belief network and an autoencoder stack of the same widths, then the
+    Fine-tuning tab comparing both with random initialisation."""
+    from engine.pretraining import GreedyPretraining
+    from engine.session import SessionWriter
+    folder = Path(win.preferences.session_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for preset in ("stacked-pretraining", "dbn-pretraining"):
+        cfg = load_preset(preset).with_overrides({"optim.epochs": STAGE_EPOCHS})
+        paths[preset] = folder / f"{preset}.h5"
+        with SessionWriter(paths[preset], force=True) as writer:
+            GreedyPretraining(cfg).run(writer)
+    win.open_session(paths["stacked-pretraining"])
+    panel = win.finetune_panel
+    win.tabs.setCurrentWidget(panel)
+    panel.versus_edit.setText(str(paths["dbn-pretraining"]))
+    panel.budgets_edit.setText("100, 1000, all")
+    panel.epochs_spin.setValue(15)
+    panel.freeze_check.setChecked(False)
+    panel.run_comparison()
+    wait_until(app, lambda: not win.controller.is_running(), timeout=900)
+    combo = panel.confusion.run_combo
+    combo.setCurrentIndex(max(0, combo.findText("rbm-pretrained, 100 labels")))
+    settle(app, 0.5)
+    win.grab().save(str(out / "dbn-finetuning.png"))
+    win.tabs.setCurrentIndex(0)
+
+
 GROUPS = {"vae": shoot_vae, "denoising": shoot_denoising, "pca": shoot_pca,
-          "sprites": shoot_sprites, "pretraining": shoot_pretraining}
+          "sprites": shoot_sprites, "pretraining": shoot_pretraining,
+          "generative": shoot_generative, "dbn": shoot_dbn}
 
 
 if __name__ == "__main__":

@@ -40,16 +40,19 @@ def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The validated config named by --preset/--config with --set/--epochs/--device/--seed applied."""
+    return apply_overrides(named_config(args), args)
+
+
+def named_config(args: argparse.Namespace) -> RunConfig:
+    """The config --preset or --config names, as it is (no --set applied yet)."""
     if getattr(args, "config", None):
         try:
             text = args.config.read_text(encoding="utf-8")
         except OSError as e:
             raise ConfigError(f"cannot read config file {args.config}: {e.strerror}",
                               "--config") from None
-        cfg = RunConfig.from_json(text)
-    else:
-        cfg = load_preset(getattr(args, "preset", None) or DEFAULT_PRESET)
-    return apply_overrides(cfg, args)
+        return RunConfig.from_json(text)
+    return load_preset(getattr(args, "preset", None) or DEFAULT_PRESET)
 
 
 def apply_overrides(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:

@@ -32,6 +32,10 @@ def add_parser(sub) -> None:
     p.add_argument("--labels", default="100,1000,all", metavar="N1,N2,...",
                    help="label budgets: labelled training images, class-balanced, or 'all' "
                         "(default: %(default)s)")
+    p.add_argument("--versus", type=Path, action="append", default=[], metavar="FILE",
+                   help="another trained encoder of the same widths and data, compared in a "
+                        "column of its own (e.g. a deep belief network from 'pretrain "
+                        "--stage-kind rbm' against an autoencoder stack); repeatable")
     p.add_argument("--freeze", action="store_true",
                    help="freeze the encoder and train only the head (a linear probe)")
     add_run_options(p, epochs_help=f"epochs per classifier run (default {d.epochs})")
@@ -52,6 +56,10 @@ def run(args) -> int:
     with Session.open(args.source) as session:
         source = encoder_source(session, args.run_id)
         version = session.format_version
+    sources = [source]
+    for other in args.versus:
+        with Session.open(other) as session:
+            sources.append(encoder_source(session))
     try:
         optim = OptimConfig(epochs=args.epochs if args.epochs is not None else DEFAULT_OPTIM.epochs,
                             batch_size=args.batch_size, lr=args.lr)
@@ -62,9 +70,9 @@ def run(args) -> int:
                   "optim.lr": "--lr", "seed": "--seed", "device": "--device"}.get(e.field)
         raise ConfigError(e.problem, option or e.field) from None
     try:
-        job = Comparison(source, budgets, template)
+        job = Comparison(sources, budgets, template)
     except ConfigError as e:
-        raise ConfigError(e.problem, "--labels") from None
+        raise ConfigError(e.problem, e.field if e.field == "--versus" else "--labels") from None
     target = out if out is not None and out.suffix.lower() != ".json" else args.source
     if target == args.source and version != 2:
         writer = None
@@ -74,6 +82,8 @@ def run(args) -> int:
         writer = SessionWriter(target, append=target == args.source, force=target != args.source)
     mode = "linear probe (encoder frozen)" if args.freeze else "fine-tuning encoder and head"
     t = template.optim
+    for extra in sources[1:]:
+        print(f"versus the {extra.description}", flush=True)
     print(f"classifier on the code of the {source.description}: "
           f"{job.dataset.n_classes} classes, {job.dataset.n_train} training / "
           f"{job.dataset.n_val} validation images; {mode}, {t.epochs} epochs, batch "

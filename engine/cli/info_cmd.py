@@ -63,6 +63,7 @@ def run_lines(r: SessionRun) -> list[str]:
         f"{c}x{h}x{w}",
         _epoch_line(r),
         _snapshot_line(r),
+        _likelihood_line(r),
     ]
     if r.status_message:
         lines.append(f"failure:   {r.status_message}")
@@ -72,9 +73,41 @@ def run_lines(r: SessionRun) -> list[str]:
 def _model_words(cfg) -> str:
     m = cfg.model
     hidden = "-".join(str(x) for x in m.hidden)
+    if m.family == "gan":
+        g = cfg.gan_settings
+        return (f"{m.architecture} generator {m.latent_dim}-d z -> {hidden or 'no hidden'} -> "
+                f"x, discriminator x -> {hidden or 'no hidden'} -> 1, {g.d_steps} "
+                f"discriminator step(s) per generator step")
+    if m.family == "rbm":
+        r = cfg.rbm_settings
+        how = f"{'persistent ' if r.persistent else ''}CD-{r.cd_k}"
+        return f"{cfg.objective.likelihood} visible units x {m.latent_dim} hidden units, {how}"
     head = (f", {cfg.objective.likelihood} likelihood" if m.family == "autoencoder" else
             ", linear head on the code")
     return f"{m.architecture} {hidden or 'no hidden layers'} -> {m.latent_dim}-d code{head}"
+
+
+def _likelihood_line(r: SessionRun) -> str | None:
+    """An RBM's log Z at its last epoch: exact, or AIS with its error bar.
+
+    log Z is the validation nll minus the validation free energy (both per image,
+    float64 in the epoch table); the snapshot keeps the AIS error bar.
+    """
+    if r.config.model.family != "rbm" or not len(r.epoch_history["epoch"]):
+        return None
+    val = r.epoch_history["val"]
+    name = next((t for t in ("nll_exact", "nll_ais") if t in val), None)
+    if name is None or "free_energy" not in val:
+        return None
+    log_z = float(val[name][-1] - val["free_energy"][-1])
+    if name == "nll_exact":
+        return f"log Z:     {log_z:.3f}, exact (all 2^{r.config.model.latent_dim} hidden states)"
+    a = r.snapshot(r.snapshot_epochs[-1]).arrays if r.snapshot_epochs else {}
+    bar = (f"; ±3 standard errors {log_z - float(a['log_z_below']):.2f} … "
+           f"{log_z + float(a['log_z_above']):.2f}" if "log_z_below" in a else "")
+    s = r.config.rbm_settings
+    return (f"log Z:     {log_z:.2f}, an AIS estimate ({s.ais_chains} runs, {s.ais_steps} "
+            f"temperatures{bar}): nll_ais is an estimate")
 
 
 def _epoch_line(r: SessionRun) -> str:
@@ -126,4 +159,6 @@ def _last_val(r: SessionRun) -> str:
 
 
 def _num(v) -> str:
-    return "-" if v is None else f"{float(v):.6g}"
+    """A table cell: '-' for none, and for NaN (a term with no value there, e.g. an
+    RBM's log-likelihood, measured on validation data only)."""
+    return "-" if v is None or not np.isfinite(float(v)) else f"{float(v):.6g}"

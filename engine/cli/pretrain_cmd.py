@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli.common import (JobProgress, add_config_options, add_run_options,
-                               config_from_args, exit_code, stop_on_interrupt)
+                               apply_overrides, exit_code, named_config, stop_on_interrupt)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
 from engine.pretraining.greedy import GreedyPretraining
@@ -14,7 +14,7 @@ from engine.session import SessionWriter
 DEFAULT_PRETRAIN_PRESET = "stacked-pretraining"
 #: The options that set a pretraining field, for messages that name the option.
 OPTION_FIELDS = {"--stages": ("model.hidden", "model.latent_dim"),
-                 "--kinds": ("pretraining.kinds",),
+                 "--kinds": ("pretraining.kinds",), "--stage-kind": ("pretraining.kinds",),
                  "--finetune-epochs": ("pretraining.finetune_epochs",)}
 
 
@@ -31,6 +31,10 @@ def add_parser(sub) -> None:
     p.add_argument("--kinds", metavar="K1,K2,...",
                    help="kind per stage: plain, sparse, contractive, denoising (or 'a+b'); "
                         "strengths come from the config's objective")
+    p.add_argument("--stage-kind", metavar="KIND",
+                   help="one kind for every stage; 'rbm' makes every stage a restricted "
+                        "Boltzmann machine trained by contrastive divergence (a deep belief "
+                        "network, unrolled into the same deep autoencoder)")
     p.add_argument("--finetune-epochs", type=int, metavar="N",
                    help="epochs of end-to-end training of the whole stack afterwards (0: none)")
     p.add_argument("--out", type=Path, help="write the run (every stage and the stack) to "
@@ -51,9 +55,10 @@ def config_from_pretrain_args(args):
     """The validated pretraining RunConfig the options describe.
 
     A config without a pretraining section (any MLP preset) is stacked as it
-    is; ``--stages`` sets the widths, ``--kinds`` one kind per stage.
+    is; ``--stages`` sets the widths, ``--kinds`` one kind per stage,
+    ``--stage-kind`` one kind for all.
     """
-    base = config_from_args(args)
+    base = apply_overrides(_with_asked_kinds(named_config(args), args), args)
     over: dict = {}
     if base.pretraining is None:
         over["pretraining"] = {"kinds": [], "finetune_epochs": 0}
@@ -77,11 +82,39 @@ def config_from_pretrain_args(args):
                    "finetune_epochs": cfg.pretraining.finetune_epochs}
         if args.stages and len(section["kinds"]) != len(widths):
             section["kinds"] = []  # new widths with another stage count: every stage "shared"
+        if args.kinds and args.stage_kind:
+            raise ConfigError("cannot be given with --kinds (one kind for every stage, or one "
+                              "per stage)", "--stage-kind")
         if args.kinds:
             section["kinds"] = [k.strip() for k in args.kinds.split(",")]
+        if args.stage_kind:
+            n = len(cfg.model.hidden) + 1
+            section["kinds"] = [args.stage_kind.strip()] * n
         if args.finetune_epochs is not None:
             section["finetune_epochs"] = args.finetune_epochs
         return cfg.with_overrides({"pretraining": section})
+    except ConfigError as e:
+        raise _named_by_option(e, args) from None
+
+
+def _with_asked_kinds(cfg, args):
+    """The preset with the stage kinds the options ask for, before any ``--set``: a
+    ``--set rbm.cd_k=5`` or ``objective.corruption=none`` is then checked against the
+    stages asked for, not against the preset's."""
+    if cfg.pretraining is None or not (args.kinds or args.stage_kind):
+        return cfg
+    if args.kinds and args.stage_kind:
+        raise ConfigError("cannot be given with --kinds (one kind for every stage, or one "
+                          "per stage)", "--stage-kind")
+    n = len(_int_list(args.stages, "--stages")) if args.stages else len(cfg.model.hidden) + 1
+    kinds = ([k.strip() for k in args.kinds.split(",")] if args.kinds
+             else [args.stage_kind.strip()] * n)
+    over = {"pretraining.kinds": kinds}
+    if args.stages:
+        widths = _int_list(args.stages, "--stages")
+        over.update({"model.hidden": widths[:-1], "model.latent_dim": widths[-1]})
+    try:
+        return cfg.with_overrides(over)
     except ConfigError as e:
         raise _named_by_option(e, args) from None
 
@@ -121,7 +154,9 @@ def run(args) -> int:
              else " (not saved: add --out stack.h5 to keep it)")
     if outcome == "completed":
         shape = "x".join(str(d) for d in job.dataset.image_shape)
-        print(f"stacked encoder {shape} -> {sizes} ready{where}")
+        what = ("deep belief network (unrolled into a deep autoencoder)"
+                if set(cfg.pretraining.kinds) == {"rbm"} else "stacked encoder")
+        print(f"{what} {shape} -> {sizes} ready{where}")
     else:
         print(f"pretraining {outcome} after {len(job.stages)} completed stage(s)"
               + (f"; saved to {args.out} (continue: python main.py resume {args.out})"

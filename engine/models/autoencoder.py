@@ -17,8 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from engine.corruption import corrupt
+from engine.data.toy2d import GENERATED_POINTS, is_point_data
 from engine.likelihoods import Likelihood, make_likelihood
-from engine.models.base import Batch, Model, Probe, batches_of, register
+from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, register
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.layers import activation
 from engine.models.mlp import MLPDecoder, MLPEncoder
@@ -102,6 +103,7 @@ class Autoencoder(Model):
 
     family = "autoencoder"
     interactive_parts = ("decoder",)
+    decoder_part = "decoder"
 
     def __init__(self, image_shape: tuple[int, int, int], config: "RunConfig"):
         super().__init__()
@@ -124,6 +126,20 @@ class Autoencoder(Model):
     @classmethod
     def from_config(cls, config, image_shape, n_classes=None) -> "Autoencoder":
         return cls(image_shape, config)
+
+    @classmethod
+    def traits(cls, config) -> ModelTraits:
+        if config.model.variational:
+            return ModelTraits(
+                generative="explicit", encoder=True, reconstructs=True, prior_samples=True,
+                likelihood="the ELBO, a lower bound on log p(x) (the elbo curve); "
+                           "reconstructions come back through q(z|x) and p(x|z)")
+        return ModelTraits(
+            encoder=True, reconstructs=True,
+            likelihood="none: a deterministic autoencoder defines no density p(x)",
+            missing={"samples": "This run is not variational, so it has no prior to sample: "
+                                "tick 'variational' in the run settings and train to see "
+                                "samples."})
 
     # -- the Model interface -------------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:
@@ -187,6 +203,13 @@ class Autoencoder(Model):
             arrays["probe_latent_logvar"] = _np(code.logvar)
             arrays["map_latent_logvar"] = _np(torch.cat(logvars))
             arrays["kl_per_dim"] = _np(kl_to_standard_normal(code.mean, code.logvar).mean(0))
+        if is_point_data(self.image_shape):  # data space: the points, and where they go
+            arrays["real_points"] = _np(probe.map_images.flatten(1))
+            arrays["recon_points"] = _np(recon.flatten(1))
+            if self.variational:
+                z = torch.randn((GENERATED_POINTS, self.latent_dim), generator=generator,
+                                device=x.device)
+                arrays["generated_points"] = _np(self.decode_mean(z).flatten(1))
         return {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}, arrays
 
     # -- using a trained model -------------------------------------------------------------

@@ -15,7 +15,14 @@ training step):
 - :meth:`Model.evaluate` and :meth:`Model.snapshot` — validation terms and
   what an epoch snapshot holds for the views, as named arrays.
 - :attr:`Model.interactive_parts` — the submodules whose weights each
-  snapshot carries, so the window can run a CPU copy (:func:`cpu_copy`).
+  snapshot carries, so the window can run a CPU copy (:func:`cpu_copy`);
+  :attr:`Model.decoder_part` the one of them that turns codes into images
+  (``decode_mean``), for the latent explorer, the samples and exports.
+- :meth:`Model.traits` — what its runs offer the views (an encoder,
+  reconstructions, samples from a prior, a likelihood), so a view that does
+  not apply says why instead of staying empty.
+- :meth:`Model.validation_only_terms` — terms too costly for every step (an
+  RBM's log-likelihood), computed by :meth:`Model.evaluate` alone.
 
 Adding a family is one model file, one line in :mod:`engine.models`, a preset
 and its tests.
@@ -24,7 +31,7 @@ and its tests.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 
 import numpy as np
@@ -70,6 +77,31 @@ class Probe:
 
     images: Tensor
     map_images: Tensor
+
+
+@dataclass(frozen=True)
+class ModelTraits:
+    """What a family's runs offer the views, and in words why a view shows nothing.
+
+    Attributes
+    ----------
+    generative : how it models the data: ``explicit`` (it has a density p(x), or a
+        bound on it), ``implicit`` (it draws samples but cannot evaluate p(x)) or
+        ``""`` (no generative model of x).
+    encoder : the data has codes (q(z|x), p(h|v)): the latent map shows encoded data.
+    reconstructs : its snapshots reconstruct the probe images (``probe_recon``).
+    prior_samples : codes drawn from N(0, I) decode to samples (samples panel, manifold).
+    likelihood : what it reports about log p(x), in words.
+    missing : view name -> why that view has nothing to show for this family
+        (``reconstructions``, ``samples``, ``likelihood``, ``encoder``).
+    """
+
+    generative: str = ""
+    encoder: bool = False
+    reconstructs: bool = False
+    prior_samples: bool = False
+    likelihood: str = ""
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 class NonFiniteTerm(Exception):
@@ -138,6 +170,9 @@ class Model(nn.Module):
     needs_labels: ClassVar[bool] = False
     #: Submodules whose weights each snapshot carries, for the window's CPU copy.
     interactive_parts: ClassVar[tuple[str, ...]] = ()
+    #: The interactive part whose ``decode_mean(z)`` turns codes into images (an
+    #: autoencoder's decoder, a GAN's generator), or None when codes decode to nothing.
+    decoder_part: ClassVar[str | None] = None
 
     @classmethod
     def from_config(cls, config: "RunConfig", image_shape: tuple[int, int, int],
@@ -149,10 +184,24 @@ class Model(nn.Module):
         """(n,) int64 indices of the images this run trains on: the training split."""
         return dataset.train_idx
 
+    @classmethod
+    def traits(cls, config: "RunConfig") -> ModelTraits:
+        """What runs of this config offer the views (see :class:`ModelTraits`)."""
+        return ModelTraits()
+
     # -- what a run reports ----------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:
         """The names :meth:`loss` returns, in plotting order, ``total`` first."""
         raise NotImplementedError
+
+    def validation_only_terms(self) -> tuple[str, ...]:
+        """Terms of :meth:`term_names` that only :meth:`evaluate` computes.
+
+        Too costly for every step (an RBM's log-likelihood needs its partition
+        function): :meth:`train_step` leaves them out, so they have validation
+        values at epoch ends and no training curve.
+        """
+        return ()
 
     def loss(self, batch: Batch, generator: torch.Generator | None = None,
              training: bool = True) -> dict[str, Tensor]:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from engine.data.labels import labelled_subset, resolve_budget
 from engine.errors import DataError
 from engine.models.autoencoder import Encoder
-from engine.models.base import Batch, Model, register
+from engine.models.base import Batch, Model, ModelTraits, register
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
@@ -61,6 +61,13 @@ class Classifier(Model):
                             "trained. Choose a data set with labels")
         freeze = config.classifier.freeze if config.classifier is not None else False
         return cls(Encoder.from_config(image_shape, config.model), int(n_classes), freeze)
+
+    @classmethod
+    def traits(cls, config) -> ModelTraits:
+        return ModelTraits(
+            encoder=True, likelihood="none: a classifier models p(label | x), not p(x)",
+            missing={"reconstructions": "A classifier has no decoder: its encoder's code goes "
+                                        "to a linear layer over the classes."})
 
     @classmethod
     def training_indices(cls, config: "RunConfig", dataset) -> np.ndarray:

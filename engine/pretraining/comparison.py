@@ -9,6 +9,11 @@ family with the same seed: once with the encoder's trained weights
 initialisation. The only difference between the two runs is where the
 encoder's weights start.
 
+Several encoders can be compared at once — an autoencoder stack and a deep
+belief network of the same widths, trained on the same data — each a
+column of its own beside ``random`` (``rbm-pretrained``, ``ae-pretrained``);
+every run still differs from the others only in where its encoder starts.
+
 The table is read from the runs' final validation accuracy, live or from a
 session (:func:`comparison_table`).
 """
@@ -27,7 +32,7 @@ from engine.config import ClassifierConfig, OptimConfig, RunConfig
 from engine.control import TrainingControl
 from engine.data import Dataset, load_dataset
 from engine.data.labels import ALL, resolve_budget
-from engine.errors import DataError, SessionError
+from engine.errors import ConfigError, DataError, SessionError
 from engine.events import Emit, JobStarted, RunOpened, RunPlan
 from engine.models.classifier import encoder_weights
 from engine.trainer import Trainer
@@ -49,6 +54,8 @@ class EncoderSource:
         same images and train/validation split.
     description : e.g. ``"stacked autoencoder 784-256-64 (run 'stack') from stack.h5"``.
     file, run_id : where it was read from (None / "" when it came from memory).
+    kind : what pretrained it, for a column's name: ``ae`` (autoencoders) or ``rbm``
+        (a deep belief network: a stack of RBMs, unrolled).
     """
 
     state: dict[str, np.ndarray]
@@ -56,6 +63,7 @@ class EncoderSource:
     description: str
     file: Path | None = None
     run_id: str = ""
+    kind: str = "ae"
 
 
 def encoder_source(session, run_id: str | None = None) -> EncoderSource:
@@ -68,20 +76,38 @@ def encoder_source(session, run_id: str | None = None) -> EncoderSource:
     """
     run = session.run(run_id)
     if run.config.model.family != "autoencoder":
+        hint = (" — for an RBM's features, pretrain a deep belief network "
+                "(python main.py pretrain --stage-kind rbm) and use its stack"
+                if run.config.model.family == "rbm" else "")
         raise SessionError(f"{session.path.name}: run '{run.run_id}' is a "
                            f"{run.config.model.family}, not an autoencoder: choose the run "
-                           f"whose encoder to use (it has: {', '.join(session.runs)})")
+                           f"whose encoder to use (it has: {', '.join(session.runs)}){hint}")
     ck = run.checkpoint()
     if ck is None:
         raise SessionError(f"{session.path.name}: run '{run.run_id}' has no saved weights (it "
                            "ended before its first epoch)")
-    what = ("stacked autoencoder " + "-".join(
-        str(w) for w in (int(np.prod(run.data.image_shape)),) + tuple(run.config.model.hidden)
-        + (run.config.model.latent_dim,)) if run.role == "stack"
-        else f"{run.config.kind_label()} autoencoder ({run.config.name}, epoch {ck.epoch})")
+    sizes = "-".join(str(w) for w in (int(np.prod(run.data.image_shape)),)
+                     + tuple(run.config.model.hidden) + (run.config.model.latent_dim,))
+    job = session.jobs.get(run.job_id) if run.job_id else None
+    kinds = job.spec.get("pretraining", {}).get("kinds", []) if job and job.kind == "pretrain" \
+        else []
+    dbn = run.role == "stack" and bool(kinds) and set(kinds) == {"rbm"}
+    what = (f"deep belief network {sizes}, unrolled" if dbn else f"stacked autoencoder {sizes}"
+            if run.role == "stack"
+            else f"{run.config.kind_label()} autoencoder ({run.config.name}, epoch {ck.epoch})")
     return EncoderSource(state=ck.model, config=run.config,
                          description=f"{what} from {session.path.name}",
-                         file=session.path, run_id=run.run_id)
+                         file=session.path, run_id=run.run_id, kind="rbm" if dbn else "ae")
+
+
+def column_names(sources: Sequence[EncoderSource]) -> list[str]:
+    """The table's column of each source: ``pretrained`` for one, else by what pretrained
+    it (``rbm-pretrained``, ``ae-pretrained``; numbered when two are alike)."""
+    if len(sources) == 1:
+        return ["pretrained"]
+    names = [f"{s.kind}-pretrained" for s in sources]
+    return [f"{n}-{names[:i].count(n) + 1}" if names.count(n) > 1 else n
+            for i, n in enumerate(names)]
 
 
 def classifier_config(source: RunConfig, optim: OptimConfig = DEFAULT_OPTIM, *,
@@ -107,7 +133,8 @@ class Comparison:
 
     Parameters
     ----------
-    source : the trained autoencoder.
+    source : the trained autoencoder, or several (each a column; the first one's
+        config — architecture, data and split — is every run's).
     budgets : numbers of labelled images or ``"all"``.
     template : the classifier settings every run shares (see :func:`classifier_config`);
         its ``classifier.labels`` and ``init`` are set per run.
@@ -116,10 +143,18 @@ class Comparison:
         images were never seen).
     """
 
-    def __init__(self, source: EncoderSource, budgets: Sequence[int | str],
-                 template: RunConfig, dataset: Dataset | None = None,
-                 inits: Sequence[str] = INITS):
-        self.source = source
+    def __init__(self, source: EncoderSource | Sequence[EncoderSource],
+                 budgets: Sequence[int | str], template: RunConfig,
+                 dataset: Dataset | None = None):
+        self.sources = [source] if isinstance(source, EncoderSource) else list(source)
+        if not self.sources:
+            raise ValueError("a comparison needs at least one trained encoder")
+        source = self.source = self.sources[0]
+        for other in self.sources[1:]:
+            _check_comparable(source, other)
+        self.names = column_names(self.sources)
+        #: The table's columns, in training order: each source's, then ``random``.
+        self.columns = (*self.names, "random")
         self.template = template
         self.dataset = dataset if dataset is not None else load_dataset(
             source.config.data, source.config.seed)
@@ -129,33 +164,42 @@ class Comparison:
         self.budget_names = [str(b) for b in budgets]
         self.budgets = list(dict.fromkeys(resolve_budget(b, self.dataset.n_train)
                                           for b in budgets))
-        self.inits = tuple(inits)
 
     def configs(self) -> dict[str, RunConfig]:
         """run id -> config of every run, in training order."""
         out = {}
+        pretrained = dict(zip(self.names, self.sources))
         for budget in self.budgets:
-            for init in self.inits:
+            for column in self.columns:
                 c = self.template.classifier
-                out[run_id(init, budget)] = dataclasses.replace(
-                    self.template, name=f"{self.source.config.name} classifier {init} {budget}",
+                src = pretrained.get(column, self.source)
+                init = "pretrained" if column in pretrained else "random"
+                out[run_id(column, budget)] = dataclasses.replace(
+                    self.template, name=f"{src.config.name} classifier {column} {budget}",
                     classifier=dataclasses.replace(c, labels=budget, init=init,
-                                                   encoder=self.source.description)).validate()
+                                                   encoder=src.description)).validate()
         return out
 
+    def _column_of(self, rid: str) -> str:
+        return rid[len("classifier-"):].rsplit("-", 1)[0]
+
     def plan(self) -> JobStarted:
-        runs = tuple(RunPlan(rid, f"{cfg.classifier.init} encoder, {cfg.classifier.labels} "
+        runs = tuple(RunPlan(rid, f"{self._column_of(rid)} encoder, {cfg.classifier.labels} "
                                   "labels", "classifier",
-                             {"init": cfg.classifier.init, "budget": cfg.classifier.labels,
+                             {"init": self._column_of(rid), "budget": cfg.classifier.labels,
                               "epochs": cfg.optim.epochs})
                      for rid, cfg in self.configs().items())
         freeze = self.template.classifier.freeze
-        spec = {"source": {"description": self.source.description,
-                           "file": str(self.source.file or ""), "run": self.source.run_id},
-                "budgets": self.budget_names, "template": self.template.to_dict()}
+        described = [{"description": s.description, "file": str(s.file or ""),
+                      "run": s.run_id, "kind": s.kind} for s in self.sources]
+        spec = {"source": described[0], "budgets": self.budget_names,
+                "template": self.template.to_dict(), "columns": list(self.columns)}
+        if len(described) > 1:
+            spec["sources"] = described
+        title = (" versus ".join(self.names) + " versus random encoder"
+                 if len(self.sources) > 1 else "pretrained versus random encoder")
         return JobStarted(job_id=JOB_ID, kind="finetune",
-                          title="pretrained versus random encoder"
-                                + (" (linear probe)" if freeze else ""),
+                          title=title + (" (linear probe)" if freeze else ""),
                           spec_json=json.dumps(spec), runs=runs)
 
     def run(self, emit: Emit, control: TrainingControl | None = None, previous=None,
@@ -167,7 +211,7 @@ class Comparison:
         """
         control = control or TrainingControl()
         emit(self.plan())
-        start = encoder_weights(self.source.state)
+        starts = {name: encoder_weights(src.state) for name, src in zip(self.names, self.sources)}
         for rid, cfg in self.configs().items():
             done = previous.runs.get(rid) if previous is not None else None
             if done is not None and done.status == "completed":
@@ -176,7 +220,7 @@ class Comparison:
                 return "stopped"
             ck = done.checkpoint() if done is not None else None
             ck = ck if ck is not None and ck.optimizers else None
-            init = start if cfg.classifier.init == "pretrained" else None
+            init = starts.get(self._column_of(rid))
             trainer = Trainer(cfg, self.dataset, checkpoint=ck, init_weights=init)
             emit(RunOpened(JOB_ID, rid))
             outcome = trainer.run(emit, control, snapshots=snapshots, checkpoints=checkpoints)
@@ -185,9 +229,28 @@ class Comparison:
         return "completed"
 
 
+def _check_comparable(first: EncoderSource, other: EncoderSource) -> None:
+    """Two encoders compared in one table: the same layers, data, split and seed."""
+    a, b = first.config, other.config
+    layers = lambda c: (c.model.architecture, tuple(c.model.hidden), c.model.latent_dim,  # noqa: E731
+                        c.model.activation, c.model.code_activation, c.model.variational)
+    if layers(a) != layers(b):
+        raise ConfigError(f"the encoders differ ({first.description}: {layers(a)}; "
+                          f"{other.description}: {layers(b)}): compare encoders of the same "
+                          "architecture, e.g. both pretrained with --stages 256,64",
+                          "--versus")
+    if a.data != b.data or a.seed != b.seed:
+        raise ConfigError(f"{other.description} was trained on other data or another split "
+                          f"(seed {b.seed}, data {b.data.source}) than {first.description} "
+                          f"(seed {a.seed}, data {a.data.source}): its validation images may "
+                          "be another's training images; train both with the same data and "
+                          "seed", "--versus")
+
+
 @dataclass
 class ComparisonTable:
-    """Validation accuracy per label budget (rows) for each initialisation; NaN where missing."""
+    """Validation accuracy per label budget (rows) for each column (the encoders' starts,
+    ``random`` last); NaN where missing."""
 
     budgets: list[int]
     accuracy: dict[str, list[float]]
@@ -195,12 +258,16 @@ class ComparisonTable:
     epochs: int
     budget_names: list[str] | None = None   # as asked, e.g. ["100", "all"]
 
+    @property
+    def columns(self) -> list[str]:
+        return list(self.accuracy)
+
     @classmethod
     def from_finals(cls, comparison: "Comparison", finals: dict[str, dict[str, float]]
                     ) -> "ComparisonTable":
         """The table of a comparison just run: ``finals`` maps run ids to final validation terms."""
-        acc = {init: [finals.get(run_id(init, b), {}).get("accuracy", float("nan"))
-                      for b in comparison.budgets] for init in INITS}
+        acc = {col: [finals.get(run_id(col, b), {}).get("accuracy", float("nan"))
+                     for b in comparison.budgets] for col in comparison.columns}
         t = comparison.template
         return cls(budgets=list(comparison.budgets), accuracy=acc,
                    frozen=t.classifier.freeze, epochs=t.optim.epochs,
@@ -212,20 +279,29 @@ class ComparisonTable:
         num = lambda v: None if not np.isfinite(v) else float(v)  # noqa: E731
         return {"frozen": self.frozen, "epochs": self.epochs,
                 "rows": [{"labels": n, "budget": b,
-                          **{f"{k}_accuracy": num(self.accuracy[k][i]) for k in INITS}}
+                          **{f"{k}_accuracy": num(self.accuracy[k][i]) for k in self.columns}}
                          for i, (n, b) in enumerate(zip(names, self.budgets))]}
 
     def format(self, budget_names: Sequence[str] | None = None) -> str:
-        """The pretrained-vs-random table as text, accuracy in percent."""
+        """The table as text, accuracy in percent; with one pretrained column, its
+        difference to random, with several, each one's."""
         names = list(budget_names or self.budget_names or [str(b) for b in self.budgets])
         labels = [f"{n} ({b})" if n == ALL else n for n, b in zip(names, self.budgets)]
         mode = "linear probe (encoder frozen)" if self.frozen else "fine-tuning everything"
         w = max(len("labels"), *(len(x) for x in labels))
+        cols = self.columns
+        pre = [c for c in cols if c != "random"]
+        diffs = ["difference"] if len(pre) == 1 else [f"{c} - random" for c in pre]
+        widths = [max(8, len(c)) for c in cols] + [max(10, len(d)) for d in diffs]
+        head = "  ".join(f"{c:>{k}}" for c, k in zip(cols + diffs, widths))
         lines = [f"validation accuracy, {mode}, {self.epochs} epochs:",
-                 f"{'labels':>{w}}  {'pretrained':>10}  {'random':>8}  {'difference':>10}"]
+                 f"{'labels':>{w}}  {head}"]
         for i, label in enumerate(labels):
-            p, r = (100 * self.accuracy[k][i] for k in INITS)
-            lines.append(f"{label:>{w}}  {p:>9.1f}%  {r:>7.1f}%  {p - r:>+10.1f}")
+            acc = {c: 100 * self.accuracy[c][i] for c in cols}
+            cells = [f"{acc[c]:>{k - 1}.1f}%" for c, k in zip(cols, widths)]
+            cells += [f"{acc[c] - acc.get('random', np.nan):>+{k}.1f}"
+                      for c, k in zip(pre, widths[len(cols):])]
+            lines.append(f"{label:>{w}}  " + "  ".join(cells))
         return "\n".join(lines)
 
 
@@ -236,8 +312,9 @@ def comparison_table(session, job_id: str = JOB_ID) -> ComparisonTable | None:
         return None
     runs = {r.run_id: r for r in session.job_runs(job_id)}
     budgets = list(dict.fromkeys(int(p.meta.get("budget", 0)) for p in job.plan))
-    accuracy = {init: [_final_val(runs.get(run_id(init, b)), "accuracy") for b in budgets]
-                for init in INITS}
+    columns = job.spec.get("columns") or list(INITS)
+    accuracy = {col: [_final_val(runs.get(run_id(col, b)), "accuracy") for b in budgets]
+                for col in columns}
     some = next(iter(runs.values()), None)
     cfg = some.config if some is not None else None
     return ComparisonTable(budgets=budgets, accuracy=accuracy,

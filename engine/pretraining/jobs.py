@@ -42,16 +42,20 @@ def job_from_session(session, job_id: str):
         return GreedyPretraining(RunConfig.from_dict(spec) if isinstance(spec, dict)
                                  else RunConfig.from_json(job.spec_json))
     if job.kind == "finetune" and "template" in spec:
-        src = spec.get("source", {})
-        file = Path(src.get("file") or session.path)
-        if file.resolve() == Path(session.path).resolve():
-            source = encoder_source(session, src.get("run") or None)
-        else:
-            from engine.session import Session
-            with Session.open(file) as other:
-                source = encoder_source(other, src.get("run") or None)
+        sources = [_source(session, src) for src in spec.get("sources") or
+                   [spec.get("source", {})]]
         # The spec keeps the budgets as asked ("100", "all"): numbers again here.
         budgets = parse_budgets(",".join(str(b) for b in spec.get("budgets", [])))
-        return Comparison(source, budgets, RunConfig.from_dict(spec["template"]))
+        return Comparison(sources, budgets, RunConfig.from_dict(spec["template"]))
     raise SessionError(f"{Path(session.path).name}: the job '{job_id}' ({job.kind}) was "
                        "written by an earlier version and cannot be continued; run it again")
+
+
+def _source(session, src: dict):
+    """The encoder a comparison's spec names: a run of this session or of another file."""
+    file = Path(src.get("file") or session.path)
+    if file.resolve() == Path(session.path).resolve():
+        return encoder_source(session, src.get("run") or None)
+    from engine.session import Session
+    with Session.open(file) as other:
+        return encoder_source(other, src.get("run") or None)

@@ -88,12 +88,13 @@ def assemble_stacked(config: RunConfig, stages: Sequence[Autoencoder]) -> Autoen
     ----------
     config : the stacked RunConfig (:func:`~engine.pretraining.stages.stack_config`):
         an MLP with ``hidden = widths[:-1]``, ``latent_dim = widths[-1]``.
-    stages : the trained one-layer stage autoencoders, stage 1 first.
+    stages : the trained one-layer stage autoencoders (or RBMs: their W and Wᵀ,
+        see :meth:`~engine.models.rbm.RBM.unrolled`), stage 1 first.
 
     Returns
     -------
     Autoencoder on the CPU. Its encoder equals the composition of the
-    stage encoders exactly. Its decoder applies stage n's decoder, then the
+    stage encoders (an RBM's: p(h|v)) exactly. Its decoder applies stage n's decoder, then the
     activation, then stage n-1's, ..., then stage 1's; with sigmoid codes
     (Bernoulli stages) the activation is exactly the mean each stage
     decodes to, so the decoder equals the composition too. With tanh or
@@ -109,10 +110,19 @@ def assemble_stacked(config: RunConfig, stages: Sequence[Autoencoder]) -> Autoen
         raise ValueError(f"{len(stages)} stages do not fit a model with {len(enc)} encoder "
                          f"layers and {len(dec)} decoder layers")
     for i, stage in enumerate(stages):
-        (s_enc,), (s_dec,) = linear_layers(stage.encoder), linear_layers(stage.decoder)
+        s_enc, s_dec = stage_layers(stage)
         _copy_linear(enc[i], s_enc)
         _copy_linear(dec[len(stages) - 1 - i], s_dec)
     return deep
+
+
+def stage_layers(stage) -> tuple[nn.Linear, nn.Linear]:
+    """A stage's encoder and decoder layer: an autoencoder's own, an RBM's unrolled (W, Wᵀ)."""
+    unrolled = getattr(stage, "unrolled", None)
+    if unrolled is not None:
+        return unrolled()
+    (s_enc,), (s_dec,) = linear_layers(stage.encoder), linear_layers(stage.decoder)
+    return s_enc, s_dec
 
 
 def _copy_linear(dst: nn.Linear, src: nn.Linear) -> None:
@@ -158,8 +168,8 @@ def first_layer_features(state: dict[str, np.ndarray],
     Parameters
     ----------
     state : a model's weights by ``state_dict`` key (an autoencoder or a
-        classifier); its encoder's first layer must be linear on the
-        flattened pixels (an MLP).
+        classifier: its encoder's first layer must be linear on the
+        flattened pixels, an MLP; or an RBM: W, one row per hidden unit).
     image_shape : (C, H, W).
 
     Returns
@@ -168,6 +178,9 @@ def first_layer_features(state: dict[str, np.ndarray],
     or None for an encoder whose first layer is not linear on the pixels (conv).
     """
     pixels = int(np.prod(image_shape))
+    rbm = state.get("machine.weight")          # an RBM's hidden units: the rows of W
+    if rbm is not None and np.ndim(rbm) == 2 and np.shape(rbm)[1] == pixels:
+        return np.asarray(rbm, np.float32).reshape(-1, *image_shape)
     weights = [w for key, w in state.items()
                if key.startswith("encoder.") and key.endswith("weight")]
     if any(np.ndim(w) != 2 for w in weights):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from engine.config import ModelConfig, ObjectiveConfig, RunConfig
-from engine.validation import SHARED_KIND, kind_parts
+from engine.validation import RBM_KIND, SHARED_KIND, kind_parts
 
 
 def stage_widths(cfg: RunConfig) -> tuple[int, ...]:
@@ -51,16 +51,32 @@ def stage_objective(cfg: RunConfig, k: int) -> ObjectiveConfig:
     return out
 
 
+def is_rbm_stage(cfg: RunConfig, k: int) -> bool:
+    """Whether stage ``k`` is a restricted Boltzmann machine (a deep belief network's layer)."""
+    return cfg.pretraining.stage_kind(k) == RBM_KIND
+
+
 def stage_config(cfg: RunConfig, k: int) -> RunConfig:
-    """The RunConfig of stage ``k`` (1-based): a one-layer autoencoder of width ``widths[k-1]``.
+    """The RunConfig of stage ``k`` (1-based): a one-layer autoencoder of width ``widths[k-1]``,
+    or for an ``rbm`` stage an RBM with that many hidden units.
 
     Its ``data`` section is the run's (provenance only: stages k >= 2 are
-    handed a data set of codes directly).
+    handed a data set of codes directly). An RBM stage's visible units are
+    the run's likelihood on pixels, Bernoulli on the sigmoid codes after that;
+    its ``rbm`` section is the run's.
     """
     act = cfg.model.code_activation
-    model = ModelConfig(architecture="mlp", hidden=(), latent_dim=stage_widths(cfg)[k - 1],
+    width = stage_widths(cfg)[k - 1]
+    if is_rbm_stage(cfg, k):
+        obj = dataclasses.replace(stage_objective(cfg, k), sparsity=0.0, contractive=0.0,
+                                  corruption="none", corruption_level=0.0)
+        model = ModelConfig(family="rbm", architecture="mlp", hidden=(), latent_dim=width,
+                            activation=act, code_activation=act, variational=False)
+        return dataclasses.replace(cfg, name=f"{cfg.name} stage {k}", pretraining=None,
+                                   model=model, objective=obj).validate()
+    model = ModelConfig(architecture="mlp", hidden=(), latent_dim=width,
                         activation=act, code_activation=act, variational=False)
-    return dataclasses.replace(cfg, name=f"{cfg.name} stage {k}", pretraining=None,
+    return dataclasses.replace(cfg, name=f"{cfg.name} stage {k}", pretraining=None, rbm=None,
                                model=model, objective=stage_objective(cfg, k)).validate()
 
 
@@ -74,7 +90,7 @@ def stack_config(cfg: RunConfig) -> RunConfig:
     """
     epochs = max(1, cfg.pretraining.finetune_epochs)
     return dataclasses.replace(
-        cfg, name=f"{cfg.name} end-to-end", pretraining=None,
+        cfg, name=f"{cfg.name} end-to-end", pretraining=None, rbm=None,
         optim=dataclasses.replace(cfg.optim, epochs=epochs)).validate()
 
 

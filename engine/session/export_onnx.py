@@ -31,15 +31,21 @@ OPSET = 18
 
 
 class MeanDecoder(nn.Module):
-    """z (B, D) float32 -> mean images (B, C, H, W) in [0, 1]: decoder and likelihood mean."""
+    """z (B, D) float32 -> mean images (B, C, H, W) in [0, 1]: the family's ``decode_mean``
+    (an autoencoder's decoder and likelihood mean, a GAN's generator, an RBM's E[v|h]).
+
+    Only the family's :attr:`~engine.models.Model.decoder_part` is registered here: the
+    exporter sees its weights, not the rest of the model (built on the meta device).
+    """
 
     def __init__(self, model):
         super().__init__()
-        self.decoder = model.decoder
-        self.likelihood = model.likelihood
+        part = type(model).decoder_part
+        self.add_module(part, getattr(model, part))
+        self._decode = model.decode_mean
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.likelihood.mean(self.decoder(z))
+        return self._decode(z)
 
 
 class CodeEncoder(nn.Module):
@@ -96,6 +102,8 @@ def export_onnx(run: SessionRun, epoch: int | None, path: str | Path,
         with torch.random.fork_rng(devices=[]):
             model = build_model(cfg, shape, run.data.n_classes)
         load_module_arrays(model, ck.model)
+    if ck is not None and isinstance(getattr(model, "encoder", None), nn.Module):
+        # An autoencoder's encoder (a GAN has none; an RBM's p(h|v) is no module of its own).
         outputs = ["mean", "logvar"] if cfg.model.variational else ["code"]
         targets.append((encoder_path(path), CodeEncoder(model.eval()),
                         torch.zeros(2, *shape), ["image"], outputs))

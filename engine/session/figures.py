@@ -1,5 +1,5 @@
-"""Figures of a session: PNGs of one epoch (reconstructions, samples, the 2-D manifold) and
-an animated GIF of the latent map and manifold across epochs.
+"""Figures of a session: PNGs of one epoch (reconstructions, samples, the 2-D manifold, data
+space for 2-D points) and an animated GIF of the latent map and manifold across epochs.
 
 So results can go into a report without the GUI: ``python main.py export``
 calls :func:`export_epoch` and :func:`export_gif`. Images are tiled into
@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
+from engine.models import family_class
+from engine.session.data_space import render_data_space
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
 
@@ -151,6 +154,46 @@ def manifold_codes(snapshot: EpochSnapshot, variational: bool,
     return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
 
 
+def epoch_figures(session: SessionRun, epoch: int) -> dict[str, np.ndarray]:
+    """The pictures of one epoch of a run, by name: what its family has.
+
+    ``reconstructions`` (probe images through the model), ``samples`` (codes
+    from the prior N(0, I) decoded, or an RBM's Gibbs samples), ``manifold``
+    (a 2-D latent's grid decoded) and, for 2-D points, ``data_space``.
+    """
+    cfg = session.config
+    traits = family_class(cfg).traits(cfg)
+    snap = session.snapshot(epoch)
+    figures: dict[str, np.ndarray] = {}
+    if is_point_data(session.data.image_shape):
+        figures["data_space"] = render_data_space(
+            snap.arrays, session.data.probe_images.reshape(-1, 2))
+        return figures
+    if traits.reconstructs:
+        for name in ("probe_inputs", "probe_recon"):
+            if name not in snap.images:
+                raise fail(session.path, f"the snapshot of epoch {epoch} of run "
+                                         f"'{session.run_id}' has no {name} (snapshots/images/"
+                                         f"{name} is missing): the file is damaged or incomplete")
+        # The encoder's inputs only when they differ from the originals (denoising).
+        corrupted = cfg.objective.corruption != "none"
+        figures["reconstructions"] = image_grid(reconstruction_rows(
+            session.data.probe_images, snap.images["probe_inputs"] if corrupted else None,
+            snap.images["probe_recon"]), GRID_COLUMNS)
+    if "gibbs_samples" in snap.images:
+        figures["samples"] = image_grid(snap.images["gibbs_samples"], 6)
+    if not LatentDecoder.available(cfg) or "map_latents" not in snap.arrays:
+        return figures
+    decoder: LatentDecoder = session.decoder(epoch)
+    prior = traits.prior_samples
+    if "samples" not in figures and (prior or cfg.model.family == "autoencoder"):
+        figures["samples"] = image_grid(decoder.decode(prior_codes(snap, prior, 64, cfg.seed)), 8)
+    if cfg.model.latent_dim == 2 and cfg.model.family != "rbm":
+        figures["manifold"] = image_grid(decoder.decode(manifold_codes(snap, prior)),
+                                         MANIFOLD_SIDE, pad=0)
+    return figures
+
+
 def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
                  force: bool = False, scale: int = 2) -> list[Path]:
     """Write the PNG figures of one epoch of a run.
@@ -161,48 +204,30 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     epoch : a snapshot epoch; None for the last one.
     out_dir : created if missing.
     force : overwrite existing figures of the same names.
-    scale : each pixel becomes scale x scale pixels.
+    scale : each pixel becomes scale x scale pixels (not for the data-space picture).
 
     Returns
     -------
-    The files written: ``epochNNNN_reconstructions.png``, ``epochNNNN_samples.png``
-    and, for a 2-D latent space, ``epochNNNN_manifold.png``.
+    The files written, ``epochNNNN_<figure>.png`` for each of :func:`epoch_figures`.
 
     Raises
     ------
     SessionError
-        No snapshots, an unknown epoch, a damaged file, or a figure that exists.
+        No snapshots, an unknown epoch, a damaged file, a family with nothing to draw,
+        or a figure that exists.
     """
     from PIL import Image
 
     if not session.snapshot_epochs:
         raise fail(session.path, f"run '{session.run_id}' has no snapshots to export (no "
                                  "epoch finished)")
-    if not LatentDecoder.available(session.config):
+    epoch = session.snapshot_epochs[-1] if epoch is None else epoch
+    figures = epoch_figures(session, epoch)
+    if not figures:
         raise fail(session.path, f"run '{session.run_id}' is a {session.config.model.family}: "
                                  "it has no reconstructions or samples to draw")
-    epoch = session.snapshot_epochs[-1] if epoch is None else epoch
-    snap = session.snapshot(epoch)
-    for part, name in (("images", "probe_inputs"), ("images", "probe_recon"),
-                       ("arrays", "map_latents")):
-        if name not in getattr(snap, part):
-            raise fail(session.path, f"the snapshot of epoch {epoch} of run '{session.run_id}' "
-                                     f"has no {name} (snapshots/{part}/{name} is missing): the "
-                                     "file is damaged or incomplete")
-    decoder: LatentDecoder = session.decoder(epoch)
-    cfg = session.config
-    variational = cfg.model.variational
+    corrupted = session.config.objective.corruption != "none"
     image_height = session.data.image_shape[1]
-    corrupted = cfg.objective.corruption != "none"
-    figures = {
-        "reconstructions": image_grid(reconstruction_rows(
-            session.data.probe_images, snap.images["probe_inputs"] if corrupted else None,
-            snap.images["probe_recon"]), GRID_COLUMNS),
-        "samples": image_grid(decoder.decode(prior_codes(snap, variational, 64, cfg.seed)), 8),
-    }
-    if cfg.model.latent_dim == 2:
-        figures["manifold"] = image_grid(decoder.decode(manifold_codes(snap, variational)),
-                                         MANIFOLD_SIDE, pad=0)
     out = Path(out_dir)
     paths = {name: out / f"epoch{epoch:04d}_{name}.png" for name in figures}
     existing = [p.name for p in paths.values() if p.exists()]
@@ -212,7 +237,7 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
         out.mkdir(parents=True, exist_ok=True)
         for name, pixels in figures.items():
             img = Image.fromarray(pixels)
-            if scale > 1:
+            if scale > 1 and name != "data_space":
                 img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
             if name == "reconstructions":   # titles drawn at the final size: sharp text
                 img = Image.fromarray(with_row_titles(np.asarray(img), row_titles(corrupted),

@@ -241,9 +241,11 @@ def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
     Version 2 keeps named optimisers under ``optimizers/<name>``; version 1
     one optimiser under ``optimizer`` (read as ``model``).
     """
-    model = load_arrays(path, require_group(path, g, "model"), "f")
+    # Floats, and the integer buffers some models keep (a GAN's and an RBM's update counts).
+    model = load_arrays(path, require_group(path, g, "model"), "fiu")
     shapes = check_weights(path, model, config, data, g.name + "/model")
-    bad = [k for k, a in model.items() if a.size and not np.all(np.isfinite(a))]
+    bad = [k for k, a in model.items() if a.size and a.dtype.kind == "f"
+           and not np.all(np.isfinite(a))]
     if bad:
         raise fail(path, f"the checkpoint's weight {g.name}/model/{bad[0]} holds NaN or "
                          f"infinite values: the file is damaged (a run that diverges keeps "

@@ -1,8 +1,10 @@
-"""Validation accuracy per epoch: pretrained encoder and random weights, side by side.
+"""Validation accuracy per epoch: each pretrained encoder and random weights, side by side.
 
-Two plots with the same axes (linked), one colour per label budget in both,
-so "100 labels, pretrained" and "100 labels, random" are the same colour in
-the left and right plot. Training accuracy can be added as dotted lines.
+One plot per initialisation (two for one encoder; three for an RBM- and an
+autoencoder-pretrained encoder beside random), with the same axes (linked),
+one colour per label budget in all, so "100 labels, pretrained" and "100
+labels, random" are the same colour in each plot. Training accuracy can be
+added as dotted lines.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from gui.widgets.naming import named
 
 #: Okabe-Ito: distinct for the common colour-vision deficiencies.
 BUDGET_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-INIT_TITLES = {"pretrained": "pretrained encoder", "random": "random initial weights"}
+INIT_TITLES = {"pretrained": "pretrained encoder", "random": "random initial weights",
+               "rbm-pretrained": "RBM-pretrained (a DBN)",
+               "ae-pretrained": "autoencoder-pretrained"}
 AXIS_WIDTH = 56   # pixels of each plot's left axis
 
 
@@ -67,34 +71,9 @@ class AccuracyCurvesPanel(QWidget):
                               "Validation accuracy per epoch, pretrained and random "
                               "initialisation side by side")
         self.plots: dict[str, pg.PlotItem] = {}
-        for col, (init, title) in enumerate(INIT_TITLES.items()):
-            leader = self.plots.get("pretrained")
-            axes = {"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else None
-            plot = self.graphics.addPlot(row=0, col=col, title=title, axisItems=axes)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", "epoch")
-            plot.setYRange(0, 100, padding=0.02)
-            plot.setLimits(yMin=-5, yMax=105)
-            plot.enableAutoRange(y=False)
-            self.plots[init] = plot
-        self.plots["pretrained"].setLabel("left", "accuracy (%)")
-        # The same width for both left axes (one has a label, one not): plots of the same
-        # width get the same epoch ticks, also before the first curve.
-        for plot in self.plots.values():
-            plot.getAxis("left").setWidth(AXIS_WIDTH)
-            # Numbers on the main ticks only: a slightly wider axis also numbered the
-            # minor ones.
-            plot.getAxis("bottom").setStyle(maxTextLevel=0)
-        self.plots["random"].setYLink(self.plots["pretrained"])
-        self.plots["random"].setXLink(self.plots["pretrained"])
-        self._empty_epoch_axis()
         self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
-        side = self.graphics.addLayout(row=0, col=2)
-        side.addItem(self.legend, row=0, col=0)
-        side.addLabel("", row=1, col=0)
-        side.layout.setRowStretchFactor(1, 1)
-        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
-        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        self._side = None
+        self.set_columns(("pretrained", "random"))
         self.train_check = named(QCheckBox("Training accuracy too (dotted)"),
                                  "showTrainAccuracyCheck", "Show training accuracy",
                                  "Add each run's accuracy on its labelled images")
@@ -113,13 +92,64 @@ class AccuracyCurvesPanel(QWidget):
         self.explicit: set[int] = set()
         self.train_check.toggled.connect(self._apply_train_visibility)
 
-    def begin(self, budgets: list) -> None:
-        """A new comparison of ``budgets`` (as asked: numbers and ``"all"``)."""
+    def set_columns(self, inits) -> None:
+        """One plot per initialisation, left to right (random last); rebuilt when they change."""
+        inits = tuple(inits)
+        if tuple(self.plots) == inits:
+            return
+        for plot in self.plots.values():
+            self.graphics.removeItem(plot)
+        if self._side is not None:
+            self._side.removeItem(self.legend)
+            self.graphics.removeItem(self._side)
+            self._side = None
+        self.plots = {}
+        for col, init in enumerate(inits):
+            leader = next(iter(self.plots.values()), None)
+            axes = {"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else None
+            plot = self.graphics.addPlot(row=0, col=col, title=INIT_TITLES.get(init, init),
+                                         axisItems=axes)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            # The same width for every left axis (one has a label, the others not): plots of
+            # the same width get the same epoch ticks, also before the first curve; numbers on
+            # the main ticks only (a slightly wider axis also numbered the minor ones).
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.getAxis("bottom").setStyle(maxTextLevel=0)
+            plot.setLabel("bottom", "epoch")
+            plot.setYRange(0, 100, padding=0.02)
+            plot.setLimits(yMin=-5, yMax=105)
+            plot.enableAutoRange(y=False)
+            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
+            self.plots[init] = plot
+        first = self.plots[inits[0]]
+        first.setLabel("left", "accuracy (%)")
+        for plot in list(self.plots.values())[1:]:
+            plot.setYLink(first)
+            plot.setXLink(first)
+        if len(inits) <= 2:   # beside the plots
+            self._side = self.graphics.addLayout(row=0, col=len(inits))
+            self._side.addItem(self.legend, row=0, col=0)
+            self._side.addLabel("", row=1, col=0)
+            self._side.layout.setRowStretchFactor(1, 1)
+            self.legend.setColumnCount(1)
+        else:                  # three plots leave no room beside: one line under them
+            self._side = self.graphics.addLayout(row=1, col=0, colspan=len(inits))
+            self._side.addItem(self.legend, row=0, col=0)
+            self.legend.setColumnCount(4)
+            self._side.setMaximumHeight(26)
+            self.graphics.ci.layout.setRowStretchFactor(0, 1)
+            self.graphics.ci.layout.setRowStretchFactor(1, 0)
+        self.series = {}
+        self._empty_epoch_axis()
+
+    def begin(self, budgets: list, inits=("pretrained", "random")) -> None:
+        """A new comparison of ``budgets`` (as asked: numbers and ``"all"``) and ``inits``."""
         for s in self.series.values():
             for plot in self.plots.values():
                 plot.removeItem(s.val_item)
                 plot.removeItem(s.train_item)
-        self.series.clear()
+        self.series = {}
+        self.set_columns(inits)
         self.colours.clear()
         self.legend.clear()
         self.explicit = {b for b in budgets if isinstance(b, int)}
@@ -129,7 +159,7 @@ class AccuracyCurvesPanel(QWidget):
     def _empty_epoch_axis(self) -> None:
         """Epochs 1..10 until curves come (instead of pyqtgraph's 0..1 for no data);
         the axis follows the curves from their first point on."""
-        plot = self.plots["pretrained"]   # the random plot's x axis is linked to it
+        plot = next(iter(self.plots.values()))   # the other plots' x axes are linked to it
         plot.setXRange(1, 10, padding=0.02)
         plot.enableAutoRange(x=True)
 

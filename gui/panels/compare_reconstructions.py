@@ -50,8 +50,8 @@ class CompareReconstructionsPanel(QWidget):
 
     def show_rows(self, rows: list[tuple[str, np.ndarray, np.ndarray | None, int | None]],
                   note: str = "") -> None:
-        """Each row: (run label, its probe images (P, C, H, W), its reconstructions or None,
-        the epoch shown)."""
+        """Each row: (run label, its probe images (P, C, H, W), its reconstructions — or None
+        when none is saved yet, or a text saying why the run has none — the epoch shown)."""
         self._rows = rows
         self.caption.setText(note)
         self._redraw()
@@ -72,9 +72,9 @@ class CompareReconstructionsPanel(QWidget):
                 strips.append(self._strip(p, n, h, w, colour))
                 titles.append("original" if len(strips) == 1 and self._shared()
                               else f"{label}: original")
-            if recon is None:
+            if recon is None or isinstance(recon, str):   # a string: why there are none
                 strips.append(self._strip(np.ones_like(p), n, h, w, colour))
-                titles.append(f"{label}: nothing saved yet")
+                titles.append(f"{label}: {recon or 'nothing saved yet'}")
             else:
                 strips.append(self._strip(recon[:n], n, h, w, colour))
                 titles.append(f"{label} · epoch {epoch}")

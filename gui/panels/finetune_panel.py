@@ -83,6 +83,7 @@ class FineTuningPanel(QWidget):
                                 self.confusion))
         bottom.addWidget(framed("First-layer features", "analysisFeaturesFrame", self.features))
         bottom.setSizes([300, 370, 400])
+        self.bottom_split = bottom
         split = named(QSplitter(Qt.Vertical), "fineTuningSplitter", "Fine-tuning views")
         split.addWidget(top)
         split.addWidget(bottom)
@@ -131,6 +132,22 @@ class FineTuningPanel(QWidget):
         h.addWidget(self.browse_button)
         form.addRow("File", self.file_row)
         self.file_row_label = form.labelForField(self.file_row)
+        self.versus_edit = named(QLineEdit(), "versusFileEdit", "Versus another encoder",
+                                 "Optional: another session of the same widths and data (e.g. "
+                                 "a deep belief network beside an autoencoder stack), "
+                                 "compared in a column of its own")
+        self.versus_edit.setPlaceholderText("optional: e.g. a DBN's session")
+        self.versus_button = named(QToolButton(), "browseVersusButton",
+                                   "Browse for the encoder to compare with")
+        self.versus_button.setText("Browse…")
+        self.versus_button.clicked.connect(self.browse_for_versus)
+        versus_row = QWidget()
+        hv = QHBoxLayout(versus_row)
+        hv.setContentsMargins(0, 0, 0, 0)
+        hv.addWidget(self.versus_edit, 1)
+        hv.addWidget(self.versus_button)
+        form.addRow("Versus", versus_row)
+        self.versus_row = versus_row
         self.budgets_edit = named(QLineEdit("100, 1000, all"), "labelBudgetsEdit",
                                   "Label budgets", "Labelled training images per run, "
                                   "class-balanced; 'all' is the whole training split")
@@ -181,6 +198,17 @@ class FineTuningPanel(QWidget):
         if path:
             self.use_file(path)
 
+    def browse_for_versus(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Another encoder to compare",
+                                              self.versus_edit.text(), SOURCE_FILTER)
+        if path:
+            self.versus_edit.setText(path)
+
+    def versus_paths(self) -> list[Path]:
+        """The other encoders' session files to compare with (none when blank)."""
+        text = self.versus_edit.text().strip()
+        return [Path(text)] if text else []
+
     def use_file(self, path: str | Path) -> None:
         """Take the encoder from the file at ``path``."""
         self.source_combo.setCurrentIndex(self.source_combo.findData("file"))
@@ -209,8 +237,8 @@ class FineTuningPanel(QWidget):
         self.run_button.setToolTip("Wait for the training run to end" if self.busy and
                                    not self.running else self.run_button.accessibleDescription())
         self.stop_button.setEnabled(self.running)
-        for w in (self.source_combo, self.file_row, self.budgets_edit, self.epochs_spin,
-                  self.freeze_check):
+        for w in (self.source_combo, self.file_row, self.versus_row, self.budgets_edit,
+                  self.epochs_spin, self.freeze_check):
             w.setEnabled(not self.busy)
 
     def run_comparison(self) -> bool:
@@ -234,10 +262,15 @@ class FineTuningPanel(QWidget):
                                   "starts from (Browse…).", "error")
                 return False
             path = Path(text)
+        missing = [p for p in self.versus_paths() if not p.exists()]
+        if missing:
+            self.message.emit(f"Versus: no such session file {missing[0]}", "error")
+            return False
         self._budget_labels = {}
         self._asked = budgets
         self.progress.setFormat("loading the encoder and data…")
-        self.progress.setRange(0, 2 * len(budgets) * self.epochs_spin.value())
+        columns = 2 + len(self.versus_paths())
+        self.progress.setRange(0, columns * len(budgets) * self.epochs_spin.value())
         self.progress.setValue(0)
         self.comparison_requested.emit(path, budgets, self.epochs_spin.value(),
                                        self.freeze_check.isChecked())
@@ -266,9 +299,13 @@ class FineTuningPanel(QWidget):
                                      if p.role == "classifier"))
         # As asked ("all" kept): by this window, or as the stored job says.
         asked = self._asked if self.running and self._asked else self._stored_budgets(budgets)
-        self.accuracy.begin(asked)
+        inits = tuple(self._stored_spec().get("columns") or INITS)
+        self.accuracy.begin(asked, inits)
+        if len(inits) > 2:   # a column per encoder: give the table the room
+            self.bottom_split.setSizes([400, 320, 350])
         frozen = any(r.config.classifier and r.config.classifier.freeze for r in runs)
-        self.table.begin("encoder frozen (linear probe)" if frozen else "encoder fine-tuned too")
+        self.table.begin("encoder frozen (linear probe)" if frozen else "encoder fine-tuned too",
+                         inits)
         if not runs and not self.running:
             self.table.note.setText("No comparison for the encoder on display yet: Run "
                                     "comparison fills this table.")
@@ -322,6 +359,9 @@ class FineTuningPanel(QWidget):
         self.accuracy.set_run(init, budget, run.val.get("accuracy", {}),
                               run.train.get("accuracy", {}))
         self.table.add_budget(budget, label.replace(" labels", ""))
+        frozen = bool(run.config.classifier and run.config.classifier.freeze)
+        self.table.set_mode("encoder frozen (linear probe)" if frozen else
+                            "encoder fine-tuned too")   # no longer "no comparison yet"
         self.confusion.set_label_names(run.data.label_names if run.data else None)
         if run.status in ("completed", "stopped", "failed"):
             acc = run.val.get("accuracy", {})
@@ -377,11 +417,11 @@ class FineTuningPanel(QWidget):
         if outcome != "completed" or not budgets:
             return
         b = budgets[0]
-        acc = {init: runs[(init, b)].val.get("accuracy", {}) for init in INITS
+        inits = self.table.inits
+        acc = {init: runs[(init, b)].val.get("accuracy", {}) for init in inits
                if (init, b) in runs}
         final = {init: (a[max(a)] if a else math.nan) for init, a in acc.items()}
+        words = " versus ".join(f"{init} {percent(final.get(init, math.nan))}" for init in inits)
         self.message.emit(
-            f"Fine-tuning comparison finished. With {self._budget_labels.get(b, b)}: pretrained "
-            f"{percent(final.get('pretrained', math.nan))} versus random "
-            f"{percent(final.get('random', math.nan))} validation accuracy (every budget in the "
-            f"table).", "info")
+            f"Fine-tuning comparison finished. With {self._budget_labels.get(b, b)}: {words} "
+            f"validation accuracy (every budget in the table).", "info")

@@ -68,6 +68,21 @@ class PointColouring:
         return brushes, legend
 
     @staticmethod
+    def score_brushes(values: np.ndarray | None, name: str) -> tuple[list | pg.QtGui.QBrush, str]:
+        """Brushes for points that are no data (a GAN's prior samples), by a score in [0, 1]."""
+        if values is None:
+            return pg.mkBrush(60, 60, 60, 150), "points: z drawn from the prior N(0, I)"
+        v = np.asarray(values, np.float64)
+        lo, hi = float(v.min()), float(v.max())
+        # Over the scores' own range: near equilibrium they all lie close to 0.5.
+        t = (v - lo) / (hi - lo) if hi - lo > 1e-6 else np.full_like(v, 0.5)
+        colours = pg.colormap.get("viridis").map(t, mode="qcolor")
+        legend = (f"{name}: <span style='color:#440154'>■</span> {lo:.2f} (more 'generated') "
+                  f"… <span style='color:#fde725;background:#444'>■</span> {hi:.2f} (more "
+                  "'real')")
+        return [pg.mkBrush(_with_alpha(c, 200)) for c in colours], legend
+
+    @staticmethod
     def _values(data: DatasetInfo, choice: str) -> np.ndarray | None:
         if choice == LABEL_CHOICE and data.map_labels is not None:
             return np.asarray(data.map_labels, np.float64)

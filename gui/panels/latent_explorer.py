@@ -10,6 +10,10 @@ it never waits for training. For a VAE the background can show the
 decoded manifold and the prior's 1/2/3-sigma circles. Double-click a point
 to pin its reconstruction beside the map, or anywhere else on the map to pin
 the image decoded there.
+
+A family without an encoder (a GAN: :class:`~engine.models.ModelTraits`)
+has no codes of data: its map shows the snapshot's prior samples z,
+coloured by how real the discriminator finds g(z), and says so.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from engine.config import RunConfig
+from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import DatasetInfo, EpochSnapshot
+from engine.models import ModelTraits, family_class
 from gui.images import tile, to_display
 from gui.latent_projection import (LatentProjection, dims_projection, grid_points,
                                    pca_projection)
@@ -35,6 +41,8 @@ from gui.widgets.placeholder import Placeholder
 
 MANIFOLD_GRID = 12      # decoded images per side of the background manifold
 PIN_REACH = 10          # pixels: a double-click this close to a point pins that point
+#: The colouring of a map of prior samples (no encoder), by the snapshot's array.
+SCORE_COLOURINGS = {"D(g(z))": "map_d_fake"}
 
 
 class LatentExplorerPanel(QWidget):
@@ -85,6 +93,7 @@ class LatentExplorerPanel(QWidget):
         self.decoder: LatentDecoder | None = None
         self.projection: LatentProjection | None = None
         self.colouring = PointColouring()
+        self.traits = ModelTraits(encoder=True)
         self.decoded_image: np.ndarray | None = None
         self._marker_placed = False
         self.placeholder = Placeholder(self.map_widget, "latentMapPlaceholder")
@@ -184,8 +193,9 @@ class LatentExplorerPanel(QWidget):
         self._marker_placed = False
         self._follow_view = True
         self.clear_pins()
+        self.traits = family_class(config).traits(config)
         d = config.model.latent_dim
-        variational = config.model.variational
+        variational = self.traits.prior_samples
         for w in (self.projection_combo, self.dim_x_spin, self.dim_y_spin, self.colour_combo):
             w.blockSignals(True)
         self.projection_combo.clear()
@@ -194,10 +204,12 @@ class LatentExplorerPanel(QWidget):
             spin.setRange(1, d)
             spin.setValue(value)
         self.colour_combo.clear()
-        self.colour_combo.addItems(self.colouring.options(data))
+        self.colour_combo.addItems(self.colouring.options(data) if self.traits.encoder
+                                   else [*SCORE_COLOURINGS, "none"])
         for w in (self.projection_combo, self.dim_x_spin, self.dim_y_spin, self.colour_combo):
             w.blockSignals(False)
-        self.manifold_check.setEnabled(variational)
+        # Decoded 2-D points are no pictures: their manifold is drawn in data space instead.
+        self.manifold_check.setEnabled(variational and not is_point_data(data.image_shape))
         self.prior_check.setEnabled(variational)
         self._update_dim_controls()
         self._clear_map()
@@ -292,14 +304,20 @@ class LatentExplorerPanel(QWidget):
         if self.snapshot is None or self.projection is None:
             return
         pts = self.projection.project(self.snapshot.arrays["map_latents"])
-        brushes, legend = self.colouring.brushes(self.data, self.colour_combo.currentText())
+        choice = self.colour_combo.currentText()
+        if self.traits.encoder:
+            brushes, legend = self.colouring.brushes(self.data, choice)
+        else:  # prior samples, not data: coloured by a score the snapshot carries
+            scores = self.snapshot.arrays.get(SCORE_COLOURINGS.get(choice, ""))
+            brushes, legend = self.colouring.score_brushes(scores, choice)
+            legend = f"{legend}<br>{self.traits.missing.get('encoder', '')}"
         self.scatter.setData(pos=pts, brush=brushes, data=np.arange(len(pts)))
         self.legend_label.setText(legend)
         self._refresh_pin_markers()
 
     def _redraw_prior(self, *_args) -> None:
         show = (self.prior_check.isChecked() and self.config is not None
-                and self.config.model.variational and self.projection is not None
+                and self.traits.prior_samples and self.projection is not None
                 and self.projection.latent_dim > 1)
         t = np.linspace(0, 2 * np.pi, 120)
         for r, item in enumerate(self.prior_items, start=1):
@@ -313,7 +331,7 @@ class LatentExplorerPanel(QWidget):
         """The map area the manifold covers: the codes (1st-99th percentile) and ±3σ of the prior."""
         pts = self.projection.project(self.snapshot.arrays["map_latents"])
         lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
-        if self.config is not None and self.config.model.variational:
+        if self.config is not None and self.traits.prior_samples:
             c = self.projection.prior_centre()
             lo, hi = np.minimum(lo, c - 3), np.maximum(hi, c + 3)
         span = np.maximum(hi - lo, 1e-6)
@@ -321,8 +339,9 @@ class LatentExplorerPanel(QWidget):
         return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
     def _redraw_manifold(self, *_args) -> None:
-        show = (self.manifold_check.isChecked() and self.decoder is not None
-                and self.config is not None and self.config.model.variational
+        show = (self.manifold_check.isEnabled() and self.manifold_check.isChecked()
+                and self.decoder is not None
+                and self.config is not None and self.traits.prior_samples
                 and self.projection is not None and self.projection.latent_dim > 1)
         if not show:
             self.manifold_item.clear()
@@ -417,8 +436,10 @@ class LatentExplorerPanel(QWidget):
         """Pin the reconstruction of map point ``index`` (decoded from its full code)."""
         if self.snapshot is None or self.decoder is None:
             return None
+        label = (self.colouring.label_of(self.data, index) if self.traits.encoder
+                 else f"z #{index}")
         return self.pinned.add(index, self.snapshot.arrays["map_latents"][index], self.decoder,
-                               self.colouring.label_of(self.data, index))
+                               label)
 
     @property
     def pins(self) -> list[PinnedPoint]:

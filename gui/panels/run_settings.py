@@ -17,6 +17,7 @@ from engine.config import LIKELIHOODS, OPTIMIZERS, RunConfig
 from engine.device import available_devices
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
+from gui.panels.family_settings import FamilySettingsGroup
 from gui.panels.pretrain_settings import PretrainSettingsGroup
 from gui.pretrain_form import KIND_NEEDS_CHECK
 from gui.style import ERROR_STYLE
@@ -24,6 +25,8 @@ from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
+           ("2-D points: two moons", "moons"), ("2-D points: concentric rings", "rings"),
+           ("2-D points: spiral", "spiral"), ("2-D points: 8 Gaussians", "gaussians"),
            ("Data file or folder…", "file")]
 CORRUPTIONS = [("masking", "masking"), ("Gaussian noise", "gaussian"),
                ("salt and pepper", "salt_pepper")]
@@ -59,6 +62,8 @@ class RunSettingsPanel(QScrollArea):
         self._build_preset_row()
         self._build_data_group()
         self._build_kind_group()
+        self.family_group = FamilySettingsGroup(self._error_label)
+        self._layout.addWidget(self.family_group)
         self.pretrain_group = PretrainSettingsGroup(self._error_label)
         self._layout.addWidget(self.pretrain_group)
         self._build_model_group()
@@ -148,6 +153,7 @@ class RunSettingsPanel(QScrollArea):
 
     def _build_kind_group(self) -> None:
         grid = self._group("Kind (combine freely; none = plain)", "kindGroup")
+        self.kind_box = grid.parentWidget()
         self.kind_checks = {}
         for i, (key, text, tip) in enumerate((
                 ("sparse", "sparse", "L1 penalty on the code"),
@@ -226,6 +232,7 @@ class RunSettingsPanel(QScrollArea):
         for box in self.kind_checks.values():
             box.toggled.connect(self._revalidate)
         self.pretrain_group.changed.connect(self._revalidate)
+        self.family_group.changed.connect(self._revalidate)
         self.pretrain_group.toggled.connect(self._on_pretraining_toggled)
         self.pretrain_group.kind_chosen.connect(self._on_stage_kind_chosen)
 
@@ -246,7 +253,7 @@ class RunSettingsPanel(QScrollArea):
             optimizer=self.optimizer_combo.currentData(), lr=self.lr_edit.text(),
             batch_size=self.batch_edit.text(), epochs=self.epochs_edit.text(),
             device=self.device_combo.currentData(), seed=self.seed_edit.text(),
-            pretraining=self.pretrain_group.values())
+            pretraining=self.pretrain_group.values(), family=self.family_group.values())
 
     def set_values(self, v: FormValues) -> None:
         self._loading = True
@@ -269,6 +276,7 @@ class RunSettingsPanel(QScrollArea):
             for key, box in self.kind_checks.items():
                 box.setChecked(getattr(v, key))
             self.pretrain_group.set_values(v.pretraining)
+            self.family_group.set_values(v.family)
         finally:
             self._loading = False
         self._revalidate()
@@ -342,8 +350,17 @@ class RunSettingsPanel(QScrollArea):
         self.epochs_label.setVisible(not pre)
         self.epochs_edit.setVisible(not pre)
         self.kind_checks["variational"].setEnabled(not pre)
+        # The kinds are an autoencoder's regularisers; a GAN or an RBM has its own group.
+        autoencoder = v.family.family == "autoencoder"
+        self.kind_box.setEnabled(autoencoder)
+        self.kind_box.setToolTip("" if autoencoder else
+                                 f"Kinds are autoencoder regularisers: a {v.family.family} "
+                                 "uses none of them")
         self.pretrain_group.set_available(
-            pre or v.architecture == "mlp",
+            pre or (v.architecture == "mlp" and autoencoder),
+            "Greedy layer-wise pretraining stacks fully connected layers of an autoencoder: "
+            "choose an autoencoder preset with the MLP architecture to use it"
+            if not autoencoder else
             "Greedy layer-wise pretraining stacks fully connected layers: choose the MLP "
             "architecture to use it")
 

@@ -1,4 +1,4 @@
-"""Samples: new images decoded from codes drawn from the prior N(0, I) (VAE only).
+"""Samples: new images decoded from codes drawn from the prior N(0, I) (a VAE's, a GAN's).
 
 The same seed is kept across epochs, so replaying the timeline shows the
 same codes turn into better images; Refresh draws a new set.
@@ -56,15 +56,16 @@ class SamplesPanel(QWidget):
         self.set_variational(False)
         self.caption.setText(NO_RUN)
 
-    def set_variational(self, variational: bool) -> None:
-        """A new run: samples make sense only for a variational model."""
+    def set_variational(self, variational: bool, reason: str = NOT_VARIATIONAL) -> None:
+        """A new run: samples need codes from a prior N(0, I) (a VAE's, a GAN's);
+        ``reason`` says why there are none otherwise."""
         self.variational = variational
         self.decoder = None
         self.pane.set_image(None)
         self.refresh_button.setEnabled(variational)
         self.count_spin.setEnabled(variational)
         self.caption.setText("Samples appear after the first epoch." if variational
-                             else NOT_VARIATIONAL)
+                             else reason)
 
     def show_decoder(self, decoder: LatentDecoder | None, epoch: int | None = None) -> None:
         """Draw samples with ``decoder`` (the displayed epoch's)."""

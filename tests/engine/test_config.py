@@ -62,7 +62,7 @@ def test_invalid_values_are_rejected_with_the_field_name(field, value, where, ne
 
 def test_an_unknown_family_is_refused_when_a_model_is_built():
     from engine.models import FAMILIES, build_model
-    cfg = RunConfig().with_overrides({"model.family": "gan"})  # a valid name, no such family
+    cfg = RunConfig().with_overrides({"model.family": "flow"})  # a valid name, no such family
     with pytest.raises(ConfigError) as err:
         build_model(cfg, (1, 28, 28))
     assert err.value.field == "model.family"

@@ -55,6 +55,25 @@ def test_onnx_decoder_and_encoder_match_pytorch(vae_session, tmp_path):
             export_onnx(run, None, tmp_path / "decoder.onnx")
 
 
+@pytest.mark.parametrize("over", [{"model.family": "gan"},
+                                  {"model.family": "rbm", "model.hidden": []}],
+                         ids=["gan", "rbm"])
+def test_onnx_of_a_gan_or_an_rbm_is_its_decode_mean(over, tmp_path):
+    """A GAN's generator, an RBM's E[v|h]; neither has an encoder module to export."""
+    ort = pytest.importorskip("onnxruntime")
+    from engine.session.export_onnx import export_onnx
+    path = tmp_path / "run.h5"
+    with single_torch_thread():
+        record_run(path, tiny_config("plain", epochs=1, model__latent_dim=3).with_overrides(over))
+    with Session.open(path) as s:
+        run = s.run()
+        paths = export_onnx(run, None, tmp_path / "decoder.onnx")
+        assert [p.name for p in paths] == ["decoder.onnx"]
+        z = np.random.default_rng(1).uniform(0, 1, (4, 3)).astype(np.float32)
+        got = ort.InferenceSession(str(paths[0])).run(None, {"z": z})[0]
+        np.testing.assert_allclose(got, run.decoder(1).decode(z), atol=2e-6)
+
+
 def test_tensorboard_events_hold_every_term_and_the_reconstructions(vae_session, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -21,10 +21,24 @@ from engine.session.figures import export_epoch
 from session_support import (Recorder, dataset_for, fan_out, single_torch_thread, tiny_config,
                              tiny_trainer)
 
-#: Settings a family cannot train without (a classifier's label budget).
-EXTRA = {"classifier": {"classifier.labels": 100}}
+#: Settings a family cannot train without (a classifier's label budget, an RBM's one layer).
+EXTRA = {"classifier": {"classifier.labels": 100}, "rbm": {"model.hidden": []}}
+#: Every family also trains on a 2-D point set (data space instead of images).
+POINTS = {"data.source": "gaussians", "data.n_points": 400, "objective.likelihood": "gaussian",
+          "objective.gaussian_std": 0.05}
 #: More than one config for some families.
-VARIANTS = {"autoencoder": {"autoencoder-variational": {"model.variational": True}}}
+VARIANTS = {
+    "autoencoder": {"autoencoder-variational": {"model.variational": True},
+                    "autoencoder-points": {"model.variational": True, **POINTS}},
+    "classifier": {"classifier-points": POINTS},
+    "gan": {"gan-k2": {"gan.d_steps": 2}, "gan-conv": {"model.architecture": "conv",
+                                                       "gan.d_dropout": 0.2},
+            "gan-points": POINTS},
+    "rbm": {"rbm-persistent-ais": {"model.latent_dim": 24, "rbm.persistent": True,
+                                   "rbm.chains": 20, "rbm.ais_chains": 8,
+                                   "rbm.ais_steps": 20, "rbm.cd_k": 2},
+            "rbm-points": POINTS},
+}
 
 
 def cases():
@@ -83,7 +97,11 @@ def test_train_record_replay_resume_and_export(over, tmp_path):
     spe = trainer.steps_per_epoch
     live = {e.epoch: e for e in rec.of(EpochSnapshot)}
     has_decoder = LatentDecoder.available(cfg)
-    assert has_decoder == ("decoder" in trainer.model.interactive_parts)
+    decoder_part = trainer.model.decoder_part
+    assert has_decoder == (decoder_part is not None)
+    assert decoder_part is None or decoder_part in trainer.model.interactive_parts
+    evaluation_only = set(trainer.model.validation_only_terms())
+    assert evaluation_only <= set(trainer.term_names) and "total" not in evaluation_only
 
     with Session.open(path) as s:
         run = s.run()
@@ -93,10 +111,16 @@ def test_train_record_replay_resume_and_export(over, tmp_path):
         assert run.data.n_classes == dataset_for(cfg).n_classes
         assert run.history["step"].tolist() == list(range(1, 2 * spe + 1))
         ends = rec.of(EpochEnded)
-        for part in ("train", "val"):
+        for which in ("train", "val"):
             for term in trainer.term_names:
-                np.testing.assert_array_equal(run.epoch_history[part][term],
-                                              [getattr(e, part)[term] for e in ends])
+                if which == "train" and term in evaluation_only:
+                    # Computed at epoch ends only: no training value, NaN in the tables.
+                    assert all(term not in e.train for e in ends)
+                    assert np.isnan(run.epoch_history["train"][term]).all()
+                    assert np.isnan(run.history[term]).all()
+                    continue
+                np.testing.assert_array_equal(run.epoch_history[which][term],
+                                              [getattr(e, which)[term] for e in ends])
         assert run.snapshot_epochs == [1, 2]
         for epoch in run.snapshot_epochs:
             snap, event = run.snapshot(epoch), live[epoch]
@@ -119,8 +143,9 @@ def test_train_record_replay_resume_and_export(over, tmp_path):
             assert 0.0 <= images.min() and images.max() <= 1.0
             # The decoder holds the snapshot's weights: the model decodes the same with them.
             model = trainer.model
-            load_module_arrays(model.decoder, {k[len("decoder."):]: v for k, v in
-                                               run.snapshot(2).weights.items()})
+            load_module_arrays(getattr(model, decoder_part), {
+                k[len(decoder_part) + 1:]: v for k, v in run.snapshot(2).weights.items()
+                if k.startswith(decoder_part + ".")})
             want = model.decode_mean(torch.from_numpy(z.astype(np.float32))).numpy()
             np.testing.assert_allclose(images, want, rtol=1e-5, atol=1e-6)
         else:
@@ -148,10 +173,17 @@ def test_train_record_replay_resume_and_export(over, tmp_path):
         assert run.snapshot_epochs == [1, 2, 3]
         assert run.checkpoint().epoch == 3 and run.checkpoint().step == 3 * spe
         out = tmp_path / "figures"
-        if has_decoder:
+        traits = family_class(cfg).traits(cfg)
+        points = run.data.image_shape == (1, 1, 2)
+        if points or traits.reconstructs or has_decoder:
             files = export_epoch(run, None, out, scale=1)
-            assert [p.name for p in files][:2] == ["epoch0003_reconstructions.png",
-                                                    "epoch0003_samples.png"]
+            names = [p.name for p in files]
+            if points:  # 2-D points: data space is the picture
+                assert names == ["epoch0003_data_space.png"]
+            else:
+                assert ("epoch0003_reconstructions.png" in names) == traits.reconstructs
+                assert ("epoch0003_samples.png" in names) == (has_decoder or
+                                                               "gibbs_samples" in snap.images)
             assert all(p.stat().st_size > 0 for p in files)
         else:
             with pytest.raises(SessionError, match="no reconstructions or samples"):
@@ -161,8 +193,9 @@ def test_train_record_replay_resume_and_export(over, tmp_path):
 
 def test_every_family_is_exercised():
     ids = {p.id for p in cases()}
-    assert set(FAMILIES) <= ids and {"autoencoder", "classifier"} <= set(FAMILIES)
+    assert set(FAMILIES) <= ids and {"autoencoder", "classifier", "gan", "rbm"} <= set(FAMILIES)
     assert "autoencoder-variational" in ids
+    assert {f"{f}-points" for f in FAMILIES} <= ids | {"autoencoder-points"}
 
 
 def test_steps_are_counted_per_run_and_continue_on_resume():
