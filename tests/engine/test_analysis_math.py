@@ -6,7 +6,9 @@ import torch
 
 from engine.analysis.identity_probe import (NOISE_IMAGES, OFF_MANIFOLD_NAMES, identity_ratio,
                                             off_manifold_images, reconstruction_errors)
-from engine.analysis.jacobian import encoder_jacobian_spectrum, frobenius_norm, singular_values
+from engine.analysis.jacobian import (JACOBIAN_POINTS, encoder_jacobian_spectrum,
+                                      frobenius_norm, singular_values, snapshot_spectrum,
+                                      spectrum_points)
 from engine.analysis.latent_usage import ACTIVE_THRESHOLD, active_units, kl_sorted
 from engine.analysis.noise_probe import corrupt_at, corruption_statistics
 from engine.analysis.recon_field import code_line, field_grid, recon_field
@@ -56,7 +58,7 @@ def test_near_zero_fraction_and_histogram_count_what_they_say():
     np.testing.assert_allclose(near_zero_fraction(codes), [0.75, 0.5])
     np.testing.assert_allclose(near_zero_fraction(codes, threshold=0.75), [1.0, 0.5])
     counts, edges = activation_histogram(codes, bins=4, value_range=(-0.5, 3.5))
-    assert counts.tolist() == [5, 1, 1, 0] and counts.sum() == codes.size
+    assert counts.tolist() == [5, 2, 1, 0] and counts.sum() == codes.size  # 0.5 opens bin 2
     np.testing.assert_allclose(edges, [-0.5, 0.5, 1.5, 2.5, 3.5])
     assert 0 < NEAR_ZERO < 0.1
 
@@ -68,6 +70,10 @@ def test_near_zero_fraction_and_histogram_count_what_they_say():
     {"hidden": (), "latent_dim": 80, "code_activation": "sigmoid"},         # Gram (R = 30)
     {"hidden": (16,), "latent_dim": 70, "code_activation": "relu"},         # Gram, forward mode
     {"hidden": (12,), "latent_dim": 3, "variational": True},                # a VAE's mean
+    {"hidden": (), "latent_dim": 40, "code_activation": "relu"},            # closed form
+    {"hidden": (), "latent_dim": 7, "code_activation": "tanh"},             # closed form, SVD
+    {"hidden": (), "latent_dim": 50},                       # linear: one Jacobian everywhere
+    {"hidden": (), "latent_dim": 4, "variational": True},   # a one-layer VAE's mean: W
 ])
 def test_jacobian_spectrum_equals_svdvals_of_autograd_jacobian(kw):
     shape = (1, 6, 5)
@@ -87,6 +93,18 @@ def test_jacobian_spectrum_equals_svdvals_of_autograd_jacobian(kw):
         torch.testing.assert_close(frobenius_norm(spectrum)[i].double(),
                                    torch.linalg.matrix_norm(jac.double()), rtol=1e-4, atol=1e-6)
     assert torch.all(spectrum[:, :-1] >= spectrum[:, 1:])
+
+
+def test_a_snapshot_computes_as_many_spectra_as_an_epoch_affords():
+    counts = [spectrum_points(d, 784, 64, closed_form=True) for d in (8, 64, 256, 512, 1024)]
+    assert counts[0] == JACOBIAN_POINTS == 16 and counts[-1] >= 1
+    assert counts == sorted(counts, reverse=True)
+    assert spectrum_points(8, 784, available=5) == 5
+    assert spectrum_points(256, 784, 64, closed_form=False) <= counts[2]
+    model = _model((1, 6, 5), hidden=(12,), latent_dim=5)
+    x = torch.rand(20, 1, 6, 5, generator=torch.Generator().manual_seed(0))
+    got = snapshot_spectrum(model, x)
+    torch.testing.assert_close(got, encoder_jacobian_spectrum(model, x[:16]))
 
 
 def test_gram_route_of_singular_values_matches_an_svd_of_wide_and_tall_matrices():
