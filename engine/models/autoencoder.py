@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from engine.analysis.identity_probe import off_manifold_images, reconstruction_errors
+from engine.analysis.identity_probe import (flat_errors, off_manifold_images,
+                                            reconstruction_errors)
 from engine.analysis.jacobian import frobenius_norm, snapshot_spectrum
 from engine.analysis.recon_field import code_line, field_grid
 from engine.corruption import corrupt
@@ -253,6 +254,7 @@ class Autoencoder(Model):
             off_recon = self.reconstruct(off)
             images = {"identity_inputs": _np(off), "identity_recon": _np(off_recon)}
             arrays["identity_error"] = _np(reconstruction_errors(off, off_recon))
+            arrays["identity_flat_error"] = _np(flat_errors(off))
         # Contraction: the Jacobian's spectrum at a few probe points (the mean code for a VAE).
         spectrum = snapshot_spectrum(self, x)
         arrays["jacobian_singular_values"] = _np(spectrum)

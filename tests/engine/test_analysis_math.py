@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.analysis.identity_probe import (NOISE_IMAGES, OFF_MANIFOLD_NAMES, identity_ratio,
-                                            off_manifold_images, reconstruction_errors)
+from engine.analysis.identity_probe import (NOISE_IMAGES, OFF_MANIFOLD_NAMES, flat_errors,
+                                            identity_ratio, off_manifold_images,
+                                            reconstruction_errors)
 from engine.analysis.jacobian import (JACOBIAN_POINTS, encoder_jacobian_spectrum,
                                       frobenius_norm, singular_values, snapshot_spectrum,
                                       spectrum_points)
@@ -134,16 +135,29 @@ def test_off_manifold_images_are_noise_blank_inverted_and_shifted_first_digit():
     t = off_manifold_images(torch.from_numpy(probe))
     assert isinstance(t, torch.Tensor)
     np.testing.assert_array_equal(t.numpy(), off)
+    # noise only where some probe image has ink: a border no digit touches stays 0
+    probe[:, :, :2, :] = 0
+    probe[1:, :, 5, 5] = 0
+    off = off_manifold_images(probe)
+    assert np.all(off[:NOISE_IMAGES, :, :2, :] == 0) and np.all(off[:NOISE_IMAGES, :, 2:, :] > 0)
 
 
-def test_identity_ratio_is_median_noise_error_over_median_digit_error():
+def test_flat_errors_are_the_error_of_the_best_constant_image():
+    x = np.random.default_rng(0).random((5, 1, 4, 6))
+    best = np.array([min(((xi - c) ** 2).mean() for c in np.linspace(0, 1, 2001)) for xi in x])
+    np.testing.assert_allclose(flat_errors(x), best, rtol=1e-3)
+    np.testing.assert_allclose(flat_errors(torch.from_numpy(x)).numpy(), flat_errors(x))
+
+
+def test_identity_ratio_is_the_median_share_of_the_noise_not_copied():
     a = torch.rand(3, 1, 4, 4)
     b = torch.rand(3, 1, 4, 4)
     np.testing.assert_allclose(reconstruction_errors(a, b).numpy(),
                                ((a - b) ** 2).mean((1, 2, 3)).numpy(), rtol=1e-6)
-    arrays = {"identity_error": np.array([0.2, 0.1, 0.4, 0.3, 9, 9, 9]),
+    arrays = {"identity_error": np.array([0.02, 0.01, 0.04, 0.09, 9, 9, 9]),
+              "identity_flat_error": np.array([0.1, 0.1, 0.1, 0.1, 0.0, 0.2, 0.1]),
               "probe_error": np.array([0.01, 0.02, 0.05])}
-    assert identity_ratio(arrays) == pytest.approx(0.25 / 0.02)
+    assert identity_ratio(arrays) == pytest.approx(np.median([0.2, 0.1, 0.4, 0.9]))
     assert np.isnan(identity_ratio({"probe_error": np.ones(3)}))     # a session from before
 
 
