@@ -20,8 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton
 from engine.analysis.sparsity import NEAR_ZERO, activation_histogram, near_zero_fraction
 from engine.errors import StudioError
 from engine.session import Session
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason
-from gui.style import cache_axes
+from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -38,7 +37,7 @@ def _step_plot(title: str, x_label: str, name: str) -> pg.PlotWidget:
     plot.showGrid(y=True, alpha=0.2)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
-    cache_axes(plot)
+    quiet_plot(plot)
     return widget
 
 
@@ -54,7 +53,7 @@ class ActivationHistogramPanel(CodeViewPanel):
         super().__init__(parent)
         self.values_plot = _step_plot("activations h over the validation images",
                                       "activation", "activationValuesPlot")
-        self.zero_plot = _step_plot(f"per image: share of units with |h| < {NEAR_ZERO:g}",
+        self.zero_plot = _step_plot(f"units near 0 per image (|h| < {NEAR_ZERO:g})",
                                     "share of units near zero", "nearZeroPlot")
         self.zero_plot.getPlotItem().setXRange(0, 1, padding=0.02)
         vp, zp = self.values_plot.getPlotItem(), self.zero_plot.getPlotItem()
@@ -151,14 +150,18 @@ class ActivationHistogramPanel(CodeViewPanel):
 
     def _redraw(self, where: str, config) -> None:
         self._where = where
-        counts, edges = activation_histogram(self.codes, bins=40)
+        span = None
+        if self.reference is not None:   # one range for both: they compare bar for bar
+            both = np.concatenate([self.codes.ravel(), self.reference[0].ravel()])
+            span = (float(np.nanmin(both)), float(np.nanmax(both)))
+        counts, edges = activation_histogram(self.codes, bins=40, value_range=span)
         self.histogram = (np.asarray(counts), np.asarray(edges))
         sets = [("this", self.codes, f"this run ({lambda_words(config)})" if config
                  else "this run", counts)]
         if self.reference is not None:
             ref, label = self.reference
-            # The same bins: the two histograms compare bar for bar (outside them: left out).
-            sets.append(("reference", ref, label, np.histogram(ref.ravel(), bins=edges)[0]))
+            sets.append(("reference", ref, label,
+                         activation_histogram(ref, bins=40, value_range=span)[0]))
         self.legend.clear()
         words = []
         for key, codes, label, n in sets:

@@ -92,8 +92,9 @@ class CodeViewPanel(QWidget):
             self._say(OLD_SESSION.format(view=self.title.lower(), array=missing[0]))
             return
         self.epoch = epoch
-        self.draw(run, epoch, snap)
+        # On screen first: some panels (the latent explorer) draw only what is visible.
         self._stack.setCurrentWidget(self.body)
+        self.draw(run, epoch, snap)
 
     def clear(self, why: str = "") -> None:
         """Show nothing but ``why`` (a view that does not apply, or no run)."""
@@ -158,3 +159,14 @@ def points_reason(run, view: str) -> str:
         return (f"{view} is drawn for 2-D point data (two moons, rings, spiral, 8 Gaussians); "
                 "this run's data are images.")
     return ""
+
+
+def quiet_plot(plot, mouse: bool = False) -> None:
+    """The code views' plot style: cached axes, plain numbers (no "×0.001" prefix that
+    reads like a unit), no auto-range button, and the mouse off unless asked."""
+    from gui.style import cache_axes
+    cache_axes(plot)
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(x=mouse, y=mouse)

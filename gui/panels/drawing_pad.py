@@ -178,7 +178,7 @@ class DrawingPadPanel(CodeViewPanel):
 
     def draw(self, run, epoch, snapshot) -> None:
         self.model = run.cpu_model(epoch)
-        if self.model is None or not hasattr(self.model, "encode_mean"):
+        if self.model is None or "encoder" in getattr(self.model, "missing_parts", ()):
             self._say("This epoch's snapshot holds no encoder (a session written before "
                       "the drawing pad): nothing to encode the drawing with.")
             self.model = None

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout
 
 from engine.analysis.identity_probe import OFF_MANIFOLD_NAMES, identity_ratio
 from gui.images import tile, to_display
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason, images_reason
-from gui.style import cache_axes
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
+                                  quiet_plot)
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
@@ -28,14 +28,17 @@ OFF, REAL = "#D55E00", "#0072B2"
 COPIES = 2.0              # a ratio below this: noise comes back nearly as well as digits
 
 
-def ratio_words(ratio: float) -> str:
-    """What :func:`identity_ratio` says, in a sentence."""
+def ratio_words(ratio: float, noise: float | None = None, real: float | None = None) -> str:
+    """What :func:`identity_ratio` says, in a sentence (with the two errors when given)."""
     if not np.isfinite(ratio):
         return "The real digits are reconstructed perfectly: no ratio to compare."
+    errors = (f" (noise {noise:.3g}, digits {real:.3g} per pixel)"
+              if noise is not None and real is not None else "")
     if ratio < COPIES:
-        return (f"Noise comes back with {ratio:.2g}× the real digits' error: the model "
-                "nearly copies its input (the identity risk).")
-    return (f"Noise comes back with {ratio:.2g}× the real digits' error: the model "
+        return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the "
+                "model reconstructs what is not a digit about as well as a digit — it may "
+                "be copying its input (the identity risk).")
+    return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the model "
             "reconstructs what looks like its data, not any input.")
 
 
@@ -59,7 +62,7 @@ class IdentityProbePanel(CodeViewPanel):
         plot.showGrid(y=True, alpha=0.2)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        cache_axes(plot)
+        quiet_plot(plot)
         self.bars: pg.BarGraphItem | None = None
         self.caption = caption_label("", "identityCaption", "Identity probe caption", wrap=True)
         row = QHBoxLayout()
@@ -90,7 +93,9 @@ class IdentityProbePanel(CodeViewPanel):
         probe = np.asarray(a["probe_error"], np.float64)
         self.ratio = float(identity_ratio(a))
         self._draw_bars(self.errors, float(np.median(probe)))
-        self.caption.setText(f"epoch {epoch}: {ratio_words(self.ratio)} (inputs: "
+        noise = float(np.median(self.errors[:4]))
+        words = ratio_words(self.ratio, noise, float(np.median(probe)))
+        self.caption.setText(f"epoch {epoch}: {words} (inputs: "
                              f"{', '.join(OFF_MANIFOLD_NAMES)}; then {REAL_SHOWN} real digits)")
 
     def _draw_bars(self, errors: np.ndarray, real: float) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout
 
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason, images_reason
-from gui.style import cache_axes
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
+                                  quiet_plot)
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -30,7 +31,7 @@ def _plot(name: str, title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.hideButtons()
-    cache_axes(plot)
+    quiet_plot(plot)
     return widget
 
 
@@ -56,7 +57,7 @@ class JacobianSpectrumPanel(CodeViewPanel):
         np_.addItem(self.band)
         self.norm_curve = np_.plot(pen=pg.mkPen(COLOUR, width=2), symbol="o", symbolSize=5,
                                    symbolBrush=COLOUR, symbolPen=None)
-        self.epoch_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#7a7a7a", style=2))
+        self.epoch_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#7a7a7a", style=Qt.DashLine))
         np_.addItem(self.epoch_line, ignoreBounds=True)
         self.each_curves: list[pg.PlotDataItem] = []
         self.median_curve = sp.plot(pen=pg.mkPen(COLOUR, width=2.5))

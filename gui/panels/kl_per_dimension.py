@@ -17,8 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.analysis.latent_usage import ACTIVE_THRESHOLD, active_units, kl_sorted
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason
-from gui.style import cache_axes
+from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -46,7 +45,7 @@ class KlPerDimensionPanel(CodeViewPanel):
         self.plot.showGrid(y=True, alpha=0.2)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        cache_axes(self.plot)
+        quiet_plot(self.plot)
         self.bars: pg.BarGraphItem | None = None
         self.caption = caption_label("", "klPerDimensionCaption", "KL per dimension caption",
                                      wrap=True)

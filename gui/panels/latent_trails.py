@@ -23,8 +23,8 @@ from engine.errors import StudioError
 from engine.session import Session
 from engine.session.figures import export_gif
 from gui.latent_projection import LatentProjection, dims_projection, pca_projection
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason
-from gui.style import LABEL_COLOURS, cache_axes
+from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
+from gui.style import LABEL_COLOURS
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -46,8 +46,10 @@ class LatentTrailsPanel(CodeViewPanel):
         self.plot = self.map_widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.hideButtons()
-        cache_axes(self.plot)
-        self.background = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(150, 150, 150, 70))
+        quiet_plot(self.plot, mouse=True)
+        self.plot.setAspectLocked(True)
+        self.background = pg.ScatterPlotItem(size=4, pen=None,
+                                             brush=pg.mkBrush(120, 120, 120, 110))
         self.background.setZValue(-10)
         self.plot.addItem(self.background)
         self.lines: list[pg.PlotDataItem] = []

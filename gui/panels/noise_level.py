@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider
 
 from engine.analysis.noise_probe import corrupt_at
 from gui.images import tile, to_display
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason, images_reason
-from gui.style import cache_axes
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
+                                  quiet_plot)
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
@@ -77,7 +77,7 @@ class NoiseLevelPanel(CodeViewPanel):
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        cache_axes(plot)
+        quiet_plot(plot)
         self.error_curve = plot.plot(pen=pg.mkPen("#0072B2", width=2), symbol="o",
                                      symbolSize=5, symbolBrush="#0072B2", symbolPen=None)
         self.noisy_curve = plot.plot(pen=pg.mkPen("#999999", width=1, style=Qt.DashLine))
@@ -148,8 +148,10 @@ class NoiseLevelPanel(CodeViewPanel):
 
     def draw(self, run, epoch, snapshot) -> None:
         self.model = run.cpu_model(epoch)
-        if self.model is None:
-            self._say("No stored weights for this epoch: nothing to reconstruct with.")
+        if self.model is None or "encoder" in getattr(self.model, "missing_parts", ()):
+            self.model = None
+            self._say("This epoch's snapshot holds no encoder (a session written before the "
+                      "noise slider): nothing to reconstruct with.")
             return
         self._curve_due = True
         self.apply()
