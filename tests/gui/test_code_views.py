@@ -15,6 +15,7 @@ from engine.analysis.latent_usage import active_units
 from engine.analysis.noise_probe import corrupt_at
 from engine.analysis.recon_field import recon_field
 from engine.analysis.trails import latent_trails
+from engine.presets import load_preset
 from engine.session import Session
 from tests.gui.conftest import tiny_config, train_and_wait
 
@@ -188,3 +189,42 @@ def test_samples_show_the_mean_or_a_sample_of_p_x_given_z(qtbot, trained):
     assert "p(x|z)" in samples.caption.text()
     samples.set_drawing_samples(False)
     np.testing.assert_array_equal(samples.images, mean)
+
+
+def test_views_that_do_not_apply_say_why(qtbot, window):
+    train_and_wait(qtbot, window, tiny_config(**{"model.variational": False}))
+    show_code_views(qtbot, window)
+    kl = find(window, "klPerDimension")
+    assert not kl.showing and "deterministic code has no prior" in kl.reason.text()
+    assert find(window, "identityProbe").showing
+    gan = load_preset("gan").with_overrides({"data.limit": 300, "data.n_probe": 16,
+                                             "optim.batch_size": 64, "optim.epochs": 2,
+                                             "model.hidden": [32]})
+    train_and_wait(qtbot, window, gan)
+    show_code_views(qtbot, window)
+    for name in VIEWS - {"dataSpace"}:
+        panel = find(window, name)
+        assert not panel.showing and "GAN" in panel.reason.text(), name
+
+
+def test_two_d_points_draw_the_reconstruction_field(qtbot, window):
+    cfg = load_preset("vae-toy").with_overrides({
+        "data.source": "moons", "data.n_points": 400, "data.n_probe": 64, "optim.epochs": 2,
+        "model.hidden": [32], "model.latent_dim": 1, "model.variational": False})
+    train_and_wait(qtbot, window, cfg)
+    show_code_views(qtbot, window)
+    run = window.model.shown_run
+    a = run.snapshot(run.epochs[-1]).arrays
+    space = find(window, "dataSpace")
+    assert space.showing
+    grid, arrows = recon_field(a)
+    np.testing.assert_allclose(space.field[0], grid)
+    np.testing.assert_allclose(space.field[1], arrows)
+    x, y = space.field_item.getData()
+    assert len(x) == 6 * len(grid)              # a shaft and two head strokes per arrow
+    np.testing.assert_allclose(np.column_stack([x[1::6], y[1::6]]), grid + arrows, atol=1e-5)
+    cx, _ = space.curve_item.getData()
+    assert len(cx) == len(a["code_curve"])       # a 1-D code draws its learned curve
+    assert "arrows: r(x) − x" in space.caption.text()
+    identity = find(window, "identityProbe")
+    assert not identity.showing and "2-D points" in identity.reason.text()
