@@ -51,7 +51,9 @@ class JacobianSpectrumPanel(CodeViewPanel):
                                      "singular values at the shown epoch", "direction (largest "
                                      "first)", "singular value")
         np_, sp = self.norm_widget.getPlotItem(), self.spectrum_widget.getPlotItem()
-        sp.setLogMode(y=True)
+        # A log axis drawn by hand (log10 values, ticks at 1, 3, 10, 30, …): pyqtgraph's
+        # labels every minor tick within a decade, and they overlapped.
+        sp.setLabel("left", "singular value (log scale)")
         self.band = pg.FillBetweenItem(np_.plot(pen=None), np_.plot(pen=None),
                                        brush=pg.mkBrush(230, 159, 0, 50))
         np_.addItem(self.band)
@@ -134,7 +136,24 @@ class JacobianSpectrumPanel(CodeViewPanel):
             plot.removeItem(c)
         x = np.arange(1, sv.shape[1] + 1)
         floor = 1e-6   # a log axis cannot show zeros
-        faint = pg.mkPen(230, 159, 0, 70, width=1)
-        self.each_curves = [plot.plot(x, np.maximum(row, floor), pen=faint) for row in sv]
-        self.median_curve.setData(x, np.maximum(np.median(sv, axis=0), floor))
+        logs = np.log10(np.maximum(sv, floor))
+        faint = pg.mkPen(230, 159, 0, 90, width=1)
+        self.each_curves = [plot.plot(x, row, pen=faint) for row in logs]
+        median = np.log10(np.maximum(np.median(sv, axis=0), floor))
+        self.median_curve.setData(x, median)
         self.median_curve.setZValue(2)
+        plot.getAxis("left").setTicks([log_ticks(float(logs.min()), float(logs.max()))])
+
+
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks for an axis of log10 values: 1, 3, 10, 30, … from ``lo`` to ``hi``; fewer
+    labels (decades only) when the range spans many decades."""
+    first, last = int(np.floor(lo)), int(np.ceil(hi))
+    steps = (1.0, 3.0) if last - first <= 4 else (1.0,)
+    ticks = []
+    for k in range(first, last + 1):
+        for m in steps:
+            v = k + np.log10(m)
+            if lo - 0.05 <= v <= hi + 0.05:
+                ticks.append((v, f"{m * 10.0 ** k:g}"))
+    return ticks or [(lo, f"{10 ** lo:.2g}")]
