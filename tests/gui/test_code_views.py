@@ -222,7 +222,9 @@ def test_two_d_points_draw_the_reconstruction_field(qtbot, window):
     np.testing.assert_allclose(space.field[1], arrows)
     x, y = space.field_item.getData()
     assert len(x) == 6 * len(grid)              # a shaft and two head strokes per arrow
-    np.testing.assert_allclose(np.column_stack([x[1::6], y[1::6]]), grid + arrows, atol=1e-5)
+    assert 0 < space.field_scale <= 1
+    np.testing.assert_allclose(np.column_stack([x[1::6], y[1::6]]),
+                               grid + space.field_scale * arrows, atol=1e-5)
     cx, _ = space.curve_item.getData()
     assert len(cx) == len(a["code_curve"])       # a 1-D code draws its learned curve
     assert "arrows: r(x) − x" in space.caption.text()
