@@ -69,7 +69,6 @@ class JacobianSpectrumPanel(CodeViewPanel):
         plots.addWidget(self.spectrum_widget, 1)
         self.body_layout.addLayout(plots, 1)
         self.body_layout.addWidget(self.caption)
-        self._norms: dict[tuple, np.ndarray] = {}    # (run id, epoch, step) -> (J,)
         self.norm_epochs: np.ndarray = np.zeros(0)
         self.norm_median: np.ndarray = np.zeros(0)
         self.spectrum: np.ndarray | None = None
@@ -78,9 +77,6 @@ class JacobianSpectrumPanel(CodeViewPanel):
     def why_not(self, run) -> str:
         return (autoencoder_reason(run, "The encoder's Jacobian")
                 or images_reason(run, "The Jacobian spectrum"))
-
-    def prepare(self, run) -> None:
-        self._norms = {}
 
     def draw(self, run, epoch, snapshot) -> None:
         sv = np.asarray(snapshot.arrays["jacobian_singular_values"], np.float64)
@@ -105,29 +101,15 @@ class JacobianSpectrumPanel(CodeViewPanel):
 
     # -- drawing ----------------------------------------------------------------------------
     def _draw_norms(self, run, epoch: int) -> None:
-        """The norm at every saved epoch (each snapshot read once, then kept)."""
-        epochs, med, lo, hi = [], [], [], []
-        for e in run.epochs:
-            try:
-                snap = run.snapshot(e)
-            except Exception:  # noqa: BLE001 - an unreadable epoch: leave it out
-                continue
-            key = (run.run_id, e, snap.step)
-            if key not in self._norms:
-                fro = snap.arrays.get("jacobian_frobenius")
-                if fro is None:
-                    continue
-                self._norms[key] = np.asarray(fro, np.float64)
-            f = self._norms[key]
-            epochs.append(e)
-            med.append(np.median(f))
-            lo.append(f.min())
-            hi.append(f.max())
-        self.norm_epochs, self.norm_median = np.array(epochs, float), np.array(med)
+        """The norm at every saved epoch (each snapshot read once: the run keeps it)."""
+        epochs, norms = run.arrays_over_epochs("jacobian_frobenius")
+        norms = [np.asarray(f, np.float64) for f in norms]
+        self.norm_epochs = np.array(epochs, float)
+        self.norm_median = np.array([np.median(f) for f in norms])
         self.norm_curve.setData(self.norm_epochs, self.norm_median)
         c1, c2 = self.band.curves
-        c1.setData(self.norm_epochs, np.array(lo))
-        c2.setData(self.norm_epochs, np.array(hi))
+        c1.setData(self.norm_epochs, np.array([f.min() for f in norms]))
+        c2.setData(self.norm_epochs, np.array([f.max() for f in norms]))
         self.epoch_line.setValue(epoch)
 
     def _draw_spectrum(self, sv: np.ndarray) -> None:

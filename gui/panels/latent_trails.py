@@ -70,7 +70,6 @@ class LatentTrailsPanel(CodeViewPanel):
         #: the session file a live run is written to (the binder sets it; a stored run
         #: knows its own)
         self.session_path: Path | None = None
-        self._codes: dict[tuple, np.ndarray] = {}
         self.trails: np.ndarray | None = None      # (E, n, D)
         self.points: np.ndarray | None = None      # (E, n, 2) on the map
         self.trail_epochs: list[int] = []
@@ -79,25 +78,10 @@ class LatentTrailsPanel(CodeViewPanel):
     def why_not(self, run) -> str:
         return autoencoder_reason(run, "The latent map over time")
 
-    def prepare(self, run) -> None:
-        self._codes = {}
-
     def draw(self, run, epoch, snapshot) -> None:
-        epochs, codes = [], []
-        last_map = None
-        for e in run.epochs:
-            try:
-                snap = run.snapshot(e)
-            except Exception:  # noqa: BLE001 - an unreadable epoch: left out of the trail
-                continue
-            key = (run.run_id, e, snap.step)
-            if key not in self._codes:
-                if "probe_latent_mean" not in snap.arrays:
-                    continue
-                self._codes[key] = np.asarray(snap.arrays["probe_latent_mean"], np.float64)
-            epochs.append(e)
-            codes.append(self._codes[key])
-            last_map = snap.arrays.get("map_latents", last_map)
+        epochs, codes = run.arrays_over_epochs("probe_latent_mean")
+        codes = [np.asarray(c, np.float64) for c in codes]
+        last_map = run.snapshot(epochs[-1]).arrays.get("map_latents") if epochs else None
         self.trail_epochs = epochs
         self.trails = np.asarray(latent_trails(codes, n=TRAILS), np.float64)
         d = self.trails.shape[2]

@@ -230,3 +230,23 @@ def test_two_d_points_draw_the_reconstruction_field(qtbot, window):
     assert "arrows: r(x) − x" in space.caption.text()
     identity = find(window, "identityProbe")
     assert not identity.showing and "2-D points" in identity.reason.text()
+
+
+def test_views_off_screen_do_no_work_and_slider_moves_are_coalesced(qtbot, trained):
+    window, run = trained
+    views = window.code_views
+    assert window.tabs.currentIndex() == 0            # the Training tab: nothing computed
+    assert all(p.epoch is None for p in views.panels.values())
+    window.tabs.setCurrentWidget(views.page)
+    views.pages.setCurrentIndex(2)                    # Denoising
+    noise = find(window, "noiseLevel")
+    qtbot.waitUntil(lambda: noise.epoch == run.epochs[-1])
+    assert find(window, "klPerDimension").epoch is None   # another page: not yet
+    before = noise.applied
+    for value in (10, 20, 30, 40, 50):                # a fast drag: one reconstruction
+        noise.slider.setValue(value)
+    qtbot.waitUntil(lambda: noise.applied > before)
+    qtbot.wait(20)
+    assert noise.applied == before + 1 and noise.level == 0.5
+    views.pages.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: find(window, "klPerDimension").epoch == run.epochs[-1])
