@@ -112,24 +112,23 @@ class LatentTrailsPanel(CodeViewPanel):
                              "the shown epoch, grey dots the last epoch's map.")
 
     def _draw_lines(self, run, shown: int) -> None:
-        for line in self.lines:
-            self.plot.removeItem(line)
+        n = self.points.shape[1]
+        while len(self.lines) < n:     # the items are kept between epochs: making them cost
+            self.lines.append(self.plot.plot(symbol="o", symbolSize=4, symbolPen=None))
+        for line in self.lines[n:]:
+            line.setData([], [])
         labels = run.data.probe_labels
-        self.lines = []
         brushes = []
-        for i in range(self.points.shape[1]):
+        for i in range(n):
             colour = LABEL_COLOURS[int(labels[i]) % 10 if labels is not None else i % 10]
-            line = self.plot.plot(self.points[:, i, 0], self.points[:, i, 1],
-                                  pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
-                                  symbolBrush=colour, symbolPen=None)
-            self.lines.append(line)
+            self.lines[i].setData(self.points[:, i, 0], self.points[:, i, 1],
+                                  pen=pg.mkPen(colour, width=2), symbolBrush=colour)
             brushes.append(pg.mkBrush(colour))
         self.now.setData(pos=self.points[shown], brush=brushes)
 
     def reset_plots(self) -> None:
         for line in self.lines:
-            self.plot.removeItem(line)
-        self.lines = []
+            line.setData([], [])
         self.now.clear()
         self.background.clear()
         self.trails = self.points = None
