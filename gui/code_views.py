@@ -116,8 +116,8 @@ class CodeViews(QObject):
             split.setChildrenCollapsible(False)
             for k in keys:
                 split.addWidget(self.frames[export_key(k)])
-            if keys == ("drawing_pad", "latent_explorer"):
-                split.setSizes([440, 560])
+            if len(keys) == 2 and orientation == Qt.Horizontal:
+                split.setSizes([440, 600])
             self.pages.addTab(split, title)
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -310,7 +310,7 @@ def show_code_view(app, win, view: str) -> None:
 def shoot_code_kl(app, win, out: Path) -> None:
     """KL per dimension: a 20-D VAE at beta 4 keeps a few dimensions, the rest collapse."""
     train_to_end(app, win, load_preset("variational").with_overrides(
-        {"objective.beta": 4.0, "optim.epochs": 8}))
+        {"objective.beta": 4.0, "optim.epochs": 20}))
     show_code_view(app, win, "kl_per_dimension")
     win.export_figure("kl-per-dimension", out / "code-kl-per-dimension.png")
 
