@@ -93,6 +93,7 @@ class ActivationHistogramPanel(CodeViewPanel):
         self.histogram: tuple[np.ndarray, np.ndarray] | None = None
         self.fractions: np.ndarray | None = None
         self.forget_button.setEnabled(False)
+        self._where = ""
 
     # -- the view interface -------------------------------------------------------------
     def why_not(self, run) -> str:
@@ -146,8 +147,6 @@ class ActivationHistogramPanel(CodeViewPanel):
                 self.caption.setText(problem)
 
     # -- drawing --------------------------------------------------------------------------
-    _where = ""
-
     def _redraw(self, where: str, config) -> None:
         self._where = where
         span = None

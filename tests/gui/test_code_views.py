@@ -156,6 +156,10 @@ def test_a_stored_session_replays_in_the_views_and_writes_the_gif(qtbot, trained
     with Session.open(path) as s:
         a = s.run().snapshot(s.run().snapshot_epochs[-1]).arrays
     assert find(window, "identityProbe").ratio == pytest.approx(identity_ratio(a))
+    hist = find(window, "activationHistogram")
+    assert hist.load_reference(path) == ""                 # overlay a session (itself here)
+    np.testing.assert_allclose(hist.reference[0], a["map_latents"])
+    assert hist.caption.text().count("near zero per image") == 2   # this run and the overlay
     gif = tmp_path / "map.gif"
     assert views.panels["latent_trails"].write_gif(gif) == ""
     assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
