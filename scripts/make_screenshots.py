@@ -28,8 +28,8 @@ taken — and grabs the whole window and each panel:
   ``code-kl``, ``code-sparsity``, ``code-jacobian``, ``code-identity``, ``code-denoising``,
   ``code-drawing``, ``code-data-space``): KL per dimension of a VAE at beta 4, a sparse
   code's activations over its lambda = 0 twin (and ``sparse-weighted-loss.png``), the
-  contractive Jacobian, the undercomplete and the overcomplete plain autoencoders on the identity probe, the noise
-  slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
+  contractive Jacobian, the undercomplete and the overcomplete plain autoencoders on the
+  identity probe, the noise slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
   (and ``samples-from-p-x-given-z.png``), the reconstruction field on two moons and a 1-D
   code's curve.
 
