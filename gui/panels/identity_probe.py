@@ -69,10 +69,7 @@ class IdentityProbePanel(CodeViewPanel):
         self.flat_marks = pg.ScatterPlotItem(symbol="_", size=26, pen=pg.mkPen("#303030",
                                                                               width=2))
         self.flat_marks.setZValue(5)
-        plot.addItem(self.flat_marks)
-        legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt",
-                                brush=pg.mkBrush(255, 255, 255, 200))
-        legend.addItem(self.flat_marks, "a flat grey image")
+        plot.addItem(self.flat_marks)   # (said in the caption: a legend covered the bars)
         self.caption = caption_label("", "identityCaption", "Identity probe caption", wrap=True)
         row = QHBoxLayout()
         row.addWidget(self.pane, 3)
@@ -103,8 +100,9 @@ class IdentityProbePanel(CodeViewPanel):
         self.ratio = float(identity_ratio(a))
         self._draw_bars(self.errors, float(np.median(probe)),
                         np.asarray(a["identity_flat_error"], np.float64))
-        self.caption.setText(f"epoch {epoch}: {ratio_words(self.ratio)} (inputs: "
-                             f"{', '.join(OFF_MANIFOLD_NAMES)}; then {REAL_SHOWN} real digits)")
+        self.caption.setText(f"epoch {epoch}: {ratio_words(self.ratio)} Bars: the error of "
+                             f"each input ({', '.join(OFF_MANIFOLD_NAMES)}) and the digits' "
+                             "median; dashes: a flat grey image's.")
 
     def _draw_bars(self, errors: np.ndarray, real: float, flat: np.ndarray) -> None:
         plot = self.bars_widget.getPlotItem()
