@@ -30,7 +30,7 @@ taken — and grabs the whole window and each panel:
   code's activations over its lambda = 0 twin (and ``sparse-weighted-loss.png``), the
   contractive Jacobian, the undercomplete and the overcomplete plain autoencoders on the
   identity probe, the noise slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
-  (and ``samples-from-p-x-given-z.png``), the reconstruction field on two moons and a 1-D
+  (and ``samples-from-p-x-given-z.png``, ``code-views-1366x768.png``), the reconstruction field on two moons and a 1-D
   code's curve.
 
 Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
@@ -364,6 +364,11 @@ def shoot_code_drawing(app, win, out: Path) -> None:
     pad.canvas.stroke([(6.0, 9.0), (5.5, 18.0), (13.0, 15.0), (22.0, 12.0)])   # a 7
     settle(app, 0.5)
     win.code_views.pages.currentWidget().grab().save(str(out / "code-drawing-pad.png"))
+    win.resize(1366, 768)             # the tab on a laptop's screen
+    settle(app, 0.6)
+    win.grab().save(str(out / "code-views-1366x768.png"))
+    win.resize(1400, 900)
+    settle(app)
     show_code_view(app, win, "latent_trails")
     win.export_figure("latent-trails", out / "code-latent-trails.png")
     win.tabs.setCurrentIndex(0)
