@@ -18,8 +18,8 @@ Cost, which a snapshot pays every epoch (``benchmarks/bench_snapshot_views.py``)
   units, whose R^3 then dominates (for a one-layer encoder the Gram matrix
   is diag(s) W W^T diag(s), with W W^T formed once); so the number of points
   is what an epoch can afford (:func:`spectrum_points`): all 16 for codes up
-  to ~200 units, fewer above; a linear one-layer code has one Jacobian
-  everywhere, computed once.
+  to ~180 units, 5 at 256, 1 from 512; a linear one-layer code has one
+  Jacobian everywhere, computed once.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from torch.func import jacfwd, jacrev, vmap
 #: Most points of the probe set whose spectrum a snapshot carries (the first ones).
 JACOBIAN_POINTS = 16
 #: Seconds a snapshot may spend on spectra, at this machine's measured rates below:
-#: about 5-10 % of an epoch of the presets that need the most (512-1024-unit codes).
-SPECTRUM_SECONDS = 0.03
+#: about 5-10 % of an epoch of the presets that need the most (256-1024-unit codes).
+SPECTRUM_SECONDS = 0.02
 _GEMM_FLOPS_PER_S = 7e10     # float32 matrix products, one thread of the 2-core machine
 _EIG_S_PER_R3 = 2e-10        # float64 eigvalsh of an R x R matrix there: ~2e-10 R^3 s
 #: Up to this R an exact SVD is cheap; above it the Gram matrix is used.
@@ -193,11 +193,13 @@ def snapshot_spectrum(model: nn.Module, probe_images: Tensor) -> Tensor:
     -------
     (J, R) float32 descending, 1 <= J <= min(P, JACOBIAN_POINTS).
     """
-    x = probe_images[:1]
-    d = _code_function(model)(x).shape[1] if x.shape[0] else 0
+    most = probe_images[:JACOBIAN_POINTS]
+    parts = one_layer_parts(model, most)
+    if parts is not None and bool(torch.all(parts[0] == parts[0][:1])):
+        return encoder_jacobian_spectrum(model, most)   # one Jacobian for all: one spectrum
+    d = _code_function(model)(most[:1]).shape[1]
     n = probe_images[0].numel()
-    closed = one_layer_jacobian(model, x) is not None
-    j = spectrum_points(d, n, probe_images.shape[0], closed)
+    j = spectrum_points(d, n, probe_images.shape[0], parts is not None)
     return encoder_jacobian_spectrum(model, probe_images[:j])
 
 
