@@ -10,6 +10,17 @@ import pytest
 from engine.cli import main as cli_main
 from engine.lessons import bundled_folder
 
+from tests.engine.session_support import single_torch_thread
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """Tiny models on one torch thread (the command keeps a thread count set by the
+    environment's OMP_NUM_THREADS)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with single_torch_thread():
+        yield
+
 
 def test_list_names_every_lesson(capsys):
     assert cli_main(["lesson", "--list"]) == 0
@@ -19,22 +30,23 @@ def test_list_names_every_lesson(capsys):
 
 
 def test_a_lesson_runs_prints_its_numbers_and_keeps_its_runs(tmp_path, capsys):
-    out_dir = tmp_path / "sparse"
-    assert cli_main(["lesson", "sparse", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
+    out_dir = tmp_path / "first"
+    name = "what-is-an-autoencoder"
+    assert cli_main(["lesson", name, "--tiny", "--out", str(out_dir), "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "zero_fraction_with" in text and "claim held" in text
-    assert (out_dir / "dense.h5").is_file() and (out_dir / "sparse.h5").is_file()
-    assert (out_dir / "sparse.png").stat().st_size > 1000
+    assert "error_last_epoch" in text and "claim held" in text
+    assert (out_dir / "undercomplete.h5").is_file()
+    assert (out_dir / f"{name}.png").stat().st_size > 1000
     claim = json.loads((out_dir / "claim.json").read_text())
-    assert claim["holds"] and claim["values"]["zero_fraction_with"] > \
-        claim["values"]["zero_fraction_without"]
-    stamp = (out_dir / "sparse.h5").stat().st_mtime_ns
-    # the same command again trains nothing: both runs are kept
-    assert cli_main(["lesson", "4", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
+    assert claim["holds"] and claim["values"]["error_last_epoch"] < \
+        claim["values"]["error_first_epoch"]
+    stamp = (out_dir / "undercomplete.h5").stat().st_mtime_ns
+    # the same command again (by number) trains nothing: the run is kept
+    assert cli_main(["lesson", "1", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
     again = capsys.readouterr().out
-    assert again.count("kept (complete in its session)") == 2
-    assert "0 run(s) trained, 2 kept" in again
-    assert (out_dir / "sparse.h5").stat().st_mtime_ns == stamp
+    assert again.count("kept (complete in its session)") == 1
+    assert "0 run(s) trained, 1 kept" in again and "error_last_epoch" in again
+    assert (out_dir / "undercomplete.h5").stat().st_mtime_ns == stamp
 
 
 @pytest.mark.parametrize("argv, words", [

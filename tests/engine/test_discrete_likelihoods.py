@@ -20,13 +20,11 @@ LEVELS = torch.arange(GREY_MAX + 1)
 
 def enumerate_levels(lik, params: torch.Tensor) -> torch.Tensor:
     """(B, 256) probabilities of every grey level for B one-pixel images with ``params``
-    (B, m, 1, 1), by asking for each level in turn."""
-    b = params.shape[0]
-    out = torch.empty(b, GREY_MAX + 1, dtype=torch.float64)
-    for g in range(GREY_MAX + 1):
-        levels = torch.full((b, 1, 1, 1), g, dtype=torch.long)
-        out[:, g] = lik.grey_level_log_prob(levels, params).exp().view(b)
-    return out
+    (B, m, 1, 1): the pixel repeated along W, level g asked for at position g."""
+    b, m = params.shape[:2]
+    wide = params.expand(b, m, 1, GREY_MAX + 1).contiguous()
+    levels = LEVELS.view(1, 1, 1, -1).expand(b, 1, 1, GREY_MAX + 1)
+    return lik.grey_level_log_prob(levels, wide).exp().view(b, GREY_MAX + 1)
 
 
 def test_gaussian_sums_to_one_and_matches_torch_normal():

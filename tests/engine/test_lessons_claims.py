@@ -19,9 +19,12 @@ from engine.lessons import find_lesson, run_lesson
 from engine.lessons import measures
 from engine.session import Session
 
+from tests.engine.session_support import single_torch_thread
+
 
 def tiny(name: str, tmp_path):
-    result = run_lesson(find_lesson(name), tmp_path / name, tiny=True)
+    with single_torch_thread():   # tiny models: two threads only wait on each other
+        result = run_lesson(find_lesson(name), tmp_path / name, tiny=True)
     assert result.outcome == "completed", result.message
     assert result.figure.is_file() and result.figure.stat().st_size > 2000
     assert (tmp_path / name / "claim.json").is_file()
@@ -152,13 +155,13 @@ def test_explicit_model_gives_a_bound_the_implicit_one_only_samples(tmp_path):
 
 def test_active_units_and_kl_fall_as_beta_grows(tmp_path):
     v, r = tiny("vae-tension", tmp_path)
-    assert v["active_units_beta_4"] < v["active_units_beta_0.5"]
-    assert v["kl_beta_4"] < v["kl_beta_1"] < v["kl_beta_0.5"]
+    assert v["active_units_beta_16"] < v["active_units_beta_0.5"]
+    assert v["kl_beta_16"] < v["kl_beta_4"] < v["kl_beta_0.5"]
     # the active units independently: variance of the mean code over held-out images
     with Session.open(r.paths[2]) as s:
         run = s.run()
         model, x = measures.final_model(run), measures.held_out_images(run)
     with torch.no_grad():
         mean = model.encoder(x, sample=False).h.numpy()
-    assert abs(int((np.var(mean, 0) > 0.01).sum()) - v["active_units_beta_4"]) <= 2
+    assert abs(int((np.var(mean, 0) > 0.01).sum()) - v["active_units_beta_16"]) <= 2
     assert r.claim.holds

@@ -12,8 +12,16 @@ from engine.lessons import (LessonRunOpened, lesson_done, lesson_paths, read_les
                             run_lesson)
 from engine.session import Session
 
+from tests.engine.session_support import single_torch_thread
+
 SMALL = {"data.limit": 200, "model.hidden": [32], "model.latent_dim": 4, "optim.epochs": 3,
          "optim.batch_size": 50}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with single_torch_thread():
+        yield
 
 
 def small_lesson(folder, epochs: int = 3):
