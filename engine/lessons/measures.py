@@ -12,7 +12,6 @@ each claim reads as its sentence (:mod:`engine.lessons.claims`).
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -64,12 +63,6 @@ def held_out_images(run: SessionRun) -> torch.Tensor:
     return torch.from_numpy(_images(cfg.to_json())[0])
 
 
-@torch.no_grad()
-def reconstruction_error(model, x: torch.Tensor) -> float:
-    """Mean squared error per pixel (values in [0, 1]) of the mean reconstruction of ``x``."""
-    return float((model.reconstruct(x) - x).pow(2).mean())
-
-
 def last_snapshot(run: SessionRun):
     """The snapshot of the run's last saved epoch (the views' arrays: identity_error,
     probe_error, jacobian_frobenius, map_latents, ...).
@@ -98,12 +91,3 @@ def last_val(run: SessionRun, term: str) -> float:
     """The last epoch's validation mean of a term (NaN when absent)."""
     v = run.epoch_history.get("val", {}).get(term)
     return float(v[-1]) if v is not None and len(v) else float("nan")
-
-
-def first_val(run: SessionRun, term: str) -> float:
-    v = run.epoch_history.get("val", {}).get(term)
-    return float(v[0]) if v is not None and len(v) else float("nan")
-
-
-def finite(*values: float) -> bool:
-    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
