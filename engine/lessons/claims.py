@@ -329,27 +329,6 @@ def greedy_vs_rbm(paths):
 
 # -- 11. explicit versus implicit generative models -------------------------------------------
 
-def _modes_covered(points: np.ndarray, source: str, noise: float | None) -> tuple[int, float]:
-    """(modes with at least 2% of the points within 3 noise std of them, fraction of points
-    near any mode) for the 8 Gaussians."""
-    from engine.data.toy2d import DEFAULT_NOISE, _PLACEMENT, to_data_space
-    angle = 2 * np.pi * np.arange(8) / 8
-    centres = to_data_space(source, np.stack([np.cos(angle), np.sin(angle)], 1))
-    radius = 3 * (DEFAULT_NOISE[source] if noise is None else noise) / _PLACEMENT[source][2]
-    d = np.linalg.norm(points[:, None, :] - centres[None], axis=2)
-    near = d.min(1) < radius
-    counts = np.bincount(d.argmin(1)[near], minlength=8)
-    return int((counts >= 0.02 * len(points)).sum()), float(near.mean())
-
-
-def _chance_near(source: str, noise: float | None) -> float:
-    """The fraction of data space within 3 noise std of a mode: what points spread
-    uniformly over the square would score (a 200 x 200 grid of them)."""
-    g = (np.arange(200) + 0.5) / 200
-    grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
-    return _modes_covered(grid, source, noise)[1]
-
-
 @measure("explicit_implicit", 2)
 def explicit_implicit(paths):
     """Runs: a VAE, a GAN, on the same 2-D data and latent size. The VAE gives a bound on
@@ -361,7 +340,7 @@ def explicit_implicit(paths):
         elbo = m.last_val(run, "elbo")
         snap = run.snapshot(run.snapshot_epochs[-1])
         d = run.config.data
-        vae_modes, vae_near = _modes_covered(snap.arrays["generated_points"], d.source,
+        vae_modes, vae_near = m.modes_covered(snap.arrays["generated_points"], d.source,
                                              d.point_noise)
         probe = run.data.probe_images.reshape(len(run.data.probe_images), -1)
         recon = float(np.mean((snap.arrays["recon_points"] - probe) ** 2))
@@ -369,9 +348,9 @@ def explicit_implicit(paths):
         run = s.run()
         snap = run.snapshot(run.snapshot_epochs[-1])
         gan_terms = set(run.epoch_history.get("val", {})) | set(run.epoch_history.get("train", {}))
-        gan_modes, gan_near = _modes_covered(snap.arrays["generated_points"], d.source,
+        gan_modes, gan_near = m.modes_covered(snap.arrays["generated_points"], d.source,
                                              d.point_noise)
-    chance = _chance_near(d.source, d.point_noise)
+    chance = m.chance_near(d.source, d.point_noise)
     gan_bound = bool(gan_terms & {"elbo", "recon", "nll_exact", "nll_ais"})
     holds = math.isfinite(elbo) and not gan_bound and gan_near >= 3 * chance
     collapse = "; fewer modes than the VAE: mode collapse" if gan_modes < vae_modes else ""

@@ -91,3 +91,27 @@ def last_val(run: SessionRun, term: str) -> float:
     """The last epoch's validation mean of a term (NaN when absent)."""
     v = run.epoch_history.get("val", {}).get(term)
     return float(v[-1]) if v is not None and len(v) else float("nan")
+
+
+def modes_covered(points: np.ndarray, source: str, noise: float | None) -> tuple[int, float]:
+    """(modes with at least 2% of the points within 3 noise std of them, fraction of points
+    near any mode) for the 8 Gaussians."""
+    from engine.data.toy2d import DEFAULT_NOISE, _PLACEMENT, to_data_space
+    if source != "gaussians":
+        raise ValueError(f"modes are counted on the 8 Gaussians (data.source gaussians), "
+                         f"not on {source!r}")
+    angle = 2 * np.pi * np.arange(8) / 8
+    centres = to_data_space(source, np.stack([np.cos(angle), np.sin(angle)], 1))
+    radius = 3 * (DEFAULT_NOISE[source] if noise is None else noise) / _PLACEMENT[source][2]
+    d = np.linalg.norm(points[:, None, :] - centres[None], axis=2)
+    near = d.min(1) < radius
+    counts = np.bincount(d.argmin(1)[near], minlength=8)
+    return int((counts >= 0.02 * len(points)).sum()), float(near.mean())
+
+
+def chance_near(source: str, noise: float | None) -> float:
+    """The fraction of data space within 3 noise std of a mode: what points spread
+    uniformly over the square would score (a 200 x 200 grid of them)."""
+    g = (np.arange(200) + 0.5) / 200
+    grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    return modes_covered(grid, source, noise)[1]
