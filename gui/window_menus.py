@@ -1,4 +1,4 @@
-"""The main window's menu bar: File (sessions, recent list, figures) and Run.
+"""The main window's menu bar: File (sessions, recent list, figures), Run and Lessons.
 
 :class:`WindowMenus` builds the menus from the window's own slots and keeps
 the "Open recent" list in step with the preferences. Every action has an
@@ -73,6 +73,11 @@ class WindowMenus:
         self.stop_action = make_action(w, "&Stop", "stopAction", c.stop, "Ctrl+.")
         run.addActions([self.train_action, self.pause_action, self.resume_action,
                         self.stop_action])
+        self.lessons_menu = w.menuBar().addMenu("&Lessons")
+        self.lessons_menu.setObjectName("lessonsMenu")
+        self.lessons_menu.aboutToShow.connect(self.rebuild_lessons)
+        self._lessons_shown: tuple | None = None
+        self.rebuild_lessons()
         self.rebuild_recent()
 
     def set_idle(self, idle: bool) -> None:
@@ -95,6 +100,33 @@ class WindowMenus:
             empty = menu.addAction("(none yet)")
             empty.setEnabled(False)
 
+    def rebuild_lessons(self) -> None:
+        """One entry per lesson, "2. The identity risk", read each time the menu opens (a
+        teacher's new lesson file shows up without a restart). A bad lesson file is named
+        in the menu and in the message strip."""
+        from engine.errors import StudioError
+        from engine.lessons import load_lessons
+        w, menu = self.window, self.lessons_menu
+        try:
+            lessons, problem = load_lessons(), None
+        except StudioError as e:
+            lessons, problem = [], str(e)
+        if (lessons, problem) == self._lessons_shown:
+            return
+        self._lessons_shown = (lessons, problem)
+        menu.clear()      # the actions are the menu's: clearing deletes them
+        if problem:
+            bad = menu.addAction(f"(the lessons cannot be read: {problem})")
+            bad.setEnabled(False)
+            w.show_message(f"The lessons cannot be read: {problem}", "error")
+        for lesson in lessons:
+            menu.addAction(make_action(menu, f"&{lesson.number}. {lesson.title}",
+                                       f"lessonAction_{lesson.name}",
+                                       lambda _=False, x=lesson: _open_lesson(w, x)))
+        if not lessons and not menu.actions():
+            empty = menu.addAction("(no lessons)")
+            empty.setEnabled(False)
+
     def _clear(self) -> None:
         self.window.preferences.clear_recent_sessions()
         self.rebuild_recent()
@@ -104,3 +136,9 @@ def _compare(window, sweep: bool = False):
     """File → Compare sessions… / Open sweep folder…: a comparison window of its own."""
     from gui.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
     return (choose_sweep_to_compare if sweep else choose_sessions_to_compare)(window)
+
+
+def _open_lesson(window, lesson):
+    """Lessons → a lesson: its own window (raised when already open)."""
+    from gui.lessons.lesson_window import open_lesson_window
+    return open_lesson_window(lesson, window.preferences, window)

@@ -1,0 +1,159 @@
+"""Lessons in the window (pytest-qt, offscreen): the Lessons menu, a lesson run with its tiny
+configuration into a temporary session folder, its views found with data and its claim
+shown; reopened, it shows the saved sessions without training; Run again trains anew;
+Stop, a folder that cannot be written and a run that diverges leave the app usable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from engine.lessons import lesson_done, lesson_paths, load_lessons, measure_claim
+from engine.session import Session
+from tests.engine.session_support import single_torch_thread
+
+LESSON = "identity-risk"      # two small plain autoencoders: seconds in its tiny form
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with single_torch_thread():
+        yield
+
+
+def _action_text(action: QAction) -> str:
+    return action.text().replace("&", "")
+
+
+def open_from_menu(qtbot, window, name: str):
+    """Lessons → the lesson named ``name``, as a user picks it; its window."""
+    menu = window.findChild(QMenu, "lessonsMenu")
+    menu.aboutToShow.emit()           # as opening the menu does
+    action = window.findChild(QAction, f"lessonAction_{name}")
+    assert action is not None, [a.objectName() for a in menu.actions()]
+    action.trigger()
+    lesson_window = window._lesson_windows[name]
+    qtbot.addWidget(lesson_window)
+    return lesson_window
+
+
+def run_and_wait(qtbot, lesson_window, button, timeout: int = 60_000) -> None:
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert lesson_window.is_running()
+    qtbot.waitUntil(lambda: not lesson_window.is_running(), timeout=timeout)
+
+
+def test_the_lessons_menu_lists_every_lesson_by_number_and_title(window):
+    menu = window.findChild(QMenu, "lessonsMenu")
+    menu.aboutToShow.emit()
+    lessons = load_lessons()
+    assert len(lessons) >= 3
+    assert [_action_text(a) for a in menu.actions()] == [f"{x.number}. {x.title}"
+                                                         for x in lessons]
+
+
+def test_a_lesson_runs_shows_its_views_and_claim_then_reopens_without_training(
+        qtbot, window, preferences):
+    w = open_from_menu(qtbot, window, LESSON)
+    w.tiny = True
+    lesson = w.lesson
+    assert w.out_dir == preferences.session_folder / "lessons" / LESSON
+    text = w.explanation.toPlainText()
+    for part in (lesson.title, lesson.formula, lesson.look_for.split()[0]):
+        assert part in text
+    assert w.run_button.isVisible() and not w.open_button.isVisible()
+    run_and_wait(qtbot, w, w.run_button)
+    assert not w.banner.text(), w.banner.text()
+    paths = lesson_paths(lesson, w.out_dir)
+    assert lesson_done(lesson, w.out_dir, tiny=True)
+    # Each run's column shows its session's last saved epoch, in every view of the lesson.
+    for column, path in zip(w.columns.columns, paths):
+        with Session.open(path) as s:
+            last = s.run().snapshot_epochs[-1]
+        assert column.shown == last and column.status == "completed"
+    for view in lesson.views:
+        panels = w.columns.views(view)
+        assert len(panels) == len(lesson.runs)
+        assert all(p.objectName() for p in panels)
+        assert len(w.findChildren(type(panels[0]), panels[0].objectName())) == len(panels)
+    # The claim's numbers: those the engine measures from the saved sessions.
+    claim = measure_claim(lesson, paths)
+    assert w.claim_result.values == pytest.approx(claim.values)
+    assert claim.sentence in w.claim.sentence()
+    assert w.claim.holds == claim.holds
+    assert w.open_button.isVisible() and w.again_button.isVisible()
+    assert not w.run_button.isVisible()
+    stamps = [p.stat().st_mtime_ns for p in paths]
+    w.close()
+    # Reopened from the menu: the saved sessions, measured again, nothing trained.
+    again = open_from_menu(qtbot, window, LESSON)
+    assert again is not w
+    again.tiny = True
+    assert not again.is_running()
+    assert again.claim_result.values == pytest.approx(claim.values)
+    assert [c.shown for c in again.columns.columns] == [c.shown for c in w.columns.columns]
+    assert [p.stat().st_mtime_ns for p in paths] == stamps
+    assert again.open_seconds is not None
+
+
+def test_run_again_trains_every_run_anew(qtbot, window):
+    w = open_from_menu(qtbot, window, LESSON)
+    w.tiny = True
+    run_and_wait(qtbot, w, w.run_button)
+    paths = lesson_paths(w.lesson, w.out_dir)
+    stamps = [p.stat().st_mtime_ns for p in paths]
+    assert w.again_button.isEnabled()
+    run_and_wait(qtbot, w, w.again_button)
+    for p, before in zip(paths, stamps):
+        assert p.stat().st_mtime_ns > before          # written anew
+        with Session.open(p) as s:
+            assert s.run().status == "completed"
+    assert w.claim_result is not None and lesson_done(w.lesson, w.out_dir, tiny=True)
+
+
+def test_stop_ends_the_lesson_and_run_continues_it(qtbot, window):
+    w = open_from_menu(qtbot, window, LESSON)
+    w.tiny = True
+    qtbot.mouseClick(w.run_button, Qt.LeftButton)
+    assert w.stop_button.isVisible() and w.stop_button.isEnabled()
+    assert not w.run_button.isEnabled()
+    qtbot.mouseClick(w.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not w.is_running(), timeout=30_000)
+    assert not lesson_done(w.lesson, w.out_dir, tiny=True)
+    assert "Stopped" in w.progress_label.text()
+    assert w.claim_result is None and w.run_button.isVisible() and w.run_button.isEnabled()
+    run_and_wait(qtbot, w, w.run_button)
+    assert lesson_done(w.lesson, w.out_dir, tiny=True) and w.claim_result is not None
+
+
+def test_a_folder_that_cannot_be_written_is_said_and_nothing_starts(qtbot, window, tmp_path,
+                                                                   preferences):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the session folder should be")
+    preferences.session_folder = blocker
+    w = open_from_menu(qtbot, window, LESSON)
+    qtbot.mouseClick(w.run_button, Qt.LeftButton)
+    assert not w.is_running()
+    assert w.banner.kind == "error" and "Cannot write" in w.banner.text()
+    assert str(blocker) in w.banner.text()
+    assert window.isVisible() and window.menus.lessons_menu.isEnabled()
+
+
+def test_a_run_that_diverges_is_said_in_the_window(qtbot, window, tmp_path, preferences):
+    from gui.lessons.lesson_window import LessonWindow
+    lesson = next(x for x in load_lessons() if x.name == LESSON)
+    wild = dataclasses.replace(lesson, runs=tuple(
+        dataclasses.replace(r, tiny_overrides={**r.tiny_overrides, "optim.lr": 1e12})
+        for r in lesson.runs))
+    w = LessonWindow(wild, preferences, out_dir=tmp_path / "wild", tiny=True)
+    qtbot.addWidget(w)
+    w.show()
+    run_and_wait(qtbot, w, w.run_button)
+    assert w.banner.kind == "error" and w.banner.text()
+    assert w.claim_result is None and not lesson_done(wild, w.out_dir, tiny=True)
+    assert "did not finish" in w.progress_label.text()
+    assert w.run_button.isEnabled()
