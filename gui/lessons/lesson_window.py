@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QMainWindow, QProgress
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from engine.errors import StudioError
-from engine.events import RunFailed, RunStarted
-from engine.lessons import lesson_done, lesson_paths, measure_claim, run_lesson
+from engine.events import RunFailed, RunOpened, RunStarted
+from engine.lessons import (LessonRunOpened, lesson_done, lesson_paths, measure_claim,
+                            run_lesson)
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.lessons.explanation import ClaimLabel, LessonExplanation
 from gui.lessons.progress import LessonProgress
@@ -245,6 +246,10 @@ class LessonWindow(QMainWindow):
 
     def _on_event(self, ev) -> None:
         self.progress.on_event(ev)
+        if (isinstance(ev, LessonRunOpened) and not ev.kept) or isinstance(ev, RunOpened):
+            self.columns.hold = True     # its trainer (or a stage's) is being built, and seeded
+        elif isinstance(ev, (RunStarted, RunFailed)):
+            self.columns.hold = False
         if isinstance(ev, RunStarted):
             self.columns.refresh()       # its file appears: show it at once
         elif isinstance(ev, RunFailed):
@@ -263,6 +268,7 @@ class LessonWindow(QMainWindow):
 
     def _on_finished(self) -> None:
         self.timer.stop()
+        self.columns.hold = False
         stopped = self.job.control.stop_requested
         self.job = None
         self.columns.refresh(force=True)

@@ -177,6 +177,10 @@ class LessonColumns(QWidget):
         self.columns: list[RunColumn] = []
         self.headings: list[QLabel] = []
         self.view_names: tuple[str, ...] = ()
+        #: True while a trainer is being built on the training thread: it seeds torch's
+        #: global generator then, and nothing here may draw from it (best effort: the
+        #: views build their CPU models on the meta device, see engine.models.cpu_copy).
+        self.hold = False
 
     # -- building -----------------------------------------------------------------------
     def set_runs(self, paths: list[Path], view_names: tuple[str, ...]) -> None:
@@ -231,6 +235,8 @@ class LessonColumns(QWidget):
 
     def refresh(self, force: bool = False) -> bool:
         """Read the files that changed; show what is new. True when anything changed."""
+        if self.hold and not force:
+            return False
         changed = [c for c in self.columns if c.refresh(force)]
         if not changed:
             return False
