@@ -115,7 +115,8 @@ def check_model(m) -> None:
               m.hidden)
     for i, w in enumerate(m.hidden):
         int_in(w, f"model.hidden[{i}]", 1, 8192)
-    int_in(m.latent_dim, "model.latent_dim", 1, 512)
+    # Above 784: an overcomplete code for MNIST (the identity-risk preset uses 1024).
+    int_in(m.latent_dim, "model.latent_dim", 1, 8192)
     choice(m.activation, "model.activation", ACTIVATIONS)
     choice(m.code_activation, "model.code_activation", CODE_ACTIVATIONS)
     check(isinstance(m.variational, bool), "model.variational", "true or false", m.variational)

@@ -15,13 +15,13 @@ import sys
 import torch
 
 from engine.cli import config_cmd, export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
-from engine.cli import compare_cmd, finetune_cmd, pretrain_cmd, sweep_cmd
+from engine.cli import compare_cmd, finetune_cmd, lesson_cmd, pretrain_cmd, sweep_cmd
 from engine.device import torch_threads
 from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError, StudioError
 
 COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, config_cmd, pretrain_cmd,
-            finetune_cmd, sweep_cmd, compare_cmd]
+            finetune_cmd, sweep_cmd, compare_cmd, lesson_cmd]
 #: The commands that run as the processes of a torchrun job.
 TORCHRUN_COMMANDS = ("train", "resume")
 

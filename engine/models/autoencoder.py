@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from engine.analysis.identity_probe import off_manifold_images, reconstruction_errors
+from engine.analysis.jacobian import JACOBIAN_POINTS, encoder_jacobian_spectrum, frobenius_norm
+from engine.analysis.recon_field import code_line, field_grid
 from engine.corruption import corrupt
 from engine.data.toy2d import GENERATED_POINTS, is_point_data
 from engine.likelihoods import Likelihood, make_likelihood
@@ -102,7 +105,8 @@ class Autoencoder(Model):
     """
 
     family = "autoencoder"
-    interactive_parts = ("decoder",)
+    # The encoder too, so the window's CPU copy can encode a drawing or noisy probes.
+    interactive_parts = ("encoder", "decoder")
     decoder_part = "decoder"
 
     def __init__(self, image_shape: tuple[int, int, int], config: "RunConfig"):
@@ -140,6 +144,18 @@ class Autoencoder(Model):
             missing={"samples": "This run is not variational, so it has no prior to sample: "
                                 "tick 'variational' in the run settings and train to see "
                                 "samples."})
+
+    @classmethod
+    def term_weights(cls, config) -> dict[str, float]:
+        """The factor of each present regulariser in ``total`` (see the objective)."""
+        o, weights = config.objective, {}
+        if config.model.variational:
+            weights["kl"] = float(o.beta)
+        if o.sparsity > 0:
+            weights["sparsity"] = float(o.sparsity)
+        if o.contractive > 0:
+            weights["contractive"] = float(o.contractive)
+        return weights
 
     # -- the Model interface -------------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:
@@ -180,12 +196,13 @@ class Autoencoder(Model):
 
     @torch.no_grad()
     def snapshot(self, probe: Probe, generator):
-        """Probe inputs and reconstructions; probe and map codes; KL per dimension.
+        """Probe inputs and reconstructions, codes, KL, and the code views' arrays.
 
         ``generator`` draws the probe corruption: the trainer passes one with a
         fixed seed, so every epoch shows the same noisy inputs. The KL here is
         the probe's; the trainer replaces it with the validation set's when
-        there is one.
+        there is one. Everything is computed on the probe set and the map's
+        images only (see :meth:`_code_view_arrays`): no pass over the training data.
         """
         o = self.objective_config
         x = probe.images
@@ -198,11 +215,13 @@ class Autoencoder(Model):
             means.append(c.h)
             if c.logvar is not None:
                 logvars.append(c.logvar)
-        arrays = {"probe_latent_mean": _np(code.h), "map_latents": _np(torch.cat(means))}
+        map_latents = torch.cat(means)
+        arrays = {"probe_latent_mean": _np(code.h), "map_latents": _np(map_latents)}
         if code.logvar is not None:
             arrays["probe_latent_logvar"] = _np(code.logvar)
             arrays["map_latent_logvar"] = _np(torch.cat(logvars))
             arrays["kl_per_dim"] = _np(kl_to_standard_normal(code.mean, code.logvar).mean(0))
+        images = {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}
         if is_point_data(self.image_shape):  # data space: the points, and where they go
             arrays["real_points"] = _np(probe.map_images.flatten(1))
             arrays["recon_points"] = _np(recon.flatten(1))
@@ -210,7 +229,42 @@ class Autoencoder(Model):
                 z = torch.randn((GENERATED_POINTS, self.latent_dim), generator=generator,
                                 device=x.device)
                 arrays["generated_points"] = _np(self.decode_mean(z).flatten(1))
-        return {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}, arrays
+        clean_recon = recon if x_in is x else self.reconstruct(x)
+        more_images, more_arrays = self._code_view_arrays(x, clean_recon, map_latents)
+        images.update(more_images)
+        arrays.update(more_arrays)
+        return images, arrays
+
+    def _code_view_arrays(self, x: Tensor, clean_recon: Tensor, map_latents: Tensor
+                          ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """What the code views read (docs/session-format.md), from the probe alone.
+
+        Parameters
+        ----------
+        x : (P, C, H, W) the clean probe images.
+        clean_recon : (P, C, H, W) their mean reconstructions from clean inputs.
+        map_latents : (M, D) the map images' codes (for the 1-D code curve).
+        """
+        images: dict[str, np.ndarray] = {}
+        arrays = {"probe_error": _np(reconstruction_errors(x, clean_recon))}
+        # The identity risk: inputs off the data manifold, fed clean.
+        if not is_point_data(self.image_shape):
+            off = off_manifold_images(x)
+            off_recon = self.reconstruct(off)
+            images = {"identity_inputs": _np(off), "identity_recon": _np(off_recon)}
+            arrays["identity_error"] = _np(reconstruction_errors(off, off_recon))
+        # Contraction: the Jacobian's spectrum at a few probe points (the mean code for a VAE).
+        spectrum = encoder_jacobian_spectrum(self, x[:JACOBIAN_POINTS])
+        arrays["jacobian_singular_values"] = _np(spectrum)
+        arrays["jacobian_frobenius"] = _np(frobenius_norm(spectrum))
+        if is_point_data(self.image_shape):  # the reconstruction field, and a 1-D code's curve
+            grid = torch.from_numpy(field_grid()).to(x.device, x.dtype)
+            arrays["field_recon"] = _np(self.reconstruct(grid.view(-1, *self.image_shape))
+                                        .flatten(1))
+            if self.latent_dim == 1:
+                z = torch.from_numpy(code_line(_np(map_latents))).to(x.device, x.dtype)
+                arrays["code_curve"] = _np(self.decode_mean(z).flatten(1))
+        return images, arrays
 
     # -- using a trained model -------------------------------------------------------------
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> tuple[Code, Tensor]:
@@ -225,9 +279,24 @@ class Autoencoder(Model):
         return self.likelihood.mean(self.decoder(code.z))
 
     @torch.no_grad()
+    def encode_mean(self, x: Tensor) -> Tensor:
+        """x (B, C, H, W) -> E_q[z|x] (B, D): the code h, or the mean of q(z|x) for a VAE."""
+        return self.encoder(x, sample=False).h
+
+    @torch.no_grad()
     def decode_mean(self, z: Tensor) -> Tensor:
         """z (B, D) -> expected images (B, C, H, W)."""
         return self.likelihood.mean(self.decoder(z))
+
+    @torch.no_grad()
+    def decode_sample(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """z (B, D) -> one image drawn from p(x|z) each, (B, C, H, W) in [0, 1].
+
+        Bernoulli pixels are 0 or 1, Categorical ones one of K levels; Gaussian
+        ones are mean + std * noise clipped to [0, 1] (so near 0 and 1 their
+        average lies inside the mean: the clipping, not the decoder).
+        """
+        return self.likelihood.sample(self.decoder(z), generator)
 
 
 def _np(t: Tensor) -> np.ndarray:

@@ -173,6 +173,8 @@ class Model(nn.Module):
     #: The interactive part whose ``decode_mean(z)`` turns codes into images (an
     #: autoencoder's decoder, a GAN's generator), or None when codes decode to nothing.
     decoder_part: ClassVar[str | None] = None
+    #: On a CPU copy (:func:`cpu_copy`), the interactive parts its weights lacked.
+    missing_parts: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: "RunConfig", image_shape: tuple[int, int, int],
@@ -188,6 +190,17 @@ class Model(nn.Module):
     def traits(cls, config: "RunConfig") -> ModelTraits:
         """What runs of this config offer the views (see :class:`ModelTraits`)."""
         return ModelTraits()
+
+    @classmethod
+    def term_weights(cls, config: "RunConfig") -> dict[str, float]:
+        """The factor with which each (unweighted) stored term enters ``total``.
+
+        Terms are stored unweighted, in their natural units; a loss plot that
+        shows what each term contributes plots ``weight * term`` ("λ·name").
+        Terms not listed enter with weight 1 or not at all (``elbo``); the
+        default is {}.
+        """
+        return {}
 
     # -- what a run reports ----------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:
@@ -250,6 +263,14 @@ class Model(nn.Module):
         """(images, arrays) of an epoch computed on the probe set; see ``EpochSnapshot``."""
         return {}, {}
 
+    def decode_sample(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """z (B, D) -> a sample of p(x|z), (B, C, H, W) in [0, 1].
+
+        The default is ``decode_mean``: right for a family whose decoder is
+        deterministic (a GAN's generator), so callers need no family test.
+        """
+        return self.decode_mean(z)
+
     def interactive_weights(self) -> dict[str, np.ndarray]:
         """The state of :attr:`interactive_parts`, by ``state_dict`` key."""
         out: dict[str, np.ndarray] = {}
@@ -292,17 +313,30 @@ def cpu_copy(config: "RunConfig", image_shape: tuple[int, int, int],
     all, no draws from torch's global generator, which a training thread may
     be seeding at that moment. Only the interactive parts may be used.
 
+    A part with no weights at all in ``weights`` stays on the meta device and
+    is named in the copy's ``missing_parts`` (a tuple): sessions written before
+    an autoencoder's snapshots carried its encoder hold only ``decoder.*``,
+    and still decode. Check ``"encoder" in copy.missing_parts`` before encoding.
+
     Raises
     ------
     ValueError
-        When the weights do not fit those parts.
+        When the weights do not fit those parts, or fit none of them.
     """
     with torch.device("meta"):
         model = build_model(config, image_shape, n_classes)
+    missing = []
     for part in model.interactive_parts:
         prefix = part + "."
         arrays = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        if not arrays and getattr(model, part).state_dict():
+            missing.append(part)
+            continue
         load_module_arrays(getattr(model, part), arrays, assign=True)
+    if missing and len(missing) == len(model.interactive_parts):
+        raise ValueError(f"weights do not match the model: missing every weight of "
+                         f"{', '.join(missing)}")
+    model.missing_parts = tuple(missing)
     return model.eval()
 
 

@@ -32,7 +32,7 @@ def test_presets_cover_every_kind_and_the_sprites_vae():
 
 @pytest.mark.parametrize("field,value,where,needle", [
     ("model.latent_dim", 0, "model.latent_dim", "model.latent_dim"),
-    ("model.latent_dim", 513, "model.latent_dim", "1 to 512"),
+    ("model.latent_dim", 8193, "model.latent_dim", "1 to 8192"),
     ("model.hidden", [0], "model.hidden[0]", "model.hidden[0]"),
     ("model.hidden", [8, 9000], "model.hidden[1]", "1 to 8192"),
     ("model.family", "no-such family", "model.family", "model.family"),

@@ -1,0 +1,217 @@
+"""One PNG per lesson that shows its effect: the claim's numbers as bars, each run's images.
+
+Drawn with Pillow and numpy, as the export figures are
+(:mod:`engine.session.figures`): a heading with the lesson's title and the
+claim's sentence; bars of the numbers that decide the claim, one group per
+quantity; then a row per run — its probe images and their reconstructions
+(and, for the identity lessons, uniform noise and what the run makes of it),
+its samples, or its points in data space.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from engine.analysis.identity_probe import NOISE_IMAGES
+from engine.data.toy2d import is_point_data
+from engine.errors import SessionError
+from engine.session import Session
+from engine.session.figures import LABEL_COLOURS, _font, image_grid
+
+WIDTH = 1100
+MARGIN = 16
+IMAGES_SHOWN = 12
+SCALE = 2
+#: measure -> groups of bars: (title, [value keys]); keys absent from the values are left out
+BARS: dict[str, list[tuple[str, list[str]]]] = {
+    "reconstruction_improves": [("reconstruction error (MSE per pixel)",
+                                 ["error_first_epoch", "error_last_epoch"])],
+    "identity_risk": [("noise-reconstruction error", ["noise_error_undercomplete",
+                                                      "noise_error_overcomplete"]),
+                      ("digit-reconstruction error", ["digit_error_undercomplete",
+                                                      "digit_error_overcomplete"])],
+    "identity_removed": [("noise-reconstruction error", ["noise_error_*"]),
+                         ("digit-reconstruction error", ["digit_error_*"])],
+    "sparsity": [("fraction of code activations at zero",
+                  ["zero_fraction_without", "zero_fraction_with"])],
+    "contractive": [("Jacobian norm ||dh/dx||_F",
+                     ["jacobian_norm_plain", "jacobian_norm_contractive"])],
+    "denoising": [("error on corrupted digits vs clean", ["error_plain", "error_denoising"])],
+    "likelihoods": [("bits per pixel (8-bit grey levels)", ["bits_per_pixel_*"])],
+    "stochastic_codes": [("spread of the stochastic encoders",
+                          ["vae_posterior_std", "rbm_hidden_std"])],
+    "pretraining_gain": [("validation accuracy (mean over seeds)",
+                          ["pretrained_mean", "random_mean"])],
+    "greedy_vs_rbm": [("validation accuracy", ["ae_accuracy", "dbn_accuracy",
+                                               "random_accuracy"])],
+    "explicit_implicit": [("samples near a mode", ["vae_on_data", "gan_on_data"]),
+                          ("modes covered (of 8)", ["vae_modes", "gan_modes"])],
+    "beta_tension": [("active units", ["active_units_*"]), ("KL (nats)", ["kl_*"]),
+                     ("reconstruction (nats)", ["recon_*"])],
+}
+IDENTITY_MEASURES = ("identity_risk", "identity_removed")
+
+
+def _keys(values: dict, wanted: list[str]) -> list[str]:
+    out = []
+    for w in wanted:
+        if w.endswith("*"):
+            out += [k for k in values if k.startswith(w[:-1])]
+        elif w in values:
+            out.append(w)
+    return out
+
+
+def _bars(title: str, items: list[tuple[str, float]], width: int):
+    """A panel of horizontal bars, one per (name, value), on one scale from 0."""
+    from PIL import Image, ImageDraw
+    font, small = _font(14), _font(12)
+    row = 22
+    img = Image.new("RGB", (width, 28 + row * len(items)), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((0, 4), title, fill=(20, 20, 20), font=font)
+    top = max([abs(v) for _, v in items if np.isfinite(v)] or [1.0]) or 1.0
+    name_w = 260
+    bar_w = width - name_w - 120
+    for i, (name, v) in enumerate(items):
+        y = 28 + i * row
+        draw.text((name_w - 8, y + row / 2), name, fill=(60, 60, 60), font=small, anchor="rm")
+        length = 0 if not np.isfinite(v) else max(1, int(bar_w * abs(v) / top))
+        draw.rectangle([name_w, y + 3, name_w + length, y + row - 4],
+                       fill=LABEL_COLOURS[i % len(LABEL_COLOURS)])
+        draw.text((name_w + length + 6, y + row / 2), f"{v:.4g}", fill=(20, 20, 20),
+                  font=small, anchor="lm")
+    return img
+
+
+def _labelled(label: str, pixels: np.ndarray, width: int):
+    from PIL import Image, ImageDraw
+    tile = Image.fromarray(pixels).convert("RGB")
+    tile = tile.resize((tile.width * SCALE, tile.height * SCALE), Image.NEAREST)
+    img = Image.new("RGB", (width, tile.height + 22), "white")
+    ImageDraw.Draw(img).text((0, 2), label, fill=(20, 20, 20), font=_font(13))
+    img.paste(tile, (0, 20))
+    return img
+
+
+def _points(label: str, arrays: dict, width: int, side: int = 220):
+    """Real points (grey) and generated or reconstructed ones (colour) in the unit square."""
+    from PIL import Image, ImageDraw
+    img = Image.new("RGB", (width, side + 22), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((0, 2), label, fill=(20, 20, 20), font=_font(13))
+    x0 = 0
+    for name, colour in (("recon_points", LABEL_COLOURS[0]),
+                         ("generated_points", LABEL_COLOURS[1])):
+        if name not in arrays:
+            continue
+        draw.rectangle([x0, 20, x0 + side - 1, 20 + side - 1], outline="#909090")
+        for (u, v) in np.asarray(arrays.get("real_points", np.zeros((0, 2))))[:600]:
+            draw.point((x0 + u * (side - 1), 20 + (1 - v) * (side - 1)), fill="#b0b0b0")
+        for (u, v) in np.asarray(arrays[name])[:600]:
+            px, py = x0 + u * (side - 1), 20 + (1 - v) * (side - 1)
+            draw.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5], fill=colour)
+        draw.text((x0 + 4, 24), name.replace("_", " "), fill=(60, 60, 60), font=_font(11))
+        x0 += side + 12
+    return img
+
+
+def _run_panels(path: Path, identity: bool, width: int) -> list:
+    """The images of a session's primary run at its last snapshot (none for a
+    comparison: its numbers are in the bars)."""
+    panels = []
+    with Session.open(path) as s:
+        run = s.run()
+        if not run.snapshot_epochs or run.config.model.family == "classifier":
+            return panels
+        epoch = run.snapshot_epochs[-1]
+        snap = run.snapshot(epoch)
+        label = f"{path.stem} — {run.config.kind_label()}, epoch {epoch}"
+        if is_point_data(run.data.image_shape):
+            return [_points(label, snap.arrays, width)]
+        rows = []
+        x = run.data.probe_images[:IMAGES_SHOWN]
+        for name in ("probe_inputs", "probe_recon", "gibbs_samples", "samples"):
+            if name in snap.images and not (name == "probe_inputs"
+                                            and np.allclose(snap.images[name][:IMAGES_SHOWN], x)):
+                rows.append(snap.images[name][:IMAGES_SHOWN])
+        if identity and "identity_inputs" in snap.images:
+            rows += [snap.images["identity_inputs"][:NOISE_IMAGES],
+                     snap.images["identity_recon"][:NOISE_IMAGES]]
+        if "probe_recon" in snap.images:
+            rows.insert(0, x)
+        if rows:
+            grid = image_grid(np.concatenate(rows), IMAGES_SHOWN)
+            panels.append(_labelled(label + "   (rows: " + _row_words(snap, identity, x)
+                                    + ")", grid, width))
+    return panels
+
+
+def _row_words(snap, identity: bool, x) -> str:
+    words = []
+    if "probe_recon" in snap.images:
+        words.append("digits")
+    if "probe_inputs" in snap.images and not np.allclose(snap.images["probe_inputs"][:len(x)], x):
+        words.append("corrupted input")
+    for name, w in (("probe_recon", "reconstruction"), ("gibbs_samples", "Gibbs samples"),
+                    ("samples", "samples")):
+        if name in snap.images:
+            words.append(w)
+    if identity and "identity_inputs" in snap.images:
+        words += ["uniform noise", "its reconstruction"]
+    return ", ".join(words)
+
+
+def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=None) -> Path:
+    """Write the lesson's figure to ``png_path`` and return it.
+
+    ``claim`` is the :class:`~engine.lessons.claims.ClaimResult` (measured here when None).
+
+    Raises
+    ------
+    SessionError
+        When the PNG cannot be written.
+    """
+    from PIL import Image, ImageDraw
+    if claim is None:
+        from engine.lessons.claims import measure_claim
+        claim = measure_claim(lesson, paths)
+    inner = WIDTH - 2 * MARGIN
+    panels = []
+    for title, wanted in BARS.get(lesson.measure, []):
+        keys = _keys(claim.values, wanted)
+        if keys:
+            panels.append(_bars(title, [(k, float(claim.values[k])) for k in keys], inner))
+    for p in paths:
+        panels += _run_panels(Path(p), lesson.measure in IDENTITY_MEASURES, inner)
+    font = _font(20)
+    body = textwrap.wrap(claim.sentence, 140)
+    claim_lines = textwrap.wrap(f"“{lesson.claim}”", 140)
+    head = 34 + 18 * (len(claim_lines) + len(body)) + 12
+    height = head + sum(p.height + 10 for p in panels) + MARGIN
+    img = Image.new("RGB", (WIDTH, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((MARGIN, MARGIN), f"Lesson {lesson.number}: {lesson.title}", fill=(10, 10, 10),
+              font=font)
+    y = MARGIN + 30
+    for line in claim_lines:
+        draw.text((MARGIN, y), line, fill=(90, 90, 90), font=_font(13))
+        y += 18
+    colour = (20, 110, 40) if claim.holds else (170, 40, 30)
+    for line in body:
+        draw.text((MARGIN, y), line, fill=colour, font=_font(13))
+        y += 18
+    y = head
+    for p in panels:
+        img.paste(p, (MARGIN, y))
+        y += p.height + 10
+    png_path = Path(png_path)
+    try:
+        img.save(png_path)
+    except OSError as e:
+        raise SessionError(f"cannot write the figure {png_path}: {e.strerror or e}") from None
+    return png_path
