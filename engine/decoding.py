@@ -55,7 +55,23 @@ class LatentDecoder:
             out = self._model.decode_mean(torch.from_numpy(z))
         return out.numpy()
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """Mean images of n codes drawn from the prior N(0, I): (n, C, H, W)."""
+    def decode_sample(self, z: np.ndarray, seed: int = 0) -> np.ndarray:
+        """z (N, D) -> one image drawn from p(x|z) each (the model's ``decode_sample``:
+        Bernoulli, Gaussian or Categorical pixels), (N, C, H, W); the same seed draws the
+        same pixels."""
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
+        generator = torch.Generator().manual_seed(int(seed))
+        with torch.inference_mode():
+            out = self._model.decode_sample(torch.from_numpy(z), generator=generator)
+        return out.numpy()
+
+    def prior_codes(self, n: int, seed: int = 0) -> np.ndarray:
+        """n codes drawn from the prior N(0, I): (n, D) float32."""
         rng = np.random.default_rng(seed)
-        return self.decode(rng.standard_normal((n, self.latent_dim)).astype(np.float32))
+        return rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+
+    def sample(self, n: int, seed: int = 0, draw: bool = False) -> np.ndarray:
+        """Images of n codes drawn from the prior N(0, I): (n, C, H, W) — the means of
+        p(x|z), or with ``draw`` one sample of p(x|z) each."""
+        z = self.prior_codes(n, seed)
+        return self.decode_sample(z, seed) if draw else self.decode(z)

@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from engine.analysis.latent_usage import active_units
 from engine.decoding import LatentDecoder
 from engine.errors import StudioError
 from engine.models import family_class
@@ -236,9 +237,11 @@ class CompareWindow(QMainWindow):
             kl = None if snap is None else snap.arrays.get("kl_per_dim")
             if kl is not None:
                 kl_max = max(kl_max, float(np.max(kl)) if len(kl) else 0.0)
+            codes = None if snap is None else snap.arrays.get("map_latents")
             self.kl_panels[i].show_values(
                 kl, "No KL: a deterministic code has no prior to compare with."
-                if not r.run.config.model.variational else "No saved epoch yet.")
+                if not r.run.config.model.variational else "No saved epoch yet.",
+                active=None if codes is None or kl is None else active_units(codes), epoch=e)
         for panel in self.kl_panels:
             if panel.values is not None:
                 panel.set_y_max(kl_max)

@@ -111,7 +111,7 @@ class GenerativeViews(QObject):
         self.explorer.pinned.setVisible(not points)
         self.samples.pane.setVisible(not points)
         if points:
-            self.data_space.set_run(data, cfg.model.family)
+            self.data_space.set_run(run)
             self.samples.set_variational(False, POINT_SAMPLES)
         else:
             self.data_space.clear()
@@ -142,7 +142,7 @@ class GenerativeViews(QObject):
         if run is not self.run:
             return
         if is_point_data(run.data.image_shape):
-            self.data_space.show_snapshot(snapshot)
+            self.data_space.show_epoch(run, epoch)
             self._on_decoded()
         elif run.config.model.family == "gan":
             self.discriminator.show_snapshot(snapshot)

@@ -24,6 +24,7 @@ from engine.errors import SessionError
 from engine.pretraining.jobs import unfinished_job
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
+from gui.code_views import CodeViews
 from gui.dialogs.session_folder import SessionFolderDialog
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.finetune_panel import FineTuningPanel
@@ -50,7 +51,7 @@ from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
 from gui.window_menus import WindowMenus
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
-TRAINING_TAB, FINE_TUNING_TAB = 0, 1
+TRAINING_TAB, CODE_VIEWS_TAB, FINE_TUNING_TAB = 0, 1, 2
 
 
 class MainWindow(QMainWindow):
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self.frames["reconstructions"] = _framed("Reconstructions", "reconstructionsFrame",
                                                  self.views.reconstructions_switch)
         self.frames.update(self.views.frames)
+        self.code_views = CodeViews(self.model, self.explorer_panel, self)
+        self.frames.update(self.code_views.frames)
         self.finetune_panel = FineTuningPanel(self.model)
         self.frames["fine-tuning"] = self.finetune_panel
         self.generative_panel = GenerativeComparisonPanel(self.model)
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         # Fine-tuning is a tab of its own: the training views keep their room.
         self.tabs = named(QTabWidget(), "viewTabs", "Views")
         self.tabs.addTab(right, "Training")
+        # What each regulariser does to the code: a tab of its own, sub-tabs that fit 1366×768.
+        self.tabs.addTab(self.code_views.page, "Code views")
         self.tabs.addTab(self.finetune_panel, "Fine-tuning && features")
         self.tabs.addTab(self.generative_panel, "Generative models")
         self.tabs.setDocumentMode(True)
@@ -467,8 +472,10 @@ class MainWindow(QMainWindow):
     # -- figures ----------------------------------------------------------------------------
     def export_figure(self, which: str, path: str | Path) -> bool:
         """Save a PNG of a panel (``loss-curves``, ``reconstructions``, ``latent-explorer``,
-        ``samples``, ``first-layer-features``, ``stages``, ``fine-tuning``) or of the
-        ``window``."""
+        ``samples``, ``first-layer-features``, ``stages``, ``fine-tuning``, the code views
+        ``kl-per-dimension``, ``activation-histogram``, ``jacobian-spectrum``,
+        ``identity-probe``, ``noise-level``, ``drawing-pad``, ``drawing-latent-map``,
+        ``latent-trails``, ``data-space``) or of the ``window``."""
         widget = self if which == "window" else self.frames[which]
         ok = widget.grab().save(str(path), "PNG")
         if not ok:

@@ -27,6 +27,7 @@ from engine.decoding import LatentDecoder
 from engine.errors import StudioError
 from engine.events import (CheckpointSaved, DatasetInfo, EpochEnded, EpochSnapshot, JobStarted,
                            RunFailed, RunFinished, RunOpened, RunPlan, RunStarted)
+from engine.models import Model, cpu_copy
 from engine.session import MAIN_RUN, Session, SessionRun
 from gui.coalescing import MetricsBatch
 
@@ -100,6 +101,7 @@ class RunState:
     def __post_init__(self):
         self._snapshots = _Lru()
         self._decoders = _Lru()
+        self._models = _Lru()
 
     @property
     def run_id(self) -> str:
@@ -130,6 +132,27 @@ class RunState:
         except (StudioError, KeyError):
             return None
 
+    def cpu_model(self, epoch: int) -> Model | None:
+        """The epoch's CPU copy of the model's interactive parts (an autoencoder's encoder
+        and decoder), built from the snapshot's weights and kept (LRU, :data:`CACHE`); None
+        for a run without a config, a snapshot without weights, or weights that do not fit.
+
+        Only the interactive parts may be used (see :func:`engine.models.cpu_copy`); the
+        training model is never touched.
+        """
+        if self.config is None or self.data is None:
+            return None
+
+        def make():
+            weights = self.snapshot(epoch).weights
+            if not weights:
+                return None
+            return cpu_copy(self.config, tuple(self.data.image_shape), weights).eval()
+        try:
+            return self._models.get_or(epoch, make)
+        except (StudioError, KeyError, ValueError, RuntimeError):
+            return None
+
     def drop_after(self, epoch: int, step: int) -> None:
         """Forget epochs after ``epoch`` (a resumed run retrains them)."""
         self.live = {e: s for e, s in self.live.items() if e <= epoch}
@@ -139,6 +162,7 @@ class RunState:
                 del series[e]
         self._snapshots.clear()
         self._decoders.clear()
+        self._models.clear()
         self.last_epoch, self.last_step = min(self.last_epoch, epoch), min(self.last_step, step)
 
 
@@ -304,6 +328,7 @@ class RunModel:
             run = self.runs[self._live_run]
             run.live[event.epoch] = event
             run._decoders.pop(event.epoch, None)
+            run._models.pop(event.epoch, None)
             self.snapshot_added.emit(run, event.epoch)
         elif isinstance(event, CheckpointSaved):
             run = self.runs[self._live_run]

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QSplitter, QWidget
 
+from engine.models import family_class
 from engine.pretraining.stack import first_layer_features
 from gui.coalescing import MetricsBatch
 from gui.generative_views import GenerativeViews
@@ -158,6 +159,7 @@ class TrainingViews(QObject):
             self.reconstructions.set_run(run.data, run.config.objective.corruption != "none")
             self.explorer.set_run(run.config, run.data)
             self._show_family(run)
+        self.loss.set_term_weights(family_class(run.config).term_weights(run.config))
         self.loss.add_terms(run.term_names)
         if len(self.model.training_runs()) > 1 or job:
             self.loss.add_stage_marker(run.step_offset, short_name(run.plan))

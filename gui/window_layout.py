@@ -34,7 +34,7 @@ MINIMUM_SIZES = {
 
 #: Bumped when the splitters change, so a layout saved by an older version is not applied
 #: to widgets it was not made for.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2   # 2: the Code views tab and its splitters
 
 
 def apply_minimum_sizes(window: QWidget) -> None:

@@ -164,6 +164,12 @@ class LatentExplorerPanel(QWidget):
                                               pen=pg.mkPen("k", width=1), brush="#ffd400")
         self.pin_markers.setZValue(5)
         self.plot.addItem(self.pin_markers)
+        # An extra marker: a code from elsewhere (the drawing pad's drawing), not a map point.
+        self.extra_marker = pg.ScatterPlotItem(size=18, symbol="d", pen=pg.mkPen("k", width=1.5),
+                                               brush="#00b4f0")
+        self.extra_marker.setZValue(6)
+        self.plot.addItem(self.extra_marker)
+        self.extra_code: np.ndarray | None = None
         self.marker = pg.TargetItem(pos=(0, 0), size=16, movable=True,
                                     pen=pg.mkPen("#d00000", width=3),
                                     hoverPen=pg.mkPen("#ff4040", width=3))
@@ -222,6 +228,7 @@ class LatentExplorerPanel(QWidget):
 
     def _clear_map(self) -> None:
         self.scatter.clear()
+        self.extra_marker.clear()
         self.manifold_item.clear()
         for item in self.prior_items:
             item.clear()
@@ -314,6 +321,7 @@ class LatentExplorerPanel(QWidget):
         self.scatter.setData(pos=pts, brush=brushes, data=np.arange(len(pts)))
         self.legend_label.setText(legend)
         self._refresh_pin_markers()
+        self._refresh_extra_marker()
 
     def _redraw_prior(self, *_args) -> None:
         show = (self.prior_check.isChecked() and self.config is not None
@@ -447,6 +455,27 @@ class LatentExplorerPanel(QWidget):
 
     def clear_pins(self) -> None:
         self.pinned.clear()
+
+    # -- the extra marker --------------------------------------------------------------
+    def show_extra_marker(self, code: np.ndarray | None) -> None:
+        """Mark a code (D,) on the map (a drawing's, from the drawing pad); None removes it."""
+        self.extra_code = None if code is None else np.asarray(code, np.float64).ravel()
+        self._refresh_extra_marker()
+
+    def extra_marker_position(self) -> tuple[float, float] | None:
+        """Where the extra marker is on the map (None when there is none)."""
+        pts = self.extra_marker.data
+        if self.extra_code is None or not len(pts):
+            return None
+        return float(pts[0]["x"]), float(pts[0]["y"])
+
+    def _refresh_extra_marker(self) -> None:
+        code = self.extra_code
+        if (code is None or self.projection is None
+                or len(code) != self.projection.latent_dim):
+            self.extra_marker.clear()
+        else:
+            self.extra_marker.setData(pos=self.projection.project(code[None]))
 
     def _refresh_pin_markers(self) -> None:
         codes = self.pinned.codes()

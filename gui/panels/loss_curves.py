@@ -5,6 +5,11 @@ each update hands pyqtgraph views of them, and pyqtgraph draws only what is
 visible (clip to view) at screen resolution (peak downsampling), so a run of
 a million steps still pans and zooms smoothly. Redraws are throttled by
 their own cost, so a long history never eats the GUI thread.
+
+A regulariser is drawn as it enters the total: ``weight · term``
+(:meth:`~engine.models.Model.term_weights`, e.g. "0.001·sparsity"), while
+sessions store the unweighted term. Drawn unweighted, a sparse run's L1 sat
+far above its reconstruction, as if the penalty dominated.
 """
 
 from __future__ import annotations
@@ -164,6 +169,8 @@ class LossCurvesPanel(QWidget):
         #: the term drawn as "total" too when the two are the same curve (plain, denoising)
         self.same_as_total: str | None = None
         self._legend_entries: list[str] | None = None
+        #: term -> the factor it enters ``total`` with (its values are drawn multiplied)
+        self.term_weights: dict[str, float] = {}
 
         self.curves: dict[str, _TermCurves] = {}
         self._steps = SeriesBuffer()      # steps of the raw rows, for the hover readout
@@ -216,6 +223,18 @@ class LossCurvesPanel(QWidget):
         self._guess_same_as_total()
         self.redraw()
 
+    def set_term_weights(self, weights: Mapping[str, float]) -> None:
+        """Draw each term of ``weights`` as weight · term from now on (the run that is
+        added next; terms not listed enter with weight 1)."""
+        self.term_weights = {k: float(v) for k, v in weights.items()}
+        self._legend_entries = None
+        self.redraw()
+
+    def label_of(self, name: str) -> str:
+        """A term's name in the legend: ``0.001·sparsity`` for a weighted one."""
+        w = self.term_weights.get(name, 1.0)
+        return name if w == 1.0 else f"{w:g}·{name}"
+
     def plan_steps(self, last_step: int) -> None:
         """Fix the step axis at 0..``last_step`` while a run trains towards it.
 
@@ -243,7 +262,7 @@ class LossCurvesPanel(QWidget):
             curve = self.curves.get(name)
             if curve is None:
                 continue
-            y = np.asarray(values, dtype=np.float64)
+            y = np.asarray(values, dtype=np.float64) * self.term_weights.get(name, 1.0)
             curve.raw.extend(x, y)
             curve.smooth.extend(x, y)
         same = self.same_as_total
@@ -258,7 +277,8 @@ class LossCurvesPanel(QWidget):
         for name, v in values.items():
             curve = self.curves.get(name)
             if curve is not None:
-                curve.val.extend(np.array([float(step)]), np.array([float(v)]))
+                w = self.term_weights.get(name, 1.0)
+                curve.val.extend(np.array([float(step)]), np.array([float(v) * w]))
         self.schedule_redraw()
 
     def truncate_after(self, step: int) -> None:
@@ -381,7 +401,7 @@ class LossCurvesPanel(QWidget):
         self.legend.clear()
         for name in entries:
             label = (f"total = {self.same_as_total}" if name == "total" and self.same_as_total
-                     else name)
+                     else self.label_of(name))
             self.legend.addItem(self.curves[name].smooth_item, label)
         if entries:
             self.legend.addItem(self.validation_sample, "validation")
@@ -443,7 +463,7 @@ class LossCurvesPanel(QWidget):
         parts = [f"step {int(steps[i])}  epoch {int(self._epochs.y[i])}"]
         for name, c in self.curves.items():
             if i < c.raw.n:
-                parts.append(f"{name} {c.raw.y[i]:.4g}")
+                parts.append(f"{self.label_of(name)} {c.raw.y[i]:.4g}")
         text = "   ".join(parts)
         self.hover_line.setValue(float(steps[i]))
         self.hover_line.show()

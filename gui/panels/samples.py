@@ -1,12 +1,15 @@
 """Samples: new images decoded from codes drawn from the prior N(0, I) (a VAE's, a GAN's).
 
 The same seed is kept across epochs, so replaying the timeline shows the
-same codes turn into better images; Refresh draws a new set.
+same codes turn into better images; Refresh draws a new set. "Mean" shows the
+likelihood's mean E[x|z] of each code; "Sample of p(x|z)" one draw from it
+(Bernoulli pixels are 0 or 1, Gaussian ones noisy, Categorical ones one of K
+levels): the decoder is a distribution.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from engine.decoding import LatentDecoder
@@ -32,10 +35,15 @@ class SamplesPanel(QWidget):
         self.count_spin.setValue(36)
         self.refresh_button = named(QPushButton("Refresh"), "refreshSamplesButton",
                                     "Draw new samples", "Draw a new set of codes from the prior")
+        self.draw_combo = named(QComboBox(), "sampleDrawCombo", "Show the mean or a sample",
+                                "Mean: E[x|z] of each code; sample: one draw from p(x|z)")
+        self.draw_combo.addItem("mean of p(x|z)", False)
+        self.draw_combo.addItem("sample of p(x|z)", True)
         self.caption = caption_label(NO_RUN, "samplesCaption", "Samples caption", wrap=True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Samples"))
         controls.addWidget(self.count_spin)
+        controls.addWidget(self.draw_combo)
         controls.addStretch(1)
         controls.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
@@ -49,6 +57,8 @@ class SamplesPanel(QWidget):
         self.epoch: int | None = None
         self.refresh_button.clicked.connect(self.refresh)
         self.count_spin.valueChanged.connect(self._draw)
+        self.draw_combo.currentIndexChanged.connect(lambda _i: self._draw())
+        self.images = None
         self.clear()
 
     def clear(self) -> None:
@@ -62,8 +72,10 @@ class SamplesPanel(QWidget):
         self.variational = variational
         self.decoder = None
         self.pane.set_image(None)
+        self.images = None
         self.refresh_button.setEnabled(variational)
         self.count_spin.setEnabled(variational)
+        self.draw_combo.setEnabled(variational)
         self.caption.setText("Samples appear after the first epoch." if variational
                              else reason)
 
@@ -71,6 +83,14 @@ class SamplesPanel(QWidget):
         """Draw samples with ``decoder`` (the displayed epoch's)."""
         self.decoder, self.epoch = decoder, epoch
         self._draw()
+
+    @property
+    def drawing_samples(self) -> bool:
+        """Whether the pane shows samples of p(x|z) (else their means)."""
+        return bool(self.draw_combo.currentData())
+
+    def set_drawing_samples(self, on: bool) -> None:
+        self.draw_combo.setCurrentIndex(1 if on else 0)
 
     def refresh(self) -> None:
         """New codes from the prior."""
@@ -81,7 +101,9 @@ class SamplesPanel(QWidget):
         if not self.variational or self.decoder is None:
             return
         n = self.count_spin.value()
-        images = to_display(self.decoder.sample(n, seed=self.seed))
-        self.pane.set_image(tile(images, grid_shape(n)[1], pad=1))
+        draw = self.drawing_samples
+        self.images = self.decoder.sample(n, seed=self.seed, draw=draw)
+        self.pane.set_image(tile(to_display(self.images), grid_shape(n)[1], pad=1))
         where = f"epoch {self.epoch}, " if self.epoch is not None else ""
-        self.caption.setText(f"{n} samples z ~ N(0, I) ({where}draw {self.seed + 1})")
+        what = "one draw x ~ p(x|z) each" if draw else "the mean E[x|z] of each"
+        self.caption.setText(f"{n} codes z ~ N(0, I), {what} ({where}draw {self.seed + 1})")

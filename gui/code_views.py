@@ -1,0 +1,202 @@
+"""The Code views tab: what each regulariser does to the code, bound to the RunModel.
+
+Each view makes one claim of the course notes visible (issue 10): the KL per
+dimension with its active units, the code's activations, the encoder's
+Jacobian, the identity probe, a live noise slider, a drawing pad, the latent
+map over time and, for 2-D points, data space with the reconstruction field.
+:data:`VIEW_PANELS` is the registry of view classes (the lessons window makes
+them with :func:`make_view` and feeds them ``show_epoch(run, epoch)``);
+:class:`CodeViews` builds the main window's tab of them and follows the
+RunModel's position (the live run, the replay slider) as
+:class:`~gui.generative_views.GenerativeViews` does.
+
+Nothing here slows training: the views read what the epoch's snapshot already
+holds, and what they compute (the noise slider, the drawing) runs on the epoch's
+CPU copy of the model (:meth:`~gui.run_model.RunState.cpu_model`). Positions are
+coalesced (one update per pass of the event loop) and only the sub-page on
+screen is updated; the others catch up when they are shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from gui.panels.activation_histogram import ActivationHistogramPanel
+from gui.panels.code_view import NO_RUN
+from gui.panels.data_space import DataSpacePanel
+from gui.panels.drawing_pad import DrawingPadPanel
+from gui.panels.identity_probe import IdentityProbePanel
+from gui.panels.jacobian_spectrum import JacobianSpectrumPanel
+from gui.panels.kl_per_dimension import KlPerDimensionPanel
+from gui.panels.latent_explorer import LatentExplorerPanel
+from gui.panels.latent_trails import LatentTrailsPanel
+from gui.panels.noise_level import NoiseLevelPanel
+from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
+from gui.run_model import RunModel, RunState
+from gui.widgets.frame import framed
+from gui.widgets.naming import named
+
+#: view key -> panel class (each has ``view_name`` = its key and the issue's objectName)
+VIEW_PANELS: dict[str, type] = {cls.view_name: cls for cls in (
+    KlPerDimensionPanel, ActivationHistogramPanel, JacobianSpectrumPanel, IdentityProbePanel,
+    NoiseLevelPanel, DrawingPadPanel, LatentTrailsPanel, DataSpacePanel,
+    ReconstructionsView, SamplesView, LatentExplorerView)}
+
+
+def make_view(name: str) -> QWidget:
+    """A new panel of view ``name`` (a key of :data:`VIEW_PANELS`)."""
+    try:
+        return VIEW_PANELS[name]()
+    except KeyError:
+        raise KeyError(f"no view {name!r}; the views are {', '.join(VIEW_PANELS)}") from None
+
+
+#: The tab's pages: title, how the views share it, the views (export keys follow them).
+PAGES = (
+    ("Code usage", Qt.Horizontal, ("kl_per_dimension", "activation_histogram")),
+    ("Contraction && identity", Qt.Vertical, ("jacobian_spectrum", "identity_probe")),
+    ("Denoising", Qt.Vertical, ("noise_level",)),
+    ("Draw a digit", Qt.Horizontal, ("drawing_pad", "latent_explorer")),
+    ("Map over time", Qt.Vertical, ("latent_trails",)),
+    ("Data space", Qt.Vertical, ("data_space",)),
+)
+FRAME_TITLES = {
+    "kl_per_dimension": "KL per latent dimension (VAE): active units",
+    "activation_histogram": "Sparsity: the code's activations",
+    "jacobian_spectrum": "Contraction: the encoder's Jacobian",
+    "identity_probe": "The identity risk: off-manifold inputs",
+    "noise_level": "Denoising: corrupt the probe images live",
+    "drawing_pad": "Draw a digit",
+    "latent_explorer": "Its code on the latent map (◆)",
+    "latent_trails": "The latent map over time",
+    "data_space": "Data space: the reconstruction field r(x) − x",
+}
+
+
+def export_key(name: str) -> str:
+    """``kl_per_dimension`` -> ``kl-per-dimension`` (the window's export names)."""
+    return "drawing-latent-map" if name == "latent_explorer" else name.replace("_", "-")
+
+
+class _Page(QWidget):
+    """The tab's page; says when it comes on screen."""
+
+    shown = Signal()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.shown.emit()
+
+
+class CodeViews(QObject):
+    """The Code views tab and its binding to the RunModel (see the module docstring).
+
+    Attributes
+    ----------
+    page : the tab (objectName ``codeViewsTab``); ``pages`` its sub-tabs.
+    panels : view key -> panel.
+    frames : export key -> framed panel, for the window's Export figure menu.
+    """
+
+    def __init__(self, model: RunModel, explorer: LatentExplorerPanel | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.main_explorer = explorer
+        self.panels = {key: make_view(key) for _, _, keys in PAGES for key in keys}
+        self.frames = {export_key(k): framed(FRAME_TITLES[k], f"{p.objectName()}Frame", p)
+                       for k, p in self.panels.items()}
+        self.page = named(_Page(), "codeViewsTab", "Code views")
+        self.pages = named(QTabWidget(), "codeViewsPages", "Code views")
+        self.pages.setDocumentMode(True)
+        for title, orientation, keys in PAGES:
+            split = named(QSplitter(orientation), f"codeViews{title.split()[0]}Splitter",
+                          title.replace("&&", "and"))
+            split.setChildrenCollapsible(False)
+            for k in keys:
+                split.addWidget(self.frames[export_key(k)])
+            if keys == ("drawing_pad", "latent_explorer"):
+                split.setSizes([440, 560])
+            self.pages.addTab(split, title)
+        layout = QVBoxLayout(self.page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self.pending: tuple[RunState, int] | None = None
+        self._drawn: dict[str, tuple] = {}      # view -> (run id, epoch, step) it shows
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self.flush)
+        self.page.shown.connect(self._schedule)
+        self.pages.currentChanged.connect(lambda _i: self._schedule())
+        drawing: DrawingPadPanel = self.panels["drawing_pad"]
+        drawing.code_changed.connect(self._on_drawing_code)
+        model.reset.connect(self._on_reset)
+        model.run_added.connect(self._on_run_added)
+        model.position.connect(self._on_position)
+        self._on_reset()
+
+    # -- model events ---------------------------------------------------------------------
+    def _on_reset(self) -> None:
+        self.pending = None
+        self._drawn = {}
+        for panel in self.panels.values():
+            panel.clear(NO_RUN)
+
+    def _on_run_added(self, run: RunState) -> None:
+        """Say at once which views apply to the new run (cheap; no epoch yet)."""
+        if run.is_classifier or run.config is None:
+            return
+        if self.pending is None or self.pending[0] is not run:
+            for panel in self.panels.values():
+                panel.set_run(run)
+            self._drawn = {}
+
+    def _on_position(self, run: RunState, epoch: int) -> None:
+        self.pending = (run, epoch)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.pending is not None and not self._timer.isActive():
+            self._timer.start(0 if self.model.may_build_decoders else 50)
+
+    # -- showing ----------------------------------------------------------------------------
+    def visible_views(self) -> list[str]:
+        """The views on screen now (none while the tab is hidden)."""
+        if not self.page.isVisible():
+            return []
+        title, _, keys = PAGES[self.pages.currentIndex()]
+        return list(keys)
+
+    def flush(self, everything: bool = False) -> None:
+        """Show the pending position in the views on screen (``everything``: in all)."""
+        if self.pending is None:
+            return
+        if not self.model.may_build_decoders:   # a trainer is being built: later
+            self._timer.start(50)
+            return
+        run, epoch = self.pending
+        try:
+            snap = run.snapshot(epoch)
+        except Exception:  # noqa: BLE001 - the views say nothing of an epoch they cannot read
+            return
+        key = (run.run_id, epoch, snap.step)
+        for name in (list(self.panels) if everything else self.visible_views()):
+            if self._drawn.get(name) == key:
+                continue
+            self._drawn[name] = key
+            self.show_in(name, run, epoch)
+
+    def show_in(self, name: str, run: RunState, epoch: int) -> None:
+        panel = self.panels[name]
+        if name == "latent_trails":
+            panel.session_path = self.model.session_path
+        try:
+            panel.show_epoch(run, epoch)
+        except Exception as e:  # noqa: BLE001 - a damaged epoch: this view says so, not all
+            panel.clear(f"Epoch {epoch} cannot be shown here: {e}")
+
+    def _on_drawing_code(self, code) -> None:
+        explorers = [self.panels["latent_explorer"].explorer, self.main_explorer]
+        for explorer in explorers:
+            if explorer is not None:
+                explorer.show_extra_marker(code)

@@ -1,0 +1,127 @@
+"""The identity risk: does the model reconstruct what is not a digit as well as a digit?
+
+"An overcomplete autoencoder may just copy its input." Off-manifold inputs
+(uniform noise, a blank, an inverted and a shifted digit:
+:data:`engine.analysis.identity_probe.OFF_MANIFOLD_NAMES`) and their
+reconstructions by the shown epoch's model, beside real probe digits; the bars
+are each input's mean squared error per pixel next to the real digits'
+median. :func:`~engine.analysis.identity_probe.identity_ratio` in words: near 1,
+the model copies whatever it is given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout
+
+from engine.analysis.identity_probe import OFF_MANIFOLD_NAMES, identity_ratio
+from gui.images import tile, to_display
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
+                                  quiet_plot)
+from gui.widgets.caption import caption_label
+from gui.widgets.image_pane import ImagePane
+from gui.widgets.naming import named
+
+REAL_SHOWN = 3            # real digits beside the off-manifold inputs
+OFF, REAL = "#D55E00", "#0072B2"
+COPIES = 2.0              # a ratio below this: noise comes back nearly as well as digits
+
+
+def ratio_words(ratio: float, noise: float | None = None, real: float | None = None) -> str:
+    """What :func:`identity_ratio` says, in a sentence (with the two errors when given)."""
+    if not np.isfinite(ratio):
+        return "The real digits are reconstructed perfectly: no ratio to compare."
+    errors = (f" (noise {noise:.3g}, digits {real:.3g} per pixel)"
+              if noise is not None and real is not None else "")
+    if ratio < COPIES:
+        return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the "
+                "model reconstructs what is not a digit about as well as a digit — it may "
+                "be copying its input (the identity risk).")
+    return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the model "
+            "reconstructs what looks like its data, not any input.")
+
+
+class IdentityProbePanel(CodeViewPanel):
+    """Off-manifold inputs, their reconstructions and errors, beside real digits'."""
+
+    view_name = "identity_probe"
+    object_name = "identityProbe"
+    title = "Identity probe"
+    needs = ("identity_error", "probe_error", "identity_inputs", "identity_recon")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.pane = named(ImagePane("inputs (top) and their reconstructions (bottom)"),
+                          "identityImages", "Off-manifold inputs and reconstructions")
+        self.pane.setMinimumSize(260, 90)
+        self.bars_widget = named(pg.PlotWidget(), "identityErrorPlot",
+                                 "Reconstruction error of each input")
+        plot = self.bars_widget.getPlotItem()
+        plot.setLabel("left", "squared error per pixel")
+        plot.showGrid(y=True, alpha=0.2)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        quiet_plot(plot)
+        self.bars: pg.BarGraphItem | None = None
+        self.caption = caption_label("", "identityCaption", "Identity probe caption", wrap=True)
+        row = QHBoxLayout()
+        row.addWidget(self.pane, 3)
+        row.addWidget(self.bars_widget, 2)
+        self.body_layout.addLayout(row, 1)
+        self.body_layout.addWidget(self.caption)
+        self.ratio: float | None = None
+        self.errors: np.ndarray | None = None
+
+    def why_not(self, run) -> str:
+        return (autoencoder_reason(run, "The identity probe")
+                or images_reason(run, "The identity probe"))
+
+    def draw(self, run, epoch, snapshot) -> None:
+        a, im = snapshot.arrays, snapshot.images
+        k = len(OFF_MANIFOLD_NAMES)
+        inputs, recon = im["identity_inputs"][:k], im["identity_recon"][:k]
+        real = run.data.probe_images[:REAL_SHOWN]
+        real_recon = im["probe_recon"][:REAL_SHOWN] if "probe_recon" in im else real * 0
+        # One mosaic: the off-manifold inputs, a gap, real digits; reconstructions below.
+        blank = np.ones_like(inputs[:1])
+        top = np.concatenate([inputs, blank, real])
+        bottom = np.concatenate([recon, blank, real_recon])
+        cols = len(top)
+        self.pane.set_image(tile(to_display(np.concatenate([top, bottom])), cols, pad=2))
+        self.errors = np.asarray(a["identity_error"], np.float64)
+        probe = np.asarray(a["probe_error"], np.float64)
+        self.ratio = float(identity_ratio(a))
+        self._draw_bars(self.errors, float(np.median(probe)))
+        noise = float(np.median(self.errors[:4]))
+        words = ratio_words(self.ratio, noise, float(np.median(probe)))
+        self.caption.setText(f"epoch {epoch}: {words} (inputs: "
+                             f"{', '.join(OFF_MANIFOLD_NAMES)}; then {REAL_SHOWN} real digits)")
+
+    def _draw_bars(self, errors: np.ndarray, real: float) -> None:
+        plot = self.bars_widget.getPlotItem()
+        if self.bars is not None:
+            plot.removeItem(self.bars)
+        heights = np.append(errors, real)
+        brushes = [pg.mkBrush(OFF)] * len(errors) + [pg.mkBrush(REAL)]
+        self.bars = pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.75,
+                                    brushes=brushes, pen=None)
+        plot.addItem(self.bars)
+        names = [short_name(n) for n in OFF_MANIFOLD_NAMES[:len(errors)]] + ["digits"]
+        plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
+
+    def reset_plots(self) -> None:
+        self.pane.set_image(None)
+        if self.bars is not None:
+            self.bars_widget.getPlotItem().removeItem(self.bars)
+            self.bars = None
+        self.ratio = self.errors = None
+
+
+def short_name(name: str) -> str:
+    """An axis label for an off-manifold input (``noise 1`` -> ``n1``)."""
+    words = name.replace("_", " ").split()
+    if words and words[0].startswith("noise"):
+        return "n" + (words[-1] if len(words) > 1 and words[-1].isdigit() else "")
+    return words[0][:5] if words else "?"

@@ -1,0 +1,176 @@
+"""The latent map over time: where a few probe images' codes travel, epoch by epoch.
+
+The codes of the first probe images (``probe_latent_mean`` of every saved
+epoch, :func:`engine.analysis.trails.latent_trails`) drawn as trails on one
+fixed map: the code itself for a 2-D latent, the plane of the last epoch's first
+two principal components for more (:func:`gui.latent_projection.pca_projection`,
+fixed so that what moves is the codes), and for a 1-D code the code against the
+epoch. The last epoch's map codes lie faint behind; the shown epoch is marked.
+"Write GIF…" saves the animated map and manifold over all saved epochs
+(:func:`engine.session.figures.export_gif`, as ``export --gif`` does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton
+
+from engine.analysis.trails import latent_trails
+from engine.errors import StudioError
+from engine.session import Session
+from engine.session.figures import export_gif
+from gui.latent_projection import LatentProjection, dims_projection, pca_projection
+from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
+from gui.style import LABEL_COLOURS
+from gui.widgets.caption import caption_label
+from gui.widgets.naming import named
+
+TRAILS = 8
+
+
+class LatentTrailsPanel(CodeViewPanel):
+    """Trails of a few probe codes across the saved epochs, and the GIF button."""
+
+    view_name = "latent_trails"
+    object_name = "latentTrails"
+    title = "Latent map over time"
+    needs = ("probe_latent_mean",)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.map_widget = named(pg.PlotWidget(), "latentTrailsPlot",
+                                "Trails of probe codes across epochs")
+        self.plot = self.map_widget.getPlotItem()
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.hideButtons()
+        quiet_plot(self.plot, mouse=True)
+        self.plot.setAspectLocked(True)
+        self.background = pg.ScatterPlotItem(size=4, pen=None,
+                                             brush=pg.mkBrush(120, 120, 120, 110))
+        self.background.setZValue(-10)
+        self.plot.addItem(self.background)
+        self.lines: list[pg.PlotDataItem] = []
+        self.now = pg.ScatterPlotItem(size=12, pen=pg.mkPen("k", width=1.5))
+        self.now.setZValue(10)
+        self.plot.addItem(self.now)
+        self.gif_button = named(QPushButton("Write GIF…"), "writeGifButton",
+                                "Write an animated GIF of the map over all saved epochs")
+        self.gif_button.clicked.connect(self.choose_gif)
+        self.caption = caption_label("", "latentTrailsCaption", "Latent trails caption",
+                                     wrap=True)
+        controls = QHBoxLayout()
+        controls.addStretch(1)
+        controls.addWidget(self.gif_button)
+        self.body_layout.addLayout(controls)
+        self.body_layout.addWidget(self.map_widget, 1)
+        self.body_layout.addWidget(self.caption)
+        #: the session file a live run is written to (the binder sets it; a stored run
+        #: knows its own)
+        self.session_path: Path | None = None
+        self._codes: dict[tuple, np.ndarray] = {}
+        self.trails: np.ndarray | None = None      # (E, n, D)
+        self.points: np.ndarray | None = None      # (E, n, 2) on the map
+        self.trail_epochs: list[int] = []
+        self.projection: LatentProjection | None = None
+
+    def why_not(self, run) -> str:
+        return autoencoder_reason(run, "The latent map over time")
+
+    def prepare(self, run) -> None:
+        self._codes = {}
+
+    def draw(self, run, epoch, snapshot) -> None:
+        epochs, codes = [], []
+        last_map = None
+        for e in run.epochs:
+            try:
+                snap = run.snapshot(e)
+            except Exception:  # noqa: BLE001 - an unreadable epoch: left out of the trail
+                continue
+            key = (run.run_id, e, snap.step)
+            if key not in self._codes:
+                if "probe_latent_mean" not in snap.arrays:
+                    continue
+                self._codes[key] = np.asarray(snap.arrays["probe_latent_mean"], np.float64)
+            epochs.append(e)
+            codes.append(self._codes[key])
+            last_map = snap.arrays.get("map_latents", last_map)
+        self.trail_epochs = epochs
+        self.trails = np.asarray(latent_trails(codes, n=TRAILS), np.float64)
+        d = self.trails.shape[2]
+        if d == 1:
+            self.projection = None
+            pts = np.stack([self.trails[..., 0],
+                            np.broadcast_to(np.array(epochs, float)[:, None],
+                                            self.trails.shape[:2])], axis=-1)
+            self.plot.setLabel("bottom", "z1")
+            self.plot.setLabel("left", "epoch")
+            self.background.clear()
+        else:
+            base = last_map if last_map is not None else codes[-1]
+            self.projection = (dims_projection(2, 0, 1, np.zeros(2)) if d == 2 else
+                               pca_projection(base, np.asarray(base).mean(0)))
+            pts = self.projection.project(self.trails.reshape(-1, d)).reshape(
+                *self.trails.shape[:2], 2)
+            names = self.projection.axis_names
+            self.plot.setLabel("bottom", names[0] + ("" if d == 2 else " (last epoch)"))
+            self.plot.setLabel("left", names[1])
+            self.background.setData(pos=self.projection.project(base))
+        self.points = pts
+        self._draw_lines(run, epochs.index(epoch) if epoch in epochs else len(epochs) - 1)
+        what = ("the code itself" if d == 2 else "against the epoch" if d == 1 else
+                "the PCA plane of the last epoch")
+        self.caption.setText(f"epoch {epoch}: the codes of the first {self.trails.shape[1]} "
+                             f"probe images over {len(epochs)} saved epochs ({what}); ● marks "
+                             "the shown epoch, grey dots the last epoch's map.")
+
+    def _draw_lines(self, run, shown: int) -> None:
+        for line in self.lines:
+            self.plot.removeItem(line)
+        labels = run.data.probe_labels
+        self.lines = []
+        brushes = []
+        for i in range(self.points.shape[1]):
+            colour = LABEL_COLOURS[int(labels[i]) % 10 if labels is not None else i % 10]
+            line = self.plot.plot(self.points[:, i, 0], self.points[:, i, 1],
+                                  pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
+                                  symbolBrush=colour, symbolPen=None)
+            self.lines.append(line)
+            brushes.append(pg.mkBrush(colour))
+        self.now.setData(pos=self.points[shown], brush=brushes)
+
+    def reset_plots(self) -> None:
+        for line in self.lines:
+            self.plot.removeItem(line)
+        self.lines = []
+        self.now.clear()
+        self.background.clear()
+        self.trails = self.points = None
+
+    # -- the GIF ----------------------------------------------------------------------------
+    def write_gif(self, path: str | Path) -> str:
+        """Write the animated map of the run on display to ``path``; "" or the problem."""
+        run = self.run
+        if run is None:
+            return "No run on display."
+        try:
+            if run.stored is not None:
+                export_gif(run.stored, path, force=True)
+            else:
+                if self.session_path is None or not Path(self.session_path).exists():
+                    return "This run has no session file yet."
+                with Session.open(self.session_path) as session:
+                    export_gif(session.run(run.run_id), path, force=True)
+        except (StudioError, OSError, KeyError) as e:
+            return f"Cannot write the GIF: {e}"
+        return ""
+
+    def choose_gif(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Write animated GIF", "latent-map.gif",
+                                              "GIF images (*.gif)")
+        if path:
+            problem = self.write_gif(path)
+            self.caption.setText(problem or f"Written: {path}")
