@@ -19,6 +19,7 @@ window's message strip; the app goes on.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
 from gui.window_layout import fit_to_screen
 from gui.worker import Job, Worker
+
+log = logging.getLogger(__name__)
 
 POLL_MS = 400                 # how often the session files are looked at while training
 EXPLANATION_WIDTH = 360       # the left column; the runs get the rest of 1366 pixels
@@ -130,7 +133,7 @@ class LessonWindow(QMainWindow):
         v.addWidget(self.progress_label)
         v.addWidget(self.progress_bar)
         v.addWidget(self.claim)
-        v.addStretch(1)
+        v.addStretch(0)      # what the explanation (its stretch, up to its text) leaves
         v.addWidget(self.folder_label)
         left.setMinimumWidth(300)
         split = named(QSplitter(Qt.Horizontal), "lessonSplitter", "Explanation and runs")
@@ -163,7 +166,12 @@ class LessonWindow(QMainWindow):
             self.open_saved()
 
     def is_done(self) -> bool:
-        return lesson_done(self.lesson, self.out_dir, tiny=self._tiny)
+        """Every run saved, complete, with the lesson's settings (False when they are bad:
+        :meth:`run` then says why)."""
+        try:
+            return lesson_done(self.lesson, self.out_dir, tiny=self._tiny)
+        except StudioError:
+            return False
 
     def open_saved(self) -> None:
         """Show the saved sessions (each run that has one) and, when all are, the claim."""
@@ -189,7 +197,9 @@ class LessonWindow(QMainWindow):
     def _measure(self) -> None:
         try:
             self.show_claim(measure_claim(self.lesson, self.paths))
-        except StudioError as e:
+        except Exception as e:  # noqa: BLE001 - a bad session or a bug: say so, go on
+            if not isinstance(e, StudioError):
+                log.exception("measuring lesson %s failed", self.lesson.name)
             self.claim_result = None
             self.claim.show_waiting("The claim could not be measured.")
             self.show_message(f"The claim could not be measured: {e}", "error")

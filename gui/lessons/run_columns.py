@@ -27,8 +27,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 from engine.errors import StudioError
 from engine.session.compared import run_colour
 from engine.session.follow import FileWatch, open_released
-from gui.code_views import make_view
+from gui.code_views import VIEW_PANELS
 from gui.compare_window import nearest_epoch
+from gui.lessons.finetuning_view import FineTuningView
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.run_model import RunModel, RunState
 from gui.session_follower import merge_session
@@ -39,11 +40,28 @@ COLUMN_WIDTH = 300     # the narrowest a run's column gets (four runs fit 1366 p
                        # the explanation; more scroll sideways)
 VIEW_HEIGHT = 190      # the least height of one view row
 
+#: The views a lesson may name: the code views' registry and the lessons' own.
+LESSON_VIEWS: dict[str, type] = {**VIEW_PANELS, FineTuningView.view_name: FineTuningView}
+
 
 def view_title(name: str) -> str:
-    """``identity_probe`` -> ``Identity probe``: the heading of a view's row."""
+    """The heading of a view's row: its panel's title (``identity_probe`` -> ``Identity
+    probe`` for a name no panel has)."""
+    cls = LESSON_VIEWS.get(name)
+    if cls is not None and getattr(cls, "title", ""):
+        return cls.title
     words = name.replace("_", " ")
     return words[:1].upper() + words[1:]
+
+
+def shown_run(model: RunModel, primary: str) -> RunState | None:
+    """The run a column shows: the session's primary run, or, when it has no saved epoch
+    (a greedy stack trained end to end for 0 epochs), the last training run that has one."""
+    run = model.runs.get(primary)
+    if run is not None and run.epochs:
+        return run
+    with_epochs = [r for r in model.training_runs() if r.epochs]
+    return with_epochs[-1] if with_epochs else run
 
 
 class RunColumn:
@@ -102,7 +120,7 @@ class RunColumn:
         else:
             self.model.load_session(session)
             self._loaded = True
-        self.state = self.model.runs.get(session.primary)
+        self.state = shown_run(self.model, session.primary)
         return True
 
     def show(self, epoch: int | None) -> list[str]:
@@ -219,7 +237,7 @@ class LessonColumns(QWidget):
 
     def _make_view(self, name: str) -> QWidget:
         try:
-            return make_view(name)
+            return LESSON_VIEWS[name]()
         except KeyError:    # a lesson file naming a view this version does not have
             label = caption_label(f"No view called '{name}' in this version of the app.",
                                   "lessonUnknownView", "Unknown view", wrap=True)

@@ -73,3 +73,30 @@ def test_a_file_that_cannot_be_read_is_said_in_its_column(qtbot, tmp_path):
     columns.set_runs([bad], VIEWS)
     assert columns.columns[0].problem and "cannot be read" in columns.headings[0].text()
     assert problems and "broken" in problems[0]
+
+
+def test_the_finetuning_view_shows_features_of_a_stack_and_accuracy_of_a_comparison(
+        qtbot, tmp_path):
+    """The pretraining lesson's view: the stack's first-stage features, each comparison's
+    validation accuracy per initialisation, as its session stores them (replayable)."""
+    from engine.lessons import find_lesson, lesson_paths, run_lesson
+    from gui.lessons.run_columns import LessonColumns
+    lesson = find_lesson("pretraining")
+    assert run_lesson(lesson, tmp_path, tiny=True).outcome == "completed"
+    paths = lesson_paths(lesson, tmp_path)
+    columns = LessonColumns()
+    qtbot.addWidget(columns)
+    columns.set_runs(paths[:2], ("finetuning",))
+    stack, compare = columns.views("finetuning")
+    with Session.open(paths[0]) as s:
+        width = s.runs["stage-1"].meta["width"]
+    assert stack.showing and stack.features.features.shape == (width, 1, 28, 28)
+    with Session.open(paths[1]) as s:
+        runs = [r for r in s.runs.values() if r.role == "classifier"]
+        final = {r.meta["init"]: float(r.epoch_history["val"]["accuracy"][-1]) for r in runs}
+        middle = {r.meta["init"]: float(r.epoch_history["val"]["accuracy"][4]) for r in runs}
+    assert set(final) == {"pretrained", "random"}
+    assert compare.final == pytest.approx(final)
+    columns.timeline.select_epoch(5)
+    assert compare.final == pytest.approx(middle)
+    assert "epoch 5" in compare.caption.text()
