@@ -73,6 +73,7 @@ class ClaimLabel(QLabel):
 
     def show_waiting(self, text: str) -> None:
         self.holds = None
+        self.setToolTip("")
         self.setText(escape(text))
         self.setStyleSheet(WAITING_STYLE)
 
@@ -80,10 +81,10 @@ class ClaimLabel(QLabel):
         """Show an ``engine.lessons.ClaimResult``: its sentence and its values."""
         self.holds = bool(claim.holds)
         verdict = "The claim holds" if claim.holds else "The claim did not show this time"
-        values = " · ".join(f"{escape(str(k))} = {_number(v)}" for k, v in claim.values.items())
+        # The sentence carries the numbers; every measured value is in the tooltip.
         self.setText(f"<b>{'✓' if claim.holds else '✗'} {verdict}.</b> "
-                     f"{escape(claim.sentence)}"
-                     + (f"<br><span style='font-size:9pt'>{values}</span>" if values else ""))
+                     f"{escape(claim.sentence)}")
+        self.setToolTip("\n".join(f"{k} = {_number(v)}" for k, v in claim.values.items()))
         self.setStyleSheet(HOLDS_STYLE if claim.holds else FAILS_STYLE)
 
     def sentence(self) -> str:
@@ -97,4 +98,4 @@ def _number(value) -> str:
     try:
         return f"{float(value):.4g}"
     except (TypeError, ValueError):
-        return escape(str(value))
+        return str(value)

@@ -22,7 +22,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from engine.errors import StudioError
 from engine.session.compared import run_colour
@@ -169,6 +170,18 @@ class RunColumn:
                 f"<span style='color:#555'>{what}</span>")
 
 
+class _RowsThatFit(QGridLayout):
+    """The views' grid: as tall as the scroll area's viewport, at least its minimum.
+
+    Its wrapped labels would otherwise make the scroll area ask it, through
+    height-for-width, for the height every view would like (a screen and a half),
+    and the last row would scroll away.
+    """
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
+
+
 class LessonColumns(QWidget):
     """The grid of a lesson's views, a column per run, and the one replay slider.
 
@@ -205,7 +218,7 @@ class LessonColumns(QWidget):
         """One column per session path, each with a panel per view name (replaces all)."""
         # A new holder: the scroll area destroys the old one, with its views, at once.
         self.grid_holder = QWidget()
-        grid = QGridLayout(self.grid_holder)
+        grid = _RowsThatFit(self.grid_holder)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setHorizontalSpacing(8)
         self.view_names = tuple(view_names)
@@ -223,8 +236,11 @@ class LessonColumns(QWidget):
                                                  view_title(name)), 1 + 2 * i, 0, 1,
                                    len(paths))
                 view = self._make_view(name)
-                view.setMinimumHeight(VIEW_HEIGHT)
-                view.setMinimumWidth(COLUMN_WIDTH)
+                # The rows share the height the window has (a view's own wish, e.g. a long
+                # caption at a column's width, would push the last row off screen); below
+                # these minimums the grid scrolls instead.
+                view.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+                view.setMinimumSize(COLUMN_WIDTH, VIEW_HEIGHT)
                 grid.addWidget(view, 2 + 2 * i, j)
                 grid.setRowStretch(2 + 2 * i, 1)
                 views[name] = view
