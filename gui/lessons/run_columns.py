@@ -40,6 +40,7 @@ from gui.widgets.naming import named
 COLUMN_WIDTH = 300     # the narrowest a run's column gets (four runs fit 1366 pixels beside
                        # the explanation; more scroll sideways)
 VIEW_HEIGHT = 190      # the least height of one view row
+REASON_HEIGHT = 56     # ... of a row where no run's view applies (each says why, in a line)
 
 #: The views a lesson may name: the code views' registry and the lessons' own.
 LESSON_VIEWS: dict[str, type] = {**VIEW_PANELS, FineTuningView.view_name: FineTuningView}
@@ -212,6 +213,7 @@ class LessonColumns(QWidget):
         #: global generator then, and nothing here may draw from it (best effort: the
         #: views build their CPU models on the meta device, see engine.models.cpu_copy).
         self.hold = False
+        self.grid: QGridLayout | None = None
 
     # -- building -----------------------------------------------------------------------
     def set_runs(self, paths: list[Path], view_names: tuple[str, ...]) -> None:
@@ -242,10 +244,10 @@ class LessonColumns(QWidget):
                 view.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
                 view.setMinimumSize(COLUMN_WIDTH, VIEW_HEIGHT)
                 grid.addWidget(view, 2 + 2 * i, j)
-                grid.setRowStretch(2 + 2 * i, 1)
                 views[name] = view
             self.columns.append(RunColumn(path, j, views))
             self.headings.append(heading)
+        self.grid = grid
         self.scroll.setWidget(self.grid_holder)
         if not self.refresh(force=True):     # no file yet: say so in every view
             self.timeline.set_epochs([])
@@ -299,6 +301,35 @@ class LessonColumns(QWidget):
     def _update_headings(self) -> None:
         for column, heading in zip(self.columns, self.headings):
             heading.setText(column.heading())
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Share the height among the rows that show data, equally; a row where no run's
+        view shows data (each says why it does not apply, e.g. samples of 2-D points) keeps
+        a line or two. Below :data:`VIEW_HEIGHT` a row the grid scrolls instead.
+
+        Equal shares are set, not left to the grid: it would give a view that wraps text
+        (height-for-width) what it asks and squeeze the others to their minimum."""
+        if self.grid is None:
+            return
+        rows = [(name, self.views(name)) for name in self.view_names]
+        showing = [any(getattr(v, "showing", True) for v in views) for _, views in rows]
+        width = max((h.width() for h in self.headings), default=COLUMN_WIDTH)
+        fixed = max((h.heightForWidth(width) for h in self.headings), default=0)
+        fixed += sum(self.grid.itemAtPosition(1 + 2 * i, 0).sizeHint().height()
+                     for i in range(len(rows)))
+        fixed += sum(REASON_HEIGHT for s in showing if not s)
+        m = self.grid.contentsMargins()
+        fixed += self.grid.verticalSpacing() * 2 * len(rows) + m.top() + m.bottom()
+        n = max(1, sum(showing))
+        share = max(VIEW_HEIGHT, (self.scroll.viewport().height() - fixed) // n)
+        for (name, views), show in zip(rows, showing):
+            for v in views:
+                v.setFixedHeight(share if show else REASON_HEIGHT)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_rows()
 
     def _describe(self, epoch: int) -> str:
         """``epoch 12``, and where runs without that epoch are shown instead."""
