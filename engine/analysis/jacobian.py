@@ -6,12 +6,19 @@ contractive autoencoder penalises ||J||_F^2, which presses the singular
 values down in every direction except the few along the data manifold
 (Rifai et al. 2011): its spectrum falls off steeply, a plain one's does not.
 
-Cost: one Jacobian per point, D x N with N = C*H*W, by reverse mode (D
-vector-Jacobian products) or forward mode (N Jacobian-vector products),
-whichever is fewer, all batched with ``torch.func.vmap``. The singular values
-of a wide matrix come from the eigenvalues of its R x R Gram matrix
-(R = min(D, N)): 2-3 times faster than an SVD for the 256-1024-unit codes of
-the presets (see ``benchmarks/bench_snapshot_views.py``).
+Cost, which a snapshot pays every epoch (``benchmarks/bench_snapshot_views.py``):
+
+- the Jacobians: closed form diag(a'(u)) W for a one-layer encoder
+  h = a(W x + b) (the sparse, contractive and identity-risk presets), else
+  one per point by reverse mode (D vector-Jacobian products) or forward mode
+  (N = C*H*W Jacobian-vector products), whichever is fewer, batched with
+  ``torch.func.vmap``;
+- the singular values: from the eigenvalues of the R x R Gram matrix
+  (R = min(D, N)), 2-3 times faster than an SVD for the codes of 256-1024
+  units, whose R^3 then dominates; so the number of points is what an
+  epoch can afford (:func:`spectrum_points`): all 16 for codes up to ~300
+  units, fewer above; a linear one-layer code has one Jacobian everywhere,
+  computed once.
 """
 
 from __future__ import annotations
@@ -20,8 +27,13 @@ import torch
 from torch import Tensor, nn
 from torch.func import jacfwd, jacrev, vmap
 
-#: Points of the probe set whose spectrum a snapshot carries (the first ones).
+#: Most points of the probe set whose spectrum a snapshot carries (the first ones).
 JACOBIAN_POINTS = 16
+#: Seconds a snapshot may spend on spectra, at this machine's measured rates below:
+#: about 5-10 % of an epoch of the presets that need the most (512-1024-unit codes).
+SPECTRUM_SECONDS = 0.04
+_GEMM_FLOPS_PER_S = 1e11     # float32 matrix products, 2 cores
+_EIG_S_PER_R3 = 7e-11        # float64 eigvalsh of an R x R matrix: ~7e-11 R^3 s
 #: Up to this R an exact SVD is cheap; above it the Gram matrix is used.
 _SVD_UP_TO = 64
 
@@ -32,6 +44,31 @@ def _code_function(model: nn.Module):
     if encoder is not None and hasattr(encoder, "code_activations"):
         return encoder.code_activations
     return model.encode_mean
+
+
+def one_layer_jacobian(model: nn.Module, x: Tensor) -> Tensor | None:
+    """diag(a'(W x + b)) W for a one-layer encoder (a VAE's mean: W itself), else None.
+
+    Returns
+    -------
+    (J, D, N) float32, or None when the encoder has hidden layers, is a conv, or its
+    code activation has no closed-form slope.
+    """
+    # Imported here: engine.models imports this module (the autoencoder's snapshot).
+    from engine.models.objective import code_slope, is_single_layer
+
+    enc = getattr(model, "encoder", None)
+    if enc is None or not hasattr(enc, "body") or not is_single_layer(model):
+        return None
+    d = enc.latent_dim
+    w = enc.body.head.weight[:d].detach()                        # (D, N): a VAE's mean rows
+    if enc.variational:
+        slope = torch.ones(x.shape[0], d, device=x.device, dtype=x.dtype)
+    else:
+        slope = code_slope(enc.code_act, enc.code_activations(x).detach())
+        if slope is None:
+            return None
+    return slope[:, :, None] * w[None]
 
 
 def encoder_jacobian(model: nn.Module, x: Tensor) -> Tensor:
@@ -47,17 +84,40 @@ def encoder_jacobian(model: nn.Module, x: Tensor) -> Tensor:
     -------
     (J, D, N) float32, N = C*H*W: row d holds the gradient of code unit d.
     """
+    closed = one_layer_jacobian(model, x)
+    if closed is not None:
+        return closed
     code = _code_function(model)
 
     def one(xi: Tensor) -> Tensor:  # (C, H, W) -> (D,)
         return code(xi.unsqueeze(0)).squeeze(0)
 
+    n = x[0].numel()
     with torch.enable_grad():  # a snapshot runs under no_grad; the transforms need autograd
-        d = one(x[:1].squeeze(0).detach()).shape[0] if x.shape[0] else 0
-        n = x[0].numel() if x.shape[0] else 0
+        d = one(x[0].detach()).shape[0]
         # Reverse mode costs D products per point, forward mode N: take the fewer.
         jac = vmap(jacrev(one) if d <= n else jacfwd(one))(x.detach())
     return jac.reshape(x.shape[0], -1, n).detach()
+
+
+def spectrum_points(d: int, n: int, available: int, closed_form: bool = False) -> int:
+    """How many points' spectra a snapshot computes: all it may, within SPECTRUM_SECONDS.
+
+    Parameters
+    ----------
+    d, n : code units and input values (the Jacobian is D x N).
+    available : probe points there are.
+    closed_form : the Jacobians cost nothing to form (one-layer encoder).
+
+    Returns
+    -------
+    int in [1, min(available, JACOBIAN_POINTS)].
+    """
+    r, big = min(d, n), max(d, n)
+    gemm = 2.0 * r * r * big + (0.0 if closed_form else 2.0 * d * n * r)
+    per_point = gemm / _GEMM_FLOPS_PER_S + _EIG_S_PER_R3 * r ** 3
+    most = min(available, JACOBIAN_POINTS)
+    return int(max(1, min(most, SPECTRUM_SECONDS // per_point)))
 
 
 def singular_values(jac: Tensor) -> Tensor:
@@ -89,14 +149,38 @@ def encoder_jacobian_spectrum(model: nn.Module, x: Tensor) -> Tensor:
     Parameters
     ----------
     model : an autoencoder in eval mode.
-    x : (J, C, H, W) inputs; a snapshot passes the first
-        ``min(P, JACOBIAN_POINTS)`` clean probe images.
+    x : (J, C, H, W) inputs.
 
     Returns
     -------
     (J, R) float32 descending, R = min(D, C*H*W).
     """
-    return singular_values(encoder_jacobian(model, x))
+    jac = encoder_jacobian(model, x)
+    if x.shape[0] > 1 and one_layer_jacobian(model, x[:1]) is not None \
+            and bool(torch.all(jac == jac[:1])):
+        # A linear one-layer code: one Jacobian everywhere (W), one spectrum.
+        return singular_values(jac[:1]).expand(x.shape[0], -1).clone()
+    return singular_values(jac)
+
+
+def snapshot_spectrum(model: nn.Module, probe_images: Tensor) -> Tensor:
+    """The spectra a snapshot carries: at the first :func:`spectrum_points` probe images.
+
+    Parameters
+    ----------
+    model : an autoencoder in eval mode.
+    probe_images : (P, C, H, W) the clean probe images.
+
+    Returns
+    -------
+    (J, R) float32 descending, 1 <= J <= min(P, JACOBIAN_POINTS).
+    """
+    x = probe_images[:1]
+    d = _code_function(model)(x).shape[1] if x.shape[0] else 0
+    n = probe_images[0].numel()
+    closed = one_layer_jacobian(model, x) is not None
+    j = spectrum_points(d, n, probe_images.shape[0], closed)
+    return encoder_jacobian_spectrum(model, probe_images[:j])
 
 
 def frobenius_norm(spectrum: Tensor) -> Tensor:

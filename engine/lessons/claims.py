@@ -329,7 +329,8 @@ def explicit_implicit(paths):
         d = run.config.data
         vae_modes, vae_near = _modes_covered(snap.arrays["generated_points"], d.source,
                                              d.point_noise)
-        recon = float(np.mean((snap.arrays["recon_points"] - snap.arrays["real_points"]) ** 2))
+        probe = run.data.probe_images.reshape(len(run.data.probe_images), -1)
+        recon = float(np.mean((snap.arrays["recon_points"] - probe) ** 2))
     with Session.open(paths[1]) as s:
         run = s.run()
         snap = run.snapshot(run.snapshot_epochs[-1])

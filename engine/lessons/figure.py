@@ -130,7 +130,7 @@ def _run_panels(path: Path, identity: bool, width: int) -> list:
             return panels
         epoch = run.snapshot_epochs[-1]
         snap = run.snapshot(epoch)
-        label = f"{path.stem} — {run.config.kind_label()}, epoch {epoch}"
+        label = f"{path.stem}: {run.config.kind_label()}, epoch {epoch}"
         if is_point_data(run.data.image_shape):
             return [_points(label, snap.arrays, width)]
         rows = []

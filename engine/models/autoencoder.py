@@ -16,8 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from engine.analysis.identity_probe import off_manifold_images, reconstruction_errors
-from engine.analysis.jacobian import JACOBIAN_POINTS, encoder_jacobian_spectrum, frobenius_norm
+from engine.analysis.identity_probe import (flat_errors, off_manifold_images,
+                                            reconstruction_errors)
+from engine.analysis.jacobian import frobenius_norm, snapshot_spectrum
 from engine.analysis.recon_field import code_line, field_grid
 from engine.corruption import corrupt
 from engine.data.toy2d import GENERATED_POINTS, is_point_data
@@ -253,8 +254,9 @@ class Autoencoder(Model):
             off_recon = self.reconstruct(off)
             images = {"identity_inputs": _np(off), "identity_recon": _np(off_recon)}
             arrays["identity_error"] = _np(reconstruction_errors(off, off_recon))
+            arrays["identity_flat_error"] = _np(flat_errors(off))
         # Contraction: the Jacobian's spectrum at a few probe points (the mean code for a VAE).
-        spectrum = encoder_jacobian_spectrum(self, x[:JACOBIAN_POINTS])
+        spectrum = snapshot_spectrum(self, x)
         arrays["jacobian_singular_values"] = _np(spectrum)
         arrays["jacobian_frobenius"] = _np(frobenius_norm(spectrum))
         if is_point_data(self.image_shape):  # the reconstruction field, and a 1-D code's curve

@@ -81,6 +81,36 @@ def jacobian_frobenius_sq_projected(h: Tensor, x: Tensor, n: int, create_graph: 
     return total / n
 
 
+def code_slope(code_act: nn.Module, h: Tensor) -> Tensor | None:
+    """a'(u) of the code activation, written with its output h = a(u), or None.
+
+    Parameters
+    ----------
+    code_act : the encoder's code activation (Sigmoid, Tanh, ReLU, Identity).
+    h : (B, D) its output.
+
+    Returns
+    -------
+    (B, D), or None for an activation with no closed form here.
+    """
+    kind = type(code_act).__name__
+    if kind == "Sigmoid":
+        return h * (1 - h)
+    if kind == "Tanh":
+        return 1 - h.pow(2)
+    if kind == "ReLU":
+        return (h > 0).to(h.dtype)
+    if kind == "Identity":
+        return torch.ones_like(h)
+    return None
+
+
+def is_single_layer(model: nn.Module) -> bool:
+    """Whether the encoder is one affine map and a code activation: h = a(W x + b)."""
+    enc = model.encoder
+    return isinstance(enc.body, MLPEncoder) and len(enc.body.body) == 1  # only the Flatten
+
+
 def single_layer_jacobian_sq(model: nn.Module, x: Tensor, h: Tensor) -> Tensor | None:
     """Closed-form ||dh/dx||_F^2 for a one-layer encoder h = a(W x + b), else None.
 
@@ -89,21 +119,12 @@ def single_layer_jacobian_sq(model: nn.Module, x: Tensor, h: Tensor) -> Tensor |
     lecture's contractive AE (sigmoid, a' = h (1 - h)) this is exact and
     cheap; deeper encoders fall back to :func:`jacobian_frobenius_sq`.
     """
-    enc = model.encoder
-    if model.variational or not isinstance(enc.body, MLPEncoder) or len(enc.body.body) != 1:
+    if model.variational or not is_single_layer(model):
         return None  # hidden layers (more than the Flatten), a conv or a Gaussian encoder
-    kind = type(enc.code_act).__name__
-    if kind == "Sigmoid":
-        slope = h * (1 - h)
-    elif kind == "Tanh":
-        slope = 1 - h.pow(2)
-    elif kind == "ReLU":
-        slope = (h > 0).to(h.dtype)
-    elif kind == "Identity":
-        slope = torch.ones_like(h)
-    else:
+    slope = code_slope(model.encoder.code_act, h)
+    if slope is None:
         return None
-    w_sq = enc.body.head.weight.pow(2).sum(1)  # (D,)
+    w_sq = model.encoder.body.head.weight.pow(2).sum(1)  # (D,)
     return (slope.pow(2) * w_sq).sum(1)
 
 

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.analysis.identity_probe import (NOISE_IMAGES, OFF_MANIFOLD_NAMES, identity_ratio,
-                                            off_manifold_images, reconstruction_errors)
-from engine.analysis.jacobian import encoder_jacobian_spectrum, frobenius_norm, singular_values
+from engine.analysis.identity_probe import (NOISE_IMAGES, OFF_MANIFOLD_NAMES, flat_errors,
+                                            identity_ratio, off_manifold_images,
+                                            reconstruction_errors)
+from engine.analysis.jacobian import (JACOBIAN_POINTS, encoder_jacobian_spectrum,
+                                      frobenius_norm, singular_values, snapshot_spectrum,
+                                      spectrum_points)
 from engine.analysis.latent_usage import ACTIVE_THRESHOLD, active_units, kl_sorted
 from engine.analysis.noise_probe import corrupt_at, corruption_statistics
 from engine.analysis.recon_field import code_line, field_grid, recon_field
@@ -56,7 +59,7 @@ def test_near_zero_fraction_and_histogram_count_what_they_say():
     np.testing.assert_allclose(near_zero_fraction(codes), [0.75, 0.5])
     np.testing.assert_allclose(near_zero_fraction(codes, threshold=0.75), [1.0, 0.5])
     counts, edges = activation_histogram(codes, bins=4, value_range=(-0.5, 3.5))
-    assert counts.tolist() == [5, 1, 1, 0] and counts.sum() == codes.size
+    assert counts.tolist() == [5, 2, 1, 0] and counts.sum() == codes.size  # 0.5 opens bin 2
     np.testing.assert_allclose(edges, [-0.5, 0.5, 1.5, 2.5, 3.5])
     assert 0 < NEAR_ZERO < 0.1
 
@@ -68,6 +71,10 @@ def test_near_zero_fraction_and_histogram_count_what_they_say():
     {"hidden": (), "latent_dim": 80, "code_activation": "sigmoid"},         # Gram (R = 30)
     {"hidden": (16,), "latent_dim": 70, "code_activation": "relu"},         # Gram, forward mode
     {"hidden": (12,), "latent_dim": 3, "variational": True},                # a VAE's mean
+    {"hidden": (), "latent_dim": 40, "code_activation": "relu"},            # closed form
+    {"hidden": (), "latent_dim": 7, "code_activation": "tanh"},             # closed form, SVD
+    {"hidden": (), "latent_dim": 50},                       # linear: one Jacobian everywhere
+    {"hidden": (), "latent_dim": 4, "variational": True},   # a one-layer VAE's mean: W
 ])
 def test_jacobian_spectrum_equals_svdvals_of_autograd_jacobian(kw):
     shape = (1, 6, 5)
@@ -87,6 +94,18 @@ def test_jacobian_spectrum_equals_svdvals_of_autograd_jacobian(kw):
         torch.testing.assert_close(frobenius_norm(spectrum)[i].double(),
                                    torch.linalg.matrix_norm(jac.double()), rtol=1e-4, atol=1e-6)
     assert torch.all(spectrum[:, :-1] >= spectrum[:, 1:])
+
+
+def test_a_snapshot_computes_as_many_spectra_as_an_epoch_affords():
+    counts = [spectrum_points(d, 784, 64, closed_form=True) for d in (8, 64, 256, 512, 1024)]
+    assert counts[0] == JACOBIAN_POINTS == 16 and counts[-1] >= 1
+    assert counts == sorted(counts, reverse=True)
+    assert spectrum_points(8, 784, available=5) == 5
+    assert spectrum_points(256, 784, 64, closed_form=False) <= counts[2]
+    model = _model((1, 6, 5), hidden=(12,), latent_dim=5)
+    x = torch.rand(20, 1, 6, 5, generator=torch.Generator().manual_seed(0))
+    got = snapshot_spectrum(model, x)
+    torch.testing.assert_close(got, encoder_jacobian_spectrum(model, x[:16]))
 
 
 def test_gram_route_of_singular_values_matches_an_svd_of_wide_and_tall_matrices():
@@ -116,16 +135,29 @@ def test_off_manifold_images_are_noise_blank_inverted_and_shifted_first_digit():
     t = off_manifold_images(torch.from_numpy(probe))
     assert isinstance(t, torch.Tensor)
     np.testing.assert_array_equal(t.numpy(), off)
+    # noise only where some probe image has ink: a border no digit touches stays 0
+    probe[:, :, :2, :] = 0
+    probe[1:, :, 5, 5] = 0
+    off = off_manifold_images(probe)
+    assert np.all(off[:NOISE_IMAGES, :, :2, :] == 0) and np.all(off[:NOISE_IMAGES, :, 2:, :] > 0)
 
 
-def test_identity_ratio_is_median_noise_error_over_median_digit_error():
+def test_flat_errors_are_the_error_of_the_best_constant_image():
+    x = np.random.default_rng(0).random((5, 1, 4, 6))
+    best = np.array([min(((xi - c) ** 2).mean() for c in np.linspace(0, 1, 2001)) for xi in x])
+    np.testing.assert_allclose(flat_errors(x), best, rtol=1e-3)
+    np.testing.assert_allclose(flat_errors(torch.from_numpy(x)).numpy(), flat_errors(x))
+
+
+def test_identity_ratio_is_the_median_share_of_the_noise_not_copied():
     a = torch.rand(3, 1, 4, 4)
     b = torch.rand(3, 1, 4, 4)
     np.testing.assert_allclose(reconstruction_errors(a, b).numpy(),
                                ((a - b) ** 2).mean((1, 2, 3)).numpy(), rtol=1e-6)
-    arrays = {"identity_error": np.array([0.2, 0.1, 0.4, 0.3, 9, 9, 9]),
+    arrays = {"identity_error": np.array([0.02, 0.01, 0.04, 0.09, 9, 9, 9]),
+              "identity_flat_error": np.array([0.1, 0.1, 0.1, 0.1, 0.0, 0.2, 0.1]),
               "probe_error": np.array([0.01, 0.02, 0.05])}
-    assert identity_ratio(arrays) == pytest.approx(0.25 / 0.02)
+    assert identity_ratio(arrays) == pytest.approx(np.median([0.2, 0.1, 0.4, 0.9]))
     assert np.isnan(identity_ratio({"probe_error": np.ones(3)}))     # a session from before
 
 

@@ -39,6 +39,7 @@ def test_image_snapshots_carry_every_code_view_array_and_survive_a_session(tmp_p
     assert live.images["identity_recon"].shape == (k, *shape)
     a = live.arrays
     assert a["identity_error"].shape == (k,) and a["probe_error"].shape == (p,)
+    assert a["identity_flat_error"].shape == (k,)
     assert a["jacobian_singular_values"].shape == (j, min(d, 784))
     assert a["jacobian_frobenius"].shape == (j,)
     assert np.all(np.diff(a["jacobian_singular_values"], axis=1) <= 0)
@@ -47,6 +48,8 @@ def test_image_snapshots_carry_every_code_view_array_and_survive_a_session(tmp_p
     # the errors are those of the images it carries (identity inputs are fed clean)
     err = ((live.images["identity_inputs"] - live.images["identity_recon"]) ** 2).mean((1, 2, 3))
     np.testing.assert_allclose(a["identity_error"], err, rtol=1e-5, atol=1e-7)
+    flat = live.images["identity_inputs"].reshape(k, -1).var(1)
+    np.testing.assert_allclose(a["identity_flat_error"], flat, rtol=1e-4, atol=1e-7)
     assert np.isfinite(identity_ratio(a)) and identity_ratio(a) > 0
     # the encoder travels too, so the window's CPU copy can encode
     assert {name.split(".")[0] for name in live.weights} == {"encoder", "decoder"}

@@ -1,0 +1,83 @@
+"""``python main.py lesson``: the list, a run end to end, kept runs, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from engine.cli import main as cli_main
+from engine.lessons import bundled_folder
+
+
+def test_list_names_every_lesson(capsys):
+    assert cli_main(["lesson", "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 12
+    assert out[1].split()[:2] == ["2", "identity-risk"]
+
+
+def test_a_lesson_runs_prints_its_numbers_and_keeps_its_runs(tmp_path, capsys):
+    out_dir = tmp_path / "sparse"
+    assert cli_main(["lesson", "sparse", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "zero_fraction_with" in text and "claim held" in text
+    assert (out_dir / "dense.h5").is_file() and (out_dir / "sparse.h5").is_file()
+    assert (out_dir / "sparse.png").stat().st_size > 1000
+    claim = json.loads((out_dir / "claim.json").read_text())
+    assert claim["holds"] and claim["values"]["zero_fraction_with"] > \
+        claim["values"]["zero_fraction_without"]
+    stamp = (out_dir / "sparse.h5").stat().st_mtime_ns
+    # the same command again trains nothing: both runs are kept
+    assert cli_main(["lesson", "4", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
+    again = capsys.readouterr().out
+    assert again.count("kept (complete in its session)") == 2
+    assert "0 run(s) trained, 2 kept" in again
+    assert (out_dir / "sparse.h5").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["lesson", "nope", "--out", "x"], "unknown lesson 'nope'"),
+    (["lesson", "sparse"], "--out is needed"),
+    (["lesson"], "name a lesson"),
+])
+def test_bad_input_is_one_line_not_a_traceback(argv, words, capsys):
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_malformed_lesson_file_is_named(tmp_path, capsys):
+    (tmp_path / "broken.json").write_text('{"number": 13, "title": }', encoding="utf-8")
+    assert cli_main(["lesson", "--list", "--lessons-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.json: is not valid JSON" in err and "Traceback" not in err
+
+
+def test_an_out_folder_that_is_a_file_or_cannot_be_written(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert cli_main(["lesson", "sparse", "--tiny", "--out", str(afile)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    if os.geteuid() == 0:
+        return   # root writes into read-only folders; the permission check cannot be seen
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert cli_main(["lesson", "sparse", "--tiny", "--out", str(ro / "x")]) == 2
+        assert "cannot create the folder" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o700)
+
+
+def test_a_teachers_lesson_runs_without_code(tmp_path, capsys):
+    data = json.loads((bundled_folder() / "sparse.json").read_text(encoding="utf-8"))
+    data.update(number=20, title="Stronger sparsity")
+    data["runs"][1]["overrides"]["objective.sparsity"] = 0.2
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "stronger-sparsity.json").write_text(json.dumps(data), encoding="utf-8")
+    assert cli_main(["lesson", "--list", "--lessons-dir", str(folder)]) == 0
+    assert "stronger-sparsity" in capsys.readouterr().out
