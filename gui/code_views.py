@@ -116,8 +116,8 @@ class CodeViews(QObject):
             split.setChildrenCollapsible(False)
             for k in keys:
                 split.addWidget(self.frames[export_key(k)])
-            if keys == ("drawing_pad", "latent_explorer"):
-                split.setSizes([440, 560])
+            if len(keys) == 2 and orientation == Qt.Horizontal:
+                split.setSizes([440, 600])
             self.pages.addTab(split, title)
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -162,10 +162,14 @@ class CodeViews(QObject):
     # -- showing ----------------------------------------------------------------------------
     def visible_views(self) -> list[str]:
         """The views on screen now (none while the tab is hidden)."""
+        pad = self.panels["drawing_pad"]
+        # A drawing follows the model even off screen: its marker is on the Training tab's
+        # map too (one encoding, a fraction of a millisecond).
+        drawing = ["drawing_pad"] if pad.canvas.image.any() else []
         if not self.page.isVisible():
-            return []
+            return drawing
         title, _, keys = PAGES[self.pages.currentIndex()]
-        return list(keys)
+        return list(keys) + [k for k in drawing if k not in keys]
 
     def flush(self, everything: bool = False) -> None:
         """Show the pending position in the views on screen (``everything``: in all)."""

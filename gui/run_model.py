@@ -32,6 +32,7 @@ from engine.session import MAIN_RUN, Session, SessionRun
 from gui.coalescing import MetricsBatch
 
 CACHE = 4                      # snapshots and decoders kept per run
+SMALL_ARRAY = 65_536           # values: arrays up to this size are kept for every epoch
 CLASSIFIER = "classifier"
 
 
@@ -102,6 +103,7 @@ class RunState:
         self._snapshots = _Lru()
         self._decoders = _Lru()
         self._models = _Lru()
+        self._small: dict[int, tuple] = {}     # epoch -> its small arrays (over-epoch views)
 
     @property
     def run_id(self) -> str:
@@ -153,6 +155,31 @@ class RunState:
         except (StudioError, KeyError, ValueError, RuntimeError):
             return None
 
+    def arrays_over_epochs(self, name: str) -> tuple[list[int], list]:
+        """``arrays[name]`` of every saved epoch that has it: (epochs, arrays).
+
+        Views over epochs (the Jacobian's norm, the latent trails) read every saved
+        snapshot once: the small arrays of each (up to :data:`SMALL_ARRAY` values) are
+        kept here, so a long stored session is read once, not at every replay step.
+        Unreadable epochs are left out.
+        """
+        epochs, values = [], []
+        for e in self.epochs:
+            kept = self._small.get(e)              # (small arrays, every name the epoch has)
+            if kept is None or (name in kept[1] and name not in kept[0]):
+                try:
+                    arrays = self.snapshot(e).arrays
+                except Exception:  # noqa: BLE001 - a damaged epoch: left out
+                    continue
+                small = {k: v for k, v in arrays.items() if v.size <= SMALL_ARRAY}
+                if name in arrays:
+                    small[name] = arrays[name]
+                kept = self._small[e] = (small, frozenset(arrays))
+            if name in kept[0]:
+                epochs.append(e)
+                values.append(kept[0][name])
+        return epochs, values
+
     def drop_after(self, epoch: int, step: int) -> None:
         """Forget epochs after ``epoch`` (a resumed run retrains them)."""
         self.live = {e: s for e, s in self.live.items() if e <= epoch}
@@ -163,6 +190,7 @@ class RunState:
         self._snapshots.clear()
         self._decoders.clear()
         self._models.clear()
+        self._small.clear()
         self.last_epoch, self.last_step = min(self.last_epoch, epoch), min(self.last_step, step)
 
 
@@ -329,6 +357,7 @@ class RunModel:
             run.live[event.epoch] = event
             run._decoders.pop(event.epoch, None)
             run._models.pop(event.epoch, None)
+            run._small.pop(event.epoch, None)
             self.snapshot_added.emit(run, event.epoch)
         elif isinstance(event, CheckpointSaved):
             run = self.runs[self._live_run]

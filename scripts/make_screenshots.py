@@ -24,9 +24,18 @@ taken — and grabs the whole window and each panel:
 - ``generative-models.png``: the Generative models tab with the three toy runs side by side;
 - ``dbn-finetuning.png``: a deep belief network versus an autoencoder stack versus random.
 
+- ``code-*.png``: the Code views tab, one scene per view (group ``codes``, or one of
+  ``code-kl``, ``code-sparsity``, ``code-jacobian``, ``code-identity``, ``code-denoising``,
+  ``code-drawing``, ``code-data-space``): KL per dimension of a VAE at beta 4, a sparse
+  code's activations over its lambda = 0 twin (and ``sparse-weighted-loss.png``), the
+  contractive Jacobian, an overcomplete plain autoencoder on the identity probe, the noise
+  slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
+  (and ``samples-from-p-x-given-z.png``), the reconstruction field on two moons and a 1-D
+  code's curve.
+
 Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
-(about ten minutes on 2 cores; groups: vae, denoising, pca, sprites, pretraining,
-generative, dbn).
+(about ten minutes on 2 cores, the ``codes`` scenes ten more; groups: vae, denoising,
+pca, sprites, pretraining, generative, dbn, codes).
 """
 
 from __future__ import annotations
@@ -103,7 +112,7 @@ def main() -> None:
         win.resize(1400, 900)
         win.show()
         settle(app)
-        for name in args.only or GROUPS:
+        for name in args.only or [g for g in GROUPS if g not in CODE_SCENES]:
             GROUPS[name](app, win, out)
         win.close()
     for p in sorted(out.glob("*.png")):
@@ -284,9 +293,121 @@ def shoot_dbn(app, win, out: Path) -> None:
     win.tabs.setCurrentIndex(0)
 
 
+# -- the Code views tab: one scene per view ----------------------------------------------
+
+def show_code_view(app, win, view: str) -> None:
+    """Bring the Code views tab's page of ``view`` on screen, drawn."""
+    from gui.code_views import PAGES
+    views = win.code_views
+    win.tabs.setCurrentWidget(views.page)
+    views.pages.setCurrentIndex(next(i for i, (_, _, keys) in enumerate(PAGES)
+                                     if view in keys))
+    settle(app, 0.3)
+    views.flush()
+    settle(app, 0.5)
+
+
+def shoot_code_kl(app, win, out: Path) -> None:
+    """KL per dimension: a 20-D VAE at beta 4 keeps a few dimensions, the rest collapse."""
+    train_to_end(app, win, load_preset("variational").with_overrides(
+        {"objective.beta": 4.0, "optim.epochs": 20}))
+    show_code_view(app, win, "kl_per_dimension")
+    win.export_figure("kl-per-dimension", out / "code-kl-per-dimension.png")
+
+
+def shoot_code_sparsity(app, win, out: Path) -> None:
+    """The sparse preset's activations over those of the same model at lambda = 0."""
+    quick = {"optim.epochs": 5, "data.limit": 2000}
+    train_to_end(app, win, load_preset("sparse").with_overrides(
+        {**quick, "objective.sparsity": 0.0, "name": "sparse-lambda-0"}))
+    reference = win.model.session_path
+    train_to_end(app, win, load_preset("sparse").with_overrides(quick))
+    show_code_view(app, win, "activation_histogram")
+    win.code_views.panels["activation_histogram"].load_reference(reference)
+    settle(app, 0.3)
+    win.export_figure("activation-histogram", out / "code-activation-histogram.png")
+    win.tabs.setCurrentIndex(0)
+    settle(app, 0.3)
+    win.export_figure("loss-curves", out / "sparse-weighted-loss.png")
+
+
+def shoot_code_jacobian(app, win, out: Path) -> None:
+    """The contractive preset: the Jacobian's norm falls, its spectrum is pressed down."""
+    train_to_end(app, win, load_preset("contractive").with_overrides(
+        {"optim.epochs": 6, "data.limit": 2000}))
+    show_code_view(app, win, "jacobian_spectrum")
+    win.export_figure("jacobian-spectrum", out / "code-jacobian-spectrum.png")
+
+
+def shoot_code_identity(app, win, out: Path) -> None:
+    """An overcomplete plain autoencoder reconstructs noise nearly as well as digits."""
+    try:
+        cfg = load_preset("plain-overcomplete")
+    except Exception:  # noqa: BLE001 - before the preset existed
+        cfg = load_preset("plain").with_overrides({"model.latent_dim": 1024,
+                                                   "model.hidden": []})
+    train_to_end(app, win, cfg.with_overrides({"optim.epochs": 6, "data.limit": 2000}))
+    show_code_view(app, win, "identity_probe")
+    win.export_figure("identity-probe", out / "code-identity-probe.png")
+
+
+def shoot_code_denoising(app, win, out: Path) -> None:
+    """The noise slider on the denoising preset, past the level it was trained at, and the
+    samples of a VAE drawn from p(x|z)."""
+    train_to_end(app, win, load_preset("denoising").with_overrides({"optim.epochs": 6}))
+    show_code_view(app, win, "noise_level")
+    win.code_views.panels["noise_level"].set_corruption("masking", 0.6)
+    settle(app, 0.5)
+    win.export_figure("noise-level", out / "code-noise-level.png")
+
+
+def shoot_code_drawing(app, win, out: Path) -> None:
+    """A drawn digit on the 2-D VAE's map, the map over time, and samples of p(x|z)."""
+    train_to_end(app, win, load_preset("vae-2d").with_overrides({"optim.epochs": 12}))
+    show_code_view(app, win, "drawing_pad")
+    pad = win.code_views.panels["drawing_pad"]
+    pad.canvas.stroke([(6.0, 9.0), (5.5, 18.0), (13.0, 15.0), (22.0, 12.0)])   # a 7
+    settle(app, 0.5)
+    win.code_views.pages.currentWidget().grab().save(str(out / "code-drawing-pad.png"))
+    show_code_view(app, win, "latent_trails")
+    win.export_figure("latent-trails", out / "code-latent-trails.png")
+    win.tabs.setCurrentIndex(0)
+    win.samples_panel.set_drawing_samples(True)
+    settle(app, 0.3)
+    win.export_figure("samples", out / "samples-from-p-x-given-z.png")
+    win.samples_panel.set_drawing_samples(False)
+
+
+def shoot_code_data_space(app, win, out: Path) -> None:
+    """A denoising autoencoder on two moons: the arrows r(x) - x point back to the data;
+    a 1-D code draws its curve."""
+    moons = {"data.source": "moons", "model.variational": False, "optim.epochs": 60,
+             "objective.corruption": "gaussian", "objective.corruption_level": 0.08}
+    train_to_end(app, win, load_preset("vae-toy").with_overrides(moons))
+    show_code_view(app, win, "data_space")
+    win.export_figure("data-space", out / "code-data-space-denoising.png")
+    train_to_end(app, win, load_preset("vae-toy").with_overrides(
+        {**moons, "model.latent_dim": 1, "objective.corruption": "none"}))
+    show_code_view(app, win, "data_space")
+    win.export_figure("data-space", out / "code-data-space-1d.png")
+
+
+CODE_SCENES = {"code-kl": shoot_code_kl, "code-sparsity": shoot_code_sparsity,
+               "code-jacobian": shoot_code_jacobian, "code-identity": shoot_code_identity,
+               "code-denoising": shoot_code_denoising, "code-drawing": shoot_code_drawing,
+               "code-data-space": shoot_code_data_space}
+
+
+def shoot_codes(app, win, out: Path) -> None:
+    """Every scene of the Code views tab."""
+    for scene in CODE_SCENES.values():
+        scene(app, win, out)
+
+
 GROUPS = {"vae": shoot_vae, "denoising": shoot_denoising, "pca": shoot_pca,
           "sprites": shoot_sprites, "pretraining": shoot_pretraining,
-          "generative": shoot_generative, "dbn": shoot_dbn}
+          "generative": shoot_generative, "dbn": shoot_dbn, **CODE_SCENES,
+          "codes": shoot_codes}
 
 
 if __name__ == "__main__":

@@ -53,8 +53,8 @@ class ActivationHistogramPanel(CodeViewPanel):
         super().__init__(parent)
         self.values_plot = _step_plot("activations h over the validation images",
                                       "activation", "activationValuesPlot")
-        self.zero_plot = _step_plot(f"units near 0 per image (|h| < {NEAR_ZERO:g})",
-                                    "share of units near zero", "nearZeroPlot")
+        self.zero_plot = _step_plot("units near 0, per image",
+                                    f"share of units with |h| < {NEAR_ZERO:g}", "nearZeroPlot")
         self.zero_plot.getPlotItem().setXRange(0, 1, padding=0.02)
         vp, zp = self.values_plot.getPlotItem(), self.zero_plot.getPlotItem()
         self.legend = vp.addLegend(offset=(-4, 4), labelTextSize="8pt",
@@ -93,6 +93,7 @@ class ActivationHistogramPanel(CodeViewPanel):
         self.histogram: tuple[np.ndarray, np.ndarray] | None = None
         self.fractions: np.ndarray | None = None
         self.forget_button.setEnabled(False)
+        self._where = ""
 
     # -- the view interface -------------------------------------------------------------
     def why_not(self, run) -> str:
@@ -146,8 +147,6 @@ class ActivationHistogramPanel(CodeViewPanel):
                 self.caption.setText(problem)
 
     # -- drawing --------------------------------------------------------------------------
-    _where = ""
-
     def _redraw(self, where: str, config) -> None:
         self._where = where
         span = None

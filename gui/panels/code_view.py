@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.data.toy2d import is_point_data
+from gui.style import cache_axes
 from gui.widgets.naming import named
 
 NO_RUN = "Nothing on display yet: train a run or open a session."
@@ -164,7 +165,6 @@ def points_reason(run, view: str) -> str:
 def quiet_plot(plot, mouse: bool = False) -> None:
     """The code views' plot style: cached axes, plain numbers (no "×0.001" prefix that
     reads like a unit), no auto-range button, and the mouse off unless asked."""
-    from gui.style import cache_axes
     cache_axes(plot)
     for side in ("left", "bottom"):
         plot.getAxis(side).enableAutoSIPrefix(False)

@@ -49,6 +49,14 @@ def _brush(rgb, alpha=200):
     return pg.mkBrush(*rgb, alpha)
 
 
+def arrow_scale(grid: np.ndarray, arrows: np.ndarray) -> float:
+    """The factor the arrows are drawn at: 1, or less so that the longest (90th
+    percentile) reach about one grid spacing — full length, they crossed each other."""
+    spacing = float(np.ptp(grid[:, 0])) / max(1.0, np.sqrt(len(grid)) - 1)
+    longest = float(np.percentile(np.hypot(*np.asarray(arrows).T), 90)) if len(arrows) else 0
+    return 1.0 if longest <= 0 or longest <= spacing else spacing / longest
+
+
 def arrow_segments(starts: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Line segments drawing arrows from ``starts`` (N, 2) along ``vectors`` (N, 2): a
     shaft and two head strokes each, as (6N, 2) points joined in pairs."""
@@ -98,6 +106,7 @@ class DataSpacePanel(QWidget):
             item.setZValue(z)
             self.plot.addItem(item, ignoreBounds=True)
         self.field: tuple[np.ndarray, np.ndarray] | None = None
+        self.field_scale = 1.0
         # The legend lives in the plot: the panel's height goes to the plane itself.
         self.legend = self.plot.addLegend(offset=(4, 4), labelTextSize="8pt",
                                           brush=pg.mkBrush(255, 255, 255, 200))
@@ -225,7 +234,8 @@ class DataSpacePanel(QWidget):
         if "field_recon" in arrays:
             grid, arrows = recon_field(arrays)
             self.field = (np.asarray(grid, np.float64), np.asarray(arrows, np.float64))
-            seg = arrow_segments(*self.field)
+            self.field_scale = arrow_scale(*self.field)
+            seg = arrow_segments(self.field[0], self.field_scale * self.field[1])
             self.field_item.setData(seg[:, 0], seg[:, 1])
         else:
             self.field = None
@@ -245,8 +255,9 @@ class DataSpacePanel(QWidget):
                                                 array="field_recon")
         length = float(np.median(np.hypot(*self.field[1].T)))
         curve = "; green: the learned curve of the 1-D code" if "code_curve" in arrays else ""
-        return (f"<br>arrows: r(x) − x on a grid (median length {length:.3f}: near 0 the "
-                f"model copies its input){curve}")
+        scale = "" if self.field_scale == 1.0 else f", drawn ×{self.field_scale:.2g}"
+        return (f"<br>arrows: r(x) − x on a grid{scale} (median length {length:.3f}: near 0 "
+                f"the model copies its input){curve}")
 
     def _set_points(self, key: str, points: np.ndarray) -> None:
         pts = np.asarray(points, np.float64).reshape(-1, 2)

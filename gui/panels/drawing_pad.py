@@ -164,6 +164,7 @@ class DrawingPadPanel(CodeViewPanel):
         self.code: np.ndarray | None = None
         self.recon: np.ndarray | None = None
         self.cost_s = 0.0
+        self.encoded = 0           # how many times the drawing was encoded
 
     # -- the view interface -------------------------------------------------------------
     def why_not(self, run) -> str:
@@ -210,6 +211,7 @@ class DrawingPadPanel(CodeViewPanel):
             self.code_changed.emit(None)
             return
         t0 = time.perf_counter()
+        self.encoded += 1
         x = torch.from_numpy(self.drawing())
         with torch.inference_mode():
             self.code = self.model.encode_mean(x).numpy()[0].astype(np.float32)

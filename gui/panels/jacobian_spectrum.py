@@ -51,7 +51,9 @@ class JacobianSpectrumPanel(CodeViewPanel):
                                      "singular values at the shown epoch", "direction (largest "
                                      "first)", "singular value")
         np_, sp = self.norm_widget.getPlotItem(), self.spectrum_widget.getPlotItem()
-        sp.setLogMode(y=True)
+        # A log axis drawn by hand (log10 values, ticks at 1, 3, 10, 30, …): pyqtgraph's
+        # labels every minor tick within a decade, and they overlapped.
+        sp.setLabel("left", "singular value (log scale)")
         self.band = pg.FillBetweenItem(np_.plot(pen=None), np_.plot(pen=None),
                                        brush=pg.mkBrush(230, 159, 0, 50))
         np_.addItem(self.band)
@@ -59,7 +61,7 @@ class JacobianSpectrumPanel(CodeViewPanel):
                                    symbolBrush=COLOUR, symbolPen=None)
         self.epoch_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#7a7a7a", style=Qt.DashLine))
         np_.addItem(self.epoch_line, ignoreBounds=True)
-        self.each_curves: list[pg.PlotDataItem] = []
+        self.each_curve = sp.plot(pen=pg.mkPen(230, 159, 0, 90, width=1))
         self.median_curve = sp.plot(pen=pg.mkPen(COLOUR, width=2.5))
         self.caption = caption_label("", "jacobianCaption", "Jacobian caption", wrap=True)
         plots = QHBoxLayout()
@@ -67,7 +69,6 @@ class JacobianSpectrumPanel(CodeViewPanel):
         plots.addWidget(self.spectrum_widget, 1)
         self.body_layout.addLayout(plots, 1)
         self.body_layout.addWidget(self.caption)
-        self._norms: dict[tuple, np.ndarray] = {}    # (run id, epoch, step) -> (J,)
         self.norm_epochs: np.ndarray = np.zeros(0)
         self.norm_median: np.ndarray = np.zeros(0)
         self.spectrum: np.ndarray | None = None
@@ -76,9 +77,6 @@ class JacobianSpectrumPanel(CodeViewPanel):
     def why_not(self, run) -> str:
         return (autoencoder_reason(run, "The encoder's Jacobian")
                 or images_reason(run, "The Jacobian spectrum"))
-
-    def prepare(self, run) -> None:
-        self._norms = {}
 
     def draw(self, run, epoch, snapshot) -> None:
         sv = np.asarray(snapshot.arrays["jacobian_singular_values"], np.float64)
@@ -96,45 +94,47 @@ class JacobianSpectrumPanel(CodeViewPanel):
     def reset_plots(self) -> None:
         self.norm_curve.clear()
         self.median_curve.clear()
-        for c in self.each_curves:
-            self.spectrum_widget.getPlotItem().removeItem(c)
-        self.each_curves = []
+        self.each_curve.clear()
         self.spectrum = None
 
     # -- drawing ----------------------------------------------------------------------------
     def _draw_norms(self, run, epoch: int) -> None:
-        """The norm at every saved epoch (each snapshot read once, then kept)."""
-        epochs, med, lo, hi = [], [], [], []
-        for e in run.epochs:
-            try:
-                snap = run.snapshot(e)
-            except Exception:  # noqa: BLE001 - an unreadable epoch: leave it out
-                continue
-            key = (run.run_id, e, snap.step)
-            if key not in self._norms:
-                fro = snap.arrays.get("jacobian_frobenius")
-                if fro is None:
-                    continue
-                self._norms[key] = np.asarray(fro, np.float64)
-            f = self._norms[key]
-            epochs.append(e)
-            med.append(np.median(f))
-            lo.append(f.min())
-            hi.append(f.max())
-        self.norm_epochs, self.norm_median = np.array(epochs, float), np.array(med)
+        """The norm at every saved epoch (each snapshot read once: the run keeps it)."""
+        epochs, norms = run.arrays_over_epochs("jacobian_frobenius")
+        norms = [np.asarray(f, np.float64) for f in norms]
+        self.norm_epochs = np.array(epochs, float)
+        self.norm_median = np.array([np.median(f) for f in norms])
         self.norm_curve.setData(self.norm_epochs, self.norm_median)
         c1, c2 = self.band.curves
-        c1.setData(self.norm_epochs, np.array(lo))
-        c2.setData(self.norm_epochs, np.array(hi))
+        c1.setData(self.norm_epochs, np.array([f.min() for f in norms]))
+        c2.setData(self.norm_epochs, np.array([f.max() for f in norms]))
         self.epoch_line.setValue(epoch)
 
     def _draw_spectrum(self, sv: np.ndarray) -> None:
         plot = self.spectrum_widget.getPlotItem()
-        for c in self.each_curves:
-            plot.removeItem(c)
         x = np.arange(1, sv.shape[1] + 1)
         floor = 1e-6   # a log axis cannot show zeros
-        faint = pg.mkPen(230, 159, 0, 70, width=1)
-        self.each_curves = [plot.plot(x, np.maximum(row, floor), pen=faint) for row in sv]
-        self.median_curve.setData(x, np.maximum(np.median(sv, axis=0), floor))
+        logs = np.log10(np.maximum(sv, floor))
+        # Every probe image's spectrum as one curve, broken between images: one item for
+        # all (sixteen items took 20 ms to make at each epoch).
+        xs = np.concatenate([np.append(x, np.nan) for _ in logs]).astype(float)
+        ys = np.concatenate([np.append(row, np.nan) for row in logs])
+        self.each_curve.setData(xs, ys, connect="finite")
+        median = np.log10(np.maximum(np.median(sv, axis=0), floor))
+        self.median_curve.setData(x, median)
         self.median_curve.setZValue(2)
+        plot.getAxis("left").setTicks([log_ticks(float(logs.min()), float(logs.max()))])
+
+
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks for an axis of log10 values: 1, 3, 10, 30, … from ``lo`` to ``hi``; fewer
+    labels (decades only) when the range spans many decades."""
+    first, last = int(np.floor(lo)), int(np.ceil(hi))
+    steps = (1.0, 3.0) if last - first <= 4 else (1.0,)
+    ticks = []
+    for k in range(first, last + 1):
+        for m in steps:
+            v = k + np.log10(m)
+            if lo - 0.05 <= v <= hi + 0.05:
+                ticks.append((v, f"{m * 10.0 ** k:g}"))
+    return ticks or [(lo, f"{10 ** lo:.2g}")]

@@ -70,7 +70,6 @@ class LatentTrailsPanel(CodeViewPanel):
         #: the session file a live run is written to (the binder sets it; a stored run
         #: knows its own)
         self.session_path: Path | None = None
-        self._codes: dict[tuple, np.ndarray] = {}
         self.trails: np.ndarray | None = None      # (E, n, D)
         self.points: np.ndarray | None = None      # (E, n, 2) on the map
         self.trail_epochs: list[int] = []
@@ -79,25 +78,10 @@ class LatentTrailsPanel(CodeViewPanel):
     def why_not(self, run) -> str:
         return autoencoder_reason(run, "The latent map over time")
 
-    def prepare(self, run) -> None:
-        self._codes = {}
-
     def draw(self, run, epoch, snapshot) -> None:
-        epochs, codes = [], []
-        last_map = None
-        for e in run.epochs:
-            try:
-                snap = run.snapshot(e)
-            except Exception:  # noqa: BLE001 - an unreadable epoch: left out of the trail
-                continue
-            key = (run.run_id, e, snap.step)
-            if key not in self._codes:
-                if "probe_latent_mean" not in snap.arrays:
-                    continue
-                self._codes[key] = np.asarray(snap.arrays["probe_latent_mean"], np.float64)
-            epochs.append(e)
-            codes.append(self._codes[key])
-            last_map = snap.arrays.get("map_latents", last_map)
+        epochs, codes = run.arrays_over_epochs("probe_latent_mean")
+        codes = [np.asarray(c, np.float64) for c in codes]
+        last_map = run.snapshot(epochs[-1]).arrays.get("map_latents") if epochs else None
         self.trail_epochs = epochs
         self.trails = np.asarray(latent_trails(codes, n=TRAILS), np.float64)
         d = self.trails.shape[2]
@@ -128,24 +112,23 @@ class LatentTrailsPanel(CodeViewPanel):
                              "the shown epoch, grey dots the last epoch's map.")
 
     def _draw_lines(self, run, shown: int) -> None:
-        for line in self.lines:
-            self.plot.removeItem(line)
+        n = self.points.shape[1]
+        while len(self.lines) < n:     # the items are kept between epochs: making them cost
+            self.lines.append(self.plot.plot(symbol="o", symbolSize=4, symbolPen=None))
+        for line in self.lines[n:]:
+            line.setData([], [])
         labels = run.data.probe_labels
-        self.lines = []
         brushes = []
-        for i in range(self.points.shape[1]):
+        for i in range(n):
             colour = LABEL_COLOURS[int(labels[i]) % 10 if labels is not None else i % 10]
-            line = self.plot.plot(self.points[:, i, 0], self.points[:, i, 1],
-                                  pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
-                                  symbolBrush=colour, symbolPen=None)
-            self.lines.append(line)
+            self.lines[i].setData(self.points[:, i, 0], self.points[:, i, 1],
+                                  pen=pg.mkPen(colour, width=2), symbolBrush=colour)
             brushes.append(pg.mkBrush(colour))
         self.now.setData(pos=self.points[shown], brush=brushes)
 
     def reset_plots(self) -> None:
         for line in self.lines:
-            self.plot.removeItem(line)
-        self.lines = []
+            line.setData([], [])
         self.now.clear()
         self.background.clear()
         self.trails = self.points = None

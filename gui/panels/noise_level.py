@@ -109,6 +109,7 @@ class NoiseLevelPanel(CodeViewPanel):
         self.noisy: np.ndarray | None = None
         self.recon: np.ndarray | None = None
         self.cost_s = 0.0          # the last apply's time (reported, never asserted)
+        self.applied = 0           # how many times the probe images were reconstructed
         self._curve_due = True
 
     # -- controls -----------------------------------------------------------------------
@@ -170,6 +171,7 @@ class NoiseLevelPanel(CodeViewPanel):
         if self.model is None or self.clean is None:
             return
         t0 = time.perf_counter()
+        self.applied += 1
         kind, level = self.kind, self.level
         self.noisy = corrupt(self.clean, kind, level)
         self.recon = reconstruct(self.model, self.noisy)

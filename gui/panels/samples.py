@@ -37,8 +37,10 @@ class SamplesPanel(QWidget):
                                     "Draw new samples", "Draw a new set of codes from the prior")
         self.draw_combo = named(QComboBox(), "sampleDrawCombo", "Show the mean or a sample",
                                 "Mean: E[x|z] of each code; sample: one draw from p(x|z)")
-        self.draw_combo.addItem("mean of p(x|z)", False)
-        self.draw_combo.addItem("sample of p(x|z)", True)
+        # Short items: the panel may be 160 pixels wide; the caption says what each is.
+        self.draw_combo.addItem("mean", False)
+        self.draw_combo.addItem("sampled", True)
+        self.draw_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.caption = caption_label(NO_RUN, "samplesCaption", "Samples caption", wrap=True)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Samples"))

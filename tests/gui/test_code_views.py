@@ -15,6 +15,7 @@ from engine.analysis.latent_usage import active_units
 from engine.analysis.noise_probe import corrupt_at
 from engine.analysis.recon_field import recon_field
 from engine.analysis.trails import latent_trails
+from engine.presets import load_preset
 from engine.session import Session
 from tests.gui.conftest import tiny_config, train_and_wait
 
@@ -155,6 +156,10 @@ def test_a_stored_session_replays_in_the_views_and_writes_the_gif(qtbot, trained
     with Session.open(path) as s:
         a = s.run().snapshot(s.run().snapshot_epochs[-1]).arrays
     assert find(window, "identityProbe").ratio == pytest.approx(identity_ratio(a))
+    hist = find(window, "activationHistogram")
+    assert hist.load_reference(path) == ""                 # overlay a session (itself here)
+    np.testing.assert_allclose(hist.reference[0], a["map_latents"])
+    assert hist.caption.text().count("near zero per image") == 2   # this run and the overlay
     gif = tmp_path / "map.gif"
     assert views.panels["latent_trails"].write_gif(gif) == ""
     assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
@@ -188,3 +193,64 @@ def test_samples_show_the_mean_or_a_sample_of_p_x_given_z(qtbot, trained):
     assert "p(x|z)" in samples.caption.text()
     samples.set_drawing_samples(False)
     np.testing.assert_array_equal(samples.images, mean)
+
+
+def test_views_that_do_not_apply_say_why(qtbot, window):
+    train_and_wait(qtbot, window, tiny_config(**{"model.variational": False}))
+    show_code_views(qtbot, window)
+    kl = find(window, "klPerDimension")
+    assert not kl.showing and "deterministic code has no prior" in kl.reason.text()
+    assert find(window, "identityProbe").showing
+    gan = load_preset("gan").with_overrides({"data.limit": 300, "data.n_probe": 16,
+                                             "optim.batch_size": 64, "optim.epochs": 2,
+                                             "model.hidden": [32]})
+    train_and_wait(qtbot, window, gan)
+    show_code_views(qtbot, window)
+    for name in VIEWS - {"dataSpace"}:
+        panel = find(window, name)
+        assert not panel.showing and "GAN" in panel.reason.text(), name
+
+
+def test_two_d_points_draw_the_reconstruction_field(qtbot, window):
+    cfg = load_preset("vae-toy").with_overrides({
+        "data.source": "moons", "data.n_points": 400, "data.n_probe": 64, "optim.epochs": 2,
+        "model.hidden": [32], "model.latent_dim": 1, "model.variational": False})
+    train_and_wait(qtbot, window, cfg)
+    show_code_views(qtbot, window)
+    run = window.model.shown_run
+    a = run.snapshot(run.epochs[-1]).arrays
+    space = find(window, "dataSpace")
+    assert space.showing
+    grid, arrows = recon_field(a)
+    np.testing.assert_allclose(space.field[0], grid)
+    np.testing.assert_allclose(space.field[1], arrows)
+    x, y = space.field_item.getData()
+    assert len(x) == 6 * len(grid)              # a shaft and two head strokes per arrow
+    assert 0 < space.field_scale <= 1
+    np.testing.assert_allclose(np.column_stack([x[1::6], y[1::6]]),
+                               grid + space.field_scale * arrows, atol=1e-5)
+    cx, _ = space.curve_item.getData()
+    assert len(cx) == len(a["code_curve"])       # a 1-D code draws its learned curve
+    assert "arrows: r(x) − x" in space.caption.text()
+    identity = find(window, "identityProbe")
+    assert not identity.showing and "2-D points" in identity.reason.text()
+
+
+def test_views_off_screen_do_no_work_and_slider_moves_are_coalesced(qtbot, trained):
+    window, run = trained
+    views = window.code_views
+    assert window.tabs.currentIndex() == 0            # the Training tab: nothing computed
+    assert all(p.epoch is None for p in views.panels.values())
+    window.tabs.setCurrentWidget(views.page)
+    views.pages.setCurrentIndex(2)                    # Denoising
+    noise = find(window, "noiseLevel")
+    qtbot.waitUntil(lambda: noise.epoch == run.epochs[-1])
+    assert find(window, "klPerDimension").epoch is None   # another page: not yet
+    before = noise.applied
+    for value in (10, 20, 30, 40, 50):                # a fast drag: one reconstruction
+        noise.slider.setValue(value)
+    qtbot.waitUntil(lambda: noise.applied > before)
+    qtbot.wait(20)
+    assert noise.applied == before + 1 and noise.level == 0.5
+    views.pages.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: find(window, "klPerDimension").epoch == run.epochs[-1])
