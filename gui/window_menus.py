@@ -102,30 +102,52 @@ class WindowMenus:
 
     def rebuild_lessons(self) -> None:
         """One entry per lesson, "2. The identity risk", read each time the menu opens (a
-        teacher's new lesson file shows up without a restart). A bad lesson file is named
-        in the menu and in the message strip."""
+        teacher's new lesson file shows up without a restart), then *Lessons folder…*. A
+        lesson file that cannot be read is named in the menu and the message strip; the
+        bundled lessons are then listed without the teacher's folder."""
         from engine.errors import StudioError
         from engine.lessons import load_lessons
         w, menu = self.window, self.lessons_menu
+        folder = w.preferences.lessons_folder
         try:
-            lessons, problem = load_lessons(), None
+            lessons, problem = load_lessons(folder), None
         except StudioError as e:
-            lessons, problem = [], str(e)
-        if (lessons, problem) == self._lessons_shown:
+            problem = str(e)
+            try:
+                lessons = load_lessons() if folder is not None else []
+            except StudioError:
+                lessons = []
+        if (lessons, problem, folder) == self._lessons_shown:
             return
-        self._lessons_shown = (lessons, problem)
+        self._lessons_shown = (lessons, problem, folder)
         menu.clear()      # the actions are the menu's: clearing deletes them
         if problem:
-            bad = menu.addAction(f"(the lessons cannot be read: {problem})")
+            bad = menu.addAction(f"(a lesson cannot be read: {problem})")
             bad.setEnabled(False)
-            w.show_message(f"The lessons cannot be read: {problem}", "error")
+            w.show_message(f"A lesson cannot be read: {problem}", "error")
         for lesson in lessons:
             menu.addAction(make_action(menu, f"&{lesson.number}. {lesson.title}",
                                        f"lessonAction_{lesson.name}",
                                        lambda _=False, x=lesson: _open_lesson(w, x)))
-        if not lessons and not menu.actions():
+        if not lessons and not problem:
             empty = menu.addAction("(no lessons)")
             empty.setEnabled(False)
+        menu.addSeparator()
+        menu.addAction(make_action(menu, "Lessons &folder…", "lessonsFolderAction",
+                                   lambda: self.choose_lessons_folder()))
+
+    def choose_lessons_folder(self, folder: str | None = None) -> None:
+        """Lessons → Lessons folder…: a folder of a teacher's own lesson files (beside the
+        bundled ones); none chosen keeps the current one."""
+        from PySide6.QtWidgets import QFileDialog
+        w = self.window
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(
+                w, "A folder of your own lessons (*.json, see docs/lessons.md)",
+                str(w.preferences.lessons_folder or w.preferences.session_folder))
+        if folder:
+            w.preferences.lessons_folder = folder
+            self.rebuild_lessons()
 
     def _clear(self) -> None:
         self.window.preferences.clear_recent_sessions()
