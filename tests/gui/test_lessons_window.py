@@ -148,6 +148,11 @@ def test_stop_ends_the_lesson_before_its_runs_are_done(qtbot, window):
     assert not lesson_done(w.lesson, w.out_dir, tiny=True)
     assert "Stopped" in w.progress_label.text()
     assert w.claim_result is None and w.run_button.isVisible() and w.run_button.isEnabled()
+    # Closed while training: the training thread is stopped and waited for.
+    qtbot.mouseClick(w.run_button, Qt.LeftButton)
+    w.close()
+    assert not w.job.is_running()
+    qtbot.waitUntil(lambda: not w.is_running(), timeout=10_000)
 
 
 def test_a_folder_that_cannot_be_written_is_said_and_nothing_starts(qtbot, window, tmp_path,
