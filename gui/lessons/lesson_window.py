@@ -182,9 +182,12 @@ class LessonWindow(QMainWindow):
             self._measure()
         else:
             saved = sum(c.status == "completed" for c in self.columns.columns)
+            n = len(self.paths)
             self.claim.show_waiting(
-                f"{saved} of {len(self.paths)} runs saved. Run trains the rest; the numbers "
-                "behind the claim appear when all are done." if saved else
+                "The saved runs were trained with other settings (the lesson changed, or "
+                "its tiny form ran here): Run trains them again." if saved == n else
+                f"{saved} of {n} runs saved. Run trains the rest; the numbers behind the "
+                "claim appear when all are done." if saved else
                 "Run trains the lesson; the numbers behind the claim appear when its runs "
                 "are done.")
             self.claim_result = None
