@@ -15,10 +15,11 @@ Cost, which a snapshot pays every epoch (``benchmarks/bench_snapshot_views.py``)
   ``torch.func.vmap``;
 - the singular values: from the eigenvalues of the R x R Gram matrix
   (R = min(D, N)), 2-3 times faster than an SVD for the codes of 256-1024
-  units, whose R^3 then dominates; so the number of points is what an
-  epoch can afford (:func:`spectrum_points`): all 16 for codes up to ~300
-  units, fewer above; a linear one-layer code has one Jacobian everywhere,
-  computed once.
+  units, whose R^3 then dominates (for a one-layer encoder the Gram matrix
+  is diag(s) W W^T diag(s), with W W^T formed once); so the number of points
+  is what an epoch can afford (:func:`spectrum_points`): all 16 for codes up
+  to ~180 units, 5 at 256, 1 from 512; a linear one-layer code has one
+  Jacobian everywhere, computed once.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from torch.func import jacfwd, jacrev, vmap
 #: Most points of the probe set whose spectrum a snapshot carries (the first ones).
 JACOBIAN_POINTS = 16
 #: Seconds a snapshot may spend on spectra, at this machine's measured rates below:
-#: about 5-10 % of an epoch of the presets that need the most (512-1024-unit codes).
-SPECTRUM_SECONDS = 0.04
-_GEMM_FLOPS_PER_S = 1e11     # float32 matrix products, 2 cores
-_EIG_S_PER_R3 = 7e-11        # float64 eigvalsh of an R x R matrix: ~7e-11 R^3 s
+#: about 5-10 % of an epoch of the presets that need the most (256-1024-unit codes).
+SPECTRUM_SECONDS = 0.02
+_GEMM_FLOPS_PER_S = 7e10     # float32 matrix products, one thread of the 2-core machine
+_EIG_S_PER_R3 = 2e-10        # float64 eigvalsh of an R x R matrix there: ~2e-10 R^3 s
 #: Up to this R an exact SVD is cheap; above it the Gram matrix is used.
 _SVD_UP_TO = 64
 
@@ -46,13 +47,13 @@ def _code_function(model: nn.Module):
     return model.encode_mean
 
 
-def one_layer_jacobian(model: nn.Module, x: Tensor) -> Tensor | None:
-    """diag(a'(W x + b)) W for a one-layer encoder (a VAE's mean: W itself), else None.
+def one_layer_parts(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor] | None:
+    """(a'(W x + b), W) of a one-layer encoder h = a(W x + b) (a VAE's mean: slope 1), else None.
 
     Returns
     -------
-    (J, D, N) float32, or None when the encoder has hidden layers, is a conv, or its
-    code activation has no closed-form slope.
+    slope : (J, D); w : (D, N). None when the encoder has hidden layers, is a conv, or
+    its code activation has no closed-form slope.
     """
     # Imported here: engine.models imports this module (the autoencoder's snapshot).
     from engine.models.objective import code_slope, is_single_layer
@@ -63,12 +64,15 @@ def one_layer_jacobian(model: nn.Module, x: Tensor) -> Tensor | None:
     d = enc.latent_dim
     w = enc.body.head.weight[:d].detach()                        # (D, N): a VAE's mean rows
     if enc.variational:
-        slope = torch.ones(x.shape[0], d, device=x.device, dtype=x.dtype)
-    else:
-        slope = code_slope(enc.code_act, enc.code_activations(x).detach())
-        if slope is None:
-            return None
-    return slope[:, :, None] * w[None]
+        return torch.ones(x.shape[0], d, device=x.device, dtype=x.dtype), w
+    slope = code_slope(enc.code_act, enc.code_activations(x).detach())
+    return None if slope is None else (slope, w)
+
+
+def one_layer_jacobian(model: nn.Module, x: Tensor) -> Tensor | None:
+    """diag(a'(W x + b)) W for a one-layer encoder, (J, D, N); else None."""
+    parts = one_layer_parts(model, x)
+    return None if parts is None else parts[0][:, :, None] * parts[1][None]
 
 
 def encoder_jacobian(model: nn.Module, x: Tensor) -> Tensor:
@@ -114,7 +118,10 @@ def spectrum_points(d: int, n: int, available: int, closed_form: bool = False) -
     int in [1, min(available, JACOBIAN_POINTS)].
     """
     r, big = min(d, n), max(d, n)
-    gemm = 2.0 * r * r * big + (0.0 if closed_form else 2.0 * d * n * r)
+    if closed_form and d <= n:
+        gemm = 0.0                                  # W W^T once, shared by every point
+    else:
+        gemm = 2.0 * r * r * big + (0.0 if closed_form else 2.0 * d * n * r)
     per_point = gemm / _GEMM_FLOPS_PER_S + _EIG_S_PER_R3 * r ** 3
     most = min(available, JACOBIAN_POINTS)
     return int(max(1, min(most, SPECTRUM_SECONDS // per_point)))
@@ -138,7 +145,11 @@ def singular_values(jac: Tensor) -> Tensor:
     # sigma_i^2 are the eigenvalues of the R x R Gram matrix. It is formed in float32
     # (a BLAS-3 product, the bulk of the cost) and diagonalised in float64; values below
     # ~1e-3 sigma_max lose relative precision, which a log-scale view shows as a floor.
-    gram = jac @ jac.mT if d <= n else jac.mT @ jac
+    return gram_singular_values(jac @ jac.mT if d <= n else jac.mT @ jac)
+
+
+def gram_singular_values(gram: Tensor) -> Tensor:
+    """Singular values of A from its Gram matrices A A^T (or A^T A), (J, R, R) -> (J, R)."""
     eig = torch.linalg.eigvalsh(gram.double())          # ascending
     return eig.clamp_min(0.0).sqrt().flip(-1).float()
 
@@ -155,12 +166,19 @@ def encoder_jacobian_spectrum(model: nn.Module, x: Tensor) -> Tensor:
     -------
     (J, R) float32 descending, R = min(D, C*H*W).
     """
-    jac = encoder_jacobian(model, x)
-    if x.shape[0] > 1 and one_layer_jacobian(model, x[:1]) is not None \
-            and bool(torch.all(jac == jac[:1])):
-        # A linear one-layer code: one Jacobian everywhere (W), one spectrum.
-        return singular_values(jac[:1]).expand(x.shape[0], -1).clone()
-    return singular_values(jac)
+    parts = one_layer_parts(model, x)
+    if parts is None:
+        return singular_values(encoder_jacobian(model, x))
+    slope, w = parts
+    if x.shape[0] > 1 and bool(torch.all(slope == slope[:1])):
+        # A linear one-layer code (or a VAE's mean): one Jacobian everywhere, one spectrum.
+        return singular_values(slope[:1, :, None] * w[None]).expand(x.shape[0], -1).clone()
+    d, n = w.shape
+    if _SVD_UP_TO < d <= n:
+        # J J^T = diag(s) W W^T diag(s): W W^T once for all points, no Jacobian formed.
+        k = w @ w.mT
+        return gram_singular_values(slope[:, :, None] * k[None] * slope[:, None, :])
+    return singular_values(slope[:, :, None] * w[None])
 
 
 def snapshot_spectrum(model: nn.Module, probe_images: Tensor) -> Tensor:

@@ -30,11 +30,15 @@ SCALE = 2
 BARS: dict[str, list[tuple[str, list[str]]]] = {
     "reconstruction_improves": [("reconstruction error (MSE per pixel)",
                                  ["error_first_epoch", "error_last_epoch"])],
-    "identity_risk": [("noise-reconstruction error", ["noise_error_undercomplete",
+    "identity_risk": [("share of the noise not copied (identity ratio)",
+                       ["identity_ratio_undercomplete", "identity_ratio_overcomplete"]),
+                      ("noise-reconstruction error", ["noise_error_undercomplete",
                                                       "noise_error_overcomplete"]),
                       ("digit-reconstruction error", ["digit_error_undercomplete",
                                                       "digit_error_overcomplete"])],
-    "identity_removed": [("noise-reconstruction error", ["noise_error_*"]),
+    "identity_removed": [("share of the noise not copied (identity ratio)",
+                          ["identity_ratio_*"]),
+                         ("noise-reconstruction error", ["noise_error_*"]),
                          ("digit-reconstruction error", ["digit_error_*"])],
     "sparsity": [("fraction of code activations at zero",
                   ["zero_fraction_without", "zero_fraction_with"])],
@@ -120,7 +124,7 @@ def _points(label: str, arrays: dict, width: int, side: int = 220):
     return img
 
 
-def _run_panels(path: Path, identity: bool, width: int) -> list:
+def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = False) -> list:
     """The images of a session's primary run at its last snapshot (none for a
     comparison: its numbers are in the bars)."""
     panels = []
@@ -144,10 +148,16 @@ def _run_panels(path: Path, identity: bool, width: int) -> list:
                      snap.images["identity_recon"][:NOISE_IMAGES]]
         if "probe_recon" in snap.images:
             rows.insert(0, x)
+            if first_epoch and len(run.snapshot_epochs) > 1:   # how far it came
+                early = run.snapshot(run.snapshot_epochs[0]).images["probe_recon"]
+                rows.insert(1, early[:IMAGES_SHOWN])
         if rows:
             grid = image_grid(np.concatenate(rows), IMAGES_SHOWN)
-            panels.append(_labelled(label + "   (rows: " + _row_words(snap, identity, x)
-                                    + ")", grid, width))
+            words = _row_words(snap, identity, x)
+            if first_epoch and len(run.snapshot_epochs) > 1:
+                words = words.replace("reconstruction", f"reconstruction after epoch "
+                                      f"{run.snapshot_epochs[0]}, after epoch {epoch}", 1)
+            panels.append(_labelled(label + "   (rows: " + words + ")", grid, width))
     return panels
 
 
@@ -187,7 +197,8 @@ def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=Non
         if keys:
             panels.append(_bars(title, [(k, float(claim.values[k])) for k in keys], inner))
     for p in paths:
-        panels += _run_panels(Path(p), lesson.measure in IDENTITY_MEASURES, inner)
+        panels += _run_panels(Path(p), lesson.measure in IDENTITY_MEASURES, inner,
+                              first_epoch=lesson.measure == "reconstruction_improves")
     font = _font(20)
     body = textwrap.wrap(claim.sentence, 140)
     claim_lines = textwrap.wrap(f"“{lesson.claim}”", 140)

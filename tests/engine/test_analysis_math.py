@@ -96,6 +96,20 @@ def test_jacobian_spectrum_equals_svdvals_of_autograd_jacobian(kw):
     assert torch.all(spectrum[:, :-1] >= spectrum[:, 1:])
 
 
+@pytest.mark.parametrize("act", ["sigmoid", "relu", "tanh"])
+def test_one_layer_spectrum_from_w_wt_equals_svdvals_of_autograd_jacobian(act):
+    shape = (1, 10, 10)                                 # D = 70 <= N = 100: the W W^T route
+    model = _model(shape, hidden=(), latent_dim=70, code_activation=act)
+    x = torch.rand(3, *shape, generator=torch.Generator().manual_seed(2))
+    spectrum = encoder_jacobian_spectrum(model, x)
+    for i in range(3):
+        jac = torch.autograd.functional.jacobian(
+            lambda xi: model.encoder(xi.unsqueeze(0)).h.squeeze(0), x[i]).reshape(70, -1)
+        want = torch.linalg.svdvals(jac.double())
+        torch.testing.assert_close(spectrum[i].double(), want, rtol=1e-3,
+                                   atol=1e-4 * float(want[0]))
+
+
 def test_a_snapshot_computes_as_many_spectra_as_an_epoch_affords():
     counts = [spectrum_points(d, 784, 64, closed_form=True) for d in (8, 64, 256, 512, 1024)]
     assert counts[0] == JACOBIAN_POINTS == 16 and counts[-1] >= 1

@@ -36,12 +36,14 @@ def test_what_an_autoencoder_is_reconstructions_sharpen(tmp_path):
 
 def test_the_overcomplete_code_copies_noise_the_undercomplete_does_not(tmp_path):
     v, r = tiny("identity-risk", tmp_path)
-    assert v["noise_ratio_over_under"] < 0.7
-    assert v["digit_error_overcomplete"] < v["noise_error_undercomplete"]
-    # independently: the overcomplete final model on fresh uniform noise
+    assert v["identity_ratio_overcomplete"] < 0.7 * v["identity_ratio_undercomplete"]
+    assert v["noise_error_overcomplete"] < v["noise_error_undercomplete"]
+    # independently: the overcomplete final model on fresh noise on the digits' support
     with Session.open(r.paths[1]) as s:
-        model = measures.final_model(s.run())
-    noise = torch.rand((8, 1, 28, 28), generator=torch.Generator().manual_seed(5))
+        run = s.run()
+        model = measures.final_model(run)
+        support = torch.from_numpy(run.data.probe_images).amax(0) > 0
+    noise = torch.rand((8, 1, 28, 28), generator=torch.Generator().manual_seed(5)) * support
     with torch.no_grad():
         fresh = float((model.reconstruct(noise) - noise).pow(2).mean())
     assert fresh < 0.7 * v["noise_error_undercomplete"]
@@ -51,7 +53,7 @@ def test_the_overcomplete_code_copies_noise_the_undercomplete_does_not(tmp_path)
 def test_each_regulariser_removes_the_identity(tmp_path):
     v, r = tiny("regularisation-not-bottleneck", tmp_path)
     for name in ("sparse", "contractive", "denoising"):
-        assert v[f"noise_ratio_{name}"] > 1.25, name
+        assert v[f"rise_{name}"] > 1.25, name
     assert r.claim.holds
 
 
@@ -123,7 +125,7 @@ def test_greedy_autoencoder_stack_and_rbm_stack_both_beat_random(tmp_path):
 def test_explicit_model_gives_a_bound_the_implicit_one_only_samples(tmp_path):
     v, r = tiny("explicit-vs-implicit", tmp_path)
     assert math.isfinite(v["vae_elbo"]) and v["gan_has_likelihood"] == 0
-    assert v["gan_on_data"] >= 0.5
+    assert v["gan_on_data"] >= 3 * v["uniform_on_data"]
     assert r.claim.holds
 
 

@@ -55,7 +55,7 @@ def test_event_sequence_and_contents(mnist300):
     assert [s.epoch for s in snaps] == [1, 2]
     s = snaps[-1]
     recon = s.images["probe_recon"]
-    assert set(s.images) == {"probe_inputs", "probe_recon"}
+    assert set(s.images) == {"probe_inputs", "probe_recon", "identity_inputs", "identity_recon"}
     assert recon.shape == (16, 1, 28, 28) and recon.dtype == np.float32
     assert 0 <= recon.min() and recon.max() <= 1
     a = s.arrays
@@ -63,8 +63,8 @@ def test_event_sequence_and_contents(mnist300):
     assert a["map_latents"].shape == (mnist300.n_val, 4)
     assert a["map_latent_logvar"].shape == (mnist300.n_val, 4)
     assert a["kl_per_dim"].shape == (4,) and np.all(a["kl_per_dim"] >= 0)
-    # The snapshot carries the decoder (the window's CPU copy) and nothing else.
-    assert s.weights and all(k.startswith("decoder.") for k in s.weights)
+    # The snapshot carries the encoder and decoder (the window's CPU copy) and nothing else.
+    assert s.weights and {k.split(".")[0] for k in s.weights} == {"encoder", "decoder"}
     assert any(k.endswith("weight") for k in s.weights)
     # the epoch's train means are the sample-weighted means of its steps
     first = [st.terms["recon"] for st in steps[:6]]
@@ -254,8 +254,8 @@ def test_latent_decoder_matches_the_model_and_leaves_the_global_rng_alone(mnist3
     assert torch.equal(torch.get_rng_state(), state)
     z = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     from engine.checkpoint import load_module_arrays
-    load_module_arrays(trainer.model.decoder,
-                       {k[len("decoder."):]: v for k, v in snap.weights.items()})
+    load_module_arrays(trainer.model.decoder, {k[len("decoder."):]: v for k, v in
+                                               snap.weights.items() if k.startswith("decoder.")})
     expected = trainer.model.decode_mean(torch.from_numpy(z)).numpy()
     np.testing.assert_allclose(decoder.decode(z), expected, rtol=1e-5, atol=1e-6)
     # the probe reconstructions of the snapshot are the decoded probe codes
