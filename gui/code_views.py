@@ -168,7 +168,7 @@ class CodeViews(QObject):
         drawing = ["drawing_pad"] if pad.canvas.image.any() else []
         if not self.page.isVisible():
             return drawing
-        title, _, keys = PAGES[self.pages.currentIndex()]
+        _title, _, keys = PAGES[self.pages.currentIndex()]
         return list(keys) + [k for k in drawing if k not in keys]
 
     def flush(self, everything: bool = False) -> None:

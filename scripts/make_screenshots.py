@@ -28,9 +28,9 @@ taken — and grabs the whole window and each panel:
   ``code-kl``, ``code-sparsity``, ``code-jacobian``, ``code-identity``, ``code-denoising``,
   ``code-drawing``, ``code-data-space``): KL per dimension of a VAE at beta 4, a sparse
   code's activations over its lambda = 0 twin (and ``sparse-weighted-loss.png``), the
-  contractive Jacobian, an overcomplete plain autoencoder on the identity probe, the noise
-  slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
-  (and ``samples-from-p-x-given-z.png``), the reconstruction field on two moons and a 1-D
+  contractive Jacobian, the undercomplete and the overcomplete plain autoencoders on the
+  identity probe, the noise slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
+  (and ``samples-from-p-x-given-z.png``, ``code-views-1366x768.png``), the reconstruction field on two moons and a 1-D
   code's curve.
 
 Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
@@ -308,9 +308,8 @@ def show_code_view(app, win, view: str) -> None:
 
 
 def shoot_code_kl(app, win, out: Path) -> None:
-    """KL per dimension: a 20-D VAE at beta 4 keeps a few dimensions, the rest collapse."""
-    train_to_end(app, win, load_preset("variational").with_overrides(
-        {"objective.beta": 4.0, "optim.epochs": 20}))
+    """KL per dimension: the 20-D VAE at beta 4, the KL spread unevenly over dimensions."""
+    train_to_end(app, win, load_preset("vae-beta-4"))
     show_code_view(app, win, "kl_per_dimension")
     win.export_figure("kl-per-dimension", out / "code-kl-per-dimension.png")
 
@@ -341,14 +340,10 @@ def shoot_code_jacobian(app, win, out: Path) -> None:
 
 def shoot_code_identity(app, win, out: Path) -> None:
     """An overcomplete plain autoencoder reconstructs noise nearly as well as digits."""
-    try:
-        cfg = load_preset("plain-overcomplete")
-    except Exception:  # noqa: BLE001 - before the preset existed
-        cfg = load_preset("plain").with_overrides({"model.latent_dim": 1024,
-                                                   "model.hidden": []})
-    train_to_end(app, win, cfg.with_overrides({"optim.epochs": 6, "data.limit": 2000}))
-    show_code_view(app, win, "identity_probe")
-    win.export_figure("identity-probe", out / "code-identity-probe.png")
+    for preset in ("plain-undercomplete", "plain-overcomplete"):
+        train_to_end(app, win, load_preset(preset))
+        show_code_view(app, win, "identity_probe")
+        win.export_figure("identity-probe", out / f"code-identity-{preset}.png")
 
 
 def shoot_code_denoising(app, win, out: Path) -> None:
@@ -369,6 +364,11 @@ def shoot_code_drawing(app, win, out: Path) -> None:
     pad.canvas.stroke([(6.0, 9.0), (5.5, 18.0), (13.0, 15.0), (22.0, 12.0)])   # a 7
     settle(app, 0.5)
     win.code_views.pages.currentWidget().grab().save(str(out / "code-drawing-pad.png"))
+    win.resize(1366, 768)             # the tab on a laptop's screen
+    settle(app, 0.6)
+    win.grab().save(str(out / "code-views-1366x768.png"))
+    win.resize(1400, 900)
+    settle(app)
     show_code_view(app, win, "latent_trails")
     win.export_figure("latent-trails", out / "code-latent-trails.png")
     win.tabs.setCurrentIndex(0)

@@ -5,8 +5,9 @@
 :data:`engine.analysis.identity_probe.OFF_MANIFOLD_NAMES`) and their
 reconstructions by the shown epoch's model, beside real probe digits; the bars
 are each input's mean squared error per pixel next to the real digits'
-median. :func:`~engine.analysis.identity_probe.identity_ratio` in words: near 1,
-the model copies whatever it is given.
+median, and the dashes the error of a flat grey image (what ignoring the input
+costs). :func:`~engine.analysis.identity_probe.identity_ratio` in words: the share
+of the noise the model fails to copy — near 0 it copies whatever it is given.
 """
 
 from __future__ import annotations
@@ -25,21 +26,21 @@ from gui.widgets.naming import named
 
 REAL_SHOWN = 3            # real digits beside the off-manifold inputs
 OFF, REAL = "#D55E00", "#0072B2"
-COPIES = 2.0              # a ratio below this: noise comes back nearly as well as digits
+COPIES = 0.5              # a ratio below this: the model copies most of the noise
 
 
-def ratio_words(ratio: float, noise: float | None = None, real: float | None = None) -> str:
-    """What :func:`identity_ratio` says, in a sentence (with the two errors when given)."""
+def ratio_words(ratio: float) -> str:
+    """What :func:`identity_ratio` says, in a sentence."""
     if not np.isfinite(ratio):
-        return "The real digits are reconstructed perfectly: no ratio to compare."
-    errors = (f" (noise {noise:.3g}, digits {real:.3g} per pixel)"
-              if noise is not None and real is not None else "")
+        return "No identity ratio for this epoch."
+    share = f"{100 * min(ratio, 9.99):.0f}%"
     if ratio < COPIES:
-        return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the "
-                "model reconstructs what is not a digit about as well as a digit — it may "
-                "be copying its input (the identity risk).")
-    return (f"Noise comes back with {ratio:.2g}× the real digits' error{errors}: the model "
-            "reconstructs what looks like its data, not any input.")
+        return (f"It fails to copy only {share} of the noise (its error on the noise over "
+                "a flat grey image's): the model copies its input, whatever it is — the "
+                "identity risk.")
+    return (f"It fails to copy {share} of the noise (its error on the noise over a flat "
+            "grey image's): the model reconstructs what looks like its data, not any "
+            "input.")
 
 
 class IdentityProbePanel(CodeViewPanel):
@@ -48,7 +49,8 @@ class IdentityProbePanel(CodeViewPanel):
     view_name = "identity_probe"
     object_name = "identityProbe"
     title = "Identity probe"
-    needs = ("identity_error", "probe_error", "identity_inputs", "identity_recon")
+    needs = ("identity_error", "identity_flat_error", "probe_error", "identity_inputs",
+             "identity_recon")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -64,6 +66,10 @@ class IdentityProbePanel(CodeViewPanel):
         plot.hideButtons()
         quiet_plot(plot)
         self.bars: pg.BarGraphItem | None = None
+        self.flat_marks = pg.ScatterPlotItem(symbol="_", size=26, pen=pg.mkPen("#303030",
+                                                                              width=2))
+        self.flat_marks.setZValue(5)
+        plot.addItem(self.flat_marks)   # (said in the caption: a legend covered the bars)
         self.caption = caption_label("", "identityCaption", "Identity probe caption", wrap=True)
         row = QHBoxLayout()
         row.addWidget(self.pane, 3)
@@ -92,16 +98,17 @@ class IdentityProbePanel(CodeViewPanel):
         self.errors = np.asarray(a["identity_error"], np.float64)
         probe = np.asarray(a["probe_error"], np.float64)
         self.ratio = float(identity_ratio(a))
-        self._draw_bars(self.errors, float(np.median(probe)))
-        noise = float(np.median(self.errors[:4]))
-        words = ratio_words(self.ratio, noise, float(np.median(probe)))
-        self.caption.setText(f"epoch {epoch}: {words} (inputs: "
-                             f"{', '.join(OFF_MANIFOLD_NAMES)}; then {REAL_SHOWN} real digits)")
+        self._draw_bars(self.errors, float(np.median(probe)),
+                        np.asarray(a["identity_flat_error"], np.float64))
+        self.caption.setText(f"epoch {epoch}: {ratio_words(self.ratio)} Bars: the error of "
+                             f"each input ({', '.join(OFF_MANIFOLD_NAMES)}) and the digits' "
+                             "median; dashes: a flat grey image's.")
 
-    def _draw_bars(self, errors: np.ndarray, real: float) -> None:
+    def _draw_bars(self, errors: np.ndarray, real: float, flat: np.ndarray) -> None:
         plot = self.bars_widget.getPlotItem()
         if self.bars is not None:
             plot.removeItem(self.bars)
+        self.flat_marks.setData(np.arange(len(flat)), flat)
         heights = np.append(errors, real)
         brushes = [pg.mkBrush(OFF)] * len(errors) + [pg.mkBrush(REAL)]
         self.bars = pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.75,
@@ -113,6 +120,7 @@ class IdentityProbePanel(CodeViewPanel):
 
     def reset_plots(self) -> None:
         self.pane.set_image(None)
+        self.flat_marks.clear()
         if self.bars is not None:
             self.bars_widget.getPlotItem().removeItem(self.bars)
             self.bars = None

@@ -15,8 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout
 
-from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
-                                  quiet_plot)
+from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -75,8 +74,7 @@ class JacobianSpectrumPanel(CodeViewPanel):
 
     # -- the view interface -------------------------------------------------------------
     def why_not(self, run) -> str:
-        return (autoencoder_reason(run, "The encoder's Jacobian")
-                or images_reason(run, "The Jacobian spectrum"))
+        return autoencoder_reason(run, "The encoder's Jacobian")
 
     def draw(self, run, epoch, snapshot) -> None:
         sv = np.asarray(snapshot.arrays["jacobian_singular_values"], np.float64)

@@ -73,7 +73,7 @@ def test_every_view_is_found_by_name_and_draws_the_run(qtbot, trained):
     assert jac.spectrum.shape == a["jacobian_singular_values"].shape
     identity = find(window, "identityProbe")
     assert identity.ratio == pytest.approx(identity_ratio(a))
-    assert "× the real digits' error" in identity.caption.text()
+    assert "of the noise" in identity.caption.text()
     trails = find(window, "latentTrails")
     expected = latent_trails([run.snapshot(e).arrays["probe_latent_mean"] for e in run.epochs])
     np.testing.assert_allclose(trails.trails, expected, rtol=1e-6)
@@ -234,6 +234,7 @@ def test_two_d_points_draw_the_reconstruction_field(qtbot, window):
     assert "arrows: r(x) − x" in space.caption.text()
     identity = find(window, "identityProbe")
     assert not identity.showing and "2-D points" in identity.reason.text()
+    assert find(window, "jacobianSpectrum").showing      # points have a Jacobian too
 
 
 def test_views_off_screen_do_no_work_and_slider_moves_are_coalesced(qtbot, trained):
