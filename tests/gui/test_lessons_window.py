@@ -183,3 +183,29 @@ def test_a_run_that_diverges_is_said_in_the_window(qtbot, window, tmp_path, pref
     assert w.claim_result is None and not lesson_done(wild, w.out_dir, tiny=True)
     assert "did not finish" in w.progress_label.text()
     assert w.run_button.isEnabled()
+
+
+def test_the_views_fill_in_while_a_run_trains(qtbot, window, tmp_path, preferences):
+    """The first run's column shows its epochs while it still trains (followed from its
+    session file as it commits); the progress says which run and epoch; Stop ends it."""
+    from gui.lessons.lesson_window import LessonWindow
+    lesson = next(x for x in load_lessons() if x.name == LESSON)
+    longer = dataclasses.replace(lesson, runs=tuple(
+        dataclasses.replace(r, tiny_overrides={**r.tiny_overrides, "optim.epochs": 40})
+        for r in lesson.runs))
+    w = LessonWindow(longer, preferences, out_dir=tmp_path / "longer", tiny=True)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.mouseClick(w.run_button, Qt.LeftButton)
+    first = w.columns.columns[0]
+    qtbot.waitUntil(lambda: first.status == "running" and first.shown is not None
+                    and first.shown >= 2, timeout=60_000)
+    assert first.shown in first.epochs
+    label = w.progress_label.text()
+    assert label.startswith(f"Training {lesson.runs[0].label} (run 1 of 2)") and "of 40" in label
+    assert 0 < w.progress_bar.value() < 500
+    for view in lesson.views:
+        assert w.columns.views(view)[0].epoch == first.shown
+    qtbot.mouseClick(w.stop_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not w.is_running(), timeout=30_000)
+    assert w.columns.columns[0].status == "stopped"
