@@ -119,14 +119,21 @@ def test_a_lesson_runs_shows_its_views_and_claim_reopens_without_training_and_ru
     stamps = [p.stat().st_mtime_ns for p in paths]
     w.close()
     # Reopened from the menu: the saved sessions, measured again, nothing trained.
-    again = open_from_menu(qtbot, window, LESSON)
-    assert again is not w
-    again.tiny = True
+    w.open_seconds = None
+    again = open_from_menu(qtbot, window, LESSON)      # the same window, its folder read anew
+    assert again.isVisible() and again.tiny
     assert not again.is_running()
     assert again.claim_result.values == pytest.approx(claim.values)
-    assert [c.shown for c in again.columns.columns] == [c.shown for c in w.columns.columns]
+    assert [c.shown for c in again.columns.columns] == lasts
     assert [p.stat().st_mtime_ns for p in paths] == stamps
     assert again.open_seconds is not None
+    # ... and in a new window (the app started again): the same, nothing trained.
+    from gui.lessons.lesson_window import LessonWindow
+    fresh = LessonWindow(lesson, preferences, tiny=True)
+    qtbot.addWidget(fresh)
+    assert fresh.job is None and fresh.open_button.isVisible()
+    assert fresh.claim_result.values == pytest.approx(claim.values)
+    assert [p.stat().st_mtime_ns for p in paths] == stamps
     # Run again: every run trained anew, into the same files.
     assert again.again_button.isVisible() and again.again_button.isEnabled()
     run_and_wait(qtbot, again, again.again_button)
@@ -209,3 +216,11 @@ def test_the_views_fill_in_while_a_run_trains(qtbot, window, tmp_path, preferenc
     qtbot.mouseClick(w.stop_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not w.is_running(), timeout=30_000)
     assert w.columns.columns[0].status == "stopped"
+
+
+def test_a_lesson_window_closes_with_the_main_window(qtbot, window):
+    w = open_from_menu(qtbot, window, LESSON)
+    assert open_from_menu(qtbot, window, LESSON) is w          # open: raised, not doubled
+    assert w.isVisible()
+    window.close()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=5_000)
