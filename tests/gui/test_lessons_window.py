@@ -131,6 +131,7 @@ def test_a_lesson_runs_shows_its_views_and_claim_reopens_without_training_and_ru
     from gui.lessons.lesson_window import LessonWindow
     fresh = LessonWindow(lesson, preferences, tiny=True)
     qtbot.addWidget(fresh)
+    fresh.show()
     assert fresh.job is None and fresh.open_button.isVisible()
     assert fresh.claim_result.values == pytest.approx(claim.values)
     assert [p.stat().st_mtime_ns for p in paths] == stamps
