@@ -193,11 +193,13 @@ def snapshot_spectrum(model: nn.Module, probe_images: Tensor) -> Tensor:
     -------
     (J, R) float32 descending, 1 <= J <= min(P, JACOBIAN_POINTS).
     """
-    x = probe_images[:1]
-    d = _code_function(model)(x).shape[1] if x.shape[0] else 0
+    most = probe_images[:JACOBIAN_POINTS]
+    parts = one_layer_parts(model, most)
+    if parts is not None and bool(torch.all(parts[0] == parts[0][:1])):
+        return encoder_jacobian_spectrum(model, most)   # one Jacobian for all: one spectrum
+    d = _code_function(model)(most[:1]).shape[1]
     n = probe_images[0].numel()
-    closed = one_layer_jacobian(model, x) is not None
-    j = spectrum_points(d, n, probe_images.shape[0], closed)
+    j = spectrum_points(d, n, probe_images.shape[0], parts is not None)
     return encoder_jacobian_spectrum(model, probe_images[:j])
 
 

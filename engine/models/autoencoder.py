@@ -295,8 +295,8 @@ class Autoencoder(Model):
         """z (B, D) -> one image drawn from p(x|z) each, (B, C, H, W) in [0, 1].
 
         Bernoulli pixels are 0 or 1, Categorical ones one of K levels; Gaussian
-        ones are mean + std * noise clipped to [0, 1] (so near 0 and 1 their
-        average lies inside the mean: the clipping, not the decoder).
+        ones are mean + std * noise clipped to [0, 1], so within a few std of 0
+        or 1 their average is pulled towards 0.5 (the clipping, not the decoder).
         """
         return self.likelihood.sample(self.decoder(z), generator)
 

@@ -120,6 +120,12 @@ def test_a_snapshot_computes_as_many_spectra_as_an_epoch_affords():
     x = torch.rand(20, 1, 6, 5, generator=torch.Generator().manual_seed(0))
     got = snapshot_spectrum(model, x)
     torch.testing.assert_close(got, encoder_jacobian_spectrum(model, x[:16]))
+    # a linear one-layer code: the same Jacobian W at every point, one spectrum for all 16
+    linear = _model((1, 6, 5), hidden=(), latent_dim=50)
+    got = snapshot_spectrum(linear, x)
+    want = torch.linalg.svdvals(linear.encoder.body.head.weight.detach().double()).float()
+    assert got.shape == (16, 30)
+    torch.testing.assert_close(got, want.expand(16, -1), rtol=1e-4, atol=1e-5)
 
 
 def test_gram_route_of_singular_values_matches_an_svd_of_wide_and_tall_matrices():

@@ -259,10 +259,11 @@ def test_snapshot_weights_that_do_not_fit_the_decoder(copy):
     def edit(f):
         ds = f[f"{RUN}/snapshots/weights"]
         layout = json.loads(ds.attrs["layout"])
-        name, shape = layout[0]
-        assert name.startswith("decoder.")
-        layout[0] = [name, [shape[0] + 1, *shape[1:]]]   # one row more than the decoder has
-        layout[1] = [layout[1][0], [max(1, int(np.prod(layout[1][1])) - int(np.prod(shape[1:]) or 1))]]
+        i = next(i for i, (name, _) in enumerate(layout) if name.startswith("decoder."))
+        name, shape = layout[i]
+        layout[i] = [name, [shape[0] + 1, *shape[1:]]]   # one row more than the decoder has
+        layout[i + 1] = [layout[i + 1][0],
+                         [max(1, int(np.prod(layout[i + 1][1])) - int(np.prod(shape[1:]) or 1))]]
         ds.attrs["layout"] = json.dumps(layout).encode()
     assert_rejected(copy(edit), "epoch 1", "does not fit")
 

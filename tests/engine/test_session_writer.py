@@ -90,7 +90,8 @@ def test_snapshots_decoder_and_checkpoint_are_the_events(recorded):
             got = run.snapshot(epoch)
             assert (got.epoch, got.step) == (event.epoch, event.step)
             # Images come back as float32 within half a grey level of what was shown...
-            assert set(got.images) == set(event.images) == {"probe_inputs", "probe_recon"}
+            assert set(got.images) == set(event.images) == {"probe_inputs", "probe_recon",
+                                                            "identity_inputs", "identity_recon"}
             for name, live in event.images.items():
                 back = got.images[name]
                 assert back.dtype == np.float32 and back.shape == live.shape
@@ -98,7 +99,8 @@ def test_snapshots_decoder_and_checkpoint_are_the_events(recorded):
             # ...arrays and weights exactly as float16 rounds them.
             assert set(got.arrays) == set(event.arrays) == {
                 "probe_latent_mean", "probe_latent_logvar", "map_latents", "map_latent_logvar",
-                "kl_per_dim"}
+                "kl_per_dim", "probe_error", "identity_error", "identity_flat_error",
+                "jacobian_singular_values", "jacobian_frobenius"}
             for part in ("arrays", "weights"):
                 live, back = getattr(event, part), getattr(got, part)
                 assert set(back) == set(live)
@@ -111,7 +113,8 @@ def test_snapshots_decoder_and_checkpoint_are_the_events(recorded):
             (5, trainer.config.model.latent_dim)).astype(np.float32)
         stored = run.snapshot(3).weights
         decoder = copy.deepcopy(trainer.model.decoder)
-        load_module_arrays(decoder, {k[len("decoder."):]: v for k, v in stored.items()})
+        load_module_arrays(decoder, {k[len("decoder."):]: v for k, v in stored.items()
+                                     if k.startswith("decoder.")})
         with torch.no_grad():
             want = trainer.model.likelihood.mean(decoder(torch.from_numpy(z))).numpy()
             live = trainer.model.decode_mean(torch.from_numpy(z)).numpy()
