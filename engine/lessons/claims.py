@@ -59,8 +59,24 @@ def measure(name: str, runs: int):
 
 
 def measure_claim(lesson, paths: Sequence[Path]) -> ClaimResult:
-    """The lesson's measurement on its sessions (one per run, in order)."""
-    return MEASURES[lesson.measure](paths)
+    """The lesson's measurement on its sessions (one per run, in order).
+
+    Raises
+    ------
+    ConfigError
+        The runs are not what the measurement reads (a teacher's lesson that names a
+        measurement for other runs: a VAE's claim on plain runs, points for images).
+    SessionError
+        A session that cannot be read.
+    """
+    try:
+        return MEASURES[lesson.measure](paths)
+    except ConfigError:
+        raise
+    except (KeyError, IndexError, ValueError, ZeroDivisionError, TypeError) as e:
+        raise ConfigError(f"cannot be computed from the lesson's runs ({type(e).__name__}: "
+                          f"{e}); check that its runs are the ones this measurement "
+                          f"compares (docs/lessons.md)", "measure") from None
 
 
 def _verdict(holds: bool) -> str:

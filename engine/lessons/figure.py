@@ -152,6 +152,7 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
                 early = run.snapshot(run.snapshot_epochs[0]).images["probe_recon"]
                 rows.insert(1, early[:IMAGES_SHOWN])
         if rows:
+            rows = [_padded(r[:IMAGES_SHOWN]) for r in rows]   # one grid row each
             grid = image_grid(np.concatenate(rows), IMAGES_SHOWN)
             words = _row_words(snap, identity, x)
             if first_epoch and len(run.snapshot_epochs) > 1:
@@ -159,6 +160,14 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
                                       f"{run.snapshot_epochs[0]}, after epoch {epoch}", 1)
             panels.append(_labelled(label + "   (rows: " + words + ")", grid, width))
     return panels
+
+
+def _padded(row: np.ndarray) -> np.ndarray:
+    """A row of images filled up to IMAGES_SHOWN with white ones."""
+    missing = IMAGES_SHOWN - len(row)
+    if missing <= 0:
+        return row
+    return np.concatenate([row, np.ones((missing, *row.shape[1:]), row.dtype)])
 
 
 def _row_words(snap, identity: bool, x) -> str:

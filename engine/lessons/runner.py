@@ -179,9 +179,10 @@ def run_lesson(lesson: Lesson, out_dir: str | Path, emit: Emit | None = None,
             break
         planned = None if run.job == "compare" else run_config(run, tiny)
         state = _complete_session(path, planned)
-        if state is True and run.job == "compare" and not _compare_matches(
-                run, path, lesson, out_dir, tiny):
-            state = None
+        if state is not None and run.job == "compare" and (
+                set(run.sources) & set(result.trained)
+                or not _compare_matches(run, path, lesson, out_dir, tiny)):
+            state = None   # its encoders were trained anew, or it compared others
         if state is True and not again:
             emit(LessonRunOpened(lesson.name, run.label, i, len(paths), path, kept=True))
             result.kept.append(run.label)
@@ -243,12 +244,13 @@ def _train(lesson: Lesson, run: LessonRun, path: Path, planned: RunConfig | None
 
     try:
         if run.job == "train":
-            trainer, until = Trainer(planned), None
             if resume:
                 with Session.open(path) as s:
                     stored = s.run()
                     trainer, until = resume_trainer(stored, None, planned.device)
                     both(RunOpened(job_id="", run_id=stored.run_id))
+            else:
+                trainer, until = Trainer(planned), None
             outcome = trainer.run(both, control, until_epoch=until)
         else:
             job = _job(lesson, run, planned, out_dir, tiny)
