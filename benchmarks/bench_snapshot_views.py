@@ -45,9 +45,9 @@ def as_before(model=None):
     target = model if model is not None else Autoencoder
     saved = {k: target.__dict__[k] for k in ("_code_view_arrays", "interactive_parts")
              if k in target.__dict__}
-    target._code_view_arrays = lambda self_or_x, *a: ({}, {})
-    if model is not None:   # an instance attribute is no method: take no self
-        target._code_view_arrays = lambda *a: ({}, {})
+    # On the class the stub is a method (it gets self); on an instance it does not.
+    target._code_view_arrays = ((lambda *a: ({}, {})) if model is not None
+                                else (lambda self, *a: ({}, {})))
     target.interactive_parts = ("decoder",)
     try:
         yield

@@ -219,7 +219,7 @@ def test_train_refuses_a_pretraining_preset_with_a_pointer(capsys):
 @pytest.mark.parametrize("args,needle", [
     (["pretrain", "--stages", "abc"], "--stages"),
     (["pretrain", "--stages", "0,5"], "--stages[0]"),
-    (["pretrain", "--stages", "8,600"], "--stages[1] must be an integer from 1 to 512"),
+    (["pretrain", "--stages", "8,9000"], "--stages[1] must be an integer from 1 to 8192"),
     (["pretrain", "--kinds", "sparse,plain"], "objective.sparsity"),
     (["pretrain", "--kinds", "sparse,plain"], "--kinds[0]"),
     (["pretrain", "--kinds", "plain"], "--kinds"),

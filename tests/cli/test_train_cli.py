@@ -43,7 +43,7 @@ def test_bad_options_give_one_line_and_exit_2():
     cases = [
         ("train", "--preset", "nope"),
         ("train", "--epochs", "0"),
-        ("train", "--set", "model.latent_dim=1000"),
+        ("train", "--set", "model.latent_dim=9000"),
         ("train", "--device", "cuda:7"),
         ("train", "--set", "data.source=file", "--set", "data.path=/no/such/file.npy"),
         ("train", "--bogus"),
@@ -54,7 +54,7 @@ def test_bad_options_give_one_line_and_exit_2():
         err = r.stderr.strip().splitlines()
         assert err and err[-1].startswith(("error:", "usage:", "python main.py: error")), (args, err)
         assert "Traceback" not in r.stderr
-    r = main_py("train", "--set", "model.latent_dim=1000")
+    r = main_py("train", "--set", "model.latent_dim=9000")
     assert "model.latent_dim" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -108,7 +108,8 @@ def test_a_session_from_before_still_opens_decodes_and_says_what_is_missing(tmp_
     with Session.open(tmp_path / "old.h5") as s:
         run = s.run()
         snap = run.snapshot(1)
-        assert "identity_error" not in snap.arrays and "encoder.body.head.weight" not in snap.weights
+        assert "identity_error" not in snap.arrays
+        assert not any(name.startswith("encoder.") for name in snap.weights)
         copy = cpu_copy(run.config, run.data.image_shape, snap.weights)
         assert copy.missing_parts == ("encoder",)
         images = run.decoder(1).decode(np.zeros((2, run.config.model.latent_dim)))

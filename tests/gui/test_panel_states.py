@@ -140,8 +140,8 @@ def test_field_errors_in_words():
     from gui.config_form import in_words
     labels = {"model.latent_dim": "Latent size", "model.hidden": "Hidden", "seed": "Seed",
               "device": "Device"}
-    assert in_words("model.latent_dim must be an integer from 1 to 512 (got 0)", labels) == \
-        "Latent size must be an integer from 1 to 512 (got 0)"
+    assert in_words("model.latent_dim must be an integer from 1 to 8192 (got 0)", labels) == \
+        "Latent size must be an integer from 1 to 8192 (got 0)"
     assert in_words("model.hidden[1] must be positive", labels) == \
         "Hidden (layer 2) must be positive"
     assert in_words("seed must be an integer", labels) == "Seed must be an integer"
