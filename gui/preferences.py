@@ -1,5 +1,5 @@
 """What the app remembers between launches (QSettings): session folder, recent sessions,
-the window's layout."""
+the window's layout, a teacher's lessons folder."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ class Preferences:
     @session_folder.setter
     def session_folder(self, folder: str | Path) -> None:
         self.settings.setValue("sessions/folder", str(folder))
+
+    @property
+    def lessons_folder(self) -> Path | None:
+        """A teacher's own lessons (``*.json``, see docs/lessons.md) beside the bundled
+        ones, or None."""
+        value = self.settings.value("lessons/folder", "")
+        return Path(value) if value else None
+
+    @lessons_folder.setter
+    def lessons_folder(self, folder: str | Path | None) -> None:
+        self.settings.setValue("lessons/folder", str(folder) if folder else "")
 
     def new_session_path(self, run_name: str, now: datetime | None = None) -> Path:
         """A fresh ``<folder>/<timestamp>-<run name>.h5`` that does not exist yet."""

@@ -1,4 +1,4 @@
-"""The main window's menu bar: File (sessions, recent list, figures) and Run.
+"""The main window's menu bar: File (sessions, recent list, figures), Run and Lessons.
 
 :class:`WindowMenus` builds the menus from the window's own slots and keeps
 the "Open recent" list in step with the preferences. Every action has an
@@ -73,6 +73,11 @@ class WindowMenus:
         self.stop_action = make_action(w, "&Stop", "stopAction", c.stop, "Ctrl+.")
         run.addActions([self.train_action, self.pause_action, self.resume_action,
                         self.stop_action])
+        self.lessons_menu = w.menuBar().addMenu("&Lessons")
+        self.lessons_menu.setObjectName("lessonsMenu")
+        self.lessons_menu.aboutToShow.connect(self.rebuild_lessons)
+        self._lessons_shown: tuple | None = None
+        self.rebuild_lessons()
         self.rebuild_recent()
 
     def set_idle(self, idle: bool) -> None:
@@ -95,6 +100,55 @@ class WindowMenus:
             empty = menu.addAction("(none yet)")
             empty.setEnabled(False)
 
+    def rebuild_lessons(self) -> None:
+        """One entry per lesson, "2. The identity risk", read each time the menu opens (a
+        teacher's new lesson file shows up without a restart), then *Lessons folder…*. A
+        lesson file that cannot be read is named in the menu and the message strip; the
+        bundled lessons are then listed without the teacher's folder."""
+        from engine.errors import StudioError
+        from engine.lessons import load_lessons
+        w, menu = self.window, self.lessons_menu
+        folder = w.preferences.lessons_folder
+        try:
+            lessons, problem = load_lessons(folder), None
+        except StudioError as e:
+            problem = str(e)
+            try:
+                lessons = load_lessons() if folder is not None else []
+            except StudioError:
+                lessons = []
+        if (lessons, problem, folder) == self._lessons_shown:
+            return
+        self._lessons_shown = (lessons, problem, folder)
+        menu.clear()      # the actions are the menu's: clearing deletes them
+        if problem:
+            bad = menu.addAction(f"(a lesson cannot be read: {problem})")
+            bad.setEnabled(False)
+            w.show_message(f"A lesson cannot be read: {problem}", "error")
+        for lesson in lessons:
+            menu.addAction(make_action(menu, f"&{lesson.number}. {lesson.title}",
+                                       f"lessonAction_{lesson.name}",
+                                       lambda _=False, x=lesson: _open_lesson(w, x)))
+        if not lessons and not problem:
+            empty = menu.addAction("(no lessons)")
+            empty.setEnabled(False)
+        menu.addSeparator()
+        menu.addAction(make_action(menu, "Lessons &folder…", "lessonsFolderAction",
+                                   lambda: self.choose_lessons_folder()))
+
+    def choose_lessons_folder(self, folder: str | None = None) -> None:
+        """Lessons → Lessons folder…: a folder of a teacher's own lesson files (beside the
+        bundled ones); none chosen keeps the current one."""
+        from PySide6.QtWidgets import QFileDialog
+        w = self.window
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(
+                w, "A folder of your own lessons (*.json, see docs/lessons.md)",
+                str(w.preferences.lessons_folder or w.preferences.session_folder))
+        if folder:
+            w.preferences.lessons_folder = folder
+            self.rebuild_lessons()
+
     def _clear(self) -> None:
         self.window.preferences.clear_recent_sessions()
         self.rebuild_recent()
@@ -104,3 +158,9 @@ def _compare(window, sweep: bool = False):
     """File → Compare sessions… / Open sweep folder…: a comparison window of its own."""
     from gui.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
     return (choose_sweep_to_compare if sweep else choose_sessions_to_compare)(window)
+
+
+def _open_lesson(window, lesson):
+    """Lessons → a lesson: its own window (raised when already open)."""
+    from gui.lessons.lesson_window import open_lesson_window
+    return open_lesson_window(lesson, window.preferences, window)
