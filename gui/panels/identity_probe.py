@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout
+from PySide6.QtWidgets import QBoxLayout
 
 from engine.analysis.identity_probe import OFF_MANIFOLD_NAMES, identity_ratio
 from gui.images import tile, to_display
@@ -27,6 +27,7 @@ from gui.widgets.naming import named
 REAL_SHOWN = 3            # real digits beside the off-manifold inputs
 OFF, REAL = "#D55E00", "#0072B2"
 COPIES = 0.5              # a ratio below this: the model copies most of the noise
+SIDE_BY_SIDE = 560        # pixels: narrower (a lesson's column), the bars go below the images
 
 
 def ratio_words(ratio: float) -> str:
@@ -60,7 +61,7 @@ class IdentityProbePanel(CodeViewPanel):
         self.bars_widget = named(pg.PlotWidget(), "identityErrorPlot",
                                  "Reconstruction error of each input")
         plot = self.bars_widget.getPlotItem()
-        plot.setLabel("left", "squared error per pixel")
+        plot.setLabel("left", "MSE per pixel")
         plot.showGrid(y=True, alpha=0.2)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -71,13 +72,22 @@ class IdentityProbePanel(CodeViewPanel):
         self.flat_marks.setZValue(5)
         plot.addItem(self.flat_marks)   # (said in the caption: a legend covered the bars)
         self.caption = caption_label("", "identityCaption", "Identity probe caption", wrap=True)
-        row = QHBoxLayout()
-        row.addWidget(self.pane, 3)
-        row.addWidget(self.bars_widget, 2)
-        self.body_layout.addLayout(row, 1)
+        # Side by side when there is room; in a narrow column (a lesson's) the 11 images
+        # would shrink to specks and the bar labels overlap, so the bars go below.
+        self.row = QBoxLayout(QBoxLayout.LeftToRight)
+        self.row.addWidget(self.pane, 3)
+        self.row.addWidget(self.bars_widget, 2)
+        self.body_layout.addLayout(self.row, 1)
         self.body_layout.addWidget(self.caption)
         self.ratio: float | None = None
         self.errors: np.ndarray | None = None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        narrow = event.size().width() < SIDE_BY_SIDE
+        self.row.setDirection(QBoxLayout.TopToBottom if narrow else QBoxLayout.LeftToRight)
+        # Below the images the bars are short: a long axis title would be cut off.
+        self.bars_widget.getPlotItem().setLabel("left", "MSE" if narrow else "MSE per pixel")
+        super().resizeEvent(event)
 
     def why_not(self, run) -> str:
         return (autoencoder_reason(run, "The identity probe")
@@ -102,7 +112,8 @@ class IdentityProbePanel(CodeViewPanel):
                         np.asarray(a["identity_flat_error"], np.float64))
         self.caption.setText(f"epoch {epoch}: {ratio_words(self.ratio)} Bars: the error of "
                              f"each input ({', '.join(OFF_MANIFOLD_NAMES)}) and the digits' "
-                             "median; dashes: a flat grey image's.")
+                             "median (real), as mean squared error per pixel; dashes: a flat "
+                             "grey image's.")
 
     def _draw_bars(self, errors: np.ndarray, real: float, flat: np.ndarray) -> None:
         plot = self.bars_widget.getPlotItem()
@@ -114,7 +125,7 @@ class IdentityProbePanel(CodeViewPanel):
         self.bars = pg.BarGraphItem(x=np.arange(len(heights)), height=heights, width=0.75,
                                     brushes=brushes, pen=None)
         plot.addItem(self.bars)
-        names = [short_name(n) for n in OFF_MANIFOLD_NAMES[:len(errors)]] + ["digits"]
+        names = [short_name(n) for n in OFF_MANIFOLD_NAMES[:len(errors)]] + ["real"]
         plot.getAxis("bottom").setTicks([list(enumerate(names))])
         plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
 
@@ -128,8 +139,12 @@ class IdentityProbePanel(CodeViewPanel):
 
 
 def short_name(name: str) -> str:
-    """An axis label for an off-manifold input (``noise 1`` -> ``n1``)."""
+    """An axis label for an off-manifold input (``noise 1`` -> ``n1``, ``inverted`` -> ``inv``):
+    short, so eight labels fit under the bars of a narrow panel."""
     words = name.replace("_", " ").split()
     if words and words[0].startswith("noise"):
         return "n" + (words[-1] if len(words) > 1 and words[-1].isdigit() else "")
-    return words[0][:5] if words else "?"
+    return SHORT_NAMES.get(name, words[0][:5] if words else "?")
+
+
+SHORT_NAMES = {"inverted": "inv", "shifted": "shift", "blank": "blank"}

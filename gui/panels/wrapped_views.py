@@ -9,6 +9,7 @@ The Training tab keeps binding its own instances through
 from __future__ import annotations
 
 from engine.decoding import LatentDecoder
+from engine.data.toy2d import is_point_data
 from engine.models import family_class
 from gui.panels.code_view import CodeViewPanel, images_reason
 from gui.panels.latent_explorer import LatentExplorerPanel
@@ -93,6 +94,10 @@ class LatentExplorerView(CodeViewPanel):
 
     def prepare(self, run) -> None:
         self.explorer.set_run(run.config, run.data)
+        # 2-D points decode to a point, not an image: the data space shows where it lands.
+        images = not is_point_data(run.data.image_shape)
+        self.explorer.decoded_pane.setVisible(images)
+        self.explorer.pinned.setVisible(images)
 
     def draw(self, run, epoch, snapshot) -> None:
         self.explorer.show_snapshot(snapshot, run.decoder(epoch))
