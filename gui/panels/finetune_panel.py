@@ -30,7 +30,8 @@ from gui.panels.accuracy_curves import AccuracyCurvesPanel
 from gui.panels.comparison_table import ComparisonTablePanel, percent
 from gui.panels.confusion_matrix import ConfusionMatrixPanel
 from gui.panels.feature_grid import FeatureGridPanel
-from gui.run_model import RunModel, RunState
+from gui.run_model import RunModel
+from gui.run_state import RunState
 from gui.widgets.caption import caption_label
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
