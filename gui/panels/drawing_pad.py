@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout
 
 from gui.images import to_display
 from gui.panels.code_view import CodeViewPanel, autoencoder_reason, images_reason
-from gui.panels.latent_explorer import code_words
+from gui.panels.map_markers import code_words
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
