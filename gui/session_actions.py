@@ -23,12 +23,14 @@ from gui.dialogs.session_folder import SessionFolderDialog
 from gui.session_folder import folder_size
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
+#: the window's tabs, in order (an opened session shows the first with something to show)
 TRAINING_TAB, CODE_VIEWS_TAB, FINE_TUNING_TAB = 0, 1, 2
 
 
 class SessionActions:
     """Session files and figure exports of the window (a mixin of a QMainWindow)."""
 
+    # -- the session folder -----------------------------------------------------------------
     def _update_folder_label(self) -> None:
         """The session folder and how much it holds (every run is saved there)."""
         folder = self.preferences.session_folder
