@@ -12,7 +12,7 @@ RunModel's position (the live run, the replay slider) as
 
 Nothing here slows training: the views read what the epoch's snapshot already
 holds, and what they compute (the noise slider, the drawing) runs on the epoch's
-CPU copy of the model (:meth:`~gui.run_model.RunState.cpu_model`). Positions are
+CPU copy of the model (:meth:`~gui.run_state.RunState.cpu_model`). Positions are
 coalesced (one update per pass of the event loop) and only the sub-page on
 screen is updated; the others catch up when they are shown.
 """
@@ -33,7 +33,8 @@ from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.latent_trails import LatentTrailsPanel
 from gui.panels.noise_level import NoiseLevelPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
-from gui.run_model import RunModel, RunState
+from gui.run_model import RunModel
+from gui.run_state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 

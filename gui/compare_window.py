@@ -35,7 +35,8 @@ from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.sweep_plot import SweepPlotPanel
-from gui.run_model import RunModel, RunState
+from gui.run_model import RunModel
+from gui.run_state import RunState
 from gui.widgets.caption import caption_label
 from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner

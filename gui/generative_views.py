@@ -34,7 +34,7 @@ from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.rbm_views import GibbsChainsPanel, StochasticCodesPanel
 from gui.panels.samples import NOT_VARIATIONAL, SamplesPanel
-from gui.run_model import RunState
+from gui.run_state import RunState
 from gui.widgets.caption import caption_label
 from gui.widgets.frame import framed
 

@@ -28,7 +28,8 @@ from engine.events import StepMetrics
 from engine.session import Session
 from engine.session.follow import FileWatch, open_released
 from gui.coalescing import MetricsBatch
-from gui.run_model import RunModel, RunState
+from gui.run_model import RunModel
+from gui.run_state import RunState
 from gui.widgets.naming import named
 
 INTERVAL_MS = 500

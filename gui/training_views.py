@@ -30,7 +30,8 @@ from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.samples import SamplesPanel
 from gui.panels.stage_reconstructions import StageReconstructionsPanel, StageView
 from gui.panels.stage_summary import StageSummaryPanel
-from gui.run_model import RunModel, RunState, short_name
+from gui.run_model import RunModel, short_name
+from gui.run_state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 from gui.widgets.page_stack import PageStack

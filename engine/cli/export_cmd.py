@@ -12,7 +12,8 @@ from pathlib import Path
 
 from engine.errors import ConfigError
 from engine.session import Session
-from engine.session.figures import export_epoch, export_gif
+from engine.session.figures import export_epoch
+from engine.session.latent_gif import export_gif
 
 
 def add_parser(sub) -> None:

@@ -7,7 +7,8 @@
   :class:`SessionRun` objects are the runs. Every problem with a file is a
   :class:`~engine.errors.SessionError`.
 - :func:`resume_trainer` rebuilds a trainer from a run's checkpoint.
-- :mod:`engine.session.figures` writes PNG figures of an epoch (``export``).
+- :mod:`engine.session.figures` writes PNG figures of an epoch (``export``);
+  :mod:`engine.session.latent_gif` the animated latent map across epochs (``export --gif``).
 
 The layout is documented in ``docs/session-format.md``.
 """

@@ -32,7 +32,8 @@ from gui.code_views import VIEW_PANELS
 from gui.compare_window import nearest_epoch
 from gui.lessons.finetuning_view import FineTuningView
 from gui.panels.replay_timeline import ReplayTimelinePanel
-from gui.run_model import RunModel, RunState
+from gui.run_model import RunModel
+from gui.run_state import RunState
 from gui.session_follower import merge_session
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

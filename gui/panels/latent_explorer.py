@@ -9,7 +9,7 @@ decodes on the GUI thread with the panel's own CPU
 it never waits for training. For a VAE the background can show the
 decoded manifold and the prior's 1/2/3-sigma circles. Double-click a point
 to pin its reconstruction beside the map, or anywhere else on the map to pin
-the image decoded there.
+the image decoded there (the marker and pins: :mod:`gui.panels.map_markers`).
 
 A family without an encoder (a GAN: :class:`~engine.models.ModelTraits`)
 has no codes of data: its map shows the snapshot's prior samples z,
@@ -33,20 +33,23 @@ from gui.images import tile, to_display
 from gui.latent_projection import (LatentProjection, dims_projection, grid_points,
                                    pca_projection)
 from gui.panels.latent_colouring import PointColouring
-from gui.panels.pinned_reconstructions import PinnedPoint, PinnedReconstructions
+from gui.panels.map_markers import MapMarkers
+from gui.panels.pinned_reconstructions import PinnedReconstructions
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 from gui.widgets.placeholder import Placeholder
 
 MANIFOLD_GRID = 12      # decoded images per side of the background manifold
-PIN_REACH = 10          # pixels: a double-click this close to a point pins that point
 #: The colouring of a map of prior samples (no encoder), by the snapshot's array.
 SCORE_COLOURINGS = {"D(g(z))": "map_d_fake"}
 
 
-class LatentExplorerPanel(QWidget):
-    """The latent map, the draggable decoding marker and the pinned reconstructions."""
+class LatentExplorerPanel(MapMarkers, QWidget):
+    """The latent map, the draggable decoding marker and the pinned reconstructions.
+
+    The marker, the pins and the extra marker are :class:`~gui.panels.map_markers.MapMarkers`'.
+    """
 
     decoded = Signal()          # a new decoded image is in the pane (before painting)
 
@@ -160,23 +163,7 @@ class LatentExplorerPanel(QWidget):
         self.scatter = pg.ScatterPlotItem(size=6, pen=None)
         self.scatter.sigClicked.connect(self._on_points_clicked)
         self.plot.addItem(self.scatter)
-        self.pin_markers = pg.ScatterPlotItem(size=16, symbol="star",
-                                              pen=pg.mkPen("k", width=1), brush="#ffd400")
-        self.pin_markers.setZValue(5)
-        self.plot.addItem(self.pin_markers)
-        # An extra marker: a code from elsewhere (the drawing pad's drawing), not a map point.
-        self.extra_marker = pg.ScatterPlotItem(size=18, symbol="d", pen=pg.mkPen("k", width=1.5),
-                                               brush="#00b4f0")
-        self.extra_marker.setZValue(6)
-        self.plot.addItem(self.extra_marker)
-        self.extra_code: np.ndarray | None = None
-        self.marker = pg.TargetItem(pos=(0, 0), size=16, movable=True,
-                                    pen=pg.mkPen("#d00000", width=3),
-                                    hoverPen=pg.mkPen("#ff4040", width=3))
-        self.marker.setZValue(10)
-        self.plot.addItem(self.marker)
-        self.marker.sigPositionChanged.connect(self._on_marker_moved)
-        self.plot.scene().sigMouseClicked.connect(self._on_map_clicked)
+        self._build_markers()
         # The view follows the codes epoch by epoch until the user pans or zooms.
         self._follow_view = True
         self.plot.getViewBox().sigRangeChangedManually.connect(self._on_user_zoomed)
@@ -376,120 +363,3 @@ class LatentExplorerPanel(QWidget):
 
     def _on_user_zoomed(self, *_args) -> None:
         self._follow_view = False
-
-    # -- the marker -----------------------------------------------------------------
-    def move_marker(self, x: float, y: float) -> None:
-        """Put the marker at map point (x, y) and decode there (as a drag would)."""
-        self.marker.setPos(pg.Point(float(x), float(y)))
-
-    def marker_position(self) -> tuple[float, float]:
-        p = self.marker.pos()
-        return float(p.x()), float(p.y())
-
-    def _on_marker_moved(self, *_args) -> None:
-        self._decode_at_marker()
-
-    def _decode_at_marker(self) -> None:
-        if self.projection is None or self.decoder is None:
-            if self.snapshot is not None and self.decoder is None:
-                self.coords_label.setText("No decoder stored for this epoch.")
-            return
-        x, y = self.marker_position()
-        z = self.projection.to_latent(np.array([[x, y]]))
-        image = to_display(self.decoder.decode(z))[0]
-        self.decoded_image = image
-        self.decoded_pane.set_image(image)
-        self.coords_label.setText(code_words(z[0]))
-        self.decoded.emit()
-
-    # -- pins -----------------------------------------------------------------------
-    def _on_points_clicked(self, _item, points, ev) -> None:
-        if ev is not None and ev.double() and len(points):
-            self.pin_point(int(points[0].data()))
-
-    def _on_map_clicked(self, ev) -> None:
-        """A double-click that hit no point: pin the nearest point within
-        :data:`PIN_REACH` pixels, else the image decoded at that place of the map."""
-        if not ev.double() or ev.isAccepted() or ev.button() != Qt.LeftButton:
-            return
-        view = self.plot.getViewBox()
-        if not view.sceneBoundingRect().contains(ev.scenePos()):
-            return
-        self.pin_near(view.mapSceneToView(ev.scenePos()), ev.scenePos())
-
-    def pin_near(self, at: pg.Point, scene_pos=None) -> PinnedPoint | None:
-        """Pin what a double-click at map point ``at`` means (see :meth:`_on_map_clicked`)."""
-        if self.snapshot is None or self.decoder is None or self.projection is None:
-            return None
-        view = self.plot.getViewBox()
-        scene_pos = view.mapViewToScene(at) if scene_pos is None else scene_pos
-        pts = self.projection.project(self.snapshot.arrays["map_latents"])
-        if len(pts):
-            screen = np.array([[p.x(), p.y()] for p in
-                               (view.mapViewToScene(pg.Point(*xy)) for xy in pts)])
-            dist = np.hypot(*(screen - [scene_pos.x(), scene_pos.y()]).T)
-            nearest = int(np.argmin(dist))
-            if dist[nearest] <= PIN_REACH:
-                return self.pin_point(nearest)
-        return self.pin_at(at.x(), at.y())
-
-    def pin_at(self, x: float, y: float) -> PinnedPoint | None:
-        """Pin the image decoded at map point (x, y): its code, as the marker would decode."""
-        if self.projection is None or self.decoder is None:
-            return None
-        code = self.projection.to_latent(np.array([[x, y]]))[0]
-        return self.pinned.add(None, code, self.decoder, "•")
-
-    def pin_point(self, index: int) -> PinnedPoint | None:
-        """Pin the reconstruction of map point ``index`` (decoded from its full code)."""
-        if self.snapshot is None or self.decoder is None:
-            return None
-        label = (self.colouring.label_of(self.data, index) if self.traits.encoder
-                 else f"z #{index}")
-        return self.pinned.add(index, self.snapshot.arrays["map_latents"][index], self.decoder,
-                               label)
-
-    @property
-    def pins(self) -> list[PinnedPoint]:
-        return self.pinned.pins
-
-    def clear_pins(self) -> None:
-        self.pinned.clear()
-
-    # -- the extra marker --------------------------------------------------------------
-    def show_extra_marker(self, code: np.ndarray | None) -> None:
-        """Mark a code (D,) on the map (a drawing's, from the drawing pad); None removes it."""
-        self.extra_code = None if code is None else np.asarray(code, np.float64).ravel()
-        self._refresh_extra_marker()
-
-    def extra_marker_position(self) -> tuple[float, float] | None:
-        """Where the extra marker is on the map (None when there is none)."""
-        pts = self.extra_marker.data
-        if self.extra_code is None or not len(pts):
-            return None
-        return float(pts[0]["x"]), float(pts[0]["y"])
-
-    def _refresh_extra_marker(self) -> None:
-        code = self.extra_code
-        if (code is None or self.projection is None
-                or len(code) != self.projection.latent_dim):
-            self.extra_marker.clear()
-        else:
-            self.extra_marker.setData(pos=self.projection.project(code[None]))
-
-    def _refresh_pin_markers(self) -> None:
-        codes = self.pinned.codes()
-        if codes is None or self.projection is None:
-            self.pin_markers.clear()
-        else:
-            self.pin_markers.setData(pos=self.projection.project(codes))
-
-
-def code_words(z: np.ndarray, shown: int = 4) -> str:
-    """A code as the readout shows it: ``z = [0.12, -0.40]``, or for a long one its size
-    first, ``z (20-d) = [0.12, -0.40, 1.20, 0.33, …]``, so that cutting the end to fit
-    never loses what it is."""
-    values = ", ".join(f"{v:.2f}" for v in z[:shown])
-    if len(z) <= shown:
-        return f"z = [{values}]"
-    return f"z ({len(z)}-d) = [{values}, …]"

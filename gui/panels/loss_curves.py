@@ -23,8 +23,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from gui.coalescing import MetricsBatch
-from gui.series import EmaState, SeriesBuffer
-from gui.style import cache_axes, term_colour
+from gui.panels.loss_series import LossLegend, TermCurves
+from gui.series import SeriesBuffer
+from gui.style import cache_axes
 from gui.widgets.naming import named
 from gui.widgets.placeholder import Placeholder
 
@@ -33,60 +34,12 @@ MIN_REDRAW_INTERVAL = 1 / 4    # curves need no more: each redraw repaints axes 
 LOSS_AXIS_LABEL = "loss per image (nats)"
 
 
-class _TermCurves:
-    """The raw, smoothed and validation curves of one term, and their data."""
+class LossCurvesPanel(LossLegend, QWidget):
+    """Live and replayed loss terms against the optimiser step.
 
-    def __init__(self, plot: pg.PlotItem, name: str, index: int, weight: float):
-        colour = term_colour(name, index)
-        self.name = name
-        self.raw = SeriesBuffer()
-        self.smooth = EmaState(weight)
-        self.val = SeriesBuffer(64)
-        self.val_drawn = -1        # validation points last given to the plot
-        faint = pg.mkColor(colour)
-        faint.setAlpha(70)
-        self.colour = colour
-        self.raw_item = plot.plot(pen=pg.mkPen(faint, width=1))
-        self.smooth_item = plot.plot(pen=pg.mkPen(colour, width=2), antialias=True)
-        self.smoothed_style: bool | None = None
-        # Above the training lines, with a white rim: on a curve that runs close to the
-        # training one (a denoising run) small filled dots disappeared into it.
-        self.val_item = plot.plot(pen=pg.mkPen(colour, width=2, style=Qt.DashLine),
-                                  symbol="o", symbolSize=7, symbolBrush=colour,
-                                  symbolPen=pg.mkPen("w", width=1))
-        self.val_item.setZValue(3)
-        for item in (self.raw_item, self.smooth_item):
-            # Two samples a pixel (peak keeps each pixel's min and max) instead of
-            # pyqtgraph's default five: the same picture, a path a third as long.
-            item.opts["autoDownsampleFactor"] = 2.0
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
-
-    def style_main_line(self, smoothed: bool) -> None:
-        """Style the main line for smoothed or raw values.
-
-        Raw values keep their spikes (peak downsampling) in a thin line; a
-        smoothed curve is averaged (mean) and drawn thick. A thick antialiased
-        line through peak-downsampled noise is a dense zig-zag that took
-        ~100 ms to paint at a million points; these styles paint in ~6 ms.
-        """
-        if smoothed == self.smoothed_style:
-            return
-        self.smoothed_style = smoothed
-        self.smooth_item.setDownsampling(auto=True, method="mean" if smoothed else "peak")
-        self.smooth_item.setPen(pg.mkPen(self.colour, width=2 if smoothed else 1))
-
-    def remove(self, plot: pg.PlotItem) -> None:
-        for item in (self.raw_item, self.smooth_item, self.val_item):
-            plot.removeItem(item)
-
-    def has_positive(self) -> bool:
-        return bool(self.raw.n and np.any(self.raw.y > 0)) or bool(
-            self.val.n and np.any(self.val.y > 0))
-
-
-class LossCurvesPanel(QWidget):
-    """Live and replayed loss terms against the optimiser step."""
+    The curves of each term are a :class:`~gui.panels.loss_series.TermCurves`; the legend
+    and which terms it lists are :class:`~gui.panels.loss_series.LossLegend`'s.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,19 +55,7 @@ class LossCurvesPanel(QWidget):
         cache_axes(self.plot)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", LOSS_AXIS_LABEL)
-        # The legend sits beside the plot, not on it: the curves fill the whole plot.
-        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-6)
-        side = self.plot_widget.addLayout(row=0, col=1)
-        side.addItem(self.legend, row=0, col=0)
-        side.addLabel("", row=1, col=0)
-        side.layout.setRowStretchFactor(1, 1)   # keeps the entries together at the top
-        self.plot_widget.ci.layout.setColumnStretchFactor(0, 1)
-        self.plot_widget.ci.layout.setColumnStretchFactor(1, 0)
-        self.legend.sigSampleClicked.connect(self._on_legend_clicked)
-        self.validation_sample = pg.PlotDataItem(
-            pen=pg.mkPen("#555555", width=2, style=Qt.DashLine), symbol="o", symbolSize=7,
-            symbolBrush="#555555", symbolPen=pg.mkPen("w", width=1))
-        self.user_hidden: set[str] = set()
+        self._build_legend()
         self.epoch_line = pg.InfiniteLine(angle=90, movable=False,
                                           pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine),
                                           label="epoch", labelOpts={
@@ -172,7 +113,7 @@ class LossCurvesPanel(QWidget):
         #: term -> the factor it enters ``total`` with (its values are drawn multiplied)
         self.term_weights: dict[str, float] = {}
 
-        self.curves: dict[str, _TermCurves] = {}
+        self.curves: dict[str, TermCurves] = {}
         self._steps = SeriesBuffer()      # steps of the raw rows, for the hover readout
         self._epochs = SeriesBuffer()
         self._redraw_cost = 0.0
@@ -199,7 +140,7 @@ class LossCurvesPanel(QWidget):
         for c in self.curves.values():
             c.remove(self.plot)
         self.legend.clear()
-        self.curves = {name: _TermCurves(self.plot, name, i, self.smoothing)
+        self.curves = {name: TermCurves(self.plot, name, i, self.smoothing)
                        for i, name in enumerate(term_names)}
         self._legend_entries = None
         self._guess_same_as_total()
@@ -219,7 +160,7 @@ class LossCurvesPanel(QWidget):
         if not new:
             return
         for name in new:
-            self.curves[name] = _TermCurves(self.plot, name, len(self.curves), self.smoothing)
+            self.curves[name] = TermCurves(self.plot, name, len(self.curves), self.smoothing)
         self._guess_same_as_total()
         self.redraw()
 
@@ -229,11 +170,6 @@ class LossCurvesPanel(QWidget):
         self.term_weights = {k: float(v) for k, v in weights.items()}
         self._legend_entries = None
         self.redraw()
-
-    def label_of(self, name: str) -> str:
-        """A term's name in the legend: ``0.001·sparsity`` for a weighted one."""
-        w = self.term_weights.get(name, 1.0)
-        return name if w == 1.0 else f"{w:g}·{name}"
 
     def plan_steps(self, last_step: int) -> None:
         """Fix the step axis at 0..``last_step`` while a run trains towards it.
@@ -382,30 +318,6 @@ class LossCurvesPanel(QWidget):
         self._last_redraw = time.perf_counter()
         self._redraw_cost = self._last_redraw - t0
 
-    def _guess_same_as_total(self) -> None:
-        """With one term besides ``total`` the two are the same curve (the objective adds
-        nothing to it): draw it once. :meth:`append_rows` checks every value it gets."""
-        others = [n for n in self.curves if n != "total"]
-        both_empty = all(self.curves[n].raw.n == 0 for n in self.curves)
-        self.same_as_total = (others[0] if "total" in self.curves and len(others) == 1
-                              and both_empty else None)
-
-    def _update_legend(self, off_axis: list[str]) -> None:
-        """One entry per drawn term, in order; a term the log axis cannot show is left out
-        (its crossed-out icon read as "click to show", which it cannot); ``total`` says
-        which term it is when the two are one curve."""
-        entries = [n for n in self.curves if n not in off_axis and n != self.same_as_total]
-        if entries == self._legend_entries:
-            return
-        self._legend_entries = entries
-        self.legend.clear()
-        for name in entries:
-            label = (f"total = {self.same_as_total}" if name == "total" and self.same_as_total
-                     else self.label_of(name))
-            self.legend.addItem(self.curves[name].smooth_item, label)
-        if entries:
-            self.legend.addItem(self.validation_sample, "validation")
-
     def _show_placeholder(self) -> None:
         """Axes only once there is something to draw on them (before, a note)."""
         empty = not self.curves
@@ -422,15 +334,6 @@ class LossCurvesPanel(QWidget):
         return np.where(y > 0, y, np.nan) if log and len(y) and (y <= 0).any() else y
 
     # -- controls -----------------------------------------------------------------
-    def _on_legend_clicked(self, item) -> None:
-        """A click on a legend entry hid or showed its curve: apply it to the term's curves."""
-        for name, c in self.curves.items():
-            if item is c.smooth_item:
-                self.user_hidden.symmetric_difference_update({name})
-        if item is self.validation_sample:
-            item.setVisible(True)  # the sample is only a key
-        self.redraw()
-
     def _on_log_toggled(self, on: bool) -> None:
         self.plot.setLogMode(y=on)
         self.redraw()

@@ -19,7 +19,7 @@ from engine.models import build_model
 from engine.session import Session
 from engine.session.export_script import export_script
 from engine.session.export_tables import export_csv
-from engine.session.figures import export_gif, latent_frames
+from engine.session.latent_gif import export_gif, latent_frames
 from tests.engine.session_support import record_run, single_torch_thread, tiny_config
 
 

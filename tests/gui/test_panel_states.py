@@ -117,7 +117,7 @@ def test_double_click_on_empty_map_space_pins_the_image_decoded_there(qtbot, win
 
 
 def test_the_code_readout_stays_on_one_line_and_says_the_size_first():
-    from gui.panels.latent_explorer import code_words
+    from gui.panels.map_markers import code_words
     assert code_words(np.array([0.5, -1.25])) == "z = [0.50, -1.25]"
     long = code_words(np.arange(20) / 10)
     assert long.startswith("z (20-d) = [0.00, 0.10, 0.20, 0.30, …]")

@@ -1,0 +1,166 @@
+"""One run as the window knows it, with no Qt: its plan, series, saved epochs and caches.
+
+A :class:`RunState` is what the :class:`~gui.run_model.RunModel` holds for each
+run of the session on display. Beside its plain data (config, offsets on the
+shared axes, the epoch means) it reads what views ask of a saved epoch — the
+snapshot, the CPU decoder, the CPU copy of the model, small arrays over every
+epoch — and keeps the last few (:data:`CACHE`), so that replaying a long stored
+session reads each epoch from its file once, not at every replay step.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from engine.config import RunConfig
+from engine.decoding import LatentDecoder
+from engine.errors import StudioError
+from engine.events import DatasetInfo, EpochSnapshot, RunPlan
+from engine.models import Model, cpu_copy
+from engine.session import SessionRun
+
+CACHE = 4                      # snapshots and decoders kept per run
+SMALL_ARRAY = 65_536           # values: arrays up to this size are kept for every epoch
+CLASSIFIER = "classifier"
+
+
+class _Lru(OrderedDict):
+    def get_or(self, key, make):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        while len(self) > CACHE:
+            self.popitem(last=False)
+        return value
+
+
+@dataclass
+class RunState:
+    """One run as the window knows it.
+
+    Attributes
+    ----------
+    plan : its id, title, role and facts.
+    config, data, term_names : from its RunStarted (or its stored run).
+    step_offset, epoch_offset : where it starts on the shared axes (training runs).
+    steps_per_epoch, last_epoch : its size; ``planned_epochs`` the epochs it is to train.
+    epochs : saved epochs (live ones in ``live``, older ones in ``stored``).
+    val : term -> {epoch: value} of its validation means (train in ``train``).
+    status, message : its outcome so far.
+    weights : the model's state at its latest checkpoint (first-layer features), or None.
+    """
+
+    plan: RunPlan
+    config: RunConfig | None = None
+    data: DatasetInfo | None = None
+    term_names: tuple[str, ...] = ()
+    step_offset: int = 0
+    epoch_offset: int = 0
+    steps_per_epoch: int = 0
+    planned_epochs: int = 0
+    last_step: int = 0
+    last_epoch: int = 0
+    live: dict[int, EpochSnapshot] = field(default_factory=dict)
+    stored: SessionRun | None = None
+    stored_epochs: list[int] = field(default_factory=list)
+    train: dict[str, dict[int, float]] = field(default_factory=dict)
+    val: dict[str, dict[int, float]] = field(default_factory=dict)
+    status: str = "planned"
+    message: str | None = None
+    weights: dict | None = None
+
+    def __post_init__(self):
+        self._snapshots = _Lru()
+        self._decoders = _Lru()
+        self._models = _Lru()
+        self._small: dict[int, tuple] = {}     # epoch -> its small arrays (over-epoch views)
+
+    @property
+    def run_id(self) -> str:
+        return self.plan.run_id
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.plan.role == CLASSIFIER
+
+    @property
+    def epochs(self) -> list[int]:
+        return sorted(set(self.stored_epochs) | set(self.live))
+
+    def snapshot(self, epoch: int) -> EpochSnapshot:
+        if epoch in self.live:
+            return self.live[epoch]
+        if self.stored is None or epoch not in self.stored_epochs:
+            raise KeyError(epoch)
+        return self._snapshots.get_or(epoch, lambda: self.stored.snapshot(epoch))
+
+    def decoder(self, epoch: int) -> LatentDecoder | None:
+        """The epoch's CPU decoder (None for a family without one, or unreadable weights)."""
+        if self.config is None or not LatentDecoder.available(self.config):
+            return None
+        try:
+            return self._decoders.get_or(epoch, lambda: LatentDecoder(
+                self.config, self.data.image_shape, self.snapshot(epoch).weights))
+        except (StudioError, KeyError):
+            return None
+
+    def cpu_model(self, epoch: int) -> Model | None:
+        """The epoch's CPU copy of the model's interactive parts (an autoencoder's encoder
+        and decoder), built from the snapshot's weights and kept (LRU, :data:`CACHE`); None
+        for a run without a config, a snapshot without weights, or weights that do not fit.
+
+        Only the interactive parts may be used (see :func:`engine.models.cpu_copy`); the
+        training model is never touched.
+        """
+        if self.config is None or self.data is None:
+            return None
+
+        def make():
+            weights = self.snapshot(epoch).weights
+            if not weights:
+                return None
+            return cpu_copy(self.config, tuple(self.data.image_shape), weights).eval()
+        try:
+            return self._models.get_or(epoch, make)
+        except (StudioError, KeyError, ValueError, RuntimeError):
+            return None
+
+    def arrays_over_epochs(self, name: str) -> tuple[list[int], list]:
+        """``arrays[name]`` of every saved epoch that has it: (epochs, arrays).
+
+        Views over epochs (the Jacobian's norm, the latent trails) read every saved
+        snapshot once: the small arrays of each (up to :data:`SMALL_ARRAY` values) are
+        kept here, so a long stored session is read once, not at every replay step.
+        Unreadable epochs are left out.
+        """
+        epochs, values = [], []
+        for e in self.epochs:
+            kept = self._small.get(e)              # (small arrays, every name the epoch has)
+            if kept is None or (name in kept[1] and name not in kept[0]):
+                try:
+                    arrays = self.snapshot(e).arrays
+                except Exception:  # noqa: BLE001 - a damaged epoch: left out
+                    continue
+                small = {k: v for k, v in arrays.items() if v.size <= SMALL_ARRAY}
+                if name in arrays:
+                    small[name] = arrays[name]
+                kept = self._small[e] = (small, frozenset(arrays))
+            if name in kept[0]:
+                epochs.append(e)
+                values.append(kept[0][name])
+        return epochs, values
+
+    def drop_after(self, epoch: int, step: int) -> None:
+        """Forget epochs after ``epoch`` (a resumed run retrains them)."""
+        self.live = {e: s for e, s in self.live.items() if e <= epoch}
+        self.stored_epochs = [e for e in self.stored_epochs if e <= epoch]
+        for series in (*self.train.values(), *self.val.values()):
+            for e in [e for e in series if e > epoch]:
+                del series[e]
+        self._snapshots.clear()
+        self._decoders.clear()
+        self._models.clear()
+        self._small.clear()
+        self.last_epoch, self.last_step = min(self.last_epoch, epoch), min(self.last_step, step)

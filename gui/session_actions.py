@@ -1,0 +1,192 @@
+"""The main window's session actions: open, save as, recent sessions, the folder, exports.
+
+:class:`SessionActions` is a mixin of :class:`~gui.main_window.MainWindow`:
+what the File menu and the session strip do with session files — show one
+(:meth:`~SessionActions.open_session`), copy it elsewhere, keep the recent
+list and the session folder's label current, delete old files through the
+folder dialog — and the PNG exports of panels. It uses the window's model,
+controller, preferences, menus and panels; composing them is the window's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+from engine.config import RunConfig
+from engine.errors import SessionError
+from engine.session import Session
+from engine.words import size_words
+from gui.dialogs.session_folder import SessionFolderDialog
+from gui.session_folder import folder_size
+
+SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
+#: the window's tabs, in order (an opened session shows the first with something to show)
+TRAINING_TAB, CODE_VIEWS_TAB, FINE_TUNING_TAB = 0, 1, 2
+
+
+class SessionActions:
+    """Session files and figure exports of the window (a mixin of a QMainWindow)."""
+
+    # -- the session folder -----------------------------------------------------------------
+    def _update_folder_label(self) -> None:
+        """The session folder and how much it holds (every run is saved there)."""
+        folder = self.preferences.session_folder
+        count, size = folder_size(folder)
+        files = f"{count} file" + ("s" if count != 1 else "")
+        self.folder_label.setText(f"Sessions saved in: {folder} ({files}, "
+                                  f"{size_words(size)})" if count else
+                                  f"Sessions saved in: {folder}")
+
+    def manage_sessions(self) -> SessionFolderDialog:
+        """The session folder's files, to delete the ones no longer needed."""
+        keep = {p for p in (self.model.session_path, self.controller.session_path) if p}
+        dialog = SessionFolderDialog(self.preferences.session_folder, keep, self)
+        dialog.deleted.connect(lambda _paths: self._after_delete())
+        dialog.finished.connect(lambda _code: self._update_folder_label())
+        dialog.show()
+        return dialog
+
+    def _after_delete(self) -> None:
+        existing = [p for p in self.preferences.recent_sessions() if Path(p).exists()]
+        self.preferences.clear_recent_sessions()
+        for p in reversed(existing):
+            self.preferences.add_recent_session(p)
+        self.menus.rebuild_recent()
+        self._update_folder_label()
+
+    def _on_session_written(self, path: str) -> None:
+        self._update_folder_label()
+        self.session_label.setText(f"Session: {path}")
+        self.session_label.setToolTip(path)
+        self.preferences.add_recent_session(path)
+        self.menus.rebuild_recent()
+        self._update_title()
+
+    # -- sessions ---------------------------------------------------------------------------
+    def open_session(self, path: str | Path) -> bool:
+        """Show the session at ``path``; a problem becomes a message, not an exception."""
+        if self.controller.is_running():
+            self.show_message("Stop training before opening a session.", "error")
+            return False
+        try:
+            session = Session.open(path)
+        except SessionError as e:
+            self.show_message(str(e), "error")
+            return False
+        self._release_displayed()
+        try:
+            self.model.load_session(session)
+        except SessionError as e:
+            session.close()
+            self.model.clear()
+            self.show_message(str(e), "error")
+            return False
+        primary = session.run()
+        self.follower.watch_session(session)
+        self.settings_panel.set_config(self._form_config(session))
+        self._after_open(session.path)
+        self.session_label.setText(f"Session: {session.path} ({primary.status})")
+        self.tabs.setCurrentIndex(TRAINING_TAB if self.model.training_runs() else
+                                  FINE_TUNING_TAB)
+        unfinished = [r for r in session.runs.values() if r.status in ("running", "stopped")
+                      and r.run_id in {p.run_id for p in self.model.plan}]
+        if session.problems:
+            run_id, problem = next(iter(session.problems.items()))
+            self.show_message(f"The session is shown, but not its run '{run_id}': {problem}",
+                              "error")
+        elif primary.status == "failed" and primary.status_message:
+            self.show_message(f"This run failed: {primary.status_message}", "info")
+        elif unfinished and session.format_version >= 2:
+            self.show_message(f"{session.path.name}: its {session.jobs[unfinished[0].job_id].title} "
+                              f"stopped during '{unfinished[0].title}'; Continue finishes it.",
+                              "info")
+        else:
+            self.banner.clear()
+        return True
+
+    @staticmethod
+    def _form_config(session: Session):
+        """The config the form shows for a session: its job's (a stack) or its main run's."""
+        for job in session.jobs.values():
+            if job.kind == "pretrain":
+                try:
+                    return RunConfig.from_json(job.spec_json)
+                except Exception:  # noqa: BLE001 - a version 1 spec: the run's config then
+                    break
+        return session.run().config
+
+    def _after_open(self, path: Path) -> None:
+        self.preferences.add_recent_session(path)
+        self.menus.rebuild_recent()
+        self.session_label.setToolTip(str(path))
+        self._features_shown_for = None
+        self._update_can_continue()
+        self._update_current_run()
+        self._update_title()
+
+    def _release_displayed(self) -> None:
+        for run in self.model.runs.values():
+            if run.stored is not None:
+                run.stored.session.close()
+
+    def choose_session_to_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session",
+                                              str(self.preferences.session_folder),
+                                              SESSION_FILTER)
+        if path:
+            self.open_session(path)
+
+    def save_session_as(self, target: str | Path) -> bool:
+        """Copy the displayed session file to ``target``."""
+        path = self.model.session_path
+        if path is None or not Path(path).exists():
+            self.show_message("There is no session file to save yet.", "error")
+            return False
+        try:
+            shutil.copy2(path, target)
+        except OSError as e:
+            self.show_message(f"Cannot save the session to {target}: {e}", "error")
+            return False
+        self.preferences.add_recent_session(target)
+        self.menus.rebuild_recent()
+        self.show_message(f"Session saved as {target}", "info")
+        return True
+
+    def choose_save_session_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session as",
+                                              str(self.preferences.session_folder),
+                                              SESSION_FILTER)
+        if path:
+            self.save_session_as(path)
+
+    def choose_session_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for new sessions",
+                                                  str(self.preferences.session_folder))
+        if folder:
+            self.set_session_folder(folder)
+
+    def set_session_folder(self, folder: str | Path) -> None:
+        self.preferences.session_folder = folder
+        self._update_folder_label()
+
+    # -- figures ----------------------------------------------------------------------------
+    def export_figure(self, which: str, path: str | Path) -> bool:
+        """Save a PNG of a panel (``loss-curves``, ``reconstructions``, ``latent-explorer``,
+        ``samples``, ``first-layer-features``, ``stages``, ``fine-tuning``, the code views
+        ``kl-per-dimension``, ``activation-histogram``, ``jacobian-spectrum``,
+        ``identity-probe``, ``noise-level``, ``drawing-pad``, ``drawing-latent-map``,
+        ``latent-trails``, ``data-space``) or of the ``window``."""
+        widget = self if which == "window" else self.frames[which]
+        ok = widget.grab().save(str(path), "PNG")
+        if not ok:
+            self.show_message(f"Cannot write the image {path}", "error")
+        return ok
+
+    def choose_export(self, which: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure", f"{which}.png",
+                                              "PNG images (*.png)")
+        if path:
+            self.export_figure(which, path)
