@@ -70,6 +70,30 @@ def _keys(values: dict, wanted: list[str]) -> list[str]:
     return out
 
 
+def bar_names(keys: list[str]) -> dict[str, str]:
+    """Words for a group's value keys: their shared prefix dropped (the group's title
+    says it), underscores as spaces — ``zero_fraction_with`` beside ``zero_fraction_without``
+    is "with" and "without"."""
+    if len(keys) < 2:
+        return {k: k.replace("_", " ") for k in keys}
+    parts = [k.split("_") for k in keys]
+    shared = 0
+    while all(len(p) > shared + 1 and p[shared] == parts[0][shared] for p in parts):
+        shared += 1
+    if shared and all(_is_number(p[-1]) for p in parts) and all(len(p) - shared < 2
+                                                               for p in parts):
+        shared -= 1   # a bare "0.5" says nothing: keep the word before it ("beta 0.5")
+    return {k: " ".join(p[shared:]) for k, p in zip(keys, parts)}
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def _bars(title: str, items: list[tuple[str, float]], width: int):
     """A panel of horizontal bars, one per (name, value), on one scale from 0."""
     from PIL import Image, ImageDraw
@@ -204,7 +228,9 @@ def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=Non
     for title, wanted in BARS.get(lesson.measure, []):
         keys = _keys(claim.values, wanted)
         if keys:
-            panels.append(_bars(title, [(k, float(claim.values[k])) for k in keys], inner))
+            names = bar_names(keys)
+            panels.append(_bars(title, [(names[k], float(claim.values[k])) for k in keys],
+                                inner))
     for p in paths:
         panels += _run_panels(Path(p), lesson.measure in IDENTITY_MEASURES, inner,
                               first_epoch=lesson.measure == "reconstruction_improves")

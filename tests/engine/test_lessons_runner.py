@@ -103,3 +103,14 @@ def test_a_stopped_lesson_continues_where_it_stopped(tmp_path):
         run = s.run()
         assert run.status == "completed" and list(run.epoch_history["epoch"]) == [1, 2, 3]
     assert any(isinstance(e, RunFinished) for e in events)
+
+
+def test_figure_bars_are_named_in_words_not_keys():
+    from engine.lessons.figure import bar_names
+    assert bar_names(["zero_fraction_without", "zero_fraction_with"]) == {
+        "zero_fraction_without": "without", "zero_fraction_with": "with"}
+    # a bare number keeps the word that says what it is
+    assert bar_names(["kl_beta_0.5", "kl_beta_16"]) == {"kl_beta_0.5": "beta 0.5",
+                                                        "kl_beta_16": "beta 16"}
+    assert bar_names(["vae_modes", "gan_modes"]) == {"vae_modes": "vae modes",
+                                                     "gan_modes": "gan modes"}
