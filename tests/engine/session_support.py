@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from engine.config import RunConfig
+from engine.control import TrainingControl
 from engine.data import load_dataset
 from engine.decoding import LatentDecoder
 from engine.events import Event
@@ -67,6 +68,18 @@ def dataset_for(config: RunConfig):
 def tiny_trainer(config: RunConfig, checkpoint=None, init_weights=None) -> Trainer:
     """A trainer on the cached data set of its config."""
     return Trainer(config, dataset_for(config), checkpoint=checkpoint, init_weights=init_weights)
+
+
+class StopAfter(TrainingControl):
+    """A control that asks the trainer to stop once ``batches`` batches have run."""
+
+    def __init__(self, batches: int):
+        super().__init__()
+        self.left = batches
+
+    def checkpoint(self) -> bool:
+        self.left -= 1
+        return self.left < 0
 
 
 class Recorder:

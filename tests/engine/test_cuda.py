@@ -13,24 +13,14 @@ import pytest
 import torch
 
 from engine.checkpoint import module_arrays
-from engine.control import TrainingControl
 from engine.device import resolve_device
 from engine.events import CheckpointSaved, EpochEnded, StepMetrics
 from engine.session import Session, SessionWriter
 from engine.trainer import Trainer
-from session_support import Recorder, fan_out, tiny_config
+from session_support import Recorder, StopAfter, fan_out, tiny_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 
-
-class _StopAt(TrainingControl):
-    def __init__(self, batches):
-        super().__init__()
-        self.left = batches
-
-    def checkpoint(self):
-        self.left -= 1
-        return self.left < 0
 
 
 def _train(cfg, control=None, checkpoint=None, emit=None):
@@ -67,7 +57,7 @@ def test_a_gpu_run_records_a_session_that_opens_on_the_cpu(tmp_path):
 def test_a_gpu_run_resumes_exactly():
     cfg = tiny_config("denoising", epochs=2, device="cuda")
     whole, _ = _train(cfg)
-    _, rec = _train(cfg, _StopAt(7))
+    _, rec = _train(cfg, StopAfter(7))
     resumed, _ = _train(cfg, checkpoint=rec.of(CheckpointSaved)[-1].checkpoint)
     _same_weights(whole, resumed)
 

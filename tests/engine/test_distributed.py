@@ -27,7 +27,7 @@ from engine.distributed import Ranks
 from engine.events import RunFailed, RunFinished
 from engine.session import Session, SessionWriter, resume_trainer
 from engine.trainer import Trainer
-from session_support import Recorder, single_torch_thread, tiny_config
+from session_support import Recorder, StopAfter, single_torch_thread, tiny_config
 
 # 271 training images in batches of 45: every batch splits unevenly (23 + 22) and the last
 # holds one image, so rank 1 has none there: the weighting is exercised on every step.
@@ -37,15 +37,6 @@ STEPS_PER_EPOCH = 7
 NAN_STEP = 3    # rank 1's loss turns NaN at this step (0-based: the 4th)
 STOP_AFTER = 5  # rank 1 asks to stop before its 6th batch
 
-
-class _StopAfter(TrainingControl):
-    def __init__(self, batches: int):
-        super().__init__()
-        self.left = batches
-
-    def checkpoint(self) -> bool:
-        self.left -= 1
-        return self.left < 0
 
 
 def _rank(rank: int, port: int, folder: str, device: str = "cpu") -> None:
@@ -111,7 +102,7 @@ def _rank(rank: int, port: int, folder: str, device: str = "cpu") -> None:
         # 4. a stop asked on rank 1 alone
         stopping = Trainer(cfg)
         rec = Recorder()
-        control = _StopAfter(STOP_AFTER) if rank == 1 else TrainingControl()
+        control = StopAfter(STOP_AFTER) if rank == 1 else TrainingControl()
         result["stop"] = stopping.run(rec, control)
         result["stop_step"] = stopping.step
         finished = rec.of(RunFinished)

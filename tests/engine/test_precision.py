@@ -4,20 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.control import TrainingControl
 from engine.errors import ConfigError
 from engine.events import CheckpointSaved, EpochEnded
-from session_support import Recorder, single_torch_thread, tiny_config, tiny_trainer
+from session_support import (Recorder, StopAfter, single_torch_thread, tiny_config,
+                             tiny_trainer)
 
-
-class _StopAt(TrainingControl):
-    def __init__(self, batches):
-        super().__init__()
-        self.left = batches
-
-    def checkpoint(self):
-        self.left -= 1
-        return self.left < 0
 
 
 def _run(cfg, control=None, checkpoint=None):
@@ -48,7 +39,7 @@ def test_bf16_trains_in_bf16_and_validates_in_float32():
 def test_a_bf16_run_resumes_exactly():
     cfg = tiny_config("denoising", epochs=2, precision="bfloat16")
     whole, _, _ = _run(cfg)
-    _, rec, _ = _run(cfg, _StopAt(6))
+    _, rec, _ = _run(cfg, StopAfter(6))
     ck = rec.of(CheckpointSaved)[-1].checkpoint
     assert (ck.epoch, ck.position) == (1, 1)
     resumed, _, _ = _run(cfg, checkpoint=ck)

@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 
 from engine.checkpoint import module_arrays
-from engine.control import TrainingControl
 from engine.data import files, load_dataset, load_file
 from engine.data.arrays import as_images
 from engine.data.streamed import FileImages
 from engine.errors import DataError
 from engine.trainer import Trainer
-from session_support import Recorder, single_torch_thread, tiny_config
+from session_support import Recorder, StopAfter, single_torch_thread, tiny_config
 
 
 def _raw(kind: str, n: int = 40) -> np.ndarray:
@@ -131,15 +130,6 @@ def test_a_streamed_run_trains_like_the_run_in_memory(tmp_path, container, worke
                                   rec_loaded.events[0].data.probe_images)
 
 
-class _StopAt(TrainingControl):
-    def __init__(self, batches):
-        super().__init__()
-        self.left = batches
-
-    def checkpoint(self):
-        self.left -= 1
-        return self.left < 0
-
 
 def test_a_streamed_run_stopped_mid_epoch_resumes_exactly(tmp_path):
     path = _digits_file(tmp_path, "npy")
@@ -148,7 +138,7 @@ def test_a_streamed_run_stopped_mid_epoch_resumes_exactly(tmp_path):
                       data__stream=True, data__workers=0)
     with single_torch_thread():
         whole, rec_whole = _train(cfg)
-        first, rec = _train(cfg, _StopAt(11))           # stops 3 batches into epoch 2
+        first, rec = _train(cfg, StopAfter(11))           # stops 3 batches into epoch 2
         ck = [e for e in rec.events if type(e).__name__ == "CheckpointSaved"][-1].checkpoint
         assert (ck.epoch, ck.position) == (1, 3)
         second, _ = _train(cfg, checkpoint=ck)
