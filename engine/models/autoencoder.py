@@ -23,7 +23,8 @@ from engine.analysis.recon_field import code_line, field_grid
 from engine.corruption import corrupt
 from engine.data.toy2d import GENERATED_POINTS, is_point_data
 from engine.likelihoods import Likelihood, make_likelihood
-from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, register
+from engine.models.base import (Batch, Model, ModelTraits, Probe, batches_of, register,
+                                to_numpy)
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.layers import activation
 from engine.models.mlp import MLPDecoder, MLPEncoder
@@ -217,19 +218,19 @@ class Autoencoder(Model):
             if c.logvar is not None:
                 logvars.append(c.logvar)
         map_latents = torch.cat(means)
-        arrays = {"probe_latent_mean": _np(code.h), "map_latents": _np(map_latents)}
+        arrays = {"probe_latent_mean": to_numpy(code.h), "map_latents": to_numpy(map_latents)}
         if code.logvar is not None:
-            arrays["probe_latent_logvar"] = _np(code.logvar)
-            arrays["map_latent_logvar"] = _np(torch.cat(logvars))
-            arrays["kl_per_dim"] = _np(kl_to_standard_normal(code.mean, code.logvar).mean(0))
-        images = {"probe_inputs": _np(x_in), "probe_recon": _np(recon)}
+            arrays["probe_latent_logvar"] = to_numpy(code.logvar)
+            arrays["map_latent_logvar"] = to_numpy(torch.cat(logvars))
+            arrays["kl_per_dim"] = to_numpy(kl_to_standard_normal(code.mean, code.logvar).mean(0))
+        images = {"probe_inputs": to_numpy(x_in), "probe_recon": to_numpy(recon)}
         if is_point_data(self.image_shape):  # data space: the points, and where they go
-            arrays["real_points"] = _np(probe.map_images.flatten(1))
-            arrays["recon_points"] = _np(recon.flatten(1))
+            arrays["real_points"] = to_numpy(probe.map_images.flatten(1))
+            arrays["recon_points"] = to_numpy(recon.flatten(1))
             if self.variational:
                 z = torch.randn((GENERATED_POINTS, self.latent_dim), generator=generator,
                                 device=x.device)
-                arrays["generated_points"] = _np(self.decode_mean(z).flatten(1))
+                arrays["generated_points"] = to_numpy(self.decode_mean(z).flatten(1))
         clean_recon = recon if x_in is x else self.reconstruct(x)
         more_images, more_arrays = self._code_view_arrays(x, clean_recon, map_latents)
         images.update(more_images)
@@ -247,25 +248,25 @@ class Autoencoder(Model):
         map_latents : (M, D) the map images' codes (for the 1-D code curve).
         """
         images: dict[str, np.ndarray] = {}
-        arrays = {"probe_error": _np(reconstruction_errors(x, clean_recon))}
+        arrays = {"probe_error": to_numpy(reconstruction_errors(x, clean_recon))}
         # The identity risk: inputs off the data manifold, fed clean.
         if not is_point_data(self.image_shape):
             off = off_manifold_images(x)
             off_recon = self.reconstruct(off)
-            images = {"identity_inputs": _np(off), "identity_recon": _np(off_recon)}
-            arrays["identity_error"] = _np(reconstruction_errors(off, off_recon))
-            arrays["identity_flat_error"] = _np(flat_errors(off))
+            images = {"identity_inputs": to_numpy(off), "identity_recon": to_numpy(off_recon)}
+            arrays["identity_error"] = to_numpy(reconstruction_errors(off, off_recon))
+            arrays["identity_flat_error"] = to_numpy(flat_errors(off))
         # Contraction: the Jacobian's spectrum at a few probe points (the mean code for a VAE).
         spectrum = snapshot_spectrum(self, x)
-        arrays["jacobian_singular_values"] = _np(spectrum)
-        arrays["jacobian_frobenius"] = _np(frobenius_norm(spectrum))
+        arrays["jacobian_singular_values"] = to_numpy(spectrum)
+        arrays["jacobian_frobenius"] = to_numpy(frobenius_norm(spectrum))
         if is_point_data(self.image_shape):  # the reconstruction field, and a 1-D code's curve
             grid = torch.from_numpy(field_grid()).to(x.device, x.dtype)
-            arrays["field_recon"] = _np(self.reconstruct(grid.view(-1, *self.image_shape))
+            arrays["field_recon"] = to_numpy(self.reconstruct(grid.view(-1, *self.image_shape))
                                         .flatten(1))
             if self.latent_dim == 1:
-                z = torch.from_numpy(code_line(_np(map_latents))).to(x.device, x.dtype)
-                arrays["code_curve"] = _np(self.decode_mean(z).flatten(1))
+                z = torch.from_numpy(code_line(to_numpy(map_latents))).to(x.device, x.dtype)
+                arrays["code_curve"] = to_numpy(self.decode_mean(z).flatten(1))
         return images, arrays
 
     # -- using a trained model -------------------------------------------------------------
@@ -299,7 +300,3 @@ class Autoencoder(Model):
         or 1 their average is pulled towards 0.5 (the clipping, not the decoder).
         """
         return self.likelihood.sample(self.decoder(z), generator)
-
-
-def _np(t: Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().astype(np.float32)

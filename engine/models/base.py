@@ -340,6 +340,11 @@ def cpu_copy(config: "RunConfig", image_shape: tuple[int, int, int],
     return model.eval()
 
 
+def to_numpy(t: Tensor) -> np.ndarray:
+    """A tensor as the float32 numpy array a snapshot carries (detached, on the CPU)."""
+    return t.detach().cpu().numpy().astype(np.float32)
+
+
 def batches_of(images: Tensor, device: torch.device, size: int = EVAL_BATCH,
                labels: Tensor | None = None) -> Iterable[Batch]:
     """``images`` (and labels) in batches, moved to ``device``."""

@@ -33,13 +33,12 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
-from engine.models.base import Batch, Model, ModelTraits, Probe, register
+from engine.models.base import Batch, Model, ModelTraits, Probe, register, to_numpy
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.mlp import MLPDecoder, MLPEncoder
 from engine.optim import make_optimizer
@@ -256,22 +255,22 @@ class GAN(Model):
         z_map = self.prior(MAP_SAMPLES, generator, device)
         samples = self.generator(z)
         arrays = {
-            "sample_latents": _np(z),
-            "sample_d_fake": _np(torch.sigmoid(self.discriminator(samples))),
+            "sample_latents": to_numpy(z),
+            "sample_d_fake": to_numpy(torch.sigmoid(self.discriminator(samples))),
             # No encoder: the latent map shows prior samples, scored by the discriminator.
-            "map_latents": _np(z_map),
-            "map_d_fake": _np(torch.sigmoid(self.discriminator(self.generator(z_map)))),
-            "probe_d_real": _np(torch.sigmoid(self.discriminator(probe.images))),
+            "map_latents": to_numpy(z_map),
+            "map_d_fake": to_numpy(torch.sigmoid(self.discriminator(self.generator(z_map)))),
+            "probe_d_real": to_numpy(torch.sigmoid(self.discriminator(probe.images))),
         }
         if is_point_data(self.image_shape):
             points = self.generator(self.prior(GENERATED_POINTS, generator, device))
             grid = torch.from_numpy(grid_points(MAP_SIDE)).to(device).view(-1, 1, 1, 2)
-            arrays["generated_points"] = _np(points.flatten(1))
-            arrays["real_points"] = _np(probe.map_images.flatten(1))
-            arrays["disc_map"] = _np(torch.sigmoid(self.discriminator(grid))).reshape(
+            arrays["generated_points"] = to_numpy(points.flatten(1))
+            arrays["real_points"] = to_numpy(probe.map_images.flatten(1))
+            arrays["disc_map"] = to_numpy(torch.sigmoid(self.discriminator(grid))).reshape(
                 MAP_SIDE, MAP_SIDE)
             return {}, arrays
-        return {"samples": _np(samples)}, arrays
+        return {"samples": to_numpy(samples)}, arrays
 
     # -- using a trained model -------------------------------------------------------------
     @torch.no_grad()
@@ -303,7 +302,3 @@ def _optimizer(params, optim: "OptimConfig", beta1: float) -> torch.optim.Optimi
         for group in opt.param_groups:
             group["betas"] = (beta1, group["betas"][1])
     return opt
-
-
-def _np(t: Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().astype(np.float32)

@@ -42,7 +42,8 @@ from torch import Tensor, nn
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from engine.models.autoencoder import Code
-from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, register
+from engine.models.base import (Batch, Model, ModelTraits, Probe, batches_of, register,
+                                to_numpy)
 from engine.models.boltzmann import EXACT_MAX_HIDDEN, BoltzmannMachine, ais_log_z
 
 GIBBS_SHOWN = 36       # chains whose samples each snapshot shows
@@ -214,8 +215,8 @@ class RBM(Model):
         m = self.machine
         v = probe.images.flatten(1)
         h = m.sample_hidden(v, generator)
-        arrays = {"probe_hidden": _np(m.hidden_probs(v)), "probe_hidden_sample": _np(h),
-                  "map_latents": _np(torch.cat([m.hidden_probs(b.x.flatten(1)) for b in
+        arrays = {"probe_hidden": to_numpy(m.hidden_probs(v)), "probe_hidden_sample": to_numpy(h),
+                  "map_latents": to_numpy(torch.cat([m.hidden_probs(b.x.flatten(1)) for b in
                                                 batches_of(probe.map_images, v.device)]))}
         if is_point_data(self.image_shape):
             start = torch.rand((GENERATED_POINTS, m.n_visible), generator=generator,
@@ -223,10 +224,11 @@ class RBM(Model):
             grid = torch.from_numpy(grid_points(MAP_SIDE)).to(v.device)
             log_p = -m.free_energy(grid) - self.log_z()
             arrays.update(self._log_z_arrays())
-            arrays.update({"real_points": _np(probe.map_images.flatten(1)),
-                           "recon_points": _np(m.visible_mean(h)),
-                           "generated_points": _np(m.gibbs(start, POINT_CHAIN_STEPS, generator)),
-                           "density_map": _np(log_p).reshape(MAP_SIDE, MAP_SIDE)})
+            arrays.update({"real_points": to_numpy(probe.map_images.flatten(1)),
+                           "recon_points": to_numpy(m.visible_mean(h)),
+                           "generated_points": to_numpy(m.gibbs(start, POINT_CHAIN_STEPS,
+                                                                generator)),
+                           "density_map": to_numpy(log_p).reshape(MAP_SIDE, MAP_SIDE)})
             return {}, arrays
         chains = m.gibbs(v[:GIBBS_SHOWN], GIBBS_STEPS - 1, generator)
         samples = m.visible_mean(m.sample_hidden(chains, generator))
@@ -234,7 +236,7 @@ class RBM(Model):
                  "gibbs_samples": self._images(samples)}, arrays)
 
     def _images(self, v: Tensor) -> np.ndarray:
-        return _np(v.clamp(0.0, 1.0)).reshape(-1, *self.image_shape)
+        return to_numpy(v.clamp(0.0, 1.0)).reshape(-1, *self.image_shape)
 
     def _log_z_arrays(self) -> dict[str, np.ndarray]:
         """For AIS, how far its 3-standard-error bounds lie below and above the estimate
@@ -270,7 +272,3 @@ class RBM(Model):
         dec.weight.copy_(m.weight.t() * s)
         dec.bias.copy_(m.visible_bias)
         return enc, dec
-
-
-def _np(t: Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().astype(np.float32)
