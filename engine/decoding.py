@@ -13,7 +13,7 @@ import torch
 
 from engine.config import RunConfig
 from engine.errors import SessionError
-from engine.models import cpu_copy, family_class
+from engine.models import Model, cpu_copy, family_class
 
 
 class LatentDecoder:
@@ -24,6 +24,9 @@ class LatentDecoder:
     config : the run's config (family, architecture, likelihood).
     image_shape : (C, H, W).
     weights : an ``EpochSnapshot.weights`` dict (``decoder.*`` arrays).
+    model : a CPU copy of those weights already built (:func:`engine.models.cpu_copy`),
+        used instead of building another (the window keeps one copy per epoch for
+        every view); ``weights`` is then ignored.
 
     Raises
     ------
@@ -33,13 +36,18 @@ class LatentDecoder:
     """
 
     def __init__(self, config: RunConfig, image_shape: tuple[int, int, int],
-                 weights: dict[str, np.ndarray]):
+                 weights: dict[str, np.ndarray] | None = None, model: Model | None = None):
         if not self.available(config):
             raise SessionError(f"a {config.model.family} has no decoder to explore")
-        try:
-            self._model = cpu_copy(config, tuple(image_shape), weights)
-        except ValueError as e:
-            raise SessionError(f"the stored decoder does not fit the run's config: {e}") from None
+        if model is None:
+            try:
+                model = cpu_copy(config, tuple(image_shape), weights or {})
+            except ValueError as e:
+                raise SessionError(
+                    f"the stored decoder does not fit the run's config: {e}") from None
+        if family_class(config).decoder_part in model.missing_parts:
+            raise SessionError("the snapshot carries no decoder weights")
+        self._model = model
         self.latent_dim = config.model.latent_dim
         self.image_shape = tuple(image_shape)
 

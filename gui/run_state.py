@@ -100,10 +100,13 @@ class RunState:
         """The epoch's CPU decoder (None for a family without one, or unreadable weights)."""
         if self.config is None or not LatentDecoder.available(self.config):
             return None
+        model = self.cpu_model(epoch)   # one CPU copy per epoch, shared with the code views
+        if model is None:
+            return None
         try:
             return self._decoders.get_or(epoch, lambda: LatentDecoder(
-                self.config, self.data.image_shape, self.snapshot(epoch).weights))
-        except (StudioError, KeyError):
+                self.config, self.data.image_shape, model=model))
+        except StudioError:
             return None
 
     def cpu_model(self, epoch: int) -> Model | None:
