@@ -8,7 +8,7 @@ explorer and a KL-per-dimension view per run, next to each other, and, for
 a sweep, each final term against the swept value (:class:`SweepPlotPanel`).
 Each session is held by its own Qt-free :class:`~gui.run_model.RunModel`
 (its snapshot and decoder caches); the runs come from
-:class:`~engine.session.compared.ComparedRuns`, which also says what does
+:class:`~engine.export.compared.ComparedRuns`, which also says what does
 not compare. One :class:`ReplayTimelinePanel` moves every view by epoch; a
 run that has no snapshot at that epoch shows its nearest earlier one.
 """
@@ -27,7 +27,7 @@ from engine.analysis.latent_usage import active_units
 from engine.decoding import LatentDecoder
 from engine.errors import StudioError
 from engine.models import family_class
-from engine.session.compared import ComparedRuns
+from engine.export.compared import ComparedRuns
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.compare_curves import CompareCurvesPanel
 from gui.panels.compare_reconstructions import CompareReconstructionsPanel

@@ -18,8 +18,8 @@ from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.errors import StudioError
 from engine.models import family_class
-from engine.session.data_space import render_data_space
-from engine.session.figures import prior_codes
+from engine.export.data_space import render_data_space
+from engine.export.figures import prior_codes
 from engine.session.reader import SessionRun
 
 SAMPLES = 16

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.errors import SessionError
-from engine.session.compared import ComparedRuns
+from engine.export.compared import ComparedRuns
 
 
 def add_parser(sub) -> None:
@@ -35,6 +35,6 @@ def run(args) -> int:
         if args.png.exists() and not args.force:
             raise SessionError(f"{args.png}: already exists; pass --force to overwrite it "
                                "(or --png FILE)")
-        from engine.session.compare_figure import write_comparison_png
+        from engine.export.compare_figure import write_comparison_png
         print(write_comparison_png(compared, args.png))
     return 0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from engine.errors import ConfigError
 from engine.session import Session
-from engine.session.figures import export_epoch
-from engine.session.latent_gif import export_gif
+from engine.export.figures import export_epoch
+from engine.export.latent_gif import export_gif
 
 
 def add_parser(sub) -> None:
@@ -68,16 +68,16 @@ def run(args) -> int:
         if args.gif is not None:
             written.append(export_gif(run_, args.gif, force=args.force))
         if args.csv is not None:
-            from engine.session.export_tables import export_csv
+            from engine.export.csv_tables import export_csv
             written.append(export_csv(run_, args.csv, force=args.force))
         if args.script is not None:
-            from engine.session.export_script import export_script
+            from engine.export.script import export_script
             written += export_script(run_, args.script, force=args.force)
         if args.onnx is not None:
-            from engine.session.export_onnx import export_onnx
+            from engine.export.onnx_model import export_onnx
             written += export_onnx(run_, args.epoch, args.onnx, force=args.force)
         if args.tensorboard is not None:
-            from engine.session.export_tensorboard import export_tensorboard
+            from engine.export.tensorboard_events import export_tensorboard
             folder = export_tensorboard(run_, args.tensorboard, force=args.force)
             written.append(folder)
             print(f"TensorBoard: tensorboard --logdir {args.tensorboard}")

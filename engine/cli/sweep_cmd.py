@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.cli.common import add_run_options, config_from_args
 from engine.errors import ConfigError
-from engine.session.compared import ComparedRuns
+from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
 from engine.sweep.runner import SweepRunner, base_identity, new_index, prepare_folder
 

@@ -1,7 +1,7 @@
 """One PNG per lesson that shows its effect: the claim's numbers as bars, each run's images.
 
 Drawn with Pillow and numpy, as the export figures are
-(:mod:`engine.session.figures`): a heading with the lesson's title and the
+(:mod:`engine.export.figures`): a heading with the lesson's title and the
 claim's sentence; bars of the numbers that decide the claim, one group per
 quantity; then a row per run — its probe images and their reconstructions
 (and, for the identity lessons, uniform noise and what the run makes of it),
@@ -20,7 +20,7 @@ from engine.analysis.identity_probe import NOISE_IMAGES
 from engine.data.toy2d import is_point_data
 from engine.errors import SessionError
 from engine.session import Session
-from engine.session.figures import LABEL_COLOURS, _font, image_grid
+from engine.export.figures import LABEL_COLOURS, _font, image_grid
 
 WIDTH = 1100
 MARGIN = 16

@@ -7,10 +7,9 @@
   :class:`SessionRun` objects are the runs. Every problem with a file is a
   :class:`~engine.errors.SessionError`.
 - :func:`resume_trainer` rebuilds a trainer from a run's checkpoint.
-- :mod:`engine.session.figures` writes PNG figures of an epoch (``export``);
-  :mod:`engine.session.latent_gif` the animated latent map across epochs (``export --gif``).
-
-The layout is documented in ``docs/session-format.md``.
+What is made from a session (figures, exports to other tools, several
+sessions compared) is :mod:`engine.export`; this package is the file format
+only. The layout is documented in ``docs/session-format.md``.
 """
 
 from engine.errors import SessionError

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QGridLayout, QLabel, QScrollArea, QSizePolicy, QV
                                QWidget)
 
 from engine.errors import StudioError
-from engine.session.compared import run_colour
+from engine.export.compared import run_colour
 from engine.session.follow import FileWatch, open_released
 from gui.code_views import VIEW_PANELS
 from gui.compare_window import nearest_epoch

@@ -46,7 +46,7 @@ class CompareCurvesPanel(QWidget):
         self._positive: dict[str, bool] = {}
 
     def set_runs(self, runs: list, term_names: list[str]) -> None:
-        """Plot ``runs`` (:class:`~engine.session.compared.ComparedRun` with ``colour``)."""
+        """Plot ``runs`` (:class:`~engine.export.compared.ComparedRun` with ``colour``)."""
         self.graphics.clear()
         self.plots, self.lines, self._positive = {}, {}, {}
         first = None

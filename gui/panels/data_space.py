@@ -5,7 +5,7 @@ reconstructions (blue: an autoencoder's, an RBM's one Gibbs step), points
 the model generates (orange: a VAE's or a GAN's decoded prior samples, an
 RBM's Gibbs chains), and behind them a map the snapshot carries — a GAN
 discriminator's D(x) or an RBM's log-density (colours as in
-:mod:`engine.session.data_space`). The latent explorer's marker, decoded,
+:mod:`engine.export.data_space`). The latent explorer's marker, decoded,
 shows here as a red cross; an RBM's live Gibbs chains as red dots.
 
 For an autoencoder the reconstruction field r(x) − x is drawn as arrows on a
@@ -32,7 +32,7 @@ from gui.panels.code_view import OLD_SESSION
 from engine.analysis.recon_field import recon_field
 from engine.data.toy2d import DATA_EXTENT, is_point_data
 from engine.events import DatasetInfo, EpochSnapshot
-from engine.session.data_space import GENERATED, REAL, RECON, map_rgb
+from engine.export.data_space import GENERATED, REAL, RECON, map_rgb
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 

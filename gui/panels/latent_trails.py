@@ -7,7 +7,7 @@ two principal components for more (:func:`gui.latent_projection.pca_projection`,
 fixed so that what moves is the codes), and for a 1-D code the code against the
 epoch. The last epoch's map codes lie faint behind; the shown epoch is marked.
 "Write GIF…" saves the animated map and manifold over all saved epochs
-(:func:`engine.session.latent_gif.export_gif`, as ``export --gif`` does).
+(:func:`engine.export.latent_gif.export_gif`, as ``export --gif`` does).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton
 from engine.analysis.trails import latent_trails
 from engine.errors import StudioError
 from engine.session import Session
-from engine.session.latent_gif import export_gif
+from engine.export.latent_gif import export_gif
 from gui.latent_projection import LatentProjection, dims_projection, pca_projection
 from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.style import LABEL_COLOURS

@@ -297,7 +297,7 @@ def test_export_of_a_denoising_run_shows_its_noisy_inputs_in_a_titled_row(tmp_pa
     grid = recon[:, recon.shape[1] - (16 * 30 + 2):]
     original, noisy = grid[2:30, 2:30], grid[32:60, 2:30]
     assert not np.array_equal(original, noisy)   # masking noise: the input differs
-    from engine.session.figures import row_titles
+    from engine.export.figures import row_titles
     assert row_titles(True) == ("original", "noisy input", "reconstruction")
 
 

@@ -17,9 +17,9 @@ from engine.checkpoint import load_module_arrays
 from engine.errors import SessionError
 from engine.models import build_model
 from engine.session import Session
-from engine.session.export_script import export_script
-from engine.session.export_tables import export_csv
-from engine.session.latent_gif import export_gif, latent_frames
+from engine.export.script import export_script
+from engine.export.csv_tables import export_csv
+from engine.export.latent_gif import export_gif, latent_frames
 from tests.engine.session_support import record_run, single_torch_thread, tiny_config
 
 
@@ -33,7 +33,7 @@ def vae_session(tmp_path_factory):
 
 def test_onnx_decoder_and_encoder_match_pytorch(vae_session, tmp_path):
     ort = pytest.importorskip("onnxruntime")
-    from engine.session.export_onnx import export_onnx
+    from engine.export.onnx_model import export_onnx
     with Session.open(vae_session) as s:
         run = s.run()
         paths = export_onnx(run, 2, tmp_path / "decoder.onnx")
@@ -61,7 +61,7 @@ def test_onnx_decoder_and_encoder_match_pytorch(vae_session, tmp_path):
 def test_onnx_of_a_gan_or_an_rbm_is_its_decode_mean(over, tmp_path):
     """A GAN's generator, an RBM's E[v|h]; neither has an encoder module to export."""
     ort = pytest.importorskip("onnxruntime")
-    from engine.session.export_onnx import export_onnx
+    from engine.export.onnx_model import export_onnx
     path = tmp_path / "run.h5"
     with single_torch_thread():
         record_run(path, tiny_config("plain", epochs=1, model__latent_dim=3).with_overrides(over))
@@ -77,7 +77,7 @@ def test_onnx_of_a_gan_or_an_rbm_is_its_decode_mean(over, tmp_path):
 def test_tensorboard_events_hold_every_term_and_the_reconstructions(vae_session, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from engine.session.export_tensorboard import export_tensorboard
+    from engine.export.tensorboard_events import export_tensorboard
     with Session.open(vae_session) as s:
         run = s.run()
         folder = export_tensorboard(run, tmp_path)

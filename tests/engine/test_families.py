@@ -17,7 +17,7 @@ from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, EpochSnapshot, RunOpened, StepMetrics
 from engine.models import FAMILIES, Batch, cpu_copy, family_class
 from engine.session import Session, SessionError, SessionWriter, resume_trainer
-from engine.session.figures import export_epoch
+from engine.export.figures import export_epoch
 from session_support import (Recorder, dataset_for, fan_out, single_torch_thread, tiny_config,
                              tiny_trainer)
 

@@ -181,7 +181,7 @@ def test_a_snapshot_quantity_with_too_few_epochs(copy):
 
 
 def test_a_missing_snapshot_image_is_refused_by_export(copy, tmp_path):
-    from engine.session.figures import export_epoch
+    from engine.export.figures import export_epoch
 
     def edit(f):
         del f[f"{RUN}/snapshots/images/probe_recon"]

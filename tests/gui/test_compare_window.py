@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.session.compared import ComparedRuns
+from engine.export.compared import ComparedRuns
 from engine.sweep.index import IndexedRun, SweepIndex
 from tests.engine.session_support import record_run, single_torch_thread, tiny_config
 

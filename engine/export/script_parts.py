@@ -1,5 +1,5 @@
 """The pieces of an exported training script that depend on the config: model, likelihood,
-corruption and objective, as Python source (see :mod:`engine.session.export_script`).
+corruption and objective, as Python source (see :mod:`engine.export.script`).
 
 Each function returns the source of one section, written out for the one config it is
 given: only the layers, terms and noise that run uses, in the order the app's model draws

@@ -2,7 +2,7 @@
 space for 2-D points).
 
 So results can go into a report without the GUI: ``python main.py export``
-calls :func:`export_epoch` (and :func:`engine.session.latent_gif.export_gif`
+calls :func:`export_epoch` (and :func:`engine.export.latent_gif.export_gif`
 for the animated latent map). Images are tiled into grids with numpy, drawn
 and written with Pillow; the grids, codes and fonts here serve the other
 figure writers too (the GIF, the compare PNG, TensorBoard, the lessons).
@@ -19,7 +19,7 @@ from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
 from engine.models import family_class
-from engine.session.data_space import render_data_space
+from engine.export.data_space import render_data_space
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
 

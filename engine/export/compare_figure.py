@@ -13,8 +13,8 @@ import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.extras import require
-from engine.session.compared import ComparedRuns, run_colour
-from engine.session.figures import image_grid
+from engine.export.compared import ComparedRuns, run_colour
+from engine.export.figures import image_grid
 from engine.session.schema import fail
 
 PROBES = 12       # probe images per reconstruction row

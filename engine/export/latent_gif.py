@@ -4,7 +4,7 @@
 :func:`export_gif`. Every frame shows the codes in one fixed plane
 (:class:`LatentPlane`), so what moves between frames is the codes, not the
 axes; beside them, the images decoded on a grid in that plane. Frames are
-drawn with Pillow from the grids and codes of :mod:`engine.session.figures`.
+drawn with Pillow from the grids and codes of :mod:`engine.export.figures`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
-from engine.session.figures import (LABEL_COLOURS, MANIFOLD_SIDE, _font, image_grid,
+from engine.export.figures import (LABEL_COLOURS, MANIFOLD_SIDE, _font, image_grid,
                                     manifold_codes)
 from engine.session.reader import SessionRun
 from engine.session.schema import fail

@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.extras import require
-from engine.session.figures import GRID_COLUMNS, image_grid, reconstruction_rows
+from engine.export.figures import GRID_COLUMNS, image_grid, reconstruction_rows
 from engine.session.runs import SessionRun
 from engine.session.schema import MAIN_RUN, fail
 

@@ -28,7 +28,7 @@ from engine.data import load_dataset
 from engine.errors import StudioError
 from engine.session.runs import SessionRun
 from engine.session.schema import fail
-from engine.session.script_parts import (corruption_code, likelihood_code, loss_code,
+from engine.export.script_parts import (corruption_code, likelihood_code, loss_code,
                                           model_code)
 
 def data_path(script: Path) -> Path:
