@@ -117,19 +117,26 @@ class StepContext:
 
     Attributes
     ----------
-    generator : the run's seeded generator on the training device (corruption,
-        reparameterisation noise, sampling): its state is in every checkpoint.
+    generator : the step's generator on the training device (corruption,
+        reparameterisation noise, sampling), seeded from the run's seed and the
+        step (:mod:`engine.random_streams`).
     grad_clip : the max global gradient norm, or None.
-    reduce : under torchrun, turns the (K,) stacked values of this rank's batch
-        into the global batch's, the same on every rank (``engine.distributed``);
-        None when training alone.
+    reduce : under torchrun, ``reduce(values, stop_asked)`` turns the (K,) stacked
+        values of this rank's batch into the global batch's, the same on every
+        rank, followed by the number of ranks asking to stop: (K + 1,)
+        (``engine.distributed``); None when training alone.
+    stop_asked : this rank asks to stop (sent along with the terms under torchrun).
+    peers_stop : set by :meth:`finite` under torchrun: some rank asked to stop,
+        so every rank stops before its next batch.
     """
 
-    def __init__(self, generator: torch.Generator, grad_clip: float | None,
-                 reduce: Callable[[Tensor], Tensor] | None = None):
+    def __init__(self, generator: torch.Generator | None, grad_clip: float | None,
+                 reduce: Callable[[Tensor, bool], Tensor] | None = None):
         self.generator = generator
         self.grad_clip = grad_clip
         self.reduce = reduce
+        self.stop_asked = False
+        self.peers_stop = False
 
     def finite(self, terms: dict[str, Tensor],
                parameters: Iterable[nn.Parameter] = ()) -> dict[str, float]:
@@ -148,8 +155,10 @@ class StepContext:
             checked.append(norm)
         stacked = torch.stack(checked)
         if self.reduce is not None:  # every rank checks the same values, so all stop together
-            stacked = self.reduce(stacked)
+            stacked = self.reduce(stacked, self.stop_asked)
         values = stacked.tolist()                   # the step's one device sync
+        if self.reduce is not None:
+            self.peers_stop = self.peers_stop or values.pop() > 0
         for name, v in zip(names + ["gradient"], values):
             if not math.isfinite(v):
                 raise NonFiniteTerm(name)
