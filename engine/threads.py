@@ -164,19 +164,12 @@ class CoreLoad:
         """(wall s, busy s of this process's CPUs or None off Linux, this process's CPU s)."""
         wall, own = time.perf_counter(), time.process_time()
         try:
-            cpus = {f"cpu{i}" for i in os.sched_getaffinity(0)}
+            cpus = set(os.sched_getaffinity(0))
             with open("/proc/stat") as f:
-                lines = f.read().splitlines()
+                text = f.read()
         except (AttributeError, OSError):
             return wall, None, own
-        busy = 0
-        for line in lines:
-            name, _, rest = line.partition(" ")
-            if name in cpus:
-                user, nice, system, _idle, _iowait, irq, softirq, steal = map(
-                    int, (rest.split() + ["0"] * 8)[:8])
-                busy += user + nice + system + irq + softirq + steal
-        return wall, busy / os.sysconf("SC_CLK_TCK"), own
+        return wall, busy_seconds(text, cpus), own
 
     def others_busy(self) -> float | None:
         """Cores' worth of CPU that other processes used since the last call (>= 0), or None.
@@ -201,6 +194,23 @@ class CoreLoad:
             return max(0.0, os.getloadavg()[0] - own)   # macOS: a slower, coarser measure
         except (AttributeError, OSError):
             return None
+
+
+def busy_seconds(stat: str, cpus: set[int]) -> float:
+    """Seconds the CPUs ``cpus`` spent busy since boot, from the text of ``/proc/stat``.
+
+    Busy is user, nice, system, irq, softirq and steal time; idle and iowait
+    are not (guest time is inside user already).
+    """
+    names = {f"cpu{i}" for i in cpus}
+    ticks = 0
+    for line in stat.splitlines():
+        name, _, rest = line.partition(" ")
+        if name in names:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+                int, (rest.split() + ["0"] * 8)[:8])
+            ticks += user + nice + system + irq + softirq + steal
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 LOAD = CoreLoad()  # its first reading is taken at import: the first run's window starts here

@@ -9,6 +9,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from engine.config import RunConfig, parse_value
@@ -91,7 +92,11 @@ class ProgressPrinter:
             self.total_epochs = event.total_epochs
             self.start_step = event.start_step
             epochs = event.total_epochs - event.start_epoch + 1
-            self._write(f"{self.prefix}training [{event.config.kind_label()}] on {event.device}: "
+            where = event.device
+            if where == "cpu":  # the run set them on this thread, just before it said so
+                n = torch.get_num_threads()
+                where += f" ({n} torch thread{'s' if n > 1 else ''})"
+            self._write(f"{self.prefix}training [{event.config.kind_label()}] on {where}: "
                         f"{event.data.n_train} train / {event.data.n_val} validation images "
                         f"{'x'.join(map(str, event.data.image_shape))}, "
                         f"{event.n_parameters:,} parameters"
