@@ -25,6 +25,9 @@ low-norm middle.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from engine.analysis.latent_usage import active_units, code_variance
@@ -143,3 +146,62 @@ def interpolation_path(a: np.ndarray, b: np.ndarray, how: str,
     if how == "spherical":
         return slerp(a, b, steps)
     raise ValueError(f"an interpolation is linear or spherical, not {how!r}")
+
+
+@dataclass(frozen=True)
+class TraversalGrid:
+    """A decoded traversal of one image's code.
+
+    Attributes
+    ----------
+    images : (R, S, C, H, W) float32 in [0, 1], row r sweeping dimension ``order[r]``.
+    order : (R,) int64 the swept dimensions, largest KL (or code variance) first.
+    active : (R,) bool whether each row's dimension is active (Burda et al.).
+    values : (R, S) the values the row's dimension takes.
+    kl : (R,) the rows' KL in nats, or None for a model without one.
+    kind : ``prior`` or ``posterior``.
+    """
+
+    images: np.ndarray
+    order: np.ndarray
+    active: np.ndarray
+    values: np.ndarray
+    kl: np.ndarray | None
+    kind: str
+
+
+def traversal_grid(arrays: dict[str, np.ndarray], index: int,
+                   decode: Callable[[np.ndarray], np.ndarray], kind: str = "prior",
+                   steps: int = TRAVERSAL_STEPS) -> TraversalGrid:
+    """The traversal of probe image ``index`` at one epoch, decoded.
+
+    Parameters
+    ----------
+    arrays : the epoch's snapshot arrays: ``probe_latent_mean`` (P, D), ``map_latents``
+        (M, D), and for a VAE ``probe_latent_logvar`` and ``kl_per_dim`` — a snapshot
+        with a log-variance is a variational code (its prior is N(0, I)).
+    decode : codes (N, D) -> mean images (N, C, H, W) (a CPU copy's decoder).
+    kind : :data:`RANGES`.
+
+    Raises
+    ------
+    KeyError
+        When the snapshot has no probe codes; ValueError for a bad ``index`` or ``kind``.
+    """
+    means = np.asarray(arrays["probe_latent_mean"], np.float64)
+    if not 0 <= index < len(means):
+        raise ValueError(f"probe image {index} does not exist (0 to {len(means) - 1})")
+    logvars = arrays.get("probe_latent_logvar")
+    logvar = None if logvars is None else np.asarray(logvars, np.float64)[index]
+    kl = arrays.get("kl_per_dim")
+    map_latents = np.asarray(arrays["map_latents"], np.float64)
+    order, active = dimension_order(kl, map_latents)
+    centre, spread = traversal_range(kind, means[index], logvar, map_latents,
+                                     variational=logvar is not None)
+    values = sweep_values(centre, spread, steps)
+    codes = traversal_codes(means[index], values, order)
+    images = np.asarray(decode(codes.reshape(-1, codes.shape[-1])), np.float32)
+    return TraversalGrid(images=images.reshape(len(order), steps, *images.shape[1:]),
+                         order=order, active=active[order], values=values[order],
+                         kl=None if kl is None else np.asarray(kl, np.float64)[order],
+                         kind=kind)
