@@ -35,28 +35,30 @@ def row_label(grid: TraversalGrid, row: int) -> str:
     return f"{name}  KL {grid.kl[row]:.2f}" if grid.kl is not None else name
 
 
-def traversal_png(grid: TraversalGrid, title: str, scale: int = SCALE):
-    """The grid as a Pillow image (see the module docstring)."""
+def traversal_png(grid: TraversalGrid, title: str, scale: int = SCALE, text: int = 12):
+    """The grid as a Pillow image (see the module docstring); ``text`` is the label size in
+    pixels (the window draws the picture shrunk to fit, with larger labels)."""
     from PIL import Image, ImageDraw
     rows, steps = grid.images.shape[:2]
+    label_w, header = int(LABEL_WIDTH * text / 12), int(HEADER * text / 12)
     pixels = image_grid(grid.images.reshape(rows * steps, *grid.images.shape[2:]), steps)
     body = Image.fromarray(pixels).convert("RGB")
     body = body.resize((body.width * scale, body.height * scale), Image.NEAREST)
-    img = Image.new("RGB", (LABEL_WIDTH + body.width, HEADER * 2 + body.height), "white")
-    img.paste(body, (LABEL_WIDTH, HEADER * 2))
+    img = Image.new("RGB", (label_w + body.width, header * 2 + body.height), "white")
+    img.paste(body, (label_w, header * 2))
     draw = ImageDraw.Draw(img)
-    font, small = _font(14), _font(12)
+    font, small = _font(text + 2), _font(text)
     draw.text((6, 5), title, fill=INK, font=font)
     cell = body.width / steps
-    where = "prior" if grid.kind == "prior" else "posterior of this image"
+    where = "prior" if grid.kind == "prior" else "posterior"
     for s, t in enumerate(np.linspace(-SWEEP, SWEEP, steps)):
-        draw.text((LABEL_WIDTH + (s + 0.5) * cell, HEADER + HEADER / 2), f"{t:+.1f} sd",
+        draw.text((label_w + (s + 0.5) * cell, header + header / 2), f"{t:+.1f}",
                   fill=INK, font=small, anchor="mm")
-    draw.text((LABEL_WIDTH - 8, HEADER + HEADER / 2), f"sd of the {where}", fill=GREY,
+    draw.text((label_w - 8, header + header / 2), f"sd of the {where}", fill=GREY,
               font=small, anchor="rm")
     height = body.height / rows
     for r in range(rows):
-        draw.text((LABEL_WIDTH - 8, HEADER * 2 + (r + 0.5) * height), row_label(grid, r),
+        draw.text((label_w - 8, header * 2 + (r + 0.5) * height), row_label(grid, r),
                   fill=INK if grid.active[r] else GREY, font=small, anchor="rm")
     return img
 
