@@ -165,6 +165,7 @@ def run_gui(app: QApplication, config, folder: Path, move_hz: float,
     # itself load the GUI thread and hold the GIL a thousand times a second.
     loop = QEventLoop()
     win.controller.state_changed.connect(lambda state: state == "idle" and loop.quit())
+    gui_start = _schedstat()
     win.train()
     if heartbeat_on:
         heartbeat.start()
@@ -174,11 +175,16 @@ def run_gui(app: QApplication, config, folder: Path, move_hz: float,
         loop.exec()
     heartbeat.stop()
     driver.stop()
+    gui_end = _schedstat()
+    gui_times = None
+    if gui_start and gui_end:  # the GUI thread's own: on a core, and waiting for one
+        wall, cpu, queue = (b - a for a, b in zip(gui_start, gui_end))
+        gui_times = {"cpu": cpu / wall, "queue": queue / wall}
     path = win.model.session_path
     win.close()
     gaps = gaps[5:]  # the first beats include the window's first layout
     return {"samples_per_sec": throughput_from_session(path), "latencies": latencies,
-            "times": THREAD_TIMES[-1] if THREAD_TIMES else None,
+            "times": THREAD_TIMES[-1] if THREAD_TIMES else None, "gui_times": gui_times,
             "max_stall_ms": 1000 * max(gaps, default=0.0),
             "stalls_over_100ms": sum(g > 0.1 for g in gaps),
             "p99_stall_ms": 1000 * float(np.percentile(gaps, 99)) if gaps else 0.0}
@@ -273,6 +279,13 @@ def _measure(app, config, args, window_policy) -> None:
                       f"an otherwise idle machine): {idle:.3f}")
             print(f"  marker -> painted: n={len(lat)} p50 {pct(lat, 50):.1f} ms, "
                   f"p95 {p95:.1f} ms, max {pct(lat, 100):.1f} ms")
+            gt = [r["gui_times"] for r in gui if r["gui_times"]]
+            if gt:  # a thread ready to run that waits for a core: other processes' work
+                on_core = statistics.median(t["cpu"] for t in gt)
+                waiting = statistics.median(t["queue"] for t in gt)
+                print(f"  GUI thread while dragging: on a core {on_core:.3f}, waiting for one "
+                      f"{waiting:.3f} of the time (a wait for a core is the machine's load, "
+                      f"not the window's work)")
             print(f"  GUI stalls: longest {stall:.0f} ms, "
                   f"p99 {max(r['p99_stall_ms'] for r in gui):.1f} ms, "
                   f"{sum(r['stalls_over_100ms'] for r in gui)} over 100 ms; "

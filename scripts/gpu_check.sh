@@ -58,7 +58,7 @@ step() {  # step NAME COMMAND...: run it with a time limit, keep its output, not
     fi
 }
 
-skip() { note "skipped $1: $2"; }
+skip() { local name=$1; shift; note "skipped $name: $*"; }
 
 if [ "$DRY" = 1 ]; then
     DEV=cpu
@@ -116,7 +116,8 @@ if [ "$GPUS" -ge 2 ] || [ "$DRY" = 1 ]; then
         main.py train --preset plain --epochs 2 --device "$DEV" "${STREAMED[@]}" \
         --out "$LOGS/torchrun.h5" --force --quiet
 else
-    skip 3-torchrun-streamed "one GPU: two nccl ranks need two (the gloo test adds nothing on a GPU machine; CI runs it)"
+    skip 3-torchrun-streamed "one GPU: two nccl ranks need two" \
+        "(the gloo test adds nothing on a GPU machine; CI runs it)"
 fi
 
 # 4. The 64x64 colour presets (issue 18): throughput, snapshot share, exact numerics' cost.
@@ -144,12 +145,14 @@ if "$PY" -c "import PySide6.QtWidgets, pyqtgraph" 2>/dev/null; then
     if [ "$DRY" = 1 ]; then W=(--epochs 2 --rounds 1); else W=(--epochs 6 --rounds 2); fi
     step 7-window "$PY" benchmarks/bench_gui_latency.py --device "$DEV" "${W[@]}"
 else
-    skip 7-window "PySide6 or pyqtgraph does not import here (the GPU machines lack them, and PySide6-Essentials' 80 MB wheel exceeds the 64 MiB a call may carry)"
+    skip 7-window "PySide6 or pyqtgraph does not import here (the GPU machines lack them," \
+        "and PySide6-Essentials' 80 MB wheel exceeds the 64 MiB a call may carry)"
 fi
 
 # 8. torch.compile last.
 if [ "$DRY" = 1 ] && [ -z "${GPU_CHECK_COMPILE:-}" ]; then
-    skip 8-compile "a dry run does not compile (minutes on a CPU; GPU_CHECK_COMPILE=1 to try)"
+    skip 8-compile "a dry run does not compile (minutes on a CPU; GPU_CHECK_COMPILE=1 to" \
+        "try)"
 else
     step 8-compile "$PY" benchmarks/bench_trainer_throughput.py --device "$DEV" --epochs 1 \
         --rounds 1 --compile

@@ -17,10 +17,12 @@ from host_syncs import counting_host_reads, reads_while_training
 from session_support import Recorder, StopAfter, single_torch_thread, tiny_config, tiny_trainer
 
 
-@pytest.mark.parametrize("preset", ["plain", "variational", "denoising", "conv-vae"])
+@pytest.mark.parametrize("preset", ["plain", "variational", "denoising", "conv-vae", "rbm"])
 def test_one_host_read_per_step(preset):
+    layers = ({"model__hidden": [], "rbm__ais_chains": 4, "rbm__ais_steps": 20}
+              if preset == "rbm" else {})    # an RBM has one layer; a cheap log Z
     trainer = tiny_trainer(tiny_config(preset, epochs=1, data__limit=200,
-                                       optim__batch_size=50))
+                                       optim__batch_size=50, **layers))
     with single_torch_thread():
         counts, steps = reads_while_training(trainer)
     assert steps == 4
