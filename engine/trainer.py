@@ -206,13 +206,13 @@ class Trainer:
         reporting = self.ranks is None or self.ranks.is_main
         if not reporting:  # only rank 0 reports, and so writes the session
             emit, snapshots, checkpoints = _nobody, False, False
+        threads = ThreadPacer.for_this_process()  # on this thread: torch's are per thread
         emit(RunStarted(
             config=self.config, device=str(self.device),
             n_parameters=sum(p.numel() for p in self.model.parameters()),
             term_names=self.term_names, data=self.dataset_info(),
             steps_per_epoch=self.steps_per_epoch, start_epoch=start_epoch,
             start_step=self.step, total_epochs=last))
-        threads = ThreadPacer.for_this_process()  # on this thread: torch's are per thread
         self._t0 = time.perf_counter()
         self._wall_at_start = self.wall_offset
         self._checkpoints = checkpoints
