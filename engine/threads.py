@@ -47,7 +47,7 @@ ENV = "STUDIO_THREADS"
 #: A core counts as free when at least 1 - SLACK of it was idle.
 SLACK = 0.25
 #: The shortest window the load is averaged over (s), and the longest one still used.
-MIN_WINDOW, STALE_AFTER = 0.1, 10.0
+MIN_WINDOW, STALE_AFTER = 0.1, 60.0
 #: Seconds between two re-evaluations inside a run (at epoch ends).
 RECHECK_EVERY = 1.0
 
