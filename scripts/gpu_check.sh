@@ -92,8 +92,12 @@ else
     GPUS=0
 fi
 
-# 1. The CUDA tests; in a dry run they run on the CPU (those that need a GPU skip).
-step 1-cuda-tests "$PY" -m pytest -q -rs -p no:cacheprovider tests/engine/test_cuda.py
+# 1. The CUDA tests; in a dry run they run on the CPU (those that need a GPU skip). Two GPUs
+# add the two nccl ranks' test (two processes, every scenario): a longer limit for it.
+limit=$STEP_TIMEOUT
+[ "$GPUS" -ge 2 ] && limit=$((STEP_TIMEOUT + 120))
+STEP_TIMEOUT=$limit step 1-cuda-tests "$PY" -m pytest -q -rs -p no:cacheprovider \
+    tests/engine/test_cuda.py
 
 # 2. What a student does: train on the lab's GPU, finish on a laptop.
 if [ "$DRY" = 1 ]; then TINY=(--set data.limit=300 --set "model.hidden=[32]"); else TINY=(--set data.limit=2000); fi
