@@ -103,3 +103,50 @@ def test_a_sweep_end_to_end_interrupted_and_resumed(tmp_path, capsys):
     from PIL import Image
     with Image.open(png) as im:
         assert im.width > 800 and im.height > 600
+
+
+KILLED_WORKER = """
+import os, sys, time
+from pathlib import Path
+from engine.events import StepMetrics
+from engine.presets import load_preset
+from engine.session import SessionWriter
+from engine.sweep.plan import parse_assignments, plan_runs
+from engine.trainer import Trainer
+folder, over = Path(sys.argv[1]), dict(a.split("=", 1) for a in sys.argv[2:])
+base = load_preset("vae-2d").with_overrides({k: eval(v) for k, v in over.items()})
+run = plan_runs(base, parse_assignments(["objective.beta=1,2"])[0])[0]
+folder.mkdir()
+writer = SessionWriter(folder / run.file_name)
+def die(event):
+    writer(event)
+    if isinstance(event, StepMetrics):
+        for _ in range(3000):   # the run's first commit is published on a background thread
+            if (folder / run.file_name).exists():
+                break
+            time.sleep(0.01)
+        os._exit(9)
+Trainer(run.config).run(die)
+"""
+
+
+def test_a_sweep_run_killed_before_its_first_epoch_is_trained_again(tmp_path):
+    """Issue 21, item 15 (the sweep side): a run file with no checkpoint is trained anew by
+    the same command, not refused."""
+    out = tmp_path / "sweep"
+    fixed = {"device": "'cpu'", "data.limit": "300", "data.n_probe": "16",
+             "model.hidden": "[32]", "optim.batch_size": "64", "optim.epochs": "2"}
+    r = subprocess.run([sys.executable, "-c", KILLED_WORKER, str(out),
+                        *(f"{k}={v}" for k, v in fixed.items())], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 9, r.stderr
+    with Session.open(out / "beta=1.h5") as s:
+        assert s.run().status == "running" and s.run().checkpoint() is None
+    r = subprocess.run([sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
+                        "objective.beta=1,2", "--epochs", "2", "--out", str(out), "--quiet",
+                        *TINY], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[1/2] beta=1: completed, 2 epochs" in r.stdout
+    index = read_index(out)
+    assert [(x.status, x.epochs) for x in index.runs] == [("completed", 2), ("completed", 2)]
