@@ -115,7 +115,8 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
             return None
 
     put("data.source", v.source)
-    put("data.path", v.path.strip() or None)
+    # Only the file source reads a path: one left in the hidden field is not recorded.
+    put("data.path", (v.path.strip() or None) if v.source == "file" else None)
     if v.source == "file":
         if not v.path.strip():
             errors["data.path"] = "data.path: choose a data file or folder (Browse…)"

@@ -39,8 +39,32 @@ def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The validated config named by --preset/--config with --set/--epochs/--device/--seed applied."""
-    return apply_overrides(named_config(args), args)
+    """The validated config named by --preset/--config with --set/--epochs/--device/--seed
+    applied, its data path checked (see :func:`check_data_path`)."""
+    return check_data_path(apply_overrides(named_config(args), args))
+
+
+def check_data_path(cfg: RunConfig) -> RunConfig:
+    """``cfg``, unless its data path would be ignored or does not exist.
+
+    A path is read only by the file source (``--set data.path=...`` selects it);
+    one beside another source would be silently ignored, so it is refused.
+
+    Raises
+    ------
+    ConfigError
+        A path beside another source (naming ``data.source``), or a path that
+        does not exist (naming ``data.path``).
+    """
+    d = cfg.data
+    if d.path is not None and d.source != "file":
+        raise ConfigError(f"is '{d.source}', which reads no file, yet data.path is "
+                          f"{d.path}: set data.source=file to train on that file (or leave "
+                          f"data.path out)", "data.source")
+    if d.source == "file" and not Path(d.path).exists():
+        raise ConfigError(f"names {d.path}: no such file or folder. Check the path, or choose "
+                          f"another file", "data.path")
+    return cfg
 
 
 def named_config(args: argparse.Namespace) -> RunConfig:

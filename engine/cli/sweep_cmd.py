@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import add_run_options, config_from_args
+from engine.cli.common import add_run_options, check_data_path, config_from_args
 from engine.errors import ConfigError
 from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
@@ -50,6 +50,8 @@ def run(args) -> int:
         raise ConfigError(f"'{base.name}' is a greedy layer-wise pretraining config: a sweep "
                           f"trains ordinary runs", "--preset")
     runs = plan_runs(base, axes)
+    for r in runs:   # a path swept or fixed: every run's, before a folder is made
+        check_data_path(r.config)
     index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
     outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet).run()
     if not outcome.interrupted:
