@@ -17,7 +17,7 @@ from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError
 from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted, StepMetrics)
-from engine.presets import DEFAULT_PRESET, load_preset
+from engine.presets import DEFAULT_PRESET, described_for_data, load_preset
 
 
 def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to train") -> None:
@@ -92,7 +92,7 @@ def apply_overrides(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
         over["device"] = args.device
     if getattr(args, "seed", None) is not None:
         over["seed"] = args.seed
-    return cfg.with_overrides(over) if over else cfg
+    return described_for_data(cfg.with_overrides(over), cfg) if over else cfg
 
 
 def _fmt_terms(terms: dict[str, float]) -> str:
@@ -119,7 +119,8 @@ class ProgressPrinter:
                         f"{event.data.n_train} train / {event.data.n_val} validation images "
                         f"{'x'.join(map(str, event.data.image_shape))}, "
                         f"{event.n_parameters:,} parameters"
-                        + (f", epochs {event.start_epoch}-{event.total_epochs}" if epochs > 0
+                        + (f", epoch {event.start_epoch}" if epochs == 1 else
+                           f", epochs {event.start_epoch}-{event.total_epochs}" if epochs > 1
                            else ""))
             if epochs <= 0:
                 self._write(f"{self.prefix}no epochs to train: kept as it starts")

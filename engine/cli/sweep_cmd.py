@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.cli.common import add_run_options, check_data_path, config_from_args
 from engine.errors import ConfigError
+from engine.presets import described_for_data
 from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
 from engine.sweep.runner import SweepRunner, base_identity, new_index, prepare_folder
@@ -45,7 +46,7 @@ def run(args) -> int:
     args.set = []   # the sweep's own: the fixed values are applied below, parsed alike
     base = config_from_args(args)
     if fixed:
-        base = base.with_overrides(fixed)
+        base = described_for_data(base.with_overrides(fixed), base)
     if base.pretraining is not None:
         raise ConfigError(f"'{base.name}' is a greedy layer-wise pretraining config: a sweep "
                           f"trains ordinary runs", "--preset")

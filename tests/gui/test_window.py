@@ -102,3 +102,17 @@ def test_the_data_path_in_the_form_is_checked_and_never_ignored(window, tmp_path
     cfg = panel.config()
     assert cfg.data.source == "mnist" and cfg.data.path is None
     assert panel.path_edit.text() == str(mine)     # kept for when the file is chosen again
+
+
+def test_the_preset_text_follows_the_data_chosen(window):
+    """Issue 21, item 8: a preset's text still said 'on MNIST' after the data changed, on
+    screen and in the config a run records."""
+    panel = window.settings_panel
+    panel.load_preset("plain")
+    assert "on MNIST" in panel.preset_description.text()
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("sprites"))
+    assert "MNIST" not in panel.preset_description.text()
+    assert "on procedural sprites" in panel.preset_description.text()
+    assert panel.config().description == panel.preset_description.text()
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("mnist"))
+    assert "on MNIST" in panel.preset_description.text()
