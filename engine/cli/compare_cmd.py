@@ -37,6 +37,8 @@ def run(args) -> int:
                            "runs); pass --force to overwrite it, or --png FILE")
     with ComparedRuns.open(args.sessions) as compared:
         print(compared.table())
+        if compared.measures_table():
+            print(compared.measures_table())
         for note in compared.problems + compared.differences():
             print(f"note: {note}")
         if args.no_png:
