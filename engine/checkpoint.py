@@ -74,7 +74,11 @@ def load_optimizer_arrays(opt: torch.optim.Optimizer, arrays: dict[str, np.ndarr
 StateEntry = tuple[tuple[int, ...], np.dtype] | None
 
 
-def optimizer_layout(opt: torch.optim.Optimizer) -> tuple[list[int], dict[int, dict[str, StateEntry]]]:
+#: What an optimiser keeps: (parameters per group, parameter index -> name -> entry).
+Layout = tuple[list[int], dict[int, dict[str, StateEntry]]]
+
+
+def optimizer_layout(opt: torch.optim.Optimizer) -> Layout:
     """What :func:`optimizer_arrays` holds for ``opt`` once it has stepped.
 
     Call it on a throwaway optimiser over ``meta``-device parameters (the one
@@ -103,8 +107,7 @@ def optimizer_layout(opt: torch.optim.Optimizer) -> tuple[list[int], dict[int, d
 
 
 def optimizer_state_problem(name: str, arrays: dict[str, np.ndarray], meta: dict,
-                            layout: tuple[list[int], dict[int, dict[str, StateEntry]]]
-                            ) -> str | None:
+                            layout: Layout) -> str | None:
     """What is wrong with a stored optimiser state, in words, or None when it fits.
 
     Parameters
