@@ -182,7 +182,7 @@ def test_workers_die_with_their_sweep_and_the_same_command_sees_each_file(tmp_pa
     run ("another process is training it") and sweep.json kept saying 'planned'. Now the
     worker stops with its sweep, keeping its epochs, and the same command continues it."""
     out = tmp_path / "sweep"
-    epochs = 6
+    epochs = 8
     cmd = [sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
            "objective.beta=1,2", "--epochs", str(epochs), "--out", str(out), *TINY]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
