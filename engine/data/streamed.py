@@ -232,7 +232,7 @@ class FileImages(StreamedImages):
             elif self.key is None:
                 block = np.asarray(raw[uniq])
             else:
-                block = _read_runs(raw, uniq)
+                block = read_runs(raw, uniq)
         except (OSError, ValueError, TypeError) as e:
             # A damaged chunk, a filter this h5py lacks, a truncated file.
             raise fail(self.path, f"rows cannot be read ({e})",
@@ -240,7 +240,7 @@ class FileImages(StreamedImages):
         return block if np.array_equal(uniq, rows) else block[inverse.reshape(-1)]
 
 
-def _read_runs(dataset, rows: np.ndarray) -> np.ndarray:
+def read_runs(dataset, rows: np.ndarray) -> np.ndarray:
     """Rows of an h5py dataset, increasing, read as runs of consecutive rows.
 
     h5py's list indexing builds one selection of many hyperslabs, which HDF5
