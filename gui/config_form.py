@@ -120,7 +120,7 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     put("data.path", v.path.strip() or None)
     if v.source == "file":
         if not v.path.strip():
-            errors["data.path"] = "data.path: choose a data file or folder (Browse…)"
+            errors["data.path"] = "data.path: choose a data file or folder (File… or Folder…)"
         elif not Path(v.path.strip()).expanduser().exists():
             errors["data.path"] = f"data.path: no such file or folder: {v.path.strip()}"
     put("data.limit", number("data.limit", v.limit, int, optional=True))

@@ -28,9 +28,8 @@ from gui.widgets.naming import named
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
            ("2-D points: two moons", "moons"), ("2-D points: concentric rings", "rings"),
            ("2-D points: spiral", "spiral"), ("2-D points: 8 Gaussians", "gaussians"),
-           ("Data file or folder…", "file"), ("MNIST, all 60,000 (downloaded once)", "mnist-full"),
-           ("Fashion-MNIST (downloaded once)", "fashion-mnist"),
-           ("CIFAR-10, colour (downloaded once)", "cifar10")]
+           ("Data file or folder…", "file"), ("MNIST, all 60,000 (download)", "mnist-full"),
+           ("Fashion-MNIST (download)", "fashion-mnist"), ("CIFAR-10 (download)", "cifar10")]
 CORRUPTIONS = [("masking", "masking"), ("Gaussian noise", "gaussian"),
                ("salt and pepper", "salt_pepper")]
 DATA_FILTER = "Images (*.npy *.npz *.h5 *.hdf5 *-idx3-ubyte *.idx);;All files (*)"
@@ -137,11 +136,14 @@ class RunSettingsPanel(QScrollArea):
     def _build_data_group(self) -> None:
         grid = self._group("Data", "dataGroup")
         self.source_combo = self._combo("dataSourceCombo", "Data source", SOURCES)
+        # Sized by a short text, not the longest item: the panel is narrow.
+        self.source_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.setMinimumContentsLength(14)
         self._row(grid, "Source", self.source_combo, "data.source")
         self.path_edit = self._edit("dataPathEdit", "Data file path",
                                     "A .npy, .npz, .h5, MNIST IDX file or a folder of images")
         self.browse_button = named(QToolButton(), "browseDataButton", "Browse for a data file")
-        self.browse_button.setText("Browse…")
+        self.browse_button.setText("File…")
         self.browse_button.clicked.connect(lambda: self.browse_for_data())
         path_row = QWidget()
         h = QHBoxLayout(path_row)
@@ -150,6 +152,7 @@ class RunSettingsPanel(QScrollArea):
                                    "A folder of images (a subfolder per class, or all in one)")
         self.folder_button.setText("Folder…")
         self.folder_button.clicked.connect(lambda: self.browse_for_data(folder=True))
+        self.path_edit.setMinimumWidth(40)  # the row must fit the narrow panel with two buttons
         h.addWidget(self.path_edit, 1)
         h.addWidget(self.browse_button)
         h.addWidget(self.folder_button)

@@ -29,3 +29,14 @@ def test_named_sets_and_folders_are_offered(window):
     panel.source_combo.setCurrentIndex(sources.index("cifar10"))
     assert panel.config().data.source == "cifar10"
     assert panel.folder_button.accessibleName() and panel.folder_button.objectName()
+
+
+def test_the_data_rows_fit_the_narrow_settings_panel(qtbot, window):
+    panel = window.settings_panel
+    window.resize(1366, 768)
+    panel.load_preset("conv-vae-64")
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("file"))
+    qtbot.wait(50)
+    # Nothing is cut at the right edge: the form's narrowest layout fits the viewport.
+    assert panel.widget().minimumSizeHint().width() <= panel.viewport().width()
+    assert panel.folder_button.isVisible() and panel.browse_button.isVisible()
