@@ -130,8 +130,9 @@ def main() -> None:
                 print(f"indexing {n:7,} files: {times[n]:6.2f} s  ({1e6 * times[n] / n:5.1f} "
                       f"us a file; writing them took {made:.0f} s)", flush=True)
             per_file = (times[written] - times[quarter]) / (written - quarter)
-            print(f"  -> 200,000 photos: about {times[written] + per_file * (200_000 - written):.1f}"
-                  f" s before the first batch (per added file {1e6 * per_file:.1f} us)")
+            at_200k = times[written] + per_file * (200_000 - written)
+            print(f"  -> 200,000 photos: about {at_200k:.1f} s before the first batch "
+                  f"(per added file {1e6 * per_file:.1f} us)")
             rates: dict[int, list[float]] = {0: [], 1: []}
             for _ in range(args.rounds):
                 for w in rates:

@@ -38,22 +38,15 @@ class DataConfig:
     ``point_noise`` their noise, None for the set's default; see
     :mod:`engine.data.toy2d`) or ``file`` (``path`` to a .npy, .npz,
     .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
-    inside an .npz/.h5 file and ``labels_key`` its labels).
-
-    ``mnist-full``, ``fashion-mnist`` and ``cifar10`` are the common sets by
-    name, fetched once into a cache folder (:mod:`engine.data.named`).
-
-    ``image_size`` makes every image one square size: the centre square of
-    each, resized to ``image_size`` pixels a side (None keeps the images'
-    own size), for any image source; folders of photos of mixed sizes need it.
-    ``sprite_colour`` draws each sprite in a colour of its own (a sixth factor, hue).
-
-    ``stream`` keeps a .npy or .h5 file's images (or a folder's image files) where
-    they are and reads each batch through a DataLoader with ``workers``
-    processes: None (the default) streams only what would not fit in memory,
-    True always, False never. The bundled and generated sets are always in memory.
-    ``workers`` None picks a number from the cores this process may use
-    (``engine.data.training_data.default_workers``).
+    inside an .npz/.h5 file and ``labels_key`` its labels). ``mnist-full``,
+    ``fashion-mnist``, ``cifar10`` are fetched once into a cache (:mod:`engine.data.named`);
+    ``image_size`` resizes every image's centre square to that side (None: their own
+    size); ``sprite_colour`` colours each sprite (a sixth factor, hue). ``stream`` keeps a
+    .npy/.h5 file's images (or a folder's files) where they are and reads each batch
+    through a DataLoader with ``workers`` processes: None (the default) streams only
+    what would not fit in memory, True always, False never. The bundled and generated
+    sets are always in memory. ``workers`` None picks a number from the cores this
+    process may use (``engine.data.training_data.default_workers``).
     """
 
     source: str = "mnist"

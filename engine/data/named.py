@@ -1,4 +1,4 @@
-"""The common data sets by name — full MNIST, Fashion-MNIST, CIFAR-10 — fetched once into a cache.
+"""The common data sets by name (full MNIST, Fashion-MNIST, CIFAR-10), fetched once into a cache.
 
 ``data.source=mnist-full`` (or ``fashion-mnist``, ``cifar10``) reads the set's
 training images from the cache folder (:func:`cache_dir`). A file missing

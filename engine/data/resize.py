@@ -1,4 +1,4 @@
-"""``data.image_size``: every image made one square size — the shorter side resized, the centre cut.
+"""``data.image_size``: every image made one square size (shorter side resized, centre cut).
 
 A model has one input size, and photos come in many. Each image is cropped
 to the square at its centre (the longer side loses the same amount on both

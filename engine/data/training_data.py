@@ -103,7 +103,7 @@ class TrainingData:
 
     # -- what the trainer reads --------------------------------------------------------------
     def take(self, idx: np.ndarray) -> Tensor:
-        """(k, C, H, W) float32 images at dataset indices ``idx``, on the data's device (few rows)."""
+        """(k, C, H, W) float32 images at dataset indices ``idx``, on the data's device."""
         return torch.from_numpy(np.ascontiguousarray(
             self._images[np.asarray(idx, np.int64)])).to(self.index_device)
 

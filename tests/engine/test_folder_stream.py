@@ -1,4 +1,4 @@
-"""Folders of photos: indexed without decoding, streamed in workers, mixed sizes and modes, bad files."""
+"""Folders of photos: indexed without decoding, streamed in workers, mixed sizes, bad files."""
 
 from __future__ import annotations
 

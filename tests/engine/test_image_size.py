@@ -1,4 +1,4 @@
-"""data.image_size: every image source made one square size (centre square, resized), colour kept."""
+"""data.image_size: every image source made one square size (centre square, resized)."""
 
 from __future__ import annotations
 
