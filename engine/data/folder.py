@@ -41,6 +41,9 @@ from engine.data.streamed import StreamedImages
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 #: Files whose headers decide whether a folder is in colour.
 COLOUR_SAMPLE = 64
+#: With data.stream null, a folder that fits in memory is still streamed when decoding
+#: all of it first would take longer than this (a run should start in seconds).
+WHOLE_DECODE_SECONDS = 20.0
 # Pillow modes that hold one intensity per pixel; everything else is colour.
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 _HIGH_BIT = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -248,7 +251,8 @@ def load_image_folder(folder: str | Path, rows=None, size: int | None = None,
         those files are decoded when all of them would not fit in memory.
     size : ``data.image_size``, or None to keep the images' own (common) size.
     stream : True: decode a batch at a time while training (:class:`FolderImages`);
-        None: only when decoding every image would not fit in memory; False: never.
+        None: when the decoded images would not fit in memory, or decoding them all
+        first would take over :data:`WHOLE_DECODE_SECONDS`; False: never.
 
     Returns
     -------
@@ -262,6 +266,8 @@ def load_image_folder(folder: str | Path, rows=None, size: int | None = None,
     images = FolderImages(folder, files, size)
     claimed = (len(files), *images.shape[2:], images.shape[1])
     whole = fits_whole(claimed, np.uint8)
+    if stream is None and whole and _decoding_seconds(images) > WHOLE_DECODE_SECONDS:
+        stream = True  # it fits, but decoding it all first would keep the run from starting
     if stream or (stream is None and not whole):
         keep = rows(len(files)) if rows is not None and not stream else None
         if keep is None or not fits_whole((len(keep), *claimed[1:]), np.uint8):
@@ -275,6 +281,18 @@ def load_image_folder(folder: str | Path, rows=None, size: int | None = None,
     check_fits(folder, claimed, np.uint8, len(images))
     return ImageArrays(images=_decode_all(images), labels=labels, label_names=label_names,
                        source=str(folder))
+
+
+def _decoding_seconds(images: FolderImages, sample: int = 8) -> float:
+    """About how long decoding every image would take, timed on a few spread over the folder."""
+    import time
+    picks = np.unique(np.linspace(0, len(images) - 1, min(len(images), sample)).astype(int))
+    t0 = time.perf_counter()
+    try:
+        images.stored(picks)
+    except Exception:  # noqa: BLE001 - a bad file is reported by the load itself, with the rest
+        return 0.0
+    return (time.perf_counter() - t0) * len(images) / len(picks)
 
 
 def _decode_all(images: FolderImages) -> np.ndarray:

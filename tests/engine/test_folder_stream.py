@@ -150,3 +150,13 @@ def test_stream_true_is_accepted_for_folders_through_the_config(tmp_path):
     ds = load_dataset(DataConfig(source="file", path=str(folder), image_size=16, stream=True,
                                  n_probe=4), 0)
     assert isinstance(ds.images, FolderImages) and ds.image_shape == (3, 16, 16)
+
+
+def test_a_folder_slow_to_decode_streams_by_default(tmp_path, monkeypatch):
+    """It fits in memory, but decoding it all before the first step would delay the run."""
+    import engine.data.folder as folder_module
+    folder = mixed_photos(tmp_path / "photos", n=10)
+    assert isinstance(load_file(folder, size=16, stream=None).images, np.ndarray)
+    monkeypatch.setattr(folder_module, "WHOLE_DECODE_SECONDS", 0.0)
+    assert isinstance(load_file(folder, size=16, stream=None).images, FolderImages)
+    assert isinstance(load_file(folder, size=16, stream=False).images, np.ndarray)
