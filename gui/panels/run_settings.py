@@ -161,10 +161,9 @@ class RunSettingsPanel(QScrollArea):
         self.limit_edit = self._edit("dataLimitEdit", "Image limit",
                                      "Use at most this many images (blank: all)", "all")
         self._row(grid, "Limit", self.limit_edit, "data.limit")
-        self.image_size_edit = self._edit(
-            "dataImageSizeEdit", "Image size",
-            "Make every image this many pixels square: its centre square, resized (blank: "
-            "keep the images' own size; photos of mixed sizes need one)", "own size")
+        self.image_size_edit = self._edit("dataImageSizeEdit", "Image size", "Every image's "
+                                          "centre square resized to this side (blank: keep "
+                                          "their size; photos of mixed sizes need one)", "own size")
         self.image_size_label = self._row(grid, "Image size", self.image_size_edit,
                                           "data.image_size")
 
@@ -362,9 +361,8 @@ class RunSettingsPanel(QScrollArea):
     def _enable_dependent_fields(self, v: FormValues) -> None:
         self.path_row.setVisible(v.source == "file")
         self.path_label.setVisible(v.source == "file")
-        images = v.source not in POINT_SOURCES  # 2-D points have no image size
-        self.image_size_edit.setVisible(images)
-        self.image_size_label.setVisible(images)
+        for w in (self.image_size_edit, self.image_size_label):  # 2-D points have no size
+            w.setVisible(v.source not in POINT_SOURCES)
         self.sparsity_edit.setEnabled(v.sparse)
         self.contractive_edit.setEnabled(v.contractive)
         self.beta_edit.setEnabled(v.variational)
