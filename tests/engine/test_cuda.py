@@ -1,8 +1,8 @@
 """The CUDA path: run where a GPU is (scripts/gpu_check.sh runs them); skipped without one.
 
 The same behaviour the CPU tests check, on the GPU: a run records a session
-that reopens and resumes on the CPU, resumes exactly (a conv model too:
-deterministic cuDNN, no TF32), trains the same with the data kept on the
+that reopens and resumes on the CPU, resumes exactly (conv models too, the
+64x64 DCGAN among them: deterministic cuDNN, no TF32), trains the same with the data kept on the
 host, streams through pinned memory, trains in bf16, reads values on the
 host once per step, decomposes the Jacobian spectra on the CPU, and, with
 two GPUs, runs as two nccl ranks (streamed data too) like one process.
@@ -91,9 +91,16 @@ def test_a_gpu_session_resumes_on_the_cpu(tmp_path, preset):
                                        err_msg=k)
 
 
-@pytest.mark.parametrize("preset", ["denoising", "conv-vae"])
-def test_a_gpu_run_resumes_exactly(preset):
-    cfg = tiny_config(preset, epochs=2, device=DEVICE)
+#: The 64x64 colour GAN with its four strided layers and batch norm, thinner and on fewer sprites.
+SMALL_DCGAN = {"data__n_sprites": 300, "model__hidden": [8, 16, 32, 64], "optim__batch_size": 32}
+
+
+@pytest.mark.parametrize("preset, smaller", [
+    ("denoising", {}), ("conv-vae", {}),
+    pytest.param("dcgan-64", SMALL_DCGAN, marks=needs_gpu)])   # a minute on a CPU
+def test_a_gpu_run_resumes_exactly(preset, smaller):
+    """Deterministic cuDNN and no TF32: convolutions and batch norm repeat bit for bit."""
+    cfg = tiny_config(preset, epochs=2, device=DEVICE, **smaller)
     whole, _ = _train(cfg)
     _, rec = _train(cfg, StopAfter(7))
     resumed, _ = _train(cfg, checkpoint=rec.of(CheckpointSaved)[-1].checkpoint)
