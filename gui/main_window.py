@@ -225,7 +225,8 @@ class MainWindow(SessionActions, QMainWindow):
         else:
             what = ("stacked autoencoder" if run.plan.role == "stack" else
                     f"{run.config.kind_label()} autoencoder ({run.config.name})")
-            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}")
+            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}",
+                                                run.data)
         self._show_features_if_seen()
 
     def _show_features_if_seen(self) -> None:
@@ -322,6 +323,7 @@ class MainWindow(SessionActions, QMainWindow):
             return
         self.model.clear()
         self.session_label.setText("No session")
+        self.controls_panel.show_ready()
         self.banner.clear()
         self._update_current_run()
         self._update_can_continue()

@@ -89,6 +89,7 @@ class SessionActions:
         self.settings_panel.set_config(self._form_config(session))
         self._after_open(session.path)
         self.session_label.setText(f"Session: {session.path} ({primary.status})")
+        self._show_opened_progress(session.path)
         self.tabs.setCurrentIndex(TRAINING_TAB if self.model.training_runs() else
                                   FINE_TUNING_TAB)
         unfinished = [r for r in session.runs.values() if r.status in ("running", "stopped")
@@ -106,6 +107,20 @@ class SessionActions:
         else:
             self.banner.clear()
         return True
+
+    def _show_opened_progress(self, path: Path) -> None:
+        """The bar says how far the opened session's run came (not the last training's)."""
+        runs = self.model.training_runs()
+        run = runs[-1] if runs else None
+        if run is None:
+            self.controls_panel.show_ready()
+            return
+        epoch = run.epoch_offset + run.last_epoch
+        planned = max(r.epoch_offset + r.planned_epochs for r in runs)
+        self.controls_panel.show_run(
+            f"{Path(path).name}: {run.status} at epoch {epoch} (step "
+            f"{run.step_offset + run.last_step:,})", epoch,
+            epoch if run.status == "completed" else planned)
 
     @staticmethod
     def _form_config(session: Session):
