@@ -60,7 +60,10 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         self._build_map()
         self.decoded_pane = named(ImagePane("decoded at marker"), "decodedImage",
                                   "Image decoded at the marker")
-        self.decoded_pane.setMinimumSize(110, 110)
+        # Small enough that the readout under it keeps its line when the window is short
+        # (a message strip shown at 1366x768): a layout squeezed below its widgets' minimums
+        # draws them over each other.
+        self.decoded_pane.setMinimumSize(110, 76)
         # One line, shortened to fit: wrapped, a 20-d code read "(20 / dims)]" and pushed
         # the decoded image over it.
         self.coords_label = named(ElidedLabel(" "), "markerCoordinates", "Marker coordinates")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QTabWidget
 
 from engine.session import Session
 from tests.engine.session_support import record_run, single_torch_thread
@@ -98,3 +99,24 @@ def test_an_unlabelled_encoder_file_disables_the_comparison(qtbot, window, tmp_p
     assert "no labels" in panel.run_button.toolTip()
     panel.source_combo.setCurrentIndex(panel.source_combo.findData("current"))
     assert panel.run_button.isEnabled()
+
+
+def test_the_message_strip_pushes_no_view_over_another(qtbot, window):
+    """1366x768: with the strip shown, the decoded image covered the z (20-d) readout."""
+    from tests.gui.layout_checks import overlapping_widgets
+    train_and_wait(qtbot, window, tiny_config(**{"model.latent_dim": 20}))
+    window.show_message("A message long enough to take its line in the strip.", "info")
+    qtbot.wait(50)
+    assert window.banner.isVisible()
+    explorer = window.explorer_panel
+    assert explorer.coords_label.text().startswith("z (20-d)")
+    assert not explorer.decoded_pane.geometry().intersects(explorer.coords_label.geometry())
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        assert overlapping_widgets(window) == [], window.tabs.tabText(index)
+        for inner in window.tabs.currentWidget().findChildren(QTabWidget):
+            for sub in range(inner.count()):
+                inner.setCurrentIndex(sub)
+                qtbot.wait(20)
+                assert overlapping_widgets(window) == [], inner.tabText(sub)
