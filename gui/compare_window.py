@@ -43,6 +43,7 @@ from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
 from gui.window_menus import make_action
+from gui.widgets.markup import escaped
 
 COLUMN_WIDTH = 460     # pixels a run's latent column needs (map, decoded image, KL bars)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
@@ -189,7 +190,7 @@ class CompareWindow(QMainWindow):
             column.setMinimumWidth(COLUMN_WIDTH)
             v = QVBoxLayout(column)
             v.setContentsMargins(2, 2, 2, 2)
-            title = QLabel(f"<b style='color:{r.colour}'>■</b> <b>{r.label}</b> · "
+            title = QLabel(f"<b style='color:{r.colour}'>■</b> <b>{escaped(r.label)}</b> · "
                            f"{r.run.config.kind_label()}, latent {r.run.config.model.latent_dim}")
             v.addWidget(title)
             if LatentDecoder.available(r.run.config):

@@ -12,6 +12,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGroupBox, QMainWindow
 
+from gui.widgets.markup import menu_text
+
 
 def make_action(parent, text: str, name: str, slot, shortcut=None) -> QAction:
     """A named QAction that calls ``slot`` when triggered."""
@@ -91,7 +93,8 @@ class WindowMenus:
         menu.clear()
         recent = w.preferences.recent_sessions()
         for i, path in enumerate(recent):
-            menu.addAction(make_action(w, f"&{i + 1} {Path(path).name}", f"recentSession{i}",
+            menu.addAction(make_action(w, f"&{i + 1} {menu_text(Path(path).name)}",
+                                       f"recentSession{i}",
                                        lambda _=False, p=path: w.open_session(p)))
         if recent:
             menu.addSeparator()
@@ -122,11 +125,11 @@ class WindowMenus:
         self._lessons_shown = (lessons, problem, folder)
         menu.clear()      # the actions are the menu's: clearing deletes them
         if problem:
-            bad = menu.addAction(f"(a lesson cannot be read: {problem})")
+            bad = menu.addAction(menu_text(f"(a lesson cannot be read: {problem})"))
             bad.setEnabled(False)
             w.show_message(f"A lesson cannot be read: {problem}", "error")
         for lesson in lessons:
-            menu.addAction(make_action(menu, f"&{lesson.number}. {lesson.title}",
+            menu.addAction(make_action(menu, f"&{lesson.number}. {menu_text(lesson.title)}",
                                        f"lessonAction_{lesson.name}",
                                        lambda _=False, x=lesson: _open_lesson(w, x)))
         if not lessons and not problem:

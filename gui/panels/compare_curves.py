@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.markup import escaped
 
 COLUMNS = 3
 
@@ -71,7 +72,7 @@ class CompareCurvesPanel(QWidget):
                     positive &= bool(np.all(np.asarray(y) > 0))
                     plot.plot(np.asarray(eh["epoch"], float), np.asarray(y, float),
                               pen=pg.mkPen(r.colour, width=2, style=style),
-                              name=r.label if part == "train" and plot is first else None)
+                              name=escaped(r.label) if part == "train" and plot is first else None)
             line = pg.InfiniteLine(angle=90, movable=False,
                                    pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine))
             plot.addItem(line, ignoreBounds=True)

@@ -24,6 +24,7 @@ from gui.run_model import RunModel
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
+from gui.widgets.markup import escaped
 
 MAX_COLUMNS = 4
 ROWS = ("Model", "log p(x)", "Codes", "Samples", "Reconstructions")
@@ -130,7 +131,7 @@ class GenerativeComparisonPanel(QWidget):
         self._cells = []
         for c, (_, s) in enumerate(self.summaries, start=1):
             self.grid.setColumnStretch(c, 1)
-            cells = [_text(f"<b>{s.title}</b><br><span style='color:#555'>{s.data}</span>",
+            cells = [_text(f"<b>{escaped(s.title)}</b><br><span style='color:#555'>{escaped(s.data)}</span>",
                            "comparisonTitle"),
                      _text(s.kind, "comparisonKind"),
                      _text(s.likelihood, "comparisonLikelihood"),

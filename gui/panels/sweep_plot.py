@@ -20,6 +20,7 @@ from engine.sweep.plan import short_fields, value_words, Axis
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.markup import escaped
 
 COLUMNS = 3
 
@@ -66,7 +67,7 @@ class SweepPlotPanel(QWidget):
             plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS,
                                          title=f"final {term}")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", field + (" (log)" if log else ""))
+            plot.setLabel("bottom", escaped(field + (" (log)" if log else "")))
             cache_axes(plot)
             if ticks:
                 plot.getAxis("bottom").setTicks([ticks])
