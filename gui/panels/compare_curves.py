@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.axes import readable_axis_items
 from gui.widgets.markup import escaped
 
 COLUMNS = 3
@@ -52,7 +53,8 @@ class CompareCurvesPanel(QWidget):
         self.plots, self.lines, self._positive = {}, {}, {}
         first = None
         for k, term in enumerate(term_names):
-            plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS, title=term)
+            plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS, title=term,
+                                         axisItems=readable_axis_items(integer_x=True))
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch")
             cache_axes(plot)

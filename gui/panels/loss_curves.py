@@ -27,6 +27,7 @@ from gui.panels.loss_series import LossLegend, TermCurves
 from gui.series import SeriesBuffer
 from gui.style import cache_axes
 from gui.widgets.naming import named
+from gui.widgets.axes import readable_axis_items
 from gui.widgets.placeholder import Placeholder
 
 MAX_REDRAW_SHARE = 0.1   # redraws may use at most this share of the GUI thread's time
@@ -45,7 +46,8 @@ class LossCurvesPanel(LossLegend, QWidget):
         super().__init__(parent)
         named(self, "lossCurvesPanel", "Loss curves")
         self.plot_widget = named(pg.GraphicsLayoutWidget(), "lossPlot", "Loss curves plot")
-        self.plot: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0)
+        self.plot: pg.PlotItem = self.plot_widget.addPlot(
+            row=0, col=0, axisItems=readable_axis_items(integer_x=True))   # whole steps
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setClipToView(True)
         # A grid on the major ticks only: the full grid tripled the paint time (9 ms -> 3 ms).

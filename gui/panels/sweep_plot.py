@@ -20,6 +20,7 @@ from engine.sweep.plan import short_fields, value_words, Axis
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.axes import readable_axis_items
 from gui.widgets.markup import escaped
 
 COLUMNS = 3
@@ -65,7 +66,8 @@ class SweepPlotPanel(QWidget):
             groups.setdefault(key, []).append(i)
         for k, term in enumerate(term_names):
             plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS,
-                                         title=f"final {term}")
+                                         title=f"final {term}",
+                                         axisItems=readable_axis_items())
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", escaped(field + (" (log)" if log else "")))
             cache_axes(plot)
