@@ -92,3 +92,33 @@ def test_the_epoch_marker_label_stays_inside_the_plot(qtbot, window):
         inside = plot.vb.sceneBoundingRect()
         assert inside.contains(label.sceneBoundingRect()), (index, label.sceneBoundingRect(),
                                                             inside)
+
+
+def test_lesson_image_grids_are_readable_at_1366x768(qtbot, preferences, tmp_path):
+    """Three runs side by side: digits were ~15 px and the caption read "Epoch 10: click an i"."""
+    from engine.lessons import load_lessons
+    from gui.lessons.lesson_window import LessonWindow
+    lesson = next(x for x in load_lessons() if x.name == "vae-tension")
+    w = LessonWindow(lesson, preferences, out_dir=tmp_path / "lesson", tiny=True)
+    qtbot.addWidget(w)
+    w.show()
+    with single_torch_thread():
+        assert w.run()
+        qtbot.waitUntil(lambda: not w.is_running(), timeout=120_000)
+    qtbot.wait(100)
+    views = w.columns.views("reconstructions")
+    assert len(views) == 3
+    for view in views:
+        panel = view.panel
+        shown = panel.image_item.mapRectToDevice(panel.image_item.boundingRect())
+        mosaic_width = panel.image_item.image.shape[1]
+        digit = shown.width() / mosaic_width * 28
+        assert digit >= 26, digit                     # about the digits' own size (28)
+        caption = panel.caption
+        assert caption.text().startswith("Epoch")
+        assert caption.fontMetrics().horizontalAdvance(caption.text()) <= caption.width(), \
+            (caption.text(), caption.width())
+    for view in w.columns.views("samples"):
+        item = view.panel.pane.image_item
+        shown = item.mapRectToDevice(item.boundingRect())
+        assert shown.width() / item.image.shape[1] * 28 >= 24
