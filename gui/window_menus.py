@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QGroupBox, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
+from gui.figure_export import figure_title, why_not_exportable
 from gui.widgets.markup import menu_text
 
 
@@ -59,11 +60,13 @@ class WindowMenus:
         menu.addActions([self.save_as_action, self.folder_action, self.manage_action])
         self.export_menu = menu.addMenu("&Export figure")
         self.export_menu.setObjectName("exportFigureMenu")
-        for key, frame in list(w.frames.items()) + [("window", w)]:
-            title = (frame.title() if isinstance(frame, QGroupBox) else
-                     "Whole window" if frame is w else frame.accessibleName() + " tab")
-            self.export_menu.addAction(make_action(
-                w, f"{title}…", f"export_{key}", lambda _=False, k=key: w.choose_export(k)))
+        self.export_actions = {}
+        for key in [*w.frames, "window"]:
+            self.export_actions[key] = make_action(
+                w, f"{menu_text(figure_title(w, key))}…", f"export_{key}",
+                lambda _=False, k=key: w.choose_export(k))
+            self.export_menu.addAction(self.export_actions[key])
+        self.export_menu.aboutToShow.connect(self.update_exports)
         menu.addSeparator()
         menu.addAction(make_action(w, "&Quit", "quitAction", w.close, QKeySequence.Quit))
         run = w.menuBar().addMenu("&Run")
@@ -81,6 +84,13 @@ class WindowMenus:
         self._lessons_shown: tuple | None = None
         self.rebuild_lessons()
         self.rebuild_recent()
+
+    def update_exports(self) -> None:
+        """Export figure lists only the panels that apply to the run on display (a VAE
+        offered the RBM's Gibbs chains, and wrote an empty picture), titled as now shown."""
+        for key, action in self.export_actions.items():
+            action.setText(f"{menu_text(figure_title(self.window, key))}…")
+            action.setVisible(not why_not_exportable(self.window, key))
 
     def set_idle(self, idle: bool) -> None:
         """Starting, opening and training only while nothing trains."""

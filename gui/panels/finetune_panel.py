@@ -102,6 +102,11 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         model.run_added.connect(self._on_run)
         model.run_changed.connect(self._on_run)
 
+    @property
+    def showing(self) -> bool:
+        """Whether a comparison is on display (Export figure offers the tab then)."""
+        return bool(self.model.classifier_runs())
+
     # -- running --------------------------------------------------------------------------
     def set_busy(self, busy: bool, comparison: bool = False) -> None:
         """A job trains in the window (``comparison``: it is this tab's)."""

@@ -97,6 +97,11 @@ class GenerativeComparisonPanel(QWidget):
         self.clear_button.clicked.connect(self.clear)
         self._rebuild()
 
+    @property
+    def showing(self) -> bool:
+        """Whether any run is compared (Export figure offers the tab then)."""
+        return bool(self.summaries)
+
     # -- adding ---------------------------------------------------------------------------
     def add_shown(self) -> bool:
         path = self.model.session_path
