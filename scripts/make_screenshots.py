@@ -2,8 +2,8 @@
 
 Runs the window offscreen (no display needed), trains presets from it the way a user
 would — Train pressed, the run still going when the picture is taken — and grabs the
-whole window and each panel as it is on screen (``screenshot_steps.panel_png``; *File → Export figure*
-writes report-sized plots instead). Groups (``--only``):
+whole window and each panel as it is on screen (``screenshot_steps.panel_png``; *File →
+Export figure* writes report-sized plots instead). Groups (``--only``):
 
 - ``vae``: the 2-D VAE on MNIST mid-run: ``window.png``, ``loss-curves.png``,
   ``reconstructions.png``, ``latent-explorer.png``, ``samples.png``, ``image-detail.png``
