@@ -37,6 +37,7 @@ def test_point_runs_are_counted_per_point_and_their_reconstructions_shown(qtbot,
     assert tab.add_shown()
     (_, s), = tab.summaries
     assert "per point" in s.likelihood and "per image" not in s.likelihood
+    assert window.loss_panel.plot.getAxis("left").labelText == "loss per point (nats)"
     # The blue points the tab names are on the tab: a picture of the data and their
     # reconstructions; the samples' picture shows samples (orange), not the reconstructions.
     assert s.recon_picture is not None and _count(s.recon_picture, RECON) >= 9   # a dot, 3x3
