@@ -104,7 +104,9 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         "reconstructions", "This model has no decoder of codes of data.")
     recon_picture = None
     if points and traits.reconstructs and "recon_points" in snap.arrays:
-        recon_picture = render_data_space(_without(snap.arrays, "generated_points"), real, 240)
+        # On white (no D(x) or density behind): blue points on the RBM's blue map vanished.
+        recon_picture = render_data_space(
+            _without(snap.arrays, "generated_points", "disc_map", "density_map"), real, 240)
         recon_note = "grey: the data; blue: each point passed through the model"
     m = cfg.model
     code = {"gan": f"z ∈ R^{m.latent_dim} from N(0, I); no encoder: no image has a code",
@@ -118,8 +120,8 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         likelihood=likelihood_words(run, traits), recon_picture=recon_picture)
 
 
-def _without(arrays: dict, name: str) -> dict:
-    return {k: v for k, v in arrays.items() if k != name}
+def _without(arrays: dict, *names: str) -> dict:
+    return {k: v for k, v in arrays.items() if k not in names}
 
 
 def likelihood_words(run: SessionRun, traits) -> str:

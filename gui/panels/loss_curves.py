@@ -62,13 +62,16 @@ class LossCurvesPanel(LossLegend, QWidget):
                                           pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine),
                                           label="epoch", labelOpts={
                                               "position": 0.95, "color": "#505050",
+                                              "fill": (255, 255, 255, 215),
                                               # The label hangs below the top, on the side of
                                               # the line with more room: right of it in the
                                               # plot's left half, left of it in the right half
                                               # (pyqtgraph picks the first anchor in the left
                                               # half). Centred, it was cut off at the edges.
                                               "anchors": [(0, 0), (1, 0)]})
-        self.epoch_line.setZValue(-5)
+        # Above the curves: behind them, the curves crossed out its label ("epoch 80" at the
+        # top right of a GAN's plot); on a white ground it reads over any curve.
+        self.epoch_line.setZValue(5)
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#bbbbbb"))
         for line in (self.epoch_line, self.hover_line):
             line.hide()

@@ -92,6 +92,11 @@ def test_the_epoch_marker_label_stays_inside_the_plot(qtbot, window):
         inside = plot.vb.sceneBoundingRect()
         assert inside.contains(label.sceneBoundingRect()), (index, label.sceneBoundingRect(),
                                                             inside)
+    # Not under the curves: the line (and its label, its child) is stacked above every
+    # curve, and the label has a ground of its own.
+    line = window.loss_panel.epoch_line
+    assert line.zValue() > max(item.zValue() for item in plot.listDataItems())
+    assert label.fill.color().alpha() > 128
 
 
 def test_lesson_image_grids_are_readable_at_1366x768(qtbot, preferences, tmp_path):
