@@ -62,6 +62,10 @@ def run(args) -> int:
         run_ = session.run(args.run_id)
         if args.epoch is not None and args.epoch not in run_.snapshot_epochs:
             run_.snapshot(args.epoch)   # raises the reader's message (saved epochs listed)
+        if args.out is not None or args.onnx is not None:
+            note = _weights_note(run_, args.epoch)
+            if note:
+                print(note)
         if args.out is not None:
             written += export_epoch(run_, args.epoch, args.out, force=args.force,
                                     scale=max(1, args.scale))
@@ -84,3 +88,17 @@ def run(args) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _weights_note(run_, epoch: int | None) -> str | None:
+    """Say so when the decoder of ``epoch`` has the weights of an earlier epoch (a session
+    keeps weights at a bounded set of epochs: docs/session-format.md)."""
+    if not run_.snapshot_epochs:
+        return None
+    epoch = run_.snapshot_epochs[-1] if epoch is None else epoch
+    kept = run_.weights_epoch_for(epoch)
+    if kept is None or kept == epoch:
+        return None
+    return (f"note: epoch {epoch} kept no weights of its own (the session keeps them at "
+            f"epochs {', '.join(map(str, run_.weight_epochs))}): its decoded figures and "
+            f"ONNX decoder use the weights of epoch {kept}")
