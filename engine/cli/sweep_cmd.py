@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import add_run_options, config_from_args
+from engine.cli.common import add_run_options, add_session_options, config_from_args, weights_budget
 from engine.errors import ConfigError
 from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
@@ -33,6 +33,7 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="runs trained at once, in separate processes sharing the cores "
                         "(default 1)")
+    add_session_options(p)
     p.add_argument("--force", action="store_true",
                    help="replace another sweep (or its runs) in DIR")
     p.set_defaults(run=run)
@@ -51,7 +52,9 @@ def run(args) -> int:
                           f"trains ordinary runs", "--preset")
     runs = plan_runs(base, axes)
     index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
-    outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet).run()
+    budget = weights_budget(args)
+    outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet,
+                          weights_budget=budget).run()
     if not outcome.interrupted:
         try:
             with ComparedRuns.open([args.out]) as compared:

@@ -128,11 +128,14 @@ class SweepRunner:
     jobs : processes at a time.
     say : where progress lines go (``print`` by default).
     quiet : no epoch lines from the runs.
+    weights_budget : bytes of weights each run's session keeps (None: the writer's default).
     """
 
     def __init__(self, folder: Path, index: SweepIndex, runs: list[SweepRun], jobs: int = 1,
-                 quiet: bool = False, say=print, poll_s: float = 0.1):
+                 quiet: bool = False, say=print, poll_s: float = 0.1,
+                 weights_budget: int | None = None):
         self.folder, self.index, self.runs = folder, index, runs
+        self.weights_budget = weights_budget
         self.jobs = max(1, int(jobs))
         self.threads = threads_per_job(self.jobs)
         self.quiet, self.say, self.poll_s = quiet, say, poll_s
@@ -224,7 +227,8 @@ class SweepRunner:
             start_new_session=True)
         proc.stdin.write(json.dumps({"config": plan.config.to_dict(),
                                      "out": str(self.folder / entry.file),
-                                     "threads": self.threads}))
+                                     "threads": self.threads,
+                                     "weights_budget": self.weights_budget}))
         proc.stdin.close()
         threading.Thread(target=self._read, args=(entry.name, proc), daemon=True).start()
         self.say(f"[{i + 1}/{len(self.index.runs)}] {entry.name}: started")

@@ -1,6 +1,7 @@
 """The process that trains one run of a sweep: ``python -m engine.sweep.worker`` (job on stdin).
 
-The job is JSON: ``{"config": {...}, "out": "DIR/beta=1.h5", "threads": 1}``.
+The job is JSON: ``{"config": {...}, "out": "DIR/beta=1.h5", "threads": 1,
+"weights_budget": null}`` (bytes of weights the session keeps; null: the default).
 A new run trains into a new session; a run whose file holds the same
 config, stopped or killed before its last epoch, continues from its
 checkpoint in the same file; a completed one is left as it is. The worker
@@ -68,7 +69,9 @@ def main() -> int:
                 if ck is not None and ck.optimizers and more > 0:
                     trainer, until = resume_trainer(stored, more, config.device)
                     append = True
-        writer = SessionWriter(out, append=append, force=not append)
+        budget = job.get("weights_budget")
+        writer = SessionWriter(out, append=append, force=not append,
+                               **({} if budget is None else {"weights_budget": int(budget)}))
         listeners = [writer, printer]
 
         def emit(event):

@@ -23,23 +23,26 @@ def _one_thread():
         yield
 
 
-def test_the_thinning_keeps_a_bounded_evenly_spaced_set_written_once_each():
+def test_the_thinning_keeps_a_bounded_log_spaced_set_written_once_each():
     for slots in range(1, 9):
         written = set()
-        for rows in range(1, 300):
-            kept = list(kept_rows(rows, slots))
-            # brute force: the smallest power-of-two spacing that fits the slots
-            d = next(2 ** k for k in range(12) if len(range(0, rows, 2 ** k)) <= slots)
-            assert kept == list(range(0, rows, d)) and spacing(rows, slots) == d
-            assert kept[0] == 0 and len(kept) <= slots
-            # the latest kept row is never more than two spacings behind the run
-            assert rows - 1 - kept[-1] < 2 * d
+        for rows in range(1, 600):
+            kept = kept_rows(rows, slots)
+            # brute force: epochs 1 and 2^(s j) for the smallest power-of-two s that fits
+            s = next(2 ** k for k in range(6) if len(
+                [0] + [2 ** (2 ** k * j) - 1 for j in range(1, 20)
+                       if 2 ** (2 ** k * j) - 1 < rows]) <= slots)
+            want = [0] + [2 ** (s * j) - 1 for j in range(1, 20) if 2 ** (s * j) - 1 < rows]
+            assert kept == want and spacing(rows, slots) == s
+            assert len(kept) <= slots
             if rows - 1 in kept:
                 written.add(rows - 1)
             # a row kept later was written when it ended: nothing is ever written twice
             assert set(kept) <= written
-        # how many sets a 300-epoch run writes: logarithmic, not linear
-        assert len(written) <= slots + slots / 2 * np.log2(300 / slots) + 2
+        # how many sets a 600-epoch run writes: at most log2(600) + 1, not 600
+        assert len(written) <= np.log2(600) + 1
+    assert kept_rows(40, 3) == [0, 3, 15] and kept_rows(9, 2) == [0, 3]
+    assert kept_rows(0, 3) == []
     assert slots_for(4_000_000, 1_305_648) == 3 and slots_for(1, 10**9) == 1
     assert [nearest([1, 5, 9], e) for e in (1, 4, 5, 8, 9, 30)] == [1, 1, 5, 5, 9, 9]
     assert nearest([3, 5], 1) == 3 and nearest([], 4) is None
@@ -63,22 +66,22 @@ def test_weights_are_kept_at_the_thinned_epochs_and_the_last(thinned):
         snaps = f["runs/main/snapshots"]
         assert snaps["weights"].shape == (2, one_set // 2)       # the pool: two slots
         held = sorted(int(e) for e in snaps["weights_epoch"][()] if e)
-    # 9 snapshots, 2 slots: rows 0 and 8 (spacing 8), so epochs 1 and 9
-    assert held == [1, 9]
+    # 9 snapshots, 2 slots: rows 0 and 3 (epochs 1 and 4; 1, 2, 4, 8 would be 4 sets)
+    assert held == [1, 4]
     with Session.open(path) as s:
         run = s.run()
         assert run.snapshot_epochs == list(range(1, EPOCHS + 1))
-        assert run.weight_epochs == [1, 9]
+        assert run.weight_epochs == [1, 4, 9]    # and the last, in the checkpoint
         for epoch in run.snapshot_epochs:
             snap = run.snapshot(epoch)
-            kept = 1 if epoch < 9 else 9
+            kept = 1 if epoch < 4 else 4 if epoch < 9 else 9
             assert snap.weights_epoch == (None if epoch == kept else kept)
             assert run.weights_epoch_for(epoch) == kept
             assert run.decoder(epoch).weights_epoch == kept
             assert snap.images and snap.arrays   # every epoch replays in every view
-            for k, w in live[kept].items():
-                np.testing.assert_array_equal(
-                    snap.weights[k], w.astype(np.float16).astype(np.float32), err_msg=k)
+            for k, w in live[kept].items():   # float16 in a slot, float32 in the checkpoint
+                want = w if kept == EPOCHS else w.astype(np.float16).astype(np.float32)
+                np.testing.assert_array_equal(snap.weights[k], want, err_msg=k)
 
 
 def test_the_last_epoch_decodes_with_the_checkpoints_weights_when_no_slot_holds_it(
@@ -126,13 +129,13 @@ def test_a_resume_frees_the_slots_it_retrains_and_continues_the_thinning(tmp_pat
     with SessionWriter(path, weights_budget=budget, checkpoint_seconds=0) as writer:
         trainer.run(writer, StopAfter(5 * trainer.steps_per_epoch + 2))  # stopped in epoch 6
     with Session.open(path) as s:
-        assert s.run().weight_epochs == [1, 5]
+        assert s.run().weight_epochs == [1, 4]   # stopped mid-epoch: no checkpoint epoch
         trainer, until = resume_trainer(s.run(), None)
     with SessionWriter(path, append=True, weights_budget=budget) as writer:
         assert trainer.run(writer, until_epoch=until) == "completed"
     with Session.open(path) as s, Session.open(thinned[0]) as straight:
-        assert s.run().weight_epochs == straight.run().weight_epochs == [1, 9]
-        for e in (1, 9):
+        assert s.run().weight_epochs == straight.run().weight_epochs == [1, 4, 9]
+        for e in (1, 4, 9):
             for k, w in straight.run().snapshot(e).weights.items():
                 np.testing.assert_array_equal(s.run().snapshot(e).weights[k], w, err_msg=k)
 
