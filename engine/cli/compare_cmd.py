@@ -28,6 +28,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     with ComparedRuns.open(args.sessions) as compared:
         print(compared.table())
+        if compared.measures_table():
+            print(compared.measures_table())
         for note in compared.problems + compared.differences():
             print(f"note: {note}")
         if args.no_png:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.export.research_summary import measure_lines
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
 from engine.words import size_words
@@ -69,7 +70,7 @@ def run_lines(r: SessionRun) -> list[str]:
     if r.status_message:
         lines.append(f"{'failure:' if r.status == 'failed' else r.status + ':':<11}"
                      f"{r.status_message}")
-    return [x for x in lines if x] + _final_terms(r, eh)
+    return [x for x in lines if x] + _final_terms(r, eh) + measure_lines(r)
 
 
 def _model_words(cfg) -> str:
