@@ -6,13 +6,14 @@ runs on the CPU (an autoencoder's encoder and decoder, a GAN's generator,
 an RBM's machine; float16) are kept at a bounded set of epochs only:
 
 - **Which.** ``slots = budget // bytes of one set`` (at least 1). Of a run's
-  snapshots so far (rows 0..n-1), row 0 and the rows r with r + 1 a power of
-  2^s are kept — 1, 2, 4, 8, 16 ... for s = 1, then 1, 4, 16, 64 ... for
-  s = 2 — for the smallest power of two s that keeps at most ``slots`` of
-  them: spaced evenly in log(epoch), densest where a model changes fastest,
-  the spacing widening as the run grows. A row is written once, when its
-  epoch ends, and only if it is kept then, so a run of n epochs writes at
-  most log2(n) + 1 sets, not n. Of the schemes measured (evenly spaced, the
+  snapshots so far (the k-th, k = 1..n), the first and those with k =
+  round(2^(t·j)), j = 1, 2, ... are kept — 1, 2, 4, 8, 16 ... for t = 1, then
+  1, 4, 16, 64 ... for t = 2, or 1, 2, 3, 4, 6, 8, 11, 16 ... for t = 1/2 — for
+  the smallest power of two t that keeps at most ``slots`` of them (every
+  one while they fit): spaced evenly in log(epoch), densest where a model
+  changes fastest, the spacing widening as the run grows. A set is written
+  once, when its epoch ends, and only if it is kept then, so a run of n
+  epochs writes about ``slots`` sets and then one per doubling of n. Of the schemes measured (evenly spaced, the
   latest and a geometric tail, the first few; ``docs/session-format.md``,
   "Weights"), this one decoded closest to every epoch's own weights, wrote
   the fewest sets and keeps the file as small. Rows, not epochs: with
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 from pathlib import Path
 
 import h5py
@@ -58,27 +60,36 @@ def slots_for(budget: int, set_bytes: int) -> int:
     return max(1, int(budget) // max(1, int(set_bytes)))
 
 
-def _powers(rows: int, step: int) -> list[int]:
-    """Row 0 and the rows r < ``rows`` with r + 1 = 2^(step·j), j >= 1."""
-    out, j = [0], 1
-    while 2 ** (step * j) - 1 < rows:
-        out.append(2 ** (step * j) - 1)
+def _powers(rows: int, step: float) -> list[int]:
+    """Row 0 and the rows r < ``rows`` with r + 1 = round(2^(step·j)), j >= 1."""
+    out, j = {0}, 1
+    while (k := round(2.0 ** (step * j))) <= rows:
+        out.add(k - 1)
         j += 1
-    return out
+    return sorted(out)
 
 
-def spacing(rows: int, slots: int) -> int:
-    """The smallest power of two s for which :func:`kept_rows` keeps <= ``slots`` rows."""
-    s = 1
-    while len(_powers(rows, s)) > max(1, slots):
-        s *= 2
-    return s
+def spacing(rows: int, slots: int) -> float:
+    """The smallest power of two t (0 when every row fits) for which :func:`kept_rows`
+    keeps at most ``slots`` rows. Powers of two: each set holds the next coarser one,
+    so a row kept later was kept when it was the newest."""
+    slots = max(1, slots)
+    if rows <= slots:
+        return 0.0
+    fits = lambda t: len(_powers(rows, t)) <= slots   # noqa: E731
+    # About log2(rows) / t + 1 rows are kept: start near there, then step to the smallest.
+    t = 2.0 ** math.floor(math.log2(max(math.log2(rows), 1.0) / slots))
+    while not fits(t):
+        t *= 2
+    while t > 2.0 ** -20 and fits(t / 2):
+        t /= 2
+    return t
 
 
 def kept_rows(rows: int, slots: int) -> list[int]:
-    """The snapshot rows whose weights are kept once a run has ``rows`` of them
-    (none of none); a row kept later was kept when it was the newest."""
-    return _powers(rows, spacing(rows, slots)) if rows > 0 else []
+    """The snapshot rows whose weights are kept once a run has ``rows`` of them."""
+    t = spacing(rows, slots)
+    return list(range(rows)) if t == 0 else _powers(rows, t)
 
 
 def set_bytes(weights: dict[str, np.ndarray]) -> int:

@@ -24,25 +24,28 @@ def _one_thread():
 
 
 def test_the_thinning_keeps_a_bounded_log_spaced_set_written_once_each():
+    def log_set(rows, t):   # epochs 1 and round(2^(t j)), as rows (epoch - 1)
+        js = range(1, int(np.log2(rows) / t) + 2)
+        return sorted({0} | {round(2 ** (t * j)) - 1 for j in js if round(2 ** (t * j)) <= rows})
+
     for slots in range(1, 9):
         written = set()
         for rows in range(1, 600):
             kept = kept_rows(rows, slots)
-            # brute force: epochs 1 and 2^(s j) for the smallest power-of-two s that fits
-            s = next(2 ** k for k in range(6) if len(
-                [0] + [2 ** (2 ** k * j) - 1 for j in range(1, 20)
-                       if 2 ** (2 ** k * j) - 1 < rows]) <= slots)
-            want = [0] + [2 ** (s * j) - 1 for j in range(1, 20) if 2 ** (s * j) - 1 < rows]
-            assert kept == want and spacing(rows, slots) == s
-            assert len(kept) <= slots
+            # brute force: every row while they fit, else the densest log spacing that fits
+            t = 0 if rows <= slots else next(
+                2.0 ** k for k in range(-6, 7) if len(log_set(rows, 2.0 ** k)) <= slots)
+            assert kept == (list(range(rows)) if t == 0 else log_set(rows, t))
+            assert spacing(rows, slots) == t and len(kept) <= slots
             if rows - 1 in kept:
                 written.add(rows - 1)
             # a row kept later was written when it ended: nothing is ever written twice
             assert set(kept) <= written
-        # how many sets a 600-epoch run writes: at most log2(600) + 1, not 600
-        assert len(written) <= np.log2(600) + 1
+        # how many sets a 600-epoch run writes: about the slots, and one per doubling
+        assert len(written) <= 2 * slots + np.log2(600)
     assert kept_rows(40, 3) == [0, 3, 15] and kept_rows(9, 2) == [0, 3]
-    assert kept_rows(0, 3) == []
+    assert kept_rows(40, 10) == [0, 1, 2, 3, 5, 7, 10, 15, 22, 31]
+    assert kept_rows(5, 10) == [0, 1, 2, 3, 4] and kept_rows(0, 3) == []
     assert slots_for(4_000_000, 1_305_648) == 3 and slots_for(1, 10**9) == 1
     assert [nearest([1, 5, 9], e) for e in (1, 4, 5, 8, 9, 30)] == [1, 1, 5, 5, 9, 9]
     assert nearest([3, 5], 1) == 3 and nearest([], 4) is None
