@@ -95,6 +95,8 @@ class SessionRun:
     _read_snapshot: Callable[[h5py.File, int], EpochSnapshot] = field(repr=False, default=None)
     #: reads the weights of a kept epoch; None when each snapshot carries its own (version 1)
     _read_weights: Callable[[h5py.File, int], dict] | None = field(repr=False, default=None)
+    #: reads which epochs keep weights now (a writer may have continued the file)
+    _read_kept: Callable[[h5py.File], list[int]] | None = field(repr=False, default=None)
     #: reads the checkpoint, or None (set by the version's loader)
     _read_checkpoint: Callable[[h5py.File], Checkpoint | None] = field(repr=False, default=None)
     _last_read: tuple[int, EpochSnapshot] | None = field(repr=False, default=None, compare=False)
@@ -145,6 +147,8 @@ class SessionRun:
         with reading(self.path, f"the snapshot of epoch {epoch} of run '{self.run_id}'"):
             with self.session.file() as f:
                 snap = self._read_snapshot(f, epoch)
+                if self._read_kept is not None:
+                    self.weight_epochs = self._read_kept(f)
                 kept = self.weights_epoch_for(epoch) if self._read_weights else None
                 if kept is not None:
                     snap = replace(snap, weights=self._weights_of(f, kept),

@@ -167,3 +167,33 @@ def test_a_format_2_file_replays_every_epoch_and_becomes_format_3_when_continued
         for k, w in before[1].items():
             np.testing.assert_array_equal(run.snapshot(1).weights[k], w)
     assert decoded.shape == (2, 1, 28, 28)
+
+
+def test_a_run_read_while_another_writer_continues_its_file_never_mislabels_weights(tmp_path):
+    """The window's Continue: the shown session is released, a writer adds epochs and
+    reuses the pool's slots; reading an old epoch then gets the weights the file holds now
+    and says whose they are (a slot once epoch 4's holds epoch 16's)."""
+    path = tmp_path / "continued.h5"
+    config = tiny_config(epochs=4)
+    trainer, rec = record_run(path, config, weights_budget=1)
+    one_set = set_bytes(rec.of(EpochSnapshot)[0].weights)
+    budget = int(2.5 * one_set)
+    path.unlink()
+    trainer, rec = record_run(path, config, weights_budget=budget)
+    session = Session.open(path)
+    run = session.run()
+    assert run.weight_epochs == [1, 4]
+    session.release()                       # as the window does before training into it
+    trainer, until = resume_trainer(run, 12)
+    more = []
+    with SessionWriter(path, append=True, weights_budget=budget) as writer:
+        trainer.run(lambda e: (writer(e), more.append(e)), until_epoch=until)
+    with h5py.File(path) as f:
+        assert sorted(int(e) for e in f["runs/main/snapshots/weights_epoch"][()] if e) \
+            == [1, 16]                      # epoch 4's slot now holds epoch 16
+    snap = run.snapshot(4)                  # the run object read before the writer went on
+    assert snap.weights_epoch == 1 and run.weight_epochs == [1]   # of the epochs it knows
+    first = rec.of(EpochSnapshot)[0].weights
+    for k, w in first.items():
+        np.testing.assert_array_equal(snap.weights[k], w.astype(np.float16).astype(np.float32))
+    session.close()
