@@ -110,42 +110,43 @@ def nearest(kept: list[int], epoch: int) -> int | None:
 def store(snaps: h5py.Group, row: int, epoch: int, weights: dict[str, np.ndarray],
           budget: int) -> None:
     """After snapshot row ``row`` (of ``epoch``) is written: free the slots the thinning no
-    longer keeps, and write ``weights`` into a slot if its row is kept."""
+    longer keeps, and write ``weights`` into a slot if its row is kept (only then are they
+    converted: most epochs keep none)."""
     if not weights:
         return
-    flat = np.concatenate([np.asarray(w, np.float16).ravel() for w in weights.values()])
+    size = sum(int(np.size(w)) for w in weights.values())
     layout = json.dumps([[name, list(np.shape(w))] for name, w in weights.items()])
     pool = snaps.get(POOL)
-    if pool is not None and (INDEX not in snaps or pool.shape[1:] != flat.shape
+    if pool is not None and (INDEX not in snaps or pool.shape[1:] != (size,)
                              or plain(pool.attrs.get("layout")) != layout):
         del snaps[POOL]   # other weights than before (rare): the pool starts afresh
         if INDEX in snaps:
             del snaps[INDEX]
         pool = None
     if pool is None:
-        pool = snaps.create_dataset(POOL, shape=(0, flat.size), maxshape=(None, flat.size),
-                                    chunks=(1, flat.size), dtype=np.float16)
+        pool = snaps.create_dataset(POOL, shape=(0, size), maxshape=(None, size),
+                                    chunks=(1, size), dtype=np.float16)
         set_text(pool, "layout", layout)
         snaps.create_dataset(INDEX, shape=(0,), maxshape=(None,), chunks=(64,), dtype=np.int64)
-    slots = slots_for(budget, flat.nbytes)
     if plain(pool.attrs.get("budget")) != int(budget):   # each write is bytes on disk
         pool.attrs["budget"] = int(budget)
     index_ds = snaps[INDEX]
     held = index_ds[()]
     before = held.copy()
     rows = {int(e): r for r, e in enumerate(snaps["epoch"][()])}
-    wanted = set(kept_rows(row + 1, slots))
+    wanted = set(kept_rows(row + 1, slots_for(budget, 2 * size)))
     held[[rows.get(int(e), -1) not in wanted for e in held]] = 0
     if row in wanted:
         free = np.flatnonzero(held == 0)
         slot = int(free[0]) if free.size else len(held)
         if slot == len(held):
-            pool.id.set_extent((slot + 1, flat.size))
+            pool.id.set_extent((slot + 1, size))
             held = np.append(held, 0)
             index_ds.resize((slot + 1,))
+        flat = np.concatenate([np.asarray(w, np.float16).ravel() for w in weights.values()])
         space = pool.id.get_space()
-        space.select_hyperslab((slot, 0), (1, flat.size))
-        pool.id.write(h5py.h5s.create_simple((1, flat.size)), space, flat.reshape(1, -1))
+        space.select_hyperslab((slot, 0), (1, size))
+        pool.id.write(h5py.h5s.create_simple((1, size)), space, flat.reshape(1, -1))
         held[slot] = epoch
     if held.size and not np.array_equal(held, before):
         index_ds[...] = held
