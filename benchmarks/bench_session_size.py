@@ -356,8 +356,8 @@ def conv(tmp: Path, quick: bool) -> None:
         print(f"  weights kept at epochs {s.run().weight_epochs}; one set {one:.1f} MB")
     at100 = m.size + (100 - epochs) * steady
     print(f"  100 epochs, extrapolated: {at100 / 1e6:.0f} MB with the default budget "
-          f"(target <= 300 MB); {(at100 + 5 * one * 1e6) / 1e6:.0f} MB with "
-          f"--weights-budget 100 (6 sets)   [{load()}]")
+          f"(target <= 300 MB); {(at100 + 2 * one * 1e6) / 1e6:.0f} MB with "
+          f"--weights-budget 50 (3 sets)   [{load()}]")
 
 
 def main() -> None:

@@ -141,6 +141,8 @@ class SessionActions:
                               "error")
         elif primary.status == "failed" and primary.status_message:
             self.show_message(f"This run failed: {primary.status_message}", "info")
+        elif primary.status == "stopped" and primary.status_message:   # a full disk
+            self.show_message(f"This run stopped ({primary.status_message}).", "info")
         elif unfinished and session.format_version >= 2:
             self.show_message(f"{session.path.name}: its {session.jobs[unfinished[0].job_id].title} "
                               f"stopped during '{unfinished[0].title}'; Continue finishes it.",
