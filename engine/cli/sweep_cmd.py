@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import add_run_options, add_session_options, config_from_args, weights_budget
+from engine.cli.common import (add_run_options, add_session_options, check_data_path,
+                               config_from_args, weights_budget)
 from engine.errors import ConfigError
+from engine.presets import described_for_data
 from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
 from engine.sweep.runner import SweepRunner, base_identity, new_index, prepare_folder
@@ -46,13 +48,15 @@ def run(args) -> int:
     args.set = []   # the sweep's own: the fixed values are applied below, parsed alike
     base = config_from_args(args)
     if fixed:
-        base = base.with_overrides(fixed)
+        base = described_for_data(base.with_overrides(fixed), base)
     if base.pretraining is not None:
         raise ConfigError(f"'{base.name}' is a greedy layer-wise pretraining config: a sweep "
                           f"trains ordinary runs", "--preset")
     runs = plan_runs(base, axes)
-    index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
+    for r in runs:   # a path swept or fixed: every run's, before a folder is made
+        check_data_path(r.config)
     budget = weights_budget(args)
+    index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
     outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet,
                           weights_budget=budget).run()
     if not outcome.interrupted:
