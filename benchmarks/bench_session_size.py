@@ -313,8 +313,8 @@ def thinning(tmp: Path, quick: bool) -> None:
             keep_epochs = sorted({r + 1 for r in keep} | {at})   # + the checkpoint's
             err = [np.sqrt(np.mean((images[e] - images[kept_weights.nearest(keep_epochs, e)])
                                    ** 2)) for e in range(1, at + 1)]
-            print(f"  {at:3d} epochs, {k} slots, {name:26}: replay error mean {np.mean(err):.4f} max "
-                  f"{np.max(err):.4f}; sets written {written:2d} ({written * one:5.1f} MB); "
+            print(f"  {at:3d} epochs, {k} slots, {name:26}: replay error mean "
+                  f"{np.mean(err):.4f} max {np.max(err):.4f}; sets written {written:2d} ({written * one:5.1f} MB); "
                   f"kept {keep_epochs}")
 
 
