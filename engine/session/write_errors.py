@@ -1,34 +1,14 @@
 """A writing error in words a user can act on: a full disk, a read-only folder, no permission.
 
-The session writer checks a folder before any training (:func:`check_writable`)
-and turns what the operating system says into a message that names the folder,
-what the file still holds and what to do (:func:`disk_words`).
+The session writer turns what the operating system says into a message that
+names the folder, what the file still holds and what to do (:func:`disk_words`).
 """
 
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
-from engine.session.schema import fail
-
-
-def check_writable(path: Path) -> None:
-    """Raise SessionError now, before any training, if ``path``'s folder takes no new file.
-
-    Creating (and removing) a small file is the only test that holds on every
-    file system: permission bits say nothing of a read-only mount, nor of root.
-    """
-    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
-    try:
-        with open(probe, "xb") as f:
-            f.write(b"autoencoder studio")
-        probe.unlink()
-    except FileExistsError:
-        pass  # a probe of another writer of this process: the folder takes files
-    except OSError as e:
-        raise fail(path, disk_words(e, path, "nothing was written")) from None
 
 
 def resume_words(path: Path) -> str:

@@ -24,6 +24,7 @@ belong to; a ``RunStarted`` for a run the file already has continues it
 from __future__ import annotations
 
 import errno
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +37,7 @@ from engine.session.atomic import AtomicH5File
 from engine.session.batch import Batch, NewRun
 from engine.session.schema import FORMAT_VERSION, MAIN_RUN, fail
 from engine.session.weights import DEFAULT_BUDGET
-from engine.session.write_errors import check_writable, disk_words, resume_words
+from engine.session.write_errors import disk_words, resume_words
 from engine.session.tables import RowBuffer
 
 FLUSH_ROWS = 8192  # history rows held in memory before a commit mid-epoch
@@ -121,7 +122,7 @@ class SessionWriter:
             raise fail(p, f"cannot write here: the folder {p.parent} does not exist")
         if p.is_dir():
             raise fail(p, "is a folder, not a file")
-        check_writable(p)
+        _check_writable(p)
         if append:
             from engine.session.reader import Session
             with Session.open(p) as s:  # a clear error for anything that is not ours
@@ -357,3 +358,20 @@ class SessionWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_writable(path: Path) -> None:
+    """Raise SessionError now, before any training, if ``path``'s folder takes no new file.
+
+    Creating (and removing) a small file is the only test that holds on every
+    file system: permission bits say nothing of a read-only mount, nor of root.
+    """
+    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"autoencoder studio")
+        probe.unlink()
+    except FileExistsError:
+        pass  # a probe of another writer of this process: the folder takes files
+    except OSError as e:
+        raise fail(path, disk_words(e, path, "nothing was written")) from None

@@ -345,7 +345,6 @@ class _Disk:
         import io
         import os
 
-        from engine.session import write_errors
         from engine.session import writer as writer_module
         self.full = self.read_only = False
         disk = self
@@ -374,7 +373,7 @@ class _Disk:
                 raise OSError(errno.EROFS, "Read-only file system", str(path))
             return real_unlink(path, *args, **kwargs)
 
-        for module in (atomic, writer_module, write_errors):
+        for module in (atomic, writer_module):
             monkeypatch.setattr(module, "open", fake_open, raising=False)
         monkeypatch.setattr(os, "unlink", fake_unlink)
 
