@@ -36,7 +36,9 @@ class DataConfig:
     (procedural shapes with known factors), one of the procedural 2-D point
     sets ``moons``, ``rings``, ``spiral``, ``gaussians`` (``n_points`` points,
     ``point_noise`` their noise, None for the set's default; see
-    :mod:`engine.data.toy2d`) or ``file`` (``path`` to a .npy, .npz,
+    :mod:`engine.data.toy2d`), ``drawn`` (the 2-D points drawn by hand in
+    ``points``: ``"x,y x,y;x,y"``, strokes separated by ``;``; see
+    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz,
     .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
     inside an .npz/.h5 file and ``labels_key`` its labels).
 
@@ -61,6 +63,7 @@ class DataConfig:
     workers: int | None = None
     n_points: int = 4000
     point_noise: float | None = None
+    points: str = ""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,9 @@ class EpochSnapshot:
         (M, D), ``kl_per_dim`` (D,), ``confusion`` (K, K).
     weights : the state of the parts the window runs on the CPU (an
         autoencoder's decoder), by ``state_dict`` key (``decoder.net.0.weight``).
+    preview : the model in the middle of epoch ``epoch``, after step ``step``, shown in
+        slow motion (:meth:`~engine.control.TrainingControl.step_once`): for the views,
+        never recorded (the epoch's own snapshot follows at its end).
     """
 
     epoch: int
@@ -114,6 +117,7 @@ class EpochSnapshot:
     images: dict[str, np.ndarray] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    preview: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from engine.errors import ConfigError
 
 #: The procedural 2-D point sets (engine.data.toy2d.TOY_SETS; not imported: no cycle).
 POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
-DATA_SOURCES = ("mnist", "sprites") + POINT_SOURCES + ("file",)
+#: Points drawn by hand (engine.data.drawn.DRAWN), in ``data.points``.
+DRAWN_SOURCE = "drawn"
+DATA_SOURCES = ("mnist", "sprites") + POINT_SOURCES + (DRAWN_SOURCE, "file")
 ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
 CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
@@ -100,6 +102,12 @@ def check_data(d) -> None:
     if d.workers is not None:
         int_in(d.workers, "data.workers", 0, 64)
     int_in(d.n_points, "data.n_points", 16, 1_000_000)
+    check(isinstance(d.points, str), "data.points", "text of x,y points", type(d.points))
+    if d.source == DRAWN_SOURCE:
+        from engine.data.drawn import points_problem  # numpy only: no cycle
+        problem = points_problem(d.points)
+        if problem:
+            raise ConfigError(problem, "data.points")
     if d.point_noise is not None:
         num_in(d.point_noise, "data.point_noise", 0.0, 0.5)
 
@@ -250,7 +258,7 @@ def check_rbm(cfg) -> None:
 def check_family(cfg) -> None:
     """Rules a family sets on the shared sections (what its model can be built from)."""
     m, o = cfg.model, cfg.objective
-    if cfg.data.source in POINT_SOURCES:
+    if cfg.data.source in POINT_SOURCES + (DRAWN_SOURCE,):
         check(m.architecture == "mlp", "model.architecture",
               f"mlp for the 2-D points of data.source {cfg.data.source} (convolutions need "
               "images)", m.architecture)

@@ -35,6 +35,7 @@ class FormValues:
 
     source: str = "mnist"
     path: str = ""
+    points: str = ""          # a drawn distribution's points (engine.data.drawn)
     limit: str = ""
     sparse: bool = False
     contractive: bool = False
@@ -67,7 +68,7 @@ def form_from_config(cfg: RunConfig) -> FormValues:
     """The form's values for ``cfg``."""
     o, m, op, d = cfg.objective, cfg.model, cfg.optim, cfg.data
     return FormValues(
-        source=d.source, path=d.path or "", limit="" if d.limit is None else str(d.limit),
+        source=d.source, path=d.path or "", points=d.points, limit="" if d.limit is None else str(d.limit),
         sparse=o.sparsity > 0, contractive=o.contractive > 0,
         denoising=o.corruption != "none", variational=m.variational,
         architecture=m.architecture, hidden=", ".join(str(h) for h in m.hidden),
@@ -116,6 +117,7 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
 
     put("data.source", v.source)
     put("data.path", v.path.strip() or None)
+    put("data.points", v.points)
     if v.source == "file":
         if not v.path.strip():
             errors["data.path"] = "data.path: choose a data file or folder (Browse…)"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.errors import SessionError
 from engine.export.compared import ComparedRuns
+from engine.export.quality_words import quality_table
 
 
 def add_parser(sub) -> None:
@@ -28,6 +29,9 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     with ComparedRuns.open(args.sessions) as compared:
         print(compared.table())
+        quality = quality_table([(r.label, r.run) for r in compared.runs])
+        if quality:
+            print("\n" + quality)
         for note in compared.problems + compared.differences():
             print(f"note: {note}")
         if args.no_png:

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.config import DataConfig
 from engine.data.arrays import ImageArrays, fail
+from engine.data.drawn import DRAWN, make_drawn
 from engine.data.toy2d import TOY_SETS, make_points
 
 # Each random choice draws from its own stream, seeded by (seed, stream), so
@@ -190,6 +191,8 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
         return make_sprites(cfg.n_sprites, cfg.sprite_size, seed)
     if cfg.source in TOY_SETS:
         return make_points(cfg.source, cfg.n_points, cfg.point_noise, seed)
+    if cfg.source == DRAWN:
+        return make_drawn(cfg.points)
     if cfg.source == "file":
         if not cfg.path:
             raise fail("data.path", "no file chosen", "Choose a file or folder of images")
@@ -197,7 +200,7 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
         return load_file(cfg.path, cfg.key, cfg.labels_key,
                          rows=lambda n: limit_indices(n, cfg.limit, seed), stream=cfg.stream)
     raise fail("data.source", f"unknown data source {cfg.source!r}",
-               "Use mnist, sprites, " + ", ".join(TOY_SETS) + " or file")
+               "Use mnist, sprites, " + ", ".join(TOY_SETS) + f", {DRAWN} or file")
 
 
 def load_dataset(cfg: DataConfig, seed: int) -> Dataset:

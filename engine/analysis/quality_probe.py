@@ -1,0 +1,172 @@
+"""Sample quality of a run, every epoch: its samples against held-out images, in one feature space.
+
+The trainer asks :class:`SampleQualityProbe` for each snapshot's two arrays:
+
+- ``sample_quality`` (3,) float32: FID, precision, recall of the model's samples
+  against the validation images (:mod:`engine.analysis.sample_quality`);
+- ``sample_quality_real`` (3,) float32: the same three numbers for as many
+  *training* images against the same validation images — what a perfect model
+  would score at this sample size (FID is biased upwards for small sets, and
+  precision / recall of two samples of one distribution are below 1).
+
+Which feature space (:func:`feature_space`):
+
+- 2-D points: data space itself — the (x, y) of each point;
+- the bundled digits: the shipped digit classifier's 64 features
+  (:mod:`engine.analysis.digit_features`); **not comparable with FID figures
+  computed with Inception features**;
+- anything else (sprites, a user's own images): not available, and the reason
+  says why — a digit classifier's features of other images measure nothing.
+
+The samples are the model's own (:meth:`engine.models.Model.draw_samples`: a
+VAE's decoded prior codes, a GAN's g(z), an RBM's Gibbs chains from noise),
+drawn with a generator seeded the same every epoch, so the curves over epochs
+follow the model, not the draw. For 2-D points the samples are the
+``generated_points`` the snapshot already holds (what data space shows in
+orange). A family with no samples (a plain autoencoder) gets no arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.analysis.sample_quality import (frechet_distance, gaussian_stats, knn_radii,
+                                            precision_recall)
+from engine.data.toy2d import is_point_data
+
+#: Held-out images scored against (the first of the validation split), at most.
+MAX_REFERENCE = 1000
+FEATURE_BATCH = 500
+ARRAY, REAL_ARRAY = "sample_quality", "sample_quality_real"
+#: What the three values of each array are.
+SCORES = ("FID", "precision", "recall")
+DIGITS, DATA_SPACE = "digit features", "data space"
+NOT_COMPARABLE = ("measured in the features of the app's own digit classifier: these FIDs "
+                  "compare runs of this app, not FID figures computed with Inception "
+                  "features")
+_REAL_STREAM = 0x0FD1
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """Where a run's samples are compared with its data.
+
+    Attributes
+    ----------
+    name : :data:`DIGITS`, :data:`DATA_SPACE` or ``""`` (not available).
+    why_not : the reason, in words, when it is not available.
+    """
+
+    name: str
+    why_not: str = ""
+
+    @property
+    def available(self) -> bool:
+        return bool(self.name)
+
+    def words(self) -> str:
+        """What the numbers are measured in, for a caption or ``info``."""
+        if self.name == DATA_SPACE:
+            return "measured in data space (the points' x, y)"
+        return NOT_COMPARABLE if self.name == DIGITS else self.why_not
+
+
+def feature_space(source: str, image_shape) -> FeatureSpace:
+    """The feature space of a run's data (``config.data.source``, ``data.image_shape``)."""
+    if is_point_data(image_shape):
+        return FeatureSpace(DATA_SPACE)
+    if source == "mnist" and int(tuple(image_shape)[0]) == 1:
+        return FeatureSpace(DIGITS)
+    what = {"sprites": "sprites are not digits"}.get(
+        source, "this data set is not the bundled digits")
+    return FeatureSpace("", f"Sample quality is not available for this data: it is measured "
+                            f"in the features of the app's classifier of the bundled digits, "
+                            f"and {what} — its features of other images would measure "
+                            f"nothing. It is measured for the bundled MNIST and for 2-D points "
+                            f"(in data space).")
+
+
+class SampleQualityProbe:
+    """Scores a run's samples each epoch (see the module docstring).
+
+    Parameters
+    ----------
+    source : ``config.data.source``.
+    dataset : the run's :class:`~engine.data.Dataset` (its split gives the held-out images).
+    take : ``take(idx) -> (k, C, H, W)`` tensor of the images at dataset indices
+        (:meth:`engine.data.training_data.TrainingData.take`).
+    device : where features are computed (the training device).
+
+    The reference features are computed at the first call of :meth:`arrays`, not
+    here: a trainer that records no snapshot never pays for them.
+    """
+
+    def __init__(self, source: str, dataset, take, device: torch.device):
+        self.space = feature_space(source, dataset.image_shape)
+        self.dataset, self.take, self.device = dataset, take, torch.device(device)
+        self._net = None
+        self._reference: tuple | None = None
+
+    # -- features ---------------------------------------------------------------------------
+    def features(self, images: torch.Tensor) -> np.ndarray:
+        """(N, C, H, W) images or (N, 2) points -> (N, F) float64 features."""
+        if self.space.name == DATA_SPACE:
+            return images.reshape(len(images), -1).double().cpu().numpy()
+        if self._net is None:
+            from engine.analysis.digit_features import load_feature_net
+            self._net = load_feature_net(self.device)
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(images), FEATURE_BATCH):
+                batch = images[i:i + FEATURE_BATCH].to(self.device, torch.float32)
+                out.append(self._net.features(batch).double().cpu())
+        return torch.cat(out).numpy()
+
+    def reference(self) -> tuple[np.ndarray, tuple, np.ndarray, np.ndarray]:
+        """(features (N, F), their Gaussian (mean, cov), their k-NN radii, the real-versus-
+        real scores (3,)), computed once."""
+        if self._reference is None:
+            ds = self.dataset
+            held_out = ds.val_idx if len(ds.val_idx) >= 4 else ds.train_idx
+            ref_idx = np.asarray(held_out[:MAX_REFERENCE], np.int64)
+            pool = np.setdiff1d(ds.train_idx, ref_idx)
+            rng = np.random.default_rng([_REAL_STREAM, len(pool), len(ref_idx)])
+            real_idx = np.sort(rng.choice(pool, size=min(len(pool), len(ref_idx)),
+                                          replace=False)) if len(pool) else pool
+            feats = self.features(self.take(ref_idx))
+            stats, radii = gaussian_stats(feats), knn_radii(feats)
+            real = (np.full(3, np.nan) if len(real_idx) < 4 else
+                    self.score(self.features(self.take(real_idx)), feats, stats, radii))
+            self._reference = (feats, stats, radii, real.astype(np.float32))
+        return self._reference
+
+    @staticmethod
+    def score(fake: np.ndarray, real: np.ndarray, stats: tuple, radii: np.ndarray) -> np.ndarray:
+        """(3,) FID, precision, recall of features ``fake`` against ``real``."""
+        fid = frechet_distance(*gaussian_stats(fake), *stats)
+        precision, recall = precision_recall(real, fake, real_radii=radii)
+        return np.array([fid, precision, recall], np.float64)
+
+    # -- every epoch --------------------------------------------------------------------------
+    def arrays(self, model, snapshot_arrays: dict, generator: torch.Generator
+               ) -> dict[str, np.ndarray]:
+        """The snapshot's sample-quality arrays for ``model`` now (empty when it does not
+        apply: no feature space for this data, or a model that draws no samples)."""
+        if not self.space.available:
+            return {}
+        feats, stats, radii, real = self.reference()
+        n = len(feats)
+        if self.space.name == DATA_SPACE and "generated_points" in snapshot_arrays:
+            samples = torch.from_numpy(np.asarray(snapshot_arrays["generated_points"])[:n])
+        else:
+            samples = model.draw_samples(n, generator)
+        if samples is None or len(samples) < 4:
+            return {}
+        fake = self.features(samples)
+        if not np.isfinite(fake).all():   # a diverging model: no score rather than a wrong one
+            return {ARRAY: np.full(3, np.nan, np.float32), REAL_ARRAY: real}
+        return {ARRAY: self.score(fake, feats, stats, radii).astype(np.float32),
+                REAL_ARRAY: real}

@@ -1,0 +1,133 @@
+"""Sample quality: the Fréchet distance (FID) and precision / recall of two sets of features.
+
+Both compare the features of a model's samples with those of held-out
+images; :mod:`engine.analysis.quality_probe` chooses the feature space (a
+digit classifier's features, or data space itself for 2-D points).
+
+**Fréchet distance** (Heusel et al. 2017, "GANs trained by a two time-scale
+update rule"): fit a Gaussian to each set of features, N(μ₁, Σ₁) and
+N(μ₂, Σ₂), and take the squared 2-Wasserstein distance between them::
+
+    d² = ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)
+
+Zero for identical Gaussians; a shift by δ adds ‖δ‖²; for diagonal
+covariances it is Σ_d (μ₁d − μ₂d)² + (σ₁d − σ₂d)². It reads first and second
+moments only, and is biased upwards for small sets (two samples of the same
+distribution do not score 0): compare runs at the same sample size.
+
+**Precision and recall** (Kynkäänniemi et al. 2019, "Improved precision and
+recall metric for assessing generative models"): the manifold of a set is
+the union of balls around its points, each with the radius of the distance
+to that point's k-th nearest neighbour in the set (k = 3). *Precision* is the
+share of samples that fall inside the manifold of the real images (are the
+samples realistic?), *recall* the share of real images inside the manifold
+of the samples (does the model cover the data? a GAN that drops modes loses
+recall, not precision).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Kynkäänniemi et al.'s neighbourhood size.
+K_NEAREST = 3
+_CHUNK = 1024   # rows of a distance matrix computed at once
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and covariance (D, D) of features (N, D), float64, covariance with ddof 1."""
+    f = np.asarray(features, np.float64)
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ValueError(f"features should be (N >= 2, D), not shape {f.shape}")
+    return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))
+
+
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a positive semi-definite matrix (eigenvalues below 0,
+    from rounding, taken as 0)."""
+    w, v = np.linalg.eigh((cov + cov.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray,
+                     cov2: np.ndarray) -> float:
+    """d² between N(mu1, cov1) and N(mu2, cov2) (see the module docstring).
+
+    Tr (Σ₁Σ₂)^½ is computed as Σ √λ of the symmetric matrix Σ₁^½ Σ₂ Σ₁^½, which has
+    the same eigenvalues as Σ₁Σ₂: real and non-negative, no complex round-off to drop.
+
+    Returns
+    -------
+    float, >= 0.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    cov1, cov2 = np.atleast_2d(cov1).astype(np.float64), np.atleast_2d(cov2).astype(np.float64)
+    root1 = _psd_sqrt(cov1)
+    middle = root1 @ cov2 @ root1
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2)
+    tr_sqrt = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
+    diff = mu1 - mu2
+    d2 = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_sqrt)
+    return max(d2, 0.0)
+
+
+def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """The Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D)."""
+    return frechet_distance(*gaussian_stats(features_a), *gaussian_stats(features_b))
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances (N, M) between the rows of a (N, D) and b (M, D), float64."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    b2 = (b * b).sum(axis=1)
+    out = np.empty((len(a), len(b)))
+    for i in range(0, len(a), _CHUNK):
+        rows = a[i:i + _CHUNK]
+        d2 = (rows * rows).sum(axis=1)[:, None] + b2[None, :] - 2.0 * rows @ b.T
+        out[i:i + _CHUNK] = np.sqrt(np.clip(d2, 0.0, None))
+    return out
+
+
+def knn_radii(points: np.ndarray, k: int = K_NEAREST) -> np.ndarray:
+    """(N,) distance from each point to its k-th nearest other point of the set."""
+    points = np.asarray(points, np.float64)
+    if len(points) <= k:
+        raise ValueError(f"a manifold of k={k} neighbours needs more than {k} points "
+                         f"(got {len(points)})")
+    radii = np.empty(len(points))
+    for i in range(0, len(points), _CHUNK):
+        d = pairwise_distances(points[i:i + _CHUNK], points)
+        d[np.arange(len(d)), np.arange(i, i + len(d))] = np.inf   # not its own neighbour
+        radii[i:i + _CHUNK] = np.partition(d, k - 1, axis=1)[:, k - 1]
+    return radii
+
+
+def inside_manifold(queries: np.ndarray, points: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """(Q,) bool: whether each query lies in some ball (points[j], radii[j])."""
+    queries = np.asarray(queries, np.float64)
+    inside = np.zeros(len(queries), bool)
+    for i in range(0, len(queries), _CHUNK):
+        d = pairwise_distances(queries[i:i + _CHUNK], points)
+        inside[i:i + _CHUNK] = (d <= radii[None, :]).any(axis=1)
+    return inside
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST,
+                     real_radii: np.ndarray | None = None) -> tuple[float, float]:
+    """Kynkäänniemi et al.'s precision and recall of samples ``fake`` against ``real``.
+
+    Parameters
+    ----------
+    real : (N, D) features of held-out images.
+    fake : (M, D) features of the model's samples.
+    k : the neighbour whose distance is a point's radius.
+    real_radii : (N,) ``knn_radii(real, k)``, when already known (it is the same every epoch).
+
+    Returns
+    -------
+    (precision, recall), each in [0, 1].
+    """
+    radii = knn_radii(real, k) if real_radii is None else real_radii
+    precision = float(inside_manifold(fake, real, radii).mean())
+    recall = float(inside_manifold(real, fake, knn_radii(fake, k)).mean())
+    return precision, recall
