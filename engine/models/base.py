@@ -266,8 +266,9 @@ class Model(nn.Module):
         return {}, {}
 
     def draw_samples(self, n: int, generator: torch.Generator) -> Tensor | None:
-        """n samples of the model's own distribution, (n, C, H, W) in [0, 1], or None for a
-        family that draws none (what sample quality scores, :mod:`engine.analysis.quality_probe`).
+        """n samples of the model's own distribution, (n, C, H, W), or None for a family that
+        draws none (what sample quality scores, :mod:`engine.analysis.quality_probe`). Images
+        lie in [0, 1]; 2-D points of Gaussian visible units may leave the unit square.
 
         ``generator`` is on the model's device and seeded by the caller.
         """
