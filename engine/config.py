@@ -225,6 +225,10 @@ _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 class RunConfig:
     """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps.
 
+    ``quality_every`` k: sample quality (FID, precision / recall of the model's samples,
+    :mod:`engine.analysis.quality_probe`) is measured at the snapshots of every k-th
+    epoch — more than 1 where drawing samples is costly (an RBM's Gibbs chains).
+
     ``precision`` ``bfloat16`` runs the training steps' forward passes under
     bf16 autocast (matrix products in bf16, accumulated in float32; the
     weights, the optimiser and validation stay float32): faster where the
@@ -237,6 +241,7 @@ class RunConfig:
     device: str = "auto"
     precision: str = "float32"
     snapshot_every: int = 1
+    quality_every: int = 1
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -120,8 +120,7 @@ class Trainer:
         self.map_idx = map_idx[:MAP_POINTS]
         self.probe = Probe(images=self.data.take(ds.probe_idx).to(self.device),
                            map_images=self.data.take(self.map_idx))
-        self.quality = SampleQualityProbe(self.config.data.source, ds, self.data.take,
-                                          self.device)
+        self.quality = SampleQualityProbe(self.config, ds, self.data.take, self.device)
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.dataset
@@ -258,8 +257,9 @@ class Trainer:
         self.model.eval()
         try:
             images, arrays = self.model.snapshot(self.probe, self._eval_generator(_PROBE_SALT))
-            arrays.update(self.quality.arrays(self.model, arrays,
-                                              self._eval_generator(_QUALITY_SALT)))
+            if self.quality.due(epoch):
+                arrays.update(self.quality.arrays(self.model, arrays,
+                                                  self._eval_generator(_QUALITY_SALT)))
         finally:
             self.model.train()
         return EpochSnapshot(epoch=epoch, step=self.step, images=images,

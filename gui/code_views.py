@@ -32,6 +32,7 @@ from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.latent_trails import LatentTrailsPanel
 from gui.panels.noise_level import NoiseLevelPanel
+from gui.panels.sample_quality import SampleQualityPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
 from gui.run_model import RunModel
 from gui.run_state import RunState
@@ -42,7 +43,8 @@ from gui.widgets.naming import named
 VIEW_PANELS: dict[str, type] = {cls.view_name: cls for cls in (
     KlPerDimensionPanel, ActivationHistogramPanel, JacobianSpectrumPanel, IdentityProbePanel,
     NoiseLevelPanel, DrawingPadPanel, LatentTrailsPanel, DataSpacePanel,
-    ReconstructionsView, SamplesView, LatentExplorerView)}
+    ReconstructionsView, SamplesView, LatentExplorerView,
+    SampleQualityPanel)}   # on the Generative models tab; lessons may show it too
 
 
 def make_view(name: str) -> QWidget:

@@ -78,7 +78,8 @@ def feature_space(source: str, image_shape) -> FeatureSpace:
     """The feature space of a run's data (``config.data.source``, ``data.image_shape``)."""
     if is_point_data(image_shape):
         return FeatureSpace(DATA_SPACE)
-    if source == "mnist" and int(tuple(image_shape)[0]) == 1:
+    c, h, w = (int(d) for d in image_shape)
+    if source == "mnist" and c == 1 and h == w >= 16:   # the digits, at any size
         return FeatureSpace(DIGITS)
     what = {"sprites": "sprites are not digits"}.get(
         source, "this data set is not the bundled digits")
@@ -94,7 +95,8 @@ class SampleQualityProbe:
 
     Parameters
     ----------
-    source : ``config.data.source``.
+    config : the run: its data source, its family (does it draw samples?) and
+        ``quality_every``.
     dataset : the run's :class:`~engine.data.Dataset` (its split gives the held-out images).
     take : ``take(idx) -> (k, C, H, W)`` tensor of the images at dataset indices
         (:meth:`engine.data.training_data.TrainingData.take`).
@@ -104,8 +106,11 @@ class SampleQualityProbe:
     here: a trainer that records no snapshot never pays for them.
     """
 
-    def __init__(self, source: str, dataset, take, device: torch.device):
-        self.space = feature_space(source, dataset.image_shape)
+    def __init__(self, config, dataset, take, device: torch.device):
+        from engine.models import family_class
+        self.space = feature_space(config.data.source, dataset.image_shape)
+        self.samples = bool(family_class(config).traits(config).generative)
+        self.every = config.quality_every
         self.dataset, self.take, self.device = dataset, take, torch.device(device)
         self._net = None
         self._reference: tuple | None = None
@@ -151,11 +156,15 @@ class SampleQualityProbe:
         return np.array([fid, precision, recall], np.float64)
 
     # -- every epoch --------------------------------------------------------------------------
+    def due(self, epoch: int) -> bool:
+        """Whether the snapshot of ``epoch`` is scored (every ``quality_every``-th epoch)."""
+        return self.space.available and self.samples and epoch % self.every == 0
+
     def arrays(self, model, snapshot_arrays: dict, generator: torch.Generator
                ) -> dict[str, np.ndarray]:
         """The snapshot's sample-quality arrays for ``model`` now (empty when it does not
-        apply: no feature space for this data, or a model that draws no samples)."""
-        if not self.space.available:
+        apply: no feature space for this data, or a family that draws no samples)."""
+        if not (self.space.available and self.samples):
             return {}
         feats, stats, radii, real = self.reference()
         n = len(feats)

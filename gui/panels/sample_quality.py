@@ -24,12 +24,13 @@ from PySide6.QtWidgets import QHBoxLayout
 
 from engine.analysis.quality_probe import ARRAY, REAL_ARRAY
 from engine.export.quality_words import QualitySeries, applies, scores_words
-from gui.panels.code_view import CodeViewPanel, quiet_plot
+from gui.panels.code_view import NO_EPOCH, OLD_SESSION, CodeViewPanel, quiet_plot
 from gui.panels.jacobian_spectrum import log_ticks
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
-FID_COLOUR, PRECISION_COLOUR, RECALL_COLOUR = "#D55E00", "#0072B2", "#009E73"
+#: The run on display is drawn bold and dark; compared runs thin, in their columns' colours.
+SHOWN = "#222222"
 FID_FLOOR = 1e-8      # a log axis cannot show a zero FID
 
 
@@ -54,33 +55,30 @@ class SampleQualityPanel(CodeViewPanel):
     view_name = "sample_quality"
     object_name = "sampleQuality"
     title = "Sample quality"
-    needs = (ARRAY,)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.fid_widget = _plot("sampleQualityFidPlot", "FID against held-out images "
                                 "(lower is better)", "FID (log scale)")
         self.pr_widget = _plot("sampleQualityPrecisionRecallPlot",
-                               "precision (realistic) and recall (coverage)", "share")
+                               "● precision, solid (realistic) and ▲ recall, dotted "
+                               "(coverage)", "share")
         fp, pp = self.fid_widget.getPlotItem(), self.pr_widget.getPlotItem()
         pp.setYRange(0, 1.02, padding=0)
-        self.legend = pp.addLegend(offset=(-4, -4), labelTextSize="8pt",
-                                   brush=pg.mkBrush(255, 255, 255, 200))
         self.compared_items: list = []
         self.curves = {
-            "fid": fp.plot(pen=pg.mkPen(FID_COLOUR, width=2.5), symbol="o", symbolSize=5,
-                           symbolBrush=FID_COLOUR, symbolPen=None),
-            "precision": pp.plot(pen=pg.mkPen(PRECISION_COLOUR, width=2.5), symbol="o",
-                                 symbolSize=5, symbolBrush=PRECISION_COLOUR, symbolPen=None,
-                                 name="precision"),
-            "recall": pp.plot(pen=pg.mkPen(RECALL_COLOUR, width=2.5), symbol="t",
-                              symbolSize=6, symbolBrush=RECALL_COLOUR, symbolPen=None,
-                              name="recall"),
+            "fid": fp.plot(pen=pg.mkPen(SHOWN, width=2.5), symbol="o", symbolSize=5,
+                           symbolBrush=SHOWN, symbolPen=None),
+            "precision": pp.plot(pen=pg.mkPen(SHOWN, width=2.5), symbol="o", symbolSize=6,
+                                 symbolBrush=SHOWN, symbolPen=None),
+            "recall": pp.plot(pen=pg.mkPen(SHOWN, width=2.5, style=Qt.DotLine), symbol="t1",
+                              symbolSize=7, symbolBrush=SHOWN, symbolPen=None),
         }
+        for curve in self.curves.values():   # the run on display above the compared ones
+            curve.setZValue(10)
         self.floors = {}
-        for key, plot, colour in (("fid", fp, FID_COLOUR), ("precision", pp, PRECISION_COLOUR),
-                                  ("recall", pp, RECALL_COLOUR)):
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(colour, width=1, style=Qt.DashLine))
+        for key, plot in (("fid", fp), ("precision", pp), ("recall", pp)):
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1, style=Qt.DashLine))
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=key != "fid")
             self.floors[key] = line
@@ -98,21 +96,35 @@ class SampleQualityPanel(CodeViewPanel):
         self.body_layout.addWidget(self.caption)
         self.series: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros((0, 3)))
         self.compared: list[tuple[str, str, QualitySeries]] = []
+        self.space = ""        # the feature space of the run on display
 
     # -- the view interface -----------------------------------------------------------------
     def why_not(self, run) -> str:
         return applies(run.config, run.data.image_shape)[1]
 
+    def prepare(self, run) -> None:
+        self.space = applies(run.config, run.data.image_shape)[0].name
+        self._draw_compared()
+
     def draw(self, run, epoch, snapshot) -> None:
+        every = run.config.quality_every
         epochs, values = run.arrays_over_epochs(ARRAY)
+        scored = [k for k, e in enumerate(epochs) if e <= epoch]
+        if not scored:
+            self._say(OLD_SESSION.format(view="sample quality", array=ARRAY)
+                      if run.stored is not None and not epochs and every <= epoch else
+                      f"Sample quality is measured every {every} epochs (quality_every): "
+                      f"the first at epoch {every}." if every > 1 else NO_EPOCH)
+            return
         e = np.asarray(epochs, float)
         v = np.asarray(values, np.float64).reshape(-1, 3)
         self.series = (e, v)
         self.curves["fid"].setData(e, _log_fid(v[:, 0]))
         self.curves["precision"].setData(e, v[:, 1])
         self.curves["recall"].setData(e, v[:, 2])
-        real = np.asarray(snapshot.arrays.get(REAL_ARRAY, np.full(3, np.nan)),
-                          np.float64).reshape(3)
+        last = scored[-1]
+        real = np.asarray(run.snapshot(int(epochs[last])).arrays.get(
+            REAL_ARRAY, np.full(3, np.nan)), np.float64).reshape(3)
         for k, key in enumerate(("fid", "precision", "recall")):
             ok = bool(np.isfinite(real[k]))
             self.floors[key].setVisible(ok)
@@ -121,13 +133,18 @@ class SampleQualityPanel(CodeViewPanel):
         for line in self.epoch_lines:
             line.setValue(epoch)
         self._fid_ticks()
-        now = np.asarray(snapshot.arrays[ARRAY], np.float64).reshape(3)
-        space, _ = applies(run.config, run.data.image_shape)
         when = f"epoch {epoch}" + (f", step {snapshot.step:,}" if snapshot.preview else "")
+        if int(epochs[last]) != epoch:
+            when += f" (not scored; epoch {int(epochs[last])})"
+        space, _ = applies(run.config, run.data.image_shape)
+        how = f" Measured every {every} epochs (quality_every)." if every > 1 else ""
+        shown = [label for label, _, _ in self._comparable()]
+        others = (f" Bold: this run; thin: {', '.join(shown)} (the columns above, in their "
+                  "colours)." if shown else "")
         self.caption.setText(
-            f"{when}: {scores_words(now, real)} — in brackets, real training images against "
-            f"the same held-out images (dashed). {space.words()[:1].upper()}"
-            f"{space.words()[1:]}.")
+            f"{when}: {scores_words(v[last], real)} — in brackets (grey dashes), real "
+            f"training images against the same held-out images. {space.words()[:1].upper()}"
+            f"{space.words()[1:]}.{how}{others}")
 
     def reset_plots(self) -> None:
         for curve in self.curves.values():
@@ -138,31 +155,38 @@ class SampleQualityPanel(CodeViewPanel):
 
     # -- other runs beside it ------------------------------------------------------------------
     def set_compared(self, runs: list[tuple[str, str, QualitySeries]]) -> None:
-        """Draw these runs' series too: (label, colour, series) each (the Generative models
-        tab's columns); the run on display stays bold."""
+        """Draw these runs' series too, thin: (label, colour, series) each (the Generative
+        models tab's columns). Only those measured in the feature space of the run on
+        display are drawn: FIDs in other spaces are on other scales."""
+        self.compared = [(label, colour, s) for label, colour, s in runs if len(s.epochs)]
+        self._draw_compared()
+        if self.run is not None and self.epoch is not None and self.showing:
+            self.show_epoch(self.run, self.epoch)      # the caption names them
+
+    def _comparable(self) -> list[tuple[str, str, QualitySeries]]:
+        return [c for c in self.compared if c[2].space.name == self.space]
+
+    def _draw_compared(self) -> None:
         fp, pp = self.fid_widget.getPlotItem(), self.pr_widget.getPlotItem()
         for plot, item in self.compared_items:
             plot.removeItem(item)
-            if plot is pp:
-                self.legend.removeItem(item)
         self.compared_items = []
-        self.compared = [(label, colour, s) for label, colour, s in runs if len(s.epochs)]
-        for label, colour, s in self.compared:
+        for label, colour, s in self._comparable():
             e = s.epochs.astype(float)
-            items = [(fp, fp.plot(e, _log_fid(s.values[:, 0]), pen=pg.mkPen(colour, width=1.2))),
-                     (pp, pp.plot(e, s.values[:, 1], pen=pg.mkPen(colour, width=1.2),
-                                  symbol="o", symbolSize=4, symbolBrush=colour,
-                                  symbolPen=None, name=f"{label}: precision ●")),
-                     (pp, pp.plot(e, s.values[:, 2], pen=pg.mkPen(colour, width=1.2,
-                                                                   style=Qt.DotLine),
-                                  symbol="t", symbolSize=5, symbolBrush=colour,
-                                  symbolPen=None, name=f"{label}: recall ▼"))]
-            self.compared_items += items
+            self.compared_items += [
+                (fp, fp.plot(e, _log_fid(s.values[:, 0]), pen=pg.mkPen(colour, width=1.2))),
+                (pp, pp.plot(e, s.values[:, 1], pen=pg.mkPen(colour, width=1.2), symbol="o",
+                             symbolSize=5, symbolBrush=colour, symbolPen=None)),
+                (pp, pp.plot(e, s.values[:, 2], pen=pg.mkPen(colour, width=1.2,
+                                                              style=Qt.DotLine),
+                             symbol="t1", symbolSize=6, symbolBrush=colour, symbolPen=None))]
         self._fid_ticks()
 
     def _fid_ticks(self) -> None:
         logs = [c for c in [self.curves["fid"].getData()[1]] if c is not None and len(c)]
-        logs += [_log_fid(s.values[:, 0]) for _, _, s in self.compared]
+        logs += [_log_fid(s.values[:, 0]) for _, _, s in self._comparable()]
+        if self.floors["fid"].isVisible():
+            logs.append(np.array([self.floors["fid"].value()]))
         logs = [x[np.isfinite(x)] for x in logs]
         logs = [x for x in logs if len(x)]
         if logs:

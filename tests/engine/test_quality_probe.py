@@ -70,6 +70,8 @@ def test_feature_space_is_data_space_for_points_digit_features_for_mnist_else_no
     assert feature_space("drawn", (1, 1, 2)).name == DATA_SPACE
     assert feature_space("file", (1, 1, 2)).name == DATA_SPACE     # any 2-D points
     assert feature_space("mnist", (1, 28, 28)).name == DIGITS
+    assert feature_space("mnist", (1, 32, 32)).name == DIGITS      # resized digits
+    assert not feature_space("mnist", (1, 1, 256)).available       # a greedy stage's codes
     for source, shape, word in (("sprites", (1, 32, 32), "sprites are not digits"),
                                 ("file", (3, 64, 64), "not the bundled digits")):
         space = feature_space(source, shape)
@@ -126,7 +128,7 @@ def test_the_probe_scores_2d_samples_as_scipy_and_brute_force_do():
     cfg = DataConfig(source="gaussians", n_points=800)
     ds = load_dataset(cfg, 0)
     take = lambda idx: torch.from_numpy(ds.images[idx])   # noqa: E731
-    probe = SampleQualityProbe("gaussians", ds, take, "cpu")
+    probe = SampleQualityProbe(load_preset("gan-toy"), ds, take, "cpu")
     fake = np.random.default_rng(1).uniform(0.2, 0.8, (200, 2)).astype(np.float32)
     arrays = probe.arrays(None, {"generated_points": fake}, torch.Generator())
     real = ds.images[ds.val_idx].reshape(-1, 2).astype(np.float64)
@@ -169,6 +171,14 @@ def test_a_vae_on_digits_is_scored_in_digit_features_and_a_plain_autoencoder_not
     assert ARRAY not in _last_snapshot(_tiny("plain", **small))
     assert ARRAY not in _last_snapshot(_tiny("gan", **small, **{"data.source": "sprites",
                                                                  "data.n_sprites": 200}))
+
+
+def test_quality_every_k_scores_every_kth_epoch_only():
+    snaps = []
+    cfg = _tiny("gan-toy", **{"data.n_points": 300, "optim.epochs": 4, "quality_every": 2})
+    Trainer(cfg).run(lambda e: snaps.append(e) if type(e).__name__ == "EpochSnapshot" else None)
+    assert [s.epoch for s in snaps if ARRAY in s.arrays] == [2, 4]
+    assert [s.epoch for s in snaps] == [1, 2, 3, 4]
 
 
 def test_scoring_leaves_the_training_stream_alone_and_repeats_exactly():
