@@ -153,7 +153,8 @@ def test_step_trains_one_batch_and_every_view_shows_the_model_after_it(qtbot, wi
 
 
 def _step_and_slow_motion(qtbot, window):
-    window.settings_panel.set_config(points("gan-toy", **{"optim.epochs": 2}))
+    # Long enough that it is still training when the Pause press arrives.
+    window.settings_panel.set_config(points("gan-toy", **{"optim.epochs": 300}))
     c = window.controls_panel
     previews = []
     window.model.snapshot_added.connect(
@@ -172,9 +173,15 @@ def _step_and_slow_motion(qtbot, window):
         assert run.last_step == snap.step                  # the loss curve has that step
         if k > 1:
             assert snap.step == previews[-2].step + 1      # one batch per press
-        shown = data_space.items["generated"].data          # the views show the model then
-        np.testing.assert_allclose(np.c_[shown["x"], shown["y"]],
-                                   snap.arrays["generated_points"], rtol=1e-6)
+        # The views show the model after that step (a new epoch within the timeline's
+        # follow interval, FOLLOW_INTERVAL_S).
+        want = snap.arrays["generated_points"]
+
+        def shows_it():
+            shown = data_space.items["generated"].data
+            return len(shown) == len(want) and np.allclose(np.c_[shown["x"], shown["y"]],
+                                                           want, rtol=1e-6)
+        qtbot.waitUntil(shows_it, timeout=5000)
         if run.live[snap.epoch] is snap:   # (an epoch's last step: its own snapshot follows)
             assert f"step {snap.step:,} (in progress)" in window.model.describe(snap.epoch)
     qtbot.wait(300)
@@ -185,6 +192,7 @@ def _step_and_slow_motion(qtbot, window):
     qtbot.waitUntil(lambda: len(previews) >= 5, timeout=20_000)   # slow: each step shown
     assert [p.step for p in previews[3:5]] == [previews[2].step + 1, previews[2].step + 2]
     c.slow_check.setChecked(False)
-    assert window.controller.job is None or window.controller.job.control.slow is None
+    assert window.controller.job.control.slow is None
+    qtbot.mouseClick(c.stop_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=60_000)
-    assert run.status == "completed"
+    assert run.status == "stopped"
