@@ -36,6 +36,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from engine.analysis.epoch_measures import epoch_measures
 from engine.analysis.quality_probe import SampleQualityProbe
 from engine.checkpoint import (load_module_arrays, load_optimizer_arrays, module_arrays,
                                optimizer_arrays)
@@ -120,6 +121,7 @@ class Trainer:
         self.map_idx = map_idx[:MAP_POINTS]
         self.probe = Probe(images=self.data.take(ds.probe_idx).to(self.device),
                            map_images=self.data.take(self.map_idx))
+        self.map_factors = None if ds.factors is None else np.asarray(ds.factors[self.map_idx])
         self.quality = SampleQualityProbe(self.config, ds, self.data.take, self.device)
 
     def dataset_info(self) -> DatasetInfo:
@@ -262,6 +264,10 @@ class Trainer:
                                                   self._eval_generator(_QUALITY_SALT)))
         finally:
             self.model.train()
+        # The research measures (I(x; z), disentanglement) from the map's codes and factors.
+        arrays.update(epoch_measures(arrays, self.map_factors,
+                                     family_class(self.config).traits(self.config).encoder,
+                                     epoch, self.config.optim.epochs, self.config.seed))
         return EpochSnapshot(epoch=epoch, step=self.step, images=images,
                              arrays={**arrays, **(val_arrays or {})},
                              weights=self.model.interactive_weights(), preview=preview)

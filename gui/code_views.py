@@ -25,12 +25,16 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 from gui.panels.activation_histogram import ActivationHistogramPanel
 from gui.panels.code_view import NO_RUN
 from gui.panels.data_space import DataSpacePanel
+from gui.panels.disentanglement_scores import DisentanglementScoresPanel
 from gui.panels.drawing_pad import DrawingPadPanel
 from gui.panels.identity_probe import IdentityProbePanel
 from gui.panels.jacobian_spectrum import JacobianSpectrumPanel
 from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
+from gui.panels.latent_interpolation import LatentInterpolationPanel
 from gui.panels.latent_trails import LatentTrailsPanel
+from gui.panels.latent_traversals import LatentTraversalsPanel
+from gui.panels.mutual_information import MutualInformationPanel
 from gui.panels.noise_level import NoiseLevelPanel
 from gui.panels.sample_quality import SampleQualityPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
@@ -44,6 +48,9 @@ VIEW_PANELS: dict[str, type] = {cls.view_name: cls for cls in (
     KlPerDimensionPanel, ActivationHistogramPanel, JacobianSpectrumPanel, IdentityProbePanel,
     NoiseLevelPanel, DrawingPadPanel, LatentTrailsPanel, DataSpacePanel,
     ReconstructionsView, SamplesView, LatentExplorerView,
+    # the research measures (issue 20)
+    MutualInformationPanel, LatentTraversalsPanel, LatentInterpolationPanel,
+    DisentanglementScoresPanel,
     SampleQualityPanel)}   # on the Generative models tab; lessons may show it too
 
 
@@ -57,13 +64,18 @@ def make_view(name: str) -> QWidget:
 
 #: The tab's pages: title, how the views share it, the views (export keys follow them).
 PAGES = (
-    ("Code usage", Qt.Horizontal, ("kl_per_dimension", "activation_histogram")),
+    ("Code usage", Qt.Horizontal, ("kl_per_dimension", "mutual_information",
+                                   "activation_histogram")),
     ("Contraction && identity", Qt.Vertical, ("jacobian_spectrum", "identity_probe")),
     ("Denoising", Qt.Vertical, ("noise_level",)),
     ("Draw a digit", Qt.Horizontal, ("drawing_pad", "latent_explorer")),
     ("Map over time", Qt.Vertical, ("latent_trails",)),
     ("Data space", Qt.Vertical, ("data_space",)),
+    ("Disentanglement", Qt.Horizontal, ("latent_traversals", "disentanglement_scores")),
+    ("Interpolation", Qt.Vertical, ("latent_interpolation",)),
 )
+#: A view drawn under another in one column of its page (view -> the view below it).
+STACKED = {"kl_per_dimension": "mutual_information"}
 FRAME_TITLES = {
     "kl_per_dimension": "KL per latent dimension (VAE): active units",
     "activation_histogram": "Sparsity: the code's activations",
@@ -74,6 +86,10 @@ FRAME_TITLES = {
     "latent_explorer": "Its code on the latent map (◆)",
     "latent_trails": "The latent map over time",
     "data_space": "Data space: the reconstruction field r(x) − x",
+    "mutual_information": "Posterior collapse: I(x; z) beside the KL",
+    "latent_traversals": "Latent traversals: one dimension at a time",
+    "disentanglement_scores": "Disentanglement on known factors",
+    "latent_interpolation": "Interpolation between two codes",
 }
 
 
@@ -117,9 +133,18 @@ class CodeViews(QObject):
             split = named(QSplitter(orientation), f"codeViews{title.split()[0]}Splitter",
                           title.replace("&&", "and"))
             split.setChildrenCollapsible(False)
+            below = set(STACKED.values())
             for k in keys:
-                split.addWidget(self.frames[export_key(k)])
-            if len(keys) == 2 and orientation == Qt.Horizontal:
+                if k in STACKED:
+                    column = named(QSplitter(Qt.Vertical), f"{self.panels[k].objectName()}"
+                                   "Column", f"{self.panels[k].title} column")
+                    column.setChildrenCollapsible(False)
+                    column.addWidget(self.frames[export_key(k)])
+                    column.addWidget(self.frames[export_key(STACKED[k])])
+                    split.addWidget(column)
+                elif k not in below:
+                    split.addWidget(self.frames[export_key(k)])
+            if split.count() == 2 and orientation == Qt.Horizontal:
                 split.setSizes([440, 600])
             self.pages.addTab(split, title)
         layout = QVBoxLayout(self.page)
@@ -133,6 +158,7 @@ class CodeViews(QObject):
         self.pages.currentChanged.connect(lambda _i: self._schedule())
         drawing: DrawingPadPanel = self.panels["drawing_pad"]
         drawing.code_changed.connect(self._on_drawing_code)
+        self.panels["latent_interpolation"].path_changed.connect(self._on_interpolation_path)
         model.reset.connect(self._on_reset)
         model.run_added.connect(self._on_run_added)
         model.position.connect(self._on_position)
@@ -201,6 +227,10 @@ class CodeViews(QObject):
             panel.show_epoch(run, epoch)
         except Exception as e:  # noqa: BLE001 - a damaged epoch: this view says so, not all
             panel.clear(f"Epoch {epoch} cannot be shown here: {e}")
+
+    def _on_interpolation_path(self, codes) -> None:
+        if self.main_explorer is not None:
+            self.main_explorer.show_extra_path(codes)
 
     def _on_drawing_code(self, code) -> None:
         explorers = [self.panels["latent_explorer"].explorer, self.main_explorer]

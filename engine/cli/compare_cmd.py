@@ -29,6 +29,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     with ComparedRuns.open(args.sessions) as compared:
         print(compared.table())
+        if compared.measures_table():
+            print(compared.measures_table())
         quality = quality_table([(r.label, r.run) for r in compared.runs])
         if quality:
             print("\n" + quality)

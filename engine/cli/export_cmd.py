@@ -43,7 +43,17 @@ def add_parser(sub) -> None:
     p.add_argument("--script", type=Path, metavar="FILE.py",
                    help="a standalone PyTorch script that rebuilds and trains the run (its "
                         "images go beside it as FILE_data.pt)")
-    p.add_argument("--epoch", type=int, help="the epoch of --out and --onnx (default: the last)")
+    p.add_argument("--traversals", type=Path, metavar="FILE.png|FILE.gif",
+                   help="latent traversals of a probe image at --epoch: each dimension swept "
+                        "over ±3 standard deviations, one row each, largest KL first (PNG, with "
+                        "the animated GIF beside it; a .gif name writes the GIF alone)")
+    p.add_argument("--traversal-image", type=int, default=0, metavar="K",
+                   help="which probe image --traversals holds (default 0)")
+    p.add_argument("--traversal-range", choices=("prior", "posterior"), default="prior",
+                   help="sweep ±3 standard deviations of the prior (default) or of the "
+                        "image's posterior q(z|x)")
+    p.add_argument("--epoch", type=int, help="the epoch of --out, --onnx and --traversals "
+                                             "(default: the last)")
     p.add_argument("--run", dest="run_id", metavar="ID",
                    help="which run of the file (default: its main run)")
     p.add_argument("--scale", type=int, default=2, help="pixel magnification of --out "
@@ -53,10 +63,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    wanted = [args.out, args.gif, args.onnx, args.tensorboard, args.csv, args.script]
+    wanted = [args.out, args.gif, args.onnx, args.tensorboard, args.csv, args.script,
+              args.traversals]
     if all(w is None for w in wanted):
         raise ConfigError("nothing to export: give --out DIR (PNG figures), --gif FILE, "
-                          "--onnx FILE, --tensorboard DIR, --csv FILE or --script FILE")
+                          "--onnx FILE, --tensorboard DIR, --csv FILE, --script FILE or "
+                          "--traversals FILE")
     written: list[Path] = []
     with Session.open(args.session) as session:
         run_ = session.run(args.run_id)
@@ -67,6 +79,11 @@ def run(args) -> int:
                                     scale=max(1, args.scale))
         if args.gif is not None:
             written.append(export_gif(run_, args.gif, force=args.force))
+        if args.traversals is not None:
+            from engine.export.traversal_figures import export_traversals
+            written += export_traversals(run_, args.traversals, args.epoch,
+                                         args.traversal_image, args.traversal_range,
+                                         force=args.force)
         if args.csv is not None:
             from engine.export.csv_tables import export_csv
             written.append(export_csv(run_, args.csv, force=args.force))

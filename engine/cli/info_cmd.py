@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.export.quality_words import info_lines as quality_lines
+from engine.export.research_summary import measure_lines
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
 from engine.words import size_words
@@ -69,7 +70,7 @@ def run_lines(r: SessionRun) -> list[str]:
     lines += quality_lines(r)   # sample quality (engine.export.quality_words)
     if r.status_message:
         lines.append(f"failure:   {r.status_message}")
-    return [x for x in lines if x] + _final_terms(r, eh)
+    return [x for x in lines if x] + _final_terms(r, eh) + measure_lines(r)
 
 
 def _model_words(cfg) -> str:

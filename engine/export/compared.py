@@ -54,6 +54,19 @@ class ComparedRun:
         return {t: float(v[-1]) for t, v in self.run.epoch_history.get(part, {}).items()
                 if len(v)}
 
+    def measures(self) -> dict[str, float]:
+        """The research measures at the run's end (MIG, DCI, FactorVAE, I(x; z)), read once:
+        :func:`engine.export.research_summary.final_measures`, the keys it has of
+        :data:`~engine.export.research_summary.MEASURE_KEYS`."""
+        if "_measures" not in self.__dict__:
+            from engine.export.research_summary import MEASURE_KEYS, final_measures
+            try:
+                got = final_measures(self.run)
+            except SessionError:
+                got = {}
+            self.__dict__["_measures"] = {k: got[k] for k in MEASURE_KEYS if k in got}
+        return self.__dict__["_measures"]
+
 
 class ComparedRuns:
     """The runs on display side by side (see the module docstring).
@@ -202,6 +215,27 @@ class ComparedRuns:
                            for i, (c, w) in enumerate(zip(row, widths))).rstrip()
                  for row in [head, *rows]]
         return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+    def measure_names(self) -> list[str]:
+        """The research measures any run has, in the summary's order."""
+        from engine.export.research_summary import MEASURE_KEYS
+        return [k for k in MEASURE_KEYS if any(k in r.measures() for r in self.runs)]
+
+    def measures_table(self) -> str:
+        """The research measures at each run's end as text ("" when no run has any)."""
+        from engine.export.research_summary import MEASURE_WORDS
+        names = self.measure_names()
+        if not names:
+            return ""
+        head = ["run", *(MEASURE_WORDS[k] for k in names)]
+        rows = [[r.label, *(f"{r.measures()[k]:.3f}" if k in r.measures() else "–"
+                            for k in names)] for r in self.runs]
+        widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                           for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+                 for row in [head, *rows]]
+        return "\n".join(["research measures at each run's end (I(x; z) in nats):",
+                          lines[0], "-" * len(lines[0]), *lines[1:]])
 
 
 def _unique_labels(runs: list[ComparedRun]) -> None:

@@ -8,11 +8,13 @@ trained by the existing jobs) and the views that show it.
 - :mod:`.format` — :class:`Lesson`, :class:`LessonRun`, reading and checking files.
 - :mod:`.runner` — :func:`run_lesson`: the runs as ordinary sessions (kept when
   already complete), then the claim measured and drawn.
-- :mod:`.claims` — one measurement per lesson (:func:`measure_claim`).
+- :mod:`.claims` — one measurement per lesson (:func:`measure_claim`);
+  :mod:`.disentanglement_claim` lesson 13's (MIG against β).
 - :mod:`.figure` — :func:`lesson_figure`, one PNG that shows the effect.
 """
 
 from engine.lessons.claims import MEASURES, ClaimResult, measure_claim
+from engine.lessons import disentanglement_claim  # noqa: F401  (registers lesson 13's measure)
 from engine.lessons.figure import lesson_figure
 from engine.lessons.format import (JOBS, Lesson, LessonRun, bundled_folder, find_lesson,
                                    load_lessons, read_lesson)

@@ -56,6 +56,10 @@ BARS: dict[str, list[tuple[str, list[str]]]] = {
                           ("modes covered (of 8)", ["vae_modes", "gan_modes"])],
     "beta_tension": [("active units", ["active_units_*"]), ("KL (nats)", ["kl_*"]),
                      ("reconstruction (nats)", ["recon_*"])],
+    "disentanglement_beta": [("MIG (mutual information gap)", ["mig_*"]),
+                             ("DCI disentanglement", ["dci_disentanglement_*"]),
+                             ("FactorVAE score", ["factor_vae_*"]),
+                             ("I(x; z) (nats)", ["mutual_information_*"])],
 }
 IDENTITY_MEASURES = ("identity_risk", "identity_removed")
 

@@ -216,6 +216,7 @@ class LatentExplorerPanel(MapMarkers, QWidget):
     def _clear_map(self) -> None:
         self.scatter.clear()
         self.extra_marker.clear()
+        self.extra_path.clear()
         self.manifold_item.clear()
         for item in self.prior_items:
             item.clear()

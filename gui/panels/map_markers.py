@@ -35,6 +35,12 @@ class MapMarkers:
         self.extra_marker.setZValue(6)
         self.plot.addItem(self.extra_marker)
         self.extra_code: np.ndarray | None = None
+        # An interpolation's path between two codes (the interpolation view's), as a line.
+        self.extra_path = pg.PlotDataItem(pen=pg.mkPen("#00b4f0", width=2.5), symbol="o",
+                                          symbolSize=5, symbolBrush="#00b4f0", symbolPen=None)
+        self.extra_path.setZValue(6)
+        self.plot.addItem(self.extra_path)
+        self.path_codes: np.ndarray | None = None
         self.marker = pg.TargetItem(pos=(0, 0), size=16, movable=True,
                                     pen=pg.mkPen("#d00000", width=3),
                                     hoverPen=pg.mkPen("#ff4040", width=3))
@@ -128,6 +134,11 @@ class MapMarkers:
         self.extra_code = None if code is None else np.asarray(code, np.float64).ravel()
         self._refresh_extra_marker()
 
+    def show_extra_path(self, codes: np.ndarray | None) -> None:
+        """Draw a path of codes (S, D) on the map as a line (an interpolation); None removes it."""
+        self.path_codes = None if codes is None else np.asarray(codes, np.float64)
+        self._refresh_extra_marker()
+
     def extra_marker_position(self) -> tuple[float, float] | None:
         """Where the extra marker is on the map (None when there is none)."""
         pts = self.extra_marker.data
@@ -136,6 +147,13 @@ class MapMarkers:
         return float(pts[0]["x"]), float(pts[0]["y"])
 
     def _refresh_extra_marker(self) -> None:
+        path = self.path_codes
+        if (path is None or self.projection is None
+                or path.shape[1] != self.projection.latent_dim):
+            self.extra_path.clear()
+        else:
+            xy = self.projection.project(path)
+            self.extra_path.setData(xy[:, 0], xy[:, 1])
         code = self.extra_code
         if (code is None or self.projection is None
                 or len(code) != self.projection.latent_dim):

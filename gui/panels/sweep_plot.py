@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from engine.export.research_summary import MEASURE_KEYS, MEASURE_WORDS
 from engine.sweep.plan import short_fields, value_words, Axis
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
@@ -62,9 +63,14 @@ class SweepPlotPanel(QWidget):
         for i, r in enumerate(runs):
             key = tuple(value_words(r.values.get(f)) for f in others)
             groups.setdefault(key, []).append(i)
-        for k, term in enumerate(term_names):
+        # The research measures (MIG, DCI, I(x; z), …) of the runs that have them, after the
+        # terms: MIG against beta is the sweep that shows disentanglement.
+        measured = [m for m in MEASURE_KEYS if any(m in r.measures() for r in runs)]
+        for k, term in enumerate([*term_names, *measured]):
+            measure = k >= len(term_names)
             plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS,
-                                         title=f"final {term}")
+                                         title=MEASURE_WORDS[term] if measure else
+                                         f"final {term}")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", field + (" (log)" if log else ""))
             cache_axes(plot)
@@ -74,8 +80,10 @@ class SweepPlotPanel(QWidget):
                 plot.getAxis("bottom").setLogMode(True)
             for g, (key, members) in enumerate(groups.items()):
                 members = sorted(members, key=lambda i: xs[i])
-                for part, style in (("val", Qt.SolidLine), ("train", Qt.DashLine)):
-                    ys = [runs[i].final(part).get(term, np.nan) for i in members]
+                for part, style in ((("val", Qt.SolidLine),) if measure else
+                                    (("val", Qt.SolidLine), ("train", Qt.DashLine))):
+                    ys = [(runs[i].measures() if measure else runs[i].final(part)).get(
+                        term, np.nan) for i in members]
                     if all(np.isnan(ys)):
                         continue
                     grey = "#333333" if part == "val" else "#999999"
@@ -88,4 +96,6 @@ class SweepPlotPanel(QWidget):
         lines = "one line per " + ", ".join(short[f] for f in others) if others else ""
         self.caption.setText(
             f"The last epoch's means against {field}: solid validation, dashed training "
-            f"batches; each point has its run's colour. {lines}".strip())
+            f"batches; each point has its run's colour"
+            + (" (the research measures: at the last scored epoch, on the validation images)"
+               if measured else "") + f". {lines}".strip())

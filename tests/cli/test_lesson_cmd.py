@@ -25,7 +25,7 @@ def one_thread(monkeypatch):
 def test_list_names_every_lesson(capsys):
     assert cli_main(["lesson", "--list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 12
+    assert len(out) == 13
     assert out[1].split()[:2] == ["2", "identity-risk"]
 
 

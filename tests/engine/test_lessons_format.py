@@ -16,14 +16,15 @@ from engine.lessons import (JOBS, MEASURES, bundled_folder, find_lesson, lesson_
 #: and ``finetuning`` (the Fine-tuning tab's accuracy curves and table).
 VIEW_NAMES = {"kl_per_dimension", "activation_histogram", "jacobian_spectrum", "identity_probe",
               "noise_level", "drawing_pad", "latent_trails", "data_space", "reconstructions",
-              "samples", "latent_explorer", "finetuning"}
+              "samples", "latent_explorer", "finetuning", "mutual_information",
+              "latent_traversals", "latent_interpolation", "disentanglement_scores"}
 NOTES = Path("/work/shared/reference/autoencoders-lecture-notes.txt")
 
 
 def test_every_bundled_lesson_loads_and_its_configs_validate():
     lessons = load_lessons()
-    assert [le.number for le in lessons] == list(range(1, 13))
-    assert len({le.name for le in lessons}) == 12
+    assert [le.number for le in lessons] == list(range(1, 14))
+    assert len({le.name for le in lessons}) == 13
     for lesson in lessons:
         assert lesson.path.parent == bundled_folder()
         assert lesson.measure in MEASURES
@@ -116,12 +117,12 @@ def test_not_json_and_not_an_object_and_a_bad_file_name(tmp_path):
 
 
 def test_a_teachers_folder_adds_and_replaces_lessons(tmp_path):
-    extra = _lesson(number=13, title="My own sparse lesson")
+    extra = _lesson(number=14, title="My own sparse lesson")
     extra["runs"][1]["overrides"]["objective.sparsity"] = 0.2
     _write(tmp_path, "stronger-sparsity", extra)
     _write(tmp_path, "sparse", _lesson(title="Sparse, retold"))
     lessons = load_lessons(tmp_path)
-    assert [le.number for le in lessons] == list(range(1, 14))
+    assert [le.number for le in lessons] == list(range(1, 15))
     assert find_lesson("stronger-sparsity", tmp_path).runs[1].overrides[
         "objective.sparsity"] == 0.2
     assert find_lesson("sparse", tmp_path).title == "Sparse, retold"

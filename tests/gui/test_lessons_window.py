@@ -56,7 +56,7 @@ def test_the_lessons_menu_lists_every_lesson_by_number_and_title(window):
     menu = window.findChild(QMenu, "lessonsMenu")
     menu.aboutToShow.emit()
     lessons = load_lessons()
-    assert len(lessons) == 12
+    assert len(lessons) == 13
     assert _lesson_entries(menu) == [f"{x.number}. {x.title}" for x in lessons]
 
 
@@ -67,17 +67,17 @@ def test_a_teachers_lessons_folder_adds_its_lessons_and_a_bad_file_is_named(
     folder = tmp_path / "my-lessons"
     folder.mkdir()
     mine = json.loads(next(x for x in load_lessons() if x.name == LESSON).path.read_text())
-    mine.update(number=13, title="Denoising, harder")
+    mine.update(number=14, title="Denoising, harder")
     (folder / "harder-denoising.json").write_text(json.dumps(mine))
     window.menus.choose_lessons_folder(str(folder))
     assert window.preferences.lessons_folder == folder
     menu.aboutToShow.emit()
-    assert _lesson_entries(menu)[-1] == "13. Denoising, harder"
+    assert _lesson_entries(menu)[-1] == "14. Denoising, harder"
     assert window.findChild(QAction, "lessonAction_harder-denoising") is not None
     (folder / "broken.json").write_text("{ not json")
     menu.aboutToShow.emit()
     assert "broken.json" in window.banner.text()
-    assert len(_lesson_entries(menu)) == 12           # the bundled ones still listed
+    assert len(_lesson_entries(menu)) == 13           # the bundled ones still listed
 
 
 def test_a_lesson_runs_shows_its_views_and_claim_reopens_without_training_and_runs_again(
