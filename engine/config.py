@@ -36,8 +36,7 @@ class DataConfig:
     (procedural shapes with known factors), one of the procedural 2-D point
     sets ``moons``, ``rings``, ``spiral``, ``gaussians`` (``n_points`` points,
     ``point_noise`` their noise, None for the set's default; see
-    :mod:`engine.data.toy2d`), ``drawn`` (the 2-D points drawn by hand in
-    ``points``: ``"x,y x,y;x,y"``, strokes separated by ``;``; see
+    :mod:`engine.data.toy2d`), ``drawn`` (2-D points drawn by hand, in ``points``:
     :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz,
     .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
     inside an .npz/.h5 file and ``labels_key`` its labels).
@@ -225,10 +224,6 @@ _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 class RunConfig:
     """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps.
 
-    ``quality_every`` k: sample quality (FID, precision / recall of the model's samples,
-    :mod:`engine.analysis.quality_probe`) is measured at the snapshots of every k-th
-    epoch — more than 1 where drawing samples is costly (an RBM's Gibbs chains).
-
     ``precision`` ``bfloat16`` runs the training steps' forward passes under
     bf16 autocast (matrix products in bf16, accumulated in float32; the
     weights, the optimiser and validation stay float32): faster where the
@@ -241,7 +236,7 @@ class RunConfig:
     device: str = "auto"
     precision: str = "float32"
     snapshot_every: int = 1
-    quality_every: int = 1
+    quality_every: int = 1   # sample quality every k-th epoch (engine.analysis.quality_probe)
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -9,14 +9,17 @@ in its penultimate layer. **These numbers do not compare with FID figures
 computed with Inception features** (papers' "MNIST FID"): they compare runs
 of this app with each other.
 
-The network (about 33,000 weights, ``resources/data/digit_features.npz``,
+The network (about 48,000 weights, ``resources/data/digit_features.npz``,
 float32, loaded with ``numpy.load(allow_pickle=False)``: no pickle)::
 
-    x (B, 1, 28, 28) -> conv 3x3, 16 -> ReLU -> max-pool 2
-                     -> conv 3x3, 32 -> ReLU -> max-pool 2
-                     -> conv 3x3, 32 -> ReLU -> average-pool to 3x3
-                     -> linear 288 -> 64 -> ReLU         = the features (B, 64)
+    x (B, 1, 28, 28) -> conv 3x3 stride 2, 16 -> ReLU      (14x14)
+                     -> conv 3x3 stride 2, 32 -> ReLU      (7x7)
+                     -> conv 3x3 stride 2, 32 -> ReLU      (4x4)
+                     -> linear 512 -> 64 -> ReLU         = the features (B, 64)
                      -> linear 64 -> 10                  = digit logits
+
+Strided convolutions rather than pooling: the features of 500 samples cost about a
+third of a pooled network's (benchmarks/bench_sample_quality.py), every epoch.
 
 The features are divided by one fixed scale (stored with the weights: the
 root mean square of a feature over the training digits), so that FIDs are
@@ -49,18 +52,18 @@ class DigitFeatureNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.conv3 = nn.Conv2d(32, 32, 3, padding=1)
-        self.hidden = nn.Linear(32 * 3 * 3, FEATURES)
+        self.conv1 = nn.Conv2d(1, 16, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(32, 32, 3, stride=2, padding=1)
+        self.hidden = nn.Linear(32 * 4 * 4, FEATURES)
         self.head = nn.Linear(FEATURES, 10)
         self.register_buffer("scale", torch.ones(()))
 
     def raw_features(self, x: Tensor) -> Tensor:
         """x (B, 1, 28, 28) in [0, 1] -> (B, 64) penultimate activations, unscaled."""
-        h = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2)
-        h = F.adaptive_avg_pool2d(F.relu(self.conv3(h)), 3)    # (B, 32, 3, 3)
+        h = F.relu(self.conv1(x))                  # (B, 16, 14, 14)
+        h = F.relu(self.conv2(h))                  # (B, 32, 7, 7)
+        h = F.relu(self.conv3(h))                  # (B, 32, 4, 4)
         return F.relu(self.hidden(h.flatten(1)))
 
     def features(self, x: Tensor) -> Tensor:

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from engine.analysis.sample_quality import (frechet_distance, gaussian_stats, knn_radii,
-                                            precision_recall)
+                                            precision_recall, psd_sqrt)
 from engine.data.toy2d import is_point_data
 
 #: Held-out images scored against (the first of the validation split), at most.
@@ -131,8 +131,8 @@ class SampleQualityProbe:
         return torch.cat(out).numpy()
 
     def reference(self) -> tuple[np.ndarray, tuple, np.ndarray, np.ndarray]:
-        """(features (N, F), their Gaussian (mean, cov), their k-NN radii, the real-versus-
-        real scores (3,)), computed once."""
+        """(features (N, F), their Gaussian (mean, cov, cov's square root), their k-NN
+        radii, the real-versus-real scores (3,)), computed once."""
         if self._reference is None:
             ds = self.dataset
             held_out = ds.val_idx if len(ds.val_idx) >= 4 else ds.train_idx
@@ -142,7 +142,8 @@ class SampleQualityProbe:
             real_idx = np.sort(rng.choice(pool, size=min(len(pool), len(ref_idx)),
                                           replace=False)) if len(pool) else pool
             feats = self.features(self.take(ref_idx))
-            stats, radii = gaussian_stats(feats), knn_radii(feats)
+            mean, cov = gaussian_stats(feats)
+            stats, radii = (mean, cov, psd_sqrt(cov)), knn_radii(feats)
             real = (np.full(3, np.nan) if len(real_idx) < 4 else
                     self.score(self.features(self.take(real_idx)), feats, stats, radii))
             self._reference = (feats, stats, radii, real.astype(np.float32))
@@ -150,8 +151,10 @@ class SampleQualityProbe:
 
     @staticmethod
     def score(fake: np.ndarray, real: np.ndarray, stats: tuple, radii: np.ndarray) -> np.ndarray:
-        """(3,) FID, precision, recall of features ``fake`` against ``real``."""
-        fid = frechet_distance(*gaussian_stats(fake), *stats)
+        """(3,) FID, precision, recall of features ``fake`` against ``real``; ``stats`` the
+        real features' (mean, covariance, its square root)."""
+        mean, cov, root = stats
+        fid = frechet_distance(mean, cov, *gaussian_stats(fake), root1=root)
         precision, recall = precision_recall(real, fake, real_radii=radii)
         return np.array([fid, precision, recall], np.float64)
 

@@ -42,19 +42,22 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))
 
 
-def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+def psd_sqrt(cov: np.ndarray) -> np.ndarray:
     """The symmetric square root of a positive semi-definite matrix (eigenvalues below 0,
     from rounding, taken as 0)."""
+    cov = np.atleast_2d(np.asarray(cov, np.float64))
     w, v = np.linalg.eigh((cov + cov.T) / 2)
     return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray,
-                     cov2: np.ndarray) -> float:
+                     cov2: np.ndarray, root1: np.ndarray | None = None) -> float:
     """d² between N(mu1, cov1) and N(mu2, cov2) (see the module docstring).
 
     Tr (Σ₁Σ₂)^½ is computed as Σ √λ of the symmetric matrix Σ₁^½ Σ₂ Σ₁^½, which has
     the same eigenvalues as Σ₁Σ₂: real and non-negative, no complex round-off to drop.
+    ``root1``: Σ₁^½ when already known (:func:`psd_sqrt`; the held-out images' Gaussian
+    is the same every epoch).
 
     Returns
     -------
@@ -62,7 +65,7 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray,
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     cov1, cov2 = np.atleast_2d(cov1).astype(np.float64), np.atleast_2d(cov2).astype(np.float64)
-    root1 = _psd_sqrt(cov1)
+    root1 = psd_sqrt(cov1) if root1 is None else root1
     middle = root1 @ cov2 @ root1
     eig = np.linalg.eigvalsh((middle + middle.T) / 2)
     tr_sqrt = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
@@ -76,40 +79,46 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return frechet_distance(*gaussian_stats(features_a), *gaussian_stats(features_b))
 
 
-def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances (N, M) between the rows of a (N, D) and b (M, D), float64."""
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances (N, M) between the rows of a (N, D) and b (M, D), float64."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     b2 = (b * b).sum(axis=1)
     out = np.empty((len(a), len(b)))
     for i in range(0, len(a), _CHUNK):
         rows = a[i:i + _CHUNK]
         d2 = (rows * rows).sum(axis=1)[:, None] + b2[None, :] - 2.0 * rows @ b.T
-        out[i:i + _CHUNK] = np.sqrt(np.clip(d2, 0.0, None))
+        out[i:i + _CHUNK] = np.maximum(d2, 0.0)
     return out
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances (N, M) between the rows of a (N, D) and b (M, D), float64."""
+    return np.sqrt(squared_distances(a, b))
+
+
+def _kth_radii(d2_within: np.ndarray, k: int) -> np.ndarray:
+    """(N,) k-th nearest other point's distance, from the set's squared distances (N, N)."""
+    n = len(d2_within)
+    if n <= k:
+        raise ValueError(f"a manifold of k={k} neighbours needs more than {k} points "
+                         f"(got {n})")
+    d2 = d2_within.copy()
+    d2[np.arange(n), np.arange(n)] = np.inf       # not its own neighbour
+    return np.sqrt(np.partition(d2, k - 1, axis=1)[:, k - 1])
 
 
 def knn_radii(points: np.ndarray, k: int = K_NEAREST) -> np.ndarray:
     """(N,) distance from each point to its k-th nearest other point of the set."""
-    points = np.asarray(points, np.float64)
     if len(points) <= k:
         raise ValueError(f"a manifold of k={k} neighbours needs more than {k} points "
                          f"(got {len(points)})")
-    radii = np.empty(len(points))
-    for i in range(0, len(points), _CHUNK):
-        d = pairwise_distances(points[i:i + _CHUNK], points)
-        d[np.arange(len(d)), np.arange(i, i + len(d))] = np.inf   # not its own neighbour
-        radii[i:i + _CHUNK] = np.partition(d, k - 1, axis=1)[:, k - 1]
-    return radii
+    return _kth_radii(squared_distances(points, points), k)
 
 
 def inside_manifold(queries: np.ndarray, points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """(Q,) bool: whether each query lies in some ball (points[j], radii[j])."""
-    queries = np.asarray(queries, np.float64)
-    inside = np.zeros(len(queries), bool)
-    for i in range(0, len(queries), _CHUNK):
-        d = pairwise_distances(queries[i:i + _CHUNK], points)
-        inside[i:i + _CHUNK] = (d <= radii[None, :]).any(axis=1)
-    return inside
+    d2 = squared_distances(queries, points)
+    return (d2 <= (np.asarray(radii, np.float64) ** 2)[None, :]).any(axis=1)
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST,
@@ -126,8 +135,13 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST,
     Returns
     -------
     (precision, recall), each in [0, 1].
+
+    One (M, N) matrix of squared distances serves both: sample j lies in real ball i,
+    and real point i in sample ball j, read from the same entry.
     """
-    radii = knn_radii(real, k) if real_radii is None else real_radii
-    precision = float(inside_manifold(fake, real, radii).mean())
-    recall = float(inside_manifold(real, fake, knn_radii(fake, k)).mean())
+    radii = knn_radii(real, k) if real_radii is None else np.asarray(real_radii, np.float64)
+    fake_radii = knn_radii(fake, k)
+    d2 = squared_distances(fake, real)                                  # (M, N)
+    precision = float((d2 <= (radii ** 2)[None, :]).any(axis=1).mean())
+    recall = float((d2 <= (fake_radii ** 2)[:, None]).any(axis=0).mean())
     return precision, recall

@@ -140,14 +140,14 @@ class GenerativeComparisonPanel(QWidget):
         self._cells = []
         for c, (_, s) in enumerate(self.summaries, start=1):
             self.grid.setColumnStretch(c, 1)
-            cells = [_text(f"<b>{s.title}</b><br><span style='color:#555'>{s.data}</span>",
+            swatch = f"<span style='color:{run_colour(c - 1)}'>■</span> "   # its curves' colour
+            cells = [_text(f"{swatch}<b>{s.title}</b><br><span style='color:#555'>{s.data}</span>",
                            "comparisonTitle"),
                      _text(s.kind, "comparisonKind"),
                      _text(s.likelihood, "comparisonLikelihood"),
                      _text(s.code, "comparisonCodes"),
                      self._samples_cell(s), self._recon_cell(s),
-                     _text(f"<span style='color:{run_colour(c - 1)}'>■</span> "
-                           f"{s.quality_words()}", "comparisonSampleQuality")]
+                     _text(swatch + s.quality_words(), "comparisonSampleQuality")]
             for r, w in enumerate(cells):
                 self.grid.addWidget(w, r, c)
                 self._cells.append(w)

@@ -6,7 +6,7 @@ import scipy.linalg
 
 from engine.analysis.sample_quality import (K_NEAREST, fid, frechet_distance, gaussian_stats,
                                             inside_manifold, knn_radii, pairwise_distances,
-                                            precision_recall)
+                                            precision_recall, psd_sqrt)
 
 
 def _random_cov(rng, d, rank=None):
@@ -31,6 +31,16 @@ def test_frechet_distance_matches_scipy_sqrtm_of_the_covariance_product(d):
     c1, c2 = _random_cov(rng, d), _random_cov(rng, d)
     assert frechet_distance(mu1, c1, mu2, c2) == pytest.approx(_fid_by_sqrtm(mu1, c1, mu2, c2),
                                                               rel=1e-7, abs=1e-9)
+
+
+def test_a_known_square_root_gives_the_same_distance_and_is_scipys():
+    rng = np.random.default_rng(11)
+    mu1, mu2 = rng.standard_normal(7), rng.standard_normal(7)
+    c1, c2 = _random_cov(rng, 7), _random_cov(rng, 7)
+    root = psd_sqrt(c1)
+    np.testing.assert_allclose(root, np.real(scipy.linalg.sqrtm(c1)), atol=1e-9)
+    assert frechet_distance(mu1, c1, mu2, c2, root1=root) == pytest.approx(
+        frechet_distance(mu1, c1, mu2, c2), rel=1e-12)
 
 
 def test_frechet_distance_of_singular_covariances_matches_scipy():
