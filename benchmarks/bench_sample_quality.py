@@ -12,8 +12,11 @@ manifolds) against the number of held-out images N — 400 and 1,000 points
 (``data.n_points`` 4,000 and 10,000) for the GAN on 8 Gaussians; the k-NN
 distances grow as N², the samples and the features as N.
 
+The share over a preset's whole run counts the epochs it scores: its first, every k-th
+(``quality_every``; by default every epoch for 2-D points, every 5th for images) and its last.
+
 Run: ``python benchmarks/bench_sample_quality.py [--presets gan-toy gan ...] [--rounds 5]
-[--threads N] [--no-growth]``. Target: a few percent of an epoch for the presets that ship.
+[--threads N] [--no-growth]``. Target: a few percent of training for the presets that ship.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine.analysis.quality_probe import scored  # noqa: E402
 from engine.presets import load_preset  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
 
@@ -70,10 +74,16 @@ def measure(preset: str, rounds: int) -> None:
                               for _ in range(rounds))
     a, b = statistics.median(without), statistics.median(with_q)
     n = len(quality.reference()[0])
+    # Over the preset's own run: scored at its first epoch, every k-th and its last.
+    cfg = load_preset(preset)
+    epochs = cfg.optim.epochs
+    count = sum(scored(cfg, trainer.dataset.image_shape, e) for e in range(1, epochs + 1))
     print(f"{preset:8s} N={n:4d}  epoch {epoch_s * 1e3:7.0f} ms   snapshot without "
           f"{a * 1e3:6.1f} ms, with {b * 1e3:6.1f} ms (+{(b - a) / epoch_s:5.1%})   scores "
-          f"alone {alone * 1e3:6.1f} ms = {alone / epoch_s:5.1%} of an epoch   (reference "
-          f"features once: {first * 1e3:.0f} ms)   {load()}", flush=True)
+          f"alone {alone * 1e3:6.1f} ms = {alone / epoch_s:5.1%} of an epoch; scored "
+          f"{count} of its {epochs} epochs: {alone * count / (epoch_s * epochs):5.1%} "
+          f"over the run   (reference features once: {first * 1e3:.0f} ms)   {load()}",
+          flush=True)
 
 
 def growth(rounds: int) -> None:

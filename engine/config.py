@@ -236,7 +236,7 @@ class RunConfig:
     device: str = "auto"
     precision: str = "float32"
     snapshot_every: int = 1
-    quality_every: int = 1   # sample quality every k-th epoch (engine.analysis.quality_probe)
+    quality_every: int | None = None   # sample quality: every k-th epoch (None: auto)
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -286,7 +286,8 @@ def check_run(cfg) -> None:
         "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
     choice(cfg.precision, "precision", PRECISIONS)
     int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
-    int_in(cfg.quality_every, "quality_every", 1, 10_000)
+    if cfg.quality_every is not None:
+        int_in(cfg.quality_every, "quality_every", 1, 10_000)
     int_in(cfg.log_every, "log_every", 1, 10_000)
     check_data(cfg.data)
     if cfg.pretraining is not None:  # a stage's width is its code size: say that range

@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout
 
-from engine.analysis.quality_probe import ARRAY, REAL_ARRAY
+from engine.analysis.quality_probe import ARRAY, REAL_ARRAY, scoring_every
 from engine.export.quality_words import QualitySeries, applies, scores_words
 from gui.panels.code_view import NO_EPOCH, OLD_SESSION, CodeViewPanel, quiet_plot
 from gui.panels.jacobian_spectrum import log_ticks
@@ -107,14 +107,12 @@ class SampleQualityPanel(CodeViewPanel):
         self._draw_compared()
 
     def draw(self, run, epoch, snapshot) -> None:
-        every = run.config.quality_every
+        every = scoring_every(run.config, run.data.image_shape)
         epochs, values = run.arrays_over_epochs(ARRAY)
         scored = [k for k, e in enumerate(epochs) if e <= epoch]
         if not scored:
             self._say(OLD_SESSION.format(view="sample quality", array=ARRAY)
-                      if run.stored is not None and not epochs and every <= epoch else
-                      f"Sample quality is measured every {every} epochs (quality_every): "
-                      f"the first at epoch {every}." if every > 1 else NO_EPOCH)
+                      if run.stored is not None and not epochs else NO_EPOCH)
             return
         e = np.asarray(epochs, float)
         v = np.asarray(values, np.float64).reshape(-1, 3)
@@ -137,7 +135,8 @@ class SampleQualityPanel(CodeViewPanel):
         if int(epochs[last]) != epoch:
             when += f" (not scored; epoch {int(epochs[last])})"
         space, _ = applies(run.config, run.data.image_shape)
-        how = f" Measured every {every} epochs (quality_every)." if every > 1 else ""
+        how = (f" Scored at the first epoch, every {every}th and the last (quality_every)."
+               if every > 1 else "")
         shown = [label for label, _, _ in self._comparable()]
         others = (f" Bold: this run; thin: {', '.join(shown)} (the columns above, in their "
                   "colours)." if shown else "")

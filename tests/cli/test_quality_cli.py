@@ -57,10 +57,8 @@ def test_a_gans_info_reports_fid_precision_and_recall_of_its_last_epoch(sessions
     with Session.open(sessions["gan"]) as s:
         fid, precision, recall = s.run().snapshot(2).arrays["sample_quality"]
         real = s.run().snapshot(2).arrays["sample_quality_real"]
-    assert float(m.group(1)) == pytest.approx(float(fid), rel=2e-3)
-    assert float(m.group(3)) == pytest.approx(float(precision), abs=0.006)
-    assert float(m.group(5)) == pytest.approx(float(recall), abs=0.006)
-    assert float(m.group(2)) == pytest.approx(float(real[0]), rel=2e-3)
+    assert m.group(1) == f"{float(fid):.3g}" and m.group(2) == f"{float(real[0]):.3g}"
+    assert m.group(3) == f"{float(precision):.2f}" and m.group(5) == f"{float(recall):.2f}"
     assert float(m.group(2)) < float(m.group(1))     # two epochs: far from real digits
     assert "not FID figures computed with Inception features" in out
 

@@ -12,7 +12,7 @@ import torch
 
 from engine.analysis.digit_features import load_feature_net, read_meta, weights_path
 from engine.analysis.quality_probe import (ARRAY, DATA_SPACE, DIGITS, REAL_ARRAY,
-                                           SampleQualityProbe, feature_space)
+                                           SampleQualityProbe, feature_space, scored)
 from engine.analysis.sample_quality import precision_recall
 from engine.config import DataConfig
 from engine.data import load_dataset, load_mnist
@@ -173,12 +173,18 @@ def test_a_vae_on_digits_is_scored_in_digit_features_and_a_plain_autoencoder_not
                                                                  "data.n_sprites": 200}))
 
 
-def test_quality_every_k_scores_every_kth_epoch_only():
+def test_quality_every_k_scores_the_first_every_kth_and_the_last_epoch():
     snaps = []
-    cfg = _tiny("gan-toy", **{"data.n_points": 300, "optim.epochs": 4, "quality_every": 2})
+    cfg = _tiny("gan-toy", **{"data.n_points": 300, "optim.epochs": 7, "quality_every": 3})
     Trainer(cfg).run(lambda e: snaps.append(e) if type(e).__name__ == "EpochSnapshot" else None)
-    assert [s.epoch for s in snaps if ARRAY in s.arrays] == [2, 4]
-    assert [s.epoch for s in snaps] == [1, 2, 3, 4]
+    assert [s.epoch for s in snaps if ARRAY in s.arrays] == [1, 3, 6, 7]
+    assert [s.epoch for s in snaps] == list(range(1, 8))
+    # By default: 2-D points every epoch, images every 5th.
+    assert [e for e in range(1, 13) if scored(load_preset("gan"), (1, 28, 28), e)] == [
+        1, 5, 10]
+    assert all(scored(load_preset("gan-toy"), (1, 1, 2), e) for e in range(1, 13))
+    assert [e for e in range(1, 21) if scored(load_preset("rbm"), (1, 28, 28), e)] == [
+        1, 10, 20]
 
 
 def test_scoring_leaves_the_training_stream_alone_and_repeats_exactly():
@@ -188,6 +194,13 @@ def test_scoring_leaves_the_training_stream_alone_and_repeats_exactly():
     first = trainer.snapshot(1).arrays[ARRAY]
     assert torch.equal(trainer.generator.get_state(), state)
     np.testing.assert_array_equal(trainer.snapshot(1).arrays[ARRAY], first)
+
+
+def test_missing_classifier_weights_leave_the_run_training_without_scores(monkeypatch, tmp_path):
+    import engine.analysis.digit_features as digit_features
+    monkeypatch.setattr(digit_features, "weights_path", lambda: tmp_path / "gone.npz")
+    arrays = _last_snapshot(_tiny("vae-2d", **{"data.limit": 300, "model.hidden": [32]}))
+    assert ARRAY not in arrays and "map_latents" in arrays
 
 
 def test_draw_samples_of_each_family():
