@@ -335,8 +335,10 @@ class RunConfig:
 
         An optional section that is absent is created with its defaults when
         one of its fields is set (``classifier.labels=100``); setting the
-        section itself to None removes it.
+        section itself to None removes it. ``data.path`` selects the file source.
         """
+        if assignments.get("data.path") is not None and "data.source" not in assignments:
+            assignments = {**assignments, "data.source": "file"}
         d = self.to_dict()
         for dotted, value in assignments.items():
             parts = dotted.split(".")

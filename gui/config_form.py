@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
+from engine.presets import described_for_data
 from gui import pretrain_form
 from gui.family_form import FamilyValues, put_family_fields, values_from_config
 from gui.pretrain_form import PretrainValues
@@ -116,8 +117,9 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
             return None
 
     put("data.source", v.source)
-    put("data.path", v.path.strip() or None)
-    put("data.points", v.points)
+    # Only the file source reads a path: one left in the hidden field is not recorded.
+    put("data.path", (v.path.strip() or None) if v.source == "file" else None)
+    put("data.points", v.points if v.source == "drawn" else "")   # a drawing: drawn's alone
     if v.source == "file":
         if not v.path.strip():
             errors["data.path"] = "data.path: choose a data file or folder (Browse…)"
@@ -166,7 +168,9 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     cfg = _validate_collecting(d, base, errors)
     if pre.enabled:
         cfg = pretrain_form.finish(cfg, pre, errors, rbm_section)
-    return (cfg, {}) if not errors and cfg is not None else (None, errors)
+    if errors or cfg is None:
+        return None, errors
+    return described_for_data(cfg, base), {}
 
 
 _PATHS = {"data.path", "data.limit", "model.hidden", "model.latent_dim", "objective.sparsity",

@@ -17,7 +17,7 @@ from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError
 from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted, StepMetrics)
-from engine.presets import DEFAULT_PRESET, load_preset
+from engine.presets import DEFAULT_PRESET, described_for_data, load_preset
 
 
 def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to train") -> None:
@@ -39,8 +39,32 @@ def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The validated config named by --preset/--config with --set/--epochs/--device/--seed applied."""
-    return apply_overrides(named_config(args), args)
+    """The validated config named by --preset/--config with --set/--epochs/--device/--seed
+    applied, its data path checked (see :func:`check_data_path`)."""
+    return check_data_path(apply_overrides(named_config(args), args))
+
+
+def check_data_path(cfg: RunConfig) -> RunConfig:
+    """``cfg``, unless its data path would be ignored or does not exist.
+
+    A path is read only by the file source (``--set data.path=...`` selects it);
+    one beside another source would be silently ignored, so it is refused.
+
+    Raises
+    ------
+    ConfigError
+        A path beside another source (naming ``data.source``), or a path that
+        does not exist (naming ``data.path``).
+    """
+    d = cfg.data
+    if d.path is not None and d.source != "file":
+        raise ConfigError(f"is '{d.source}', which reads no file, yet data.path is "
+                          f"{d.path}: set data.source=file to train on that file (or leave "
+                          f"data.path out)", "data.source")
+    if d.source == "file" and not Path(d.path).exists():
+        raise ConfigError(f"names {d.path}: no such file or folder. Check the path, or choose "
+                          f"another file", "data.path")
+    return cfg
 
 
 def named_config(args: argparse.Namespace) -> RunConfig:
@@ -68,7 +92,7 @@ def apply_overrides(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
         over["device"] = args.device
     if getattr(args, "seed", None) is not None:
         over["seed"] = args.seed
-    return cfg.with_overrides(over) if over else cfg
+    return described_for_data(cfg.with_overrides(over), cfg) if over else cfg
 
 
 def _fmt_terms(terms: dict[str, float]) -> str:
@@ -95,7 +119,8 @@ class ProgressPrinter:
                         f"{event.data.n_train} train / {event.data.n_val} validation images "
                         f"{'x'.join(map(str, event.data.image_shape))}, "
                         f"{event.n_parameters:,} parameters"
-                        + (f", epochs {event.start_epoch}-{event.total_epochs}" if epochs > 0
+                        + (f", epoch {event.start_epoch}" if epochs == 1 else
+                           f", epochs {event.start_epoch}-{event.total_epochs}" if epochs > 1
                            else ""))
             if epochs <= 0:
                 self._write(f"{self.prefix}no epochs to train: kept as it starts")

@@ -22,11 +22,20 @@ def add_parser(sub) -> None:
     p.add_argument("--png", type=Path, default=Path("comparison.png"), metavar="FILE.png",
                    help="where the figure goes (default comparison.png)")
     p.add_argument("--no-png", action="store_true", help="print the table only")
-    p.add_argument("--force", action="store_true", help="overwrite the PNG")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the PNG (one drawn by compare of the same runs is "
+                        "replaced without it)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from engine.export.compare_figure import figure_inputs, write_comparison_png
+    # What the figure shows: the same inputs, in any order, draw the same comparison.
+    inputs = sorted(str(p.resolve()) for p in args.sessions)
+    replacing = not args.no_png and args.png.exists()
+    if replacing and not args.force and figure_inputs(args.png) != inputs:
+        raise SessionError(f"{args.png}: already exists (and is not a comparison of these "
+                           "runs); pass --force to overwrite it, or --png FILE")
     with ComparedRuns.open(args.sessions) as compared:
         print(compared.table())
         if compared.measures_table():
@@ -38,9 +47,6 @@ def run(args) -> int:
             print(f"note: {note}")
         if args.no_png:
             return 0
-        if args.png.exists() and not args.force:
-            raise SessionError(f"{args.png}: already exists; pass --force to overwrite it "
-                               "(or --png FILE)")
-        from engine.export.compare_figure import write_comparison_png
-        print(write_comparison_png(compared, args.png))
+        path = write_comparison_png(compared, args.png, inputs)
+    print(f"{path} (replaced)" if replacing else path)
     return 0

@@ -3,7 +3,8 @@
 ``--out DIR`` PNG figures of one epoch; ``--gif`` the latent map and manifold
 across epochs; ``--onnx`` the decoder (and encoder); ``--tensorboard DIR``
 event files; ``--csv`` the loss table; ``--script`` a standalone PyTorch
-script that trains the run again. Any combination, in one call.
+script that trains the run again. Any combination, in one call: every format
+is checked (its extra installed, no file in the way) before any is written.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from pathlib import Path
 
 from engine.errors import ConfigError
 from engine.session import Session
-from engine.export.figures import export_epoch
-from engine.export.latent_gif import export_gif
 
 
 def add_parser(sub) -> None:
@@ -74,30 +73,48 @@ def run(args) -> int:
         run_ = session.run(args.run_id)
         if args.epoch is not None and args.epoch not in run_.snapshot_epochs:
             run_.snapshot(args.epoch)   # raises the reader's message (saved epochs listed)
-        if args.out is not None:
-            written += export_epoch(run_, args.epoch, args.out, force=args.force,
-                                    scale=max(1, args.scale))
-        if args.gif is not None:
-            written.append(export_gif(run_, args.gif, force=args.force))
-        if args.traversals is not None:
-            from engine.export.traversal_figures import export_traversals
-            written += export_traversals(run_, args.traversals, args.epoch,
-                                         args.traversal_image, args.traversal_range,
-                                         force=args.force)
-        if args.csv is not None:
-            from engine.export.csv_tables import export_csv
-            written.append(export_csv(run_, args.csv, force=args.force))
-        if args.script is not None:
-            from engine.export.script import export_script
-            written += export_script(run_, args.script, force=args.force)
-        if args.onnx is not None:
-            from engine.export.onnx_model import export_onnx
-            written += export_onnx(run_, args.epoch, args.onnx, force=args.force)
-        if args.tensorboard is not None:
-            from engine.export.tensorboard_events import export_tensorboard
-            folder = export_tensorboard(run_, args.tensorboard, force=args.force)
-            written.append(folder)
-            print(f"TensorBoard: tensorboard --logdir {args.tensorboard}")
+        steps = _steps(args, run_)
+        for check, _ in steps:   # every format first: a refusal leaves nothing half done
+            check()
+        for _, write in steps:
+            written += write()
     for path in written:
         print(path)
     return 0
+
+
+def _steps(args, run_) -> list[tuple]:
+    """(check, write) for each requested format, in the order they are written."""
+    from engine.export import (csv_tables, figures, latent_gif, onnx_model, script,
+                               traversal_figures)
+    from engine.export import tensorboard_events as tb
+    force, steps = args.force, []
+    if args.out is not None:
+        steps.append((lambda: figures.check_figures(run_, args.epoch, args.out, force),
+                      lambda: figures.export_epoch(run_, args.epoch, args.out, force=force,
+                                                   scale=max(1, args.scale))))
+    if args.gif is not None:
+        steps.append((lambda: latent_gif.check_gif(run_, args.gif, force),
+                      lambda: [latent_gif.export_gif(run_, args.gif, force=force)]))
+    if args.traversals is not None:
+        steps.append((lambda: traversal_figures.check_traversals(run_, args.traversals, force),
+                      lambda: traversal_figures.export_traversals(
+                          run_, args.traversals, args.epoch, args.traversal_image,
+                          args.traversal_range, force=force)))
+    if args.csv is not None:
+        steps.append((lambda: csv_tables.check_csv(args.csv, force),
+                      lambda: [csv_tables.export_csv(run_, args.csv, force=force)]))
+    if args.script is not None:
+        steps.append((lambda: script.check_script(run_, args.script, force),
+                      lambda: script.export_script(run_, args.script, force=force)))
+    if args.onnx is not None:
+        steps.append((lambda: onnx_model.check_onnx(run_, args.onnx, force),
+                      lambda: onnx_model.export_onnx(run_, args.epoch, args.onnx,
+                                                     force=force)))
+    if args.tensorboard is not None:
+        def tensorboard() -> list[Path]:
+            folder = tb.export_tensorboard(run_, args.tensorboard, force=force)
+            print(f"TensorBoard: tensorboard --logdir {args.tensorboard}")
+            return [folder]
+        steps.append((lambda: tb.check_tensorboard(run_, args.tensorboard, force), tensorboard))
+    return steps

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import SessionError
 from engine.export.quality_words import info_lines as quality_lines
 from engine.export.research_summary import measure_lines
 from engine.pretraining.comparison import comparison_table
@@ -24,10 +25,22 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     with Session.open(args.session) as s:
-        lines = summary_lines(s, s.run(args.run_id))
+        run_ = s.run(args.run_id)
+        lines = summary_lines(s, run_)
+        damage = _checkpoint_damage(run_)
     for line in lines:
         print(line)
+    if damage is not None:   # everything else was shown; the damage is the error
+        raise damage
     return 0
+
+
+def _checkpoint_damage(r: SessionRun) -> SessionError | None:
+    try:
+        r.checkpoint()
+    except SessionError as e:
+        return e
+    return None
 
 
 def summary_lines(s: Session, run: SessionRun) -> list[str]:
@@ -124,7 +137,10 @@ def _epoch_line(r: SessionRun) -> str:
 def _snapshot_line(r: SessionRun) -> str:
     eps = r.snapshot_epochs
     snaps = f"{len(eps)} (epochs {eps[0]}-{eps[-1]})" if eps else "none"
-    ck = r.checkpoint()
+    try:
+        ck = r.checkpoint()
+    except SessionError:
+        return f"snapshots: {snaps}; checkpoint: damaged (see the error below)"
     where = "none" if ck is None or not ck.optimizers else (
         f"epoch {ck.epoch}" + (f" + {ck.position} batches" if ck.position else "")
         + f", step {ck.step}")

@@ -49,9 +49,11 @@ def _resume(args, main: bool) -> int:
         else:
             target = session.run(args.run_id)
             if args.epochs is None and target.status == "completed":
-                raise ConfigError(f"run '{target.run_id}' is complete "
-                                  f"({target.epochs_trained} epochs); give the number of "
-                                  f"epochs to add, e.g. --epochs 5", "--epochs")
+                n = target.epochs_trained
+                run_opt = f" --run {target.run_id}" if args.run_id is not None else ""
+                raise ConfigError(f"run '{target.run_id}' is complete ({n} "
+                                  f"epoch{'s' if n != 1 else ''}): python main.py resume "
+                                  f"{args.session}{run_opt} --epochs N adds N more")
             trainer, until = resume_trainer(target, args.epochs, args.device)
             run_id = target.run_id
     # Under torchrun rank 0 alone writes; the others' trainers report nothing.

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import add_run_options, config_from_args
+from engine.cli.common import add_run_options, check_data_path, config_from_args
 from engine.errors import ConfigError
+from engine.presets import described_for_data
 from engine.export.compared import ComparedRuns
 from engine.sweep.plan import parse_assignments, plan_runs
 from engine.sweep.runner import SweepRunner, base_identity, new_index, prepare_folder
@@ -45,11 +46,13 @@ def run(args) -> int:
     args.set = []   # the sweep's own: the fixed values are applied below, parsed alike
     base = config_from_args(args)
     if fixed:
-        base = base.with_overrides(fixed)
+        base = described_for_data(base.with_overrides(fixed), base)
     if base.pretraining is not None:
         raise ConfigError(f"'{base.name}' is a greedy layer-wise pretraining config: a sweep "
                           f"trains ordinary runs", "--preset")
     runs = plan_runs(base, axes)
+    for r in runs:   # a path swept or fixed: every run's, before a folder is made
+        check_data_path(r.config)
     index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
     outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet).run()
     if not outcome.interrupted:

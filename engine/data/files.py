@@ -214,18 +214,19 @@ def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
         if key is not None:
             if key not in names:
                 raise fail(p, f"no array named {key!r}; the file holds: {available}",
-                           "Set key to one of those names")
+                           "Set data.key to one of those names (--set data.key=NAME)")
         else:
             key = next((k for k in IMAGE_KEYS if k in names), None)
             if key is None:
                 key = next((k for k in names if _npz_member_rank(z, p, k) >= 3), None)
             if key is None:
                 raise fail(p, f"no array of rank 3 or 4 to use as images; the file "
-                           f"holds: {available}", "Set key to the images array, "
-                           "shaped (N, H, W) or (N, H, W, C)")
+                           f"holds: {available}", "Set data.key to the images array "
+                           "(--set data.key=NAME), shaped (N, H, W) or (N, H, W, C)")
         if labels_key is not None and labels_key not in names:
             raise fail(p, f"no labels array named {labels_key!r}; the file holds: "
-                       f"{available}", "Set labels_key to one of those names, or clear it")
+                       f"{available}", "Set data.labels_key to one of those names "
+                       "(--set data.labels_key=NAME), or clear it")
         if labels_key is None:
             labels_key = next((k for k in paired_label_keys(key)
                                if k in names and k != key), None)
@@ -277,7 +278,7 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None,
             key = key.strip("/")
             if key not in datasets:
                 raise fail(p, f"no dataset named {key!r}; the file holds: {available}",
-                           "Set key to one of those dataset paths")
+                           "Set data.key to one of those dataset paths (--set data.key=PATH)")
         else:
             candidates = [n for n, s in datasets.items() if len(s) >= 3]
             named = [k for k in IMAGE_KEYS if k in candidates]
@@ -287,15 +288,18 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None,
                 key = named[0]
             elif not candidates:
                 raise fail(p, f"no dataset of rank 3 or 4 to use as images; the file "
-                           f"holds: {available}", "Set key to the images dataset")
+                           f"holds: {available}",
+                           "Set data.key to the images dataset (--set data.key=PATH)")
             else:
                 raise fail(p, "several datasets could be the images: "
-                           + ", ".join(candidates), "Set key to the one to use")
+                           + ", ".join(candidates),
+                           "Set data.key to the one to use (--set data.key=PATH)")
         if labels_key is not None:
             labels_key = labels_key.strip("/")
             if labels_key not in datasets:
                 raise fail(p, f"no labels dataset named {labels_key!r}; the file holds: "
-                           f"{available}", "Set labels_key to one of those paths, or clear it")
+                           f"{available}", "Set data.labels_key to one of those paths "
+                           "(--set data.labels_key=PATH), or clear it")
         else:
             labels_key = next((k for k in paired_label_keys(key)
                                if k in datasets and k != key), None)
@@ -325,7 +329,8 @@ def _h5_array(f, p: Path, name: str, keep: np.ndarray | None = None) -> np.ndarr
     import h5py
     ds = f[name]
     if not isinstance(ds, h5py.Dataset):
-        raise fail(p, f"{name!r} is a group, not a dataset", "Set key to a dataset path")
+        raise fail(p, f"{name!r} is a group, not a dataset",
+                   "Set data.key to a dataset path (--set data.key=PATH)")
     try:
         if ds.ndim in (3, 4):
             return _read_rows(ds, p, None, keep)

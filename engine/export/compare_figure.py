@@ -19,6 +19,22 @@ from engine.session.schema import fail
 
 PROBES = 12       # probe images per reconstruction row
 TERMS_PER_ROW = 4
+#: The PNG text entry that records what a comparison figure shows (its inputs, as JSON).
+INPUTS_KEY = "Autoencoder Studio comparison of"
+
+
+def figure_inputs(path: str | Path) -> list[str] | None:
+    """The inputs a comparison PNG records (see :func:`write_comparison_png`), or None
+    for any other file."""
+    import json
+
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as im:
+            text = getattr(im, "text", {}).get(INPUTS_KEY)
+        return None if text is None else list(json.loads(text))
+    except (OSError, UnidentifiedImageError, ValueError, TypeError):
+        return None
 
 
 def swept_axis(compared: ComparedRuns) -> tuple[str, list[float]] | None:
@@ -70,8 +86,13 @@ def recon_rows(compared: ComparedRuns, n: int = PROBES) -> tuple[np.ndarray, lis
     return image_grid(np.concatenate(cells), n, pad=2), labels
 
 
-def write_comparison_png(compared: ComparedRuns, path: str | Path) -> Path:
-    """Draw the figure (see the module docstring) into ``path``."""
+def write_comparison_png(compared: ComparedRuns, path: str | Path,
+                         inputs: list[str] | None = None) -> Path:
+    """Draw the figure (see the module docstring) into ``path``.
+
+    ``inputs`` (the sessions and folders compared) are recorded in the PNG, so that
+    the same comparison drawn again may replace it (:func:`figure_inputs`).
+    """
     require("matplotlib", "the comparison PNG (leave it out with --no-png)")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -138,7 +159,9 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path) -> Path:
             ax.grid(alpha=0.25)
             ax.legend(fontsize=7)
     try:
-        FigureCanvasAgg(fig).print_png(str(path))
+        import json
+        meta = {INPUTS_KEY: json.dumps(inputs)} if inputs is not None else None
+        FigureCanvasAgg(fig).print_png(str(path), metadata=meta)
     except OSError as e:
         raise fail(path, f"cannot write the figure: {e.strerror or e}") from None
     return path

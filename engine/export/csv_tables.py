@@ -48,11 +48,17 @@ def loss_rows(run: SessionRun) -> tuple[list[str], list[list]]:
     return header, [[_cell(v) for v in row] for row in rows]
 
 
-def export_csv(run: SessionRun, path: str | Path, force: bool = False) -> Path:
-    """Write :func:`loss_rows` to ``path``; SessionError if it exists (without ``force``)."""
+def check_csv(path: str | Path, force: bool = False) -> None:
+    """Raise what :func:`export_csv` would refuse, before anything is written."""
     path = Path(path)
     if path.exists() and not force:
         raise fail(path, "already exists; pass --force to overwrite it")
+
+
+def export_csv(run: SessionRun, path: str | Path, force: bool = False) -> Path:
+    """Write :func:`loss_rows` to ``path``; SessionError if it exists (without ``force``)."""
+    path = Path(path)
+    check_csv(path, force)
     header, rows = loss_rows(run)
     try:
         with open(path, "w", newline="", encoding="utf-8") as f:

@@ -190,6 +190,20 @@ def epoch_figures(session: SessionRun, epoch: int) -> dict[str, np.ndarray]:
     return figures
 
 
+def check_figures(session: SessionRun, epoch: int | None, out_dir: str | Path,
+                  force: bool = False) -> int:
+    """Raise what :func:`export_epoch` would refuse, before anything is drawn or written;
+    returns the epoch it would draw."""
+    if not session.snapshot_epochs:
+        raise fail(session.path, f"run '{session.run_id}' has no snapshots to export (no "
+                                 "epoch finished)")
+    epoch = session.snapshot_epochs[-1] if epoch is None else epoch
+    existing = sorted(Path(out_dir).glob(f"epoch{epoch:04d}_*.png"))
+    if existing and not force:
+        raise fail(existing[0], "already exists; pass --force to overwrite the figures")
+    return epoch
+
+
 def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
                  force: bool = False, scale: int = 2) -> list[Path]:
     """Write the PNG figures of one epoch of a run.
@@ -214,10 +228,7 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     """
     from PIL import Image
 
-    if not session.snapshot_epochs:
-        raise fail(session.path, f"run '{session.run_id}' has no snapshots to export (no "
-                                 "epoch finished)")
-    epoch = session.snapshot_epochs[-1] if epoch is None else epoch
+    epoch = check_figures(session, epoch, out_dir, force)
     figures = epoch_figures(session, epoch)
     if not figures:
         raise fail(session.path, f"run '{session.run_id}' is a {session.config.model.family}: "

@@ -120,11 +120,7 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
     """
     from PIL import Image, ImageDraw
     cfg = run.config
-    if not run.snapshot_epochs:
-        raise fail(run.path, f"run '{run.run_id}' has no saved epoch yet: nothing to animate")
-    if not LatentDecoder.available(cfg):
-        raise fail(run.path, f"run '{run.run_id}' is a {cfg.model.family}: it has no latent "
-                             "map to animate")
+    _check_animatable(run)
     snaps = [run.snapshot(e) for e in run.snapshot_epochs]
     missing = [s.epoch for s in snaps if "map_latents" not in s.arrays]
     if missing:
@@ -153,13 +149,27 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
     return frames
 
 
+def _check_animatable(run: SessionRun) -> None:
+    if not run.snapshot_epochs:
+        raise fail(run.path, f"run '{run.run_id}' has no saved epoch yet: nothing to animate")
+    if not LatentDecoder.available(run.config):
+        raise fail(run.path, f"run '{run.run_id}' is a {run.config.model.family}: it has no "
+                             "latent map to animate")
+
+
+def check_gif(run: SessionRun, path: str | Path, force: bool = False) -> None:
+    """Raise what :func:`export_gif` would refuse, before anything is written."""
+    _check_animatable(run)
+    if Path(path).exists() and not force:
+        raise fail(Path(path), "already exists; pass --force to overwrite it")
+
+
 def export_gif(run: SessionRun, path: str | Path, force: bool = False,
                frame_ms: int = 400) -> Path:
     """Write :func:`latent_frames` as an animated GIF (looping; the last frame held longer)."""
     from PIL import Image
     path = Path(path)
-    if path.exists() and not force:
-        raise fail(path, "already exists; pass --force to overwrite it")
+    check_gif(run, path, force)
     frames = [Image.fromarray(f) for f in latent_frames(run)]
     durations = [frame_ms] * len(frames)
     durations[-1] = max(frame_ms, 1500)

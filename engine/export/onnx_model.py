@@ -68,6 +68,23 @@ def encoder_path(decoder_path: Path) -> Path:
     return decoder_path.with_name(name + decoder_path.suffix)
 
 
+def check_onnx(run: SessionRun, path: str | Path, force: bool = False) -> None:
+    """Raise what :func:`export_onnx` would refuse, before anything is written (the
+    encoder beside it is checked once its checkpoint is read, still before writing)."""
+    require("onnx", "--onnx")
+    require("onnxscript", "--onnx")
+    path, cfg = Path(path), run.config
+    if not LatentDecoder.available(cfg):
+        raise fail(run.path, f"run '{run.run_id}' is a {cfg.model.family}: it has no decoder "
+                             "to export")
+    if not run.snapshot_epochs:
+        raise fail(run.path, f"run '{run.run_id}' has no saved epoch yet: nothing to export")
+    if path.exists() and not force:
+        raise fail(path, "already exists; pass --force to overwrite it")
+    if not path.parent.is_dir():
+        raise fail(path, f"cannot write here: the folder {path.parent} does not exist")
+
+
 def export_onnx(run: SessionRun, epoch: int | None, path: str | Path,
                 force: bool = False) -> list[Path]:
     """Write the decoder of ``epoch`` (default: the last saved) and the encoder as ONNX.
@@ -84,15 +101,9 @@ def export_onnx(run: SessionRun, epoch: int | None, path: str | Path,
     MissingExtra
         ``onnx``/``onnxscript`` are not installed.
     """
-    require("onnx", "--onnx")
-    require("onnxscript", "--onnx")
     path = Path(path)
     cfg = run.config
-    if not LatentDecoder.available(cfg):
-        raise fail(run.path, f"run '{run.run_id}' is a {cfg.model.family}: it has no decoder "
-                             "to export")
-    if not run.snapshot_epochs:
-        raise fail(run.path, f"run '{run.run_id}' has no saved epoch yet: nothing to export")
+    check_onnx(run, path, force)
     epoch = run.snapshot_epochs[-1] if epoch is None else epoch
     shape = tuple(run.data.image_shape)
     decoder = MeanDecoder(cpu_copy(cfg, shape, run.snapshot(epoch).weights))

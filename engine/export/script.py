@@ -36,16 +36,8 @@ def data_path(script: Path) -> Path:
     return script.with_name(f"{script.stem}_data.pt")
 
 
-def export_script(run: SessionRun, path: str | Path, force: bool = False) -> list[Path]:
-    """Write the script and its images file; returns both paths.
-
-    Raises
-    ------
-    SessionError
-        A run this exporter cannot express (another family, a greedy stage on
-        codes, a stack or classifier started from other weights), data that
-        no longer loads or differs from the session's, or files that exist.
-    """
+def check_script(run: SessionRun, path: str | Path, force: bool = False) -> None:
+    """Raise what :func:`export_script` would refuse before reading the data or writing."""
     path = Path(path)
     cfg = run.config
     if cfg.model.family != "autoencoder":
@@ -61,6 +53,22 @@ def export_script(run: SessionRun, path: str | Path, force: bool = False) -> lis
             raise fail(t, "already exists; pass --force to overwrite it")
     if not path.parent.is_dir():
         raise fail(path, f"cannot write here: the folder {path.parent} does not exist")
+
+
+def export_script(run: SessionRun, path: str | Path, force: bool = False) -> list[Path]:
+    """Write the script and its images file; returns both paths.
+
+    Raises
+    ------
+    SessionError
+        A run this exporter cannot express (another family, a greedy stage on
+        codes, a stack or classifier started from other weights), data that
+        no longer loads or differs from the session's, or files that exist.
+    """
+    path = Path(path)
+    check_script(run, path, force)
+    cfg = run.config
+    targets = [path, data_path(path)]
     train, val = _images(run)
     eh = run.epoch_history
     first = {}

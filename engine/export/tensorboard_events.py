@@ -34,6 +34,18 @@ def tensorboard_folder(run: SessionRun, out_dir: Path) -> Path:
     return out_dir / (f"{stem}-{run.run_id}" if several else stem)
 
 
+def check_tensorboard(run: SessionRun, out_dir: str | Path, force: bool = False) -> list[Path]:
+    """Raise what :func:`export_tensorboard` would refuse, before anything is written;
+    returns the event files it would replace."""
+    require("tensorboard", "--tensorboard")
+    folder = tensorboard_folder(run, Path(out_dir))
+    old = sorted(folder.glob("events.out.tfevents.*")) if folder.is_dir() else []
+    if old and not force:
+        raise fail(folder, "already holds TensorBoard event files; pass --force to replace "
+                           "them (or choose another folder)")
+    return old
+
+
 def export_tensorboard(run: SessionRun, out_dir: str | Path, force: bool = False) -> Path:
     """Write the run's event files; returns their folder.
 
@@ -45,14 +57,10 @@ def export_tensorboard(run: SessionRun, out_dir: str | Path, force: bool = False
     MissingExtra
         ``tensorboard`` is not installed.
     """
-    require("tensorboard", "--tensorboard")
+    old = check_tensorboard(run, out_dir, force)
     from torch.utils.tensorboard import SummaryWriter
 
     folder = tensorboard_folder(run, Path(out_dir))
-    old = sorted(folder.glob("events.out.tfevents.*")) if folder.is_dir() else []
-    if old and not force:
-        raise fail(folder, "already holds TensorBoard event files; pass --force to replace "
-                           "them (or choose another folder)")
     try:
         if old:
             shutil.rmtree(folder)

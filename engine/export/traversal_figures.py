@@ -121,16 +121,27 @@ def run_traversal(run: SessionRun, epoch: int | None = None, image: int = 0,
     return grid, title
 
 
+def check_traversals(run: SessionRun, path: str | Path,
+                     force: bool = False) -> tuple[Path | None, Path]:
+    """Raise what :func:`export_traversals` would refuse before drawing or writing;
+    returns (the PNG or None, the GIF) it would write."""
+    path = Path(path)
+    png = None if path.suffix.lower() == ".gif" else path.with_suffix(".png")
+    gif = path.with_suffix(".gif")
+    if not run.snapshot_epochs:
+        raise fail(run.path, f"run '{run.run_id}' has no saved epoch yet: nothing to traverse")
+    for p in (png, gif):
+        if p is not None and p.exists() and not force:
+            raise fail(p, "already exists; pass --force to overwrite it")
+    return png, gif
+
+
 def export_traversals(run: SessionRun, path: str | Path, epoch: int | None = None,
                       image: int = 0, kind: str = "prior", force: bool = False) -> list[Path]:
     """Write the traversal grid: ``path`` ending in .gif writes the animation, anything else
     the PNG grid with the animation beside it (same name, .gif)."""
     path = Path(path)
-    png = None if path.suffix.lower() == ".gif" else path.with_suffix(".png")
-    gif = path.with_suffix(".gif")
-    for p in (png, gif):
-        if p is not None and p.exists() and not force:
-            raise fail(p, "already exists; pass --force to overwrite it")
+    png, gif = check_traversals(run, path, force)
     grid, title = run_traversal(run, epoch, image, kind)
     written = []
     try:

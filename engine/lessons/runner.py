@@ -110,6 +110,11 @@ def _complete_session(path: Path, planned: RunConfig | None) -> bool | None:
                     return None
             done = unfinished_job(s) is None and all(r.status == "completed"
                                                      for r in s.runs.values())
+            if not done and planned is not None and planned.pretraining is None:
+                # Killed before its first checkpoint: nothing to resume, train it anew.
+                ck = s.run().checkpoint()
+                if ck is None or not ck.optimizers:
+                    return None
             return done
     except StudioError:
         return None

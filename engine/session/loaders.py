@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 import torch
 
+from engine.checkpoint import array_kind_problem, optimizer_layout, optimizer_state_problem
 from engine.config import RunConfig
 from engine.errors import ConfigError
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot
@@ -241,9 +242,15 @@ def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
     Version 2 keeps named optimisers under ``optimizers/<name>``; version 1
     one optimiser under ``optimizer`` (read as ``model``).
     """
+    def damaged(problem: str) -> Exception:
+        return fail(path, f"the checkpoint {g.name} is damaged: {problem}; it cannot be "
+                          f"resumed (its epochs and snapshots still open)")
+
     # Floats, and the integer buffers some models keep (a GAN's and an RBM's update counts).
     model = load_arrays(path, require_group(path, g, "model"), "fiu")
-    shapes = check_weights(path, model, config, data, g.name + "/model")
+    problem, layouts = weights_problem(model, config, data, g.name + "/model")
+    if problem:
+        raise damaged(problem)
     bad = [k for k, a in model.items() if a.size and a.dtype.kind == "f"
            and not np.all(np.isfinite(a))]
     if bad:
@@ -268,18 +275,12 @@ def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
         if not isinstance(m, dict) or not isinstance(m.get("param_groups"), list) \
                 or not isinstance(m.get("scalars", {}), dict):
             raise fail(path, f"{g.name} optimizer_json lacks the param_groups of '{name}'")
-        params = shapes.get(name)
-        if params is None:
+        if name not in layouts:
             raise fail(path, f"{g.name} has an optimiser '{name}' this model does not use")
-        for key, a in arrays.items():
-            parts = key.split("/")
-            if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit() \
-                    or int(parts[1]) >= len(params):
-                raise fail(path, f"{g.name}: optimiser state {name}/{key} belongs to no "
-                                 f"parameter")
-            if a.ndim and a.shape != params[int(parts[1])]:
-                raise fail(path, f"{g.name}: optimiser state {name}/{key} has shape "
-                                 f"{a.shape}, the parameter has {params[int(parts[1])]}")
+        # Every array against what the optimiser keeps, before torch sees any of them.
+        problem = optimizer_state_problem(name, arrays, m, layouts[name])
+        if problem:
+            raise damaged(problem)
     sums = _json(path, g, "epoch_sums", require_attr(path, g, "epoch_sums", str))
     if not isinstance(sums, dict) or not all(isinstance(v, (int, float)) for v in sums.values()):
         raise fail(path, f"{g.name} epoch_sums should map terms to numbers")
@@ -301,12 +302,21 @@ def load_checkpoint(path: Path_, g: h5py.Group, config: RunConfig,
 
 
 def check_weights(path: Path_, arrays: dict[str, np.ndarray], config: RunConfig,
-                  data: DatasetInfo, where: str) -> dict[str, list[tuple[int, ...]]]:
-    """Raise SessionError unless ``arrays`` is the full state of the config's model.
+                  data: DatasetInfo, where: str) -> None:
+    """Raise SessionError unless ``arrays`` is the full state of the config's model."""
+    problem, _ = weights_problem(arrays, config, data, where)
+    if problem:
+        raise fail(path, problem)
+
+
+def weights_problem(arrays: dict[str, np.ndarray], config: RunConfig, data: DatasetInfo,
+                    where: str) -> tuple[str | None, dict]:
+    """What is wrong with ``arrays`` as the state of the config's model (None: nothing).
 
     Returns
     -------
-    For each of the model's optimisers, the shapes of its parameters in order.
+    problem : in words, naming the array, or None.
+    layouts : for each of the model's optimisers, :func:`~engine.checkpoint.optimizer_layout`.
     """
     # Built on the meta device: shapes only, no memory and no initialisation.
     with torch.device("meta"):
@@ -316,14 +326,16 @@ def check_weights(path: Path_, arrays: dict[str, np.ndarray], config: RunConfig,
     missing = sorted(set(state) - set(arrays))
     extra = sorted(set(arrays) - set(state))
     if missing or extra:
-        raise fail(path, f"the weights in {where} do not fit the stored config "
-                         f"(missing {missing[:3]}, unexpected {extra[:3]})")
+        return (f"the weights in {where} do not fit the stored config (missing "
+                f"{missing[:3]}, unexpected {extra[:3]})"), {}
     for k, v in state.items():
         if arrays[k].shape != tuple(v.shape):
-            raise fail(path, f"the weight {where}/{k} has shape {arrays[k].shape}, the "
-                             f"stored config needs {tuple(v.shape)}")
-    return {name: [tuple(p.shape) for group in opt.param_groups for p in group["params"]]
-            for name, opt in optimizers.items()}
+            return (f"the weight {where}/{k} has shape {arrays[k].shape}, the stored config "
+                    f"needs {tuple(v.shape)}"), {}
+        problem = array_kind_problem(f"{where}/{k}", arrays[k], v.dtype)
+        if problem:
+            return problem, {}
+    return None, {name: optimizer_layout(opt) for name, opt in optimizers.items()}
 
 
 # -- small readers ---------------------------------------------------------------------

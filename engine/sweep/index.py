@@ -46,7 +46,10 @@ class SweepIndex:
         return [a["field"] for a in self.axes]
 
     def same_plan(self, other: "SweepIndex") -> bool:
-        return self.base == other.base and self.axes == other.axes
+        # Older indexes kept the base's description too: words, not part of the plan.
+        def plan(base: dict) -> dict:
+            return {k: v for k, v in base.items() if k != "description"}
+        return plan(self.base) == plan(other.base) and self.axes == other.axes
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "version": VERSION, "base": self.base,

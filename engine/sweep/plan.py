@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from engine.config import RunConfig, parse_value
 from engine.errors import ConfigError
+from engine.presets import described_for_data
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 
@@ -125,7 +126,7 @@ def plan_runs(base: RunConfig, axes: list[Axis]) -> list[SweepRun]:
         name = "_".join(f"{short[f]}={value_words(v)}" for f, v in values.items())
         name = _UNSAFE.sub("-", name)
         try:
-            config = base.with_overrides(values)
+            config = described_for_data(base.with_overrides(values), base)
         except ConfigError as e:
             raise ConfigError(f"{e.problem} (in the run {name})", e.field) from None
         runs.append(SweepRun(name=name, values=values, config=config))
@@ -133,9 +134,11 @@ def plan_runs(base: RunConfig, axes: list[Axis]) -> list[SweepRun]:
 
 
 def identity(config: RunConfig) -> dict:
-    """What makes two runs the same run of a sweep: the config without the device."""
+    """What makes two runs the same run of a sweep: the config without the device and
+    its description (words, which follow the data: see ``described_for_data``)."""
     d = config.to_dict()
     d.pop("device", None)
+    d.pop("description", None)
     return d
 
 

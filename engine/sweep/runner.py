@@ -30,7 +30,7 @@ from engine.errors import ConfigError, StudioError
 from engine.session import Session
 from engine.sweep.index import IndexedRun, SweepIndex, read_index
 from engine.sweep.plan import SweepRun, identity
-from engine.sweep.worker import BUSY
+from engine.sweep.worker import BUSY, LOCK_WAIT_S
 
 INTERRUPTED = 130
 FINISHED = ("completed", "stopped", "failed")
@@ -46,9 +46,11 @@ class SweepOutcome:
 
     @property
     def exit_code(self) -> int:
+        """130 after Ctrl+C; 1 when a run failed or another process holds one (the sweep
+        is not done); else 0."""
         if self.interrupted:
             return INTERRUPTED
-        return 1 if any(r.status == "failed" for r in self.index.runs) else 0
+        return 1 if self.busy or any(r.status == "failed" for r in self.index.runs) else 0
 
 
 def threads_per_job(jobs: int, cores: int | None = None) -> int:
@@ -128,14 +130,17 @@ class SweepRunner:
     jobs : processes at a time.
     say : where progress lines go (``print`` by default).
     quiet : no epoch lines from the runs.
+    lock_wait_s : how long a worker waits for a run another process holds.
     """
 
     def __init__(self, folder: Path, index: SweepIndex, runs: list[SweepRun], jobs: int = 1,
-                 quiet: bool = False, say=print, poll_s: float = 0.1):
+                 quiet: bool = False, say=print, poll_s: float = 0.1,
+                 lock_wait_s: float = LOCK_WAIT_S):
         self.folder, self.index, self.runs = folder, index, runs
         self.jobs = max(1, int(jobs))
         self.threads = threads_per_job(self.jobs)
         self.quiet, self.say, self.poll_s = quiet, say, poll_s
+        self.lock_wait_s = lock_wait_s
         self._lines: queue.Queue = queue.Queue()
         self._interrupted = threading.Event()
 
@@ -176,6 +181,7 @@ class SweepRunner:
                 for i, (proc, t0) in list(running.items()):
                     if proc.poll() is not None:
                         del running[i]
+                        proc.stdin.close()
                         self._drain()
                         self._finished(i, proc, outcome)
                 if self._interrupted.is_set() and not running:
@@ -192,6 +198,10 @@ class SweepRunner:
         if outcome.interrupted:
             self.say(f"interrupted: {n - len(left)} of {n} runs complete; the same command "
                      f"again continues the other {len(left)}")
+        elif outcome.busy:
+            self.say(f"{len(outcome.busy)} run(s) held by another process "
+                     f"({', '.join(outcome.busy)}): the same command again continues them "
+                     f"once it is done")
         return outcome
 
     def interrupt(self, running: dict) -> None:
@@ -222,10 +232,16 @@ class SweepRunner:
             [sys.executable, "-m", "engine.sweep.worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
             start_new_session=True)
-        proc.stdin.write(json.dumps({"config": plan.config.to_dict(),
-                                     "out": str(self.folder / entry.file),
-                                     "threads": self.threads}))
-        proc.stdin.close()
+        # The job, then the pipe stays open until the run ends: when this process ends in
+        # any way, the pipe closes and the worker stops (see engine.sweep.worker).
+        try:
+            proc.stdin.write(json.dumps({"config": plan.config.to_dict(),
+                                         "out": str(self.folder / entry.file),
+                                         "threads": self.threads,
+                                         "lock_wait_s": self.lock_wait_s}) + "\n")
+            proc.stdin.flush()
+        except OSError:
+            pass   # the worker is already gone: its exit code says why
         threading.Thread(target=self._read, args=(entry.name, proc), daemon=True).start()
         self.say(f"[{i + 1}/{len(self.index.runs)}] {entry.name}: started")
         return proc
@@ -248,9 +264,13 @@ class SweepRunner:
         entry = self.index.runs[i]
         path = self.folder / entry.file
         if proc.returncode == BUSY:
-            entry.status = "planned"
+            # Its file says how far the other process is; the index says so too.
+            if path.exists():
+                read_result(path, entry)
+            entry.message = "another process is training it"
             outcome.busy.append(entry.name)
-            words = "skipped: another process is training it"
+            words = (f"skipped: another process is training it (its file says "
+                     f"{entry.status}, {entry.epochs} epochs)")
         else:
             if path.exists():
                 read_result(path, entry)

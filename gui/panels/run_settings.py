@@ -341,6 +341,8 @@ class RunSettingsPanel(QScrollArea):
             self.general_error.show()
         self.kind_label.setText(f"Kind: <b>{cfg.kind_label()}</b>" if cfg
                                 else "Kind: fix the fields marked in red")
+        if cfg is not None:   # the preset's text, saying the data chosen
+            self.preset_description.setText(cfg.description or f"Config '{cfg.name}'.")
         self.validity_changed.emit(cfg is not None)
 
     def _enable_dependent_fields(self, v: FormValues) -> None:

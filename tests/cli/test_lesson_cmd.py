@@ -93,3 +93,49 @@ def test_a_teachers_lesson_runs_without_code(tmp_path, capsys):
     (folder / "stronger-sparsity.json").write_text(json.dumps(data), encoding="utf-8")
     assert cli_main(["lesson", "--list", "--lessons-dir", str(folder)]) == 0
     assert "stronger-sparsity" in capsys.readouterr().out
+
+
+#: Trains the first run of lesson 1 (tiny) into DIR and dies, as a SIGKILL would, at its
+#: first step: the session exists, marked running, with no epoch and no checkpoint.
+KILLED_BEFORE_FIRST_EPOCH = """
+import os, sys, time
+from pathlib import Path
+from engine.events import StepMetrics
+from engine.lessons import find_lesson, run_lesson
+def die(event):
+    if isinstance(event, StepMetrics):
+        for _ in range(3000):   # the run's first commit is published on a background thread
+            if (Path(sys.argv[1]) / "undercomplete.h5").exists():
+                break
+            time.sleep(0.01)
+        os._exit(9)
+run_lesson(find_lesson("1"), sys.argv[1], emit=die, tiny=True)
+"""
+
+
+def test_a_lesson_killed_before_its_first_epoch_is_continued_by_the_same_command(
+        tmp_path, capsys):
+    """Issue 21, item 15: it said "run 'main' has no checkpoint to resume from", exit 2;
+    only --again finished it. A run with no checkpoint is simply trained again."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engine.session import Session
+    out_dir = tmp_path / "killed"
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([sys.executable, "-c", KILLED_BEFORE_FIRST_EPOCH, str(out_dir)],
+                       cwd=root, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(root)})
+    assert r.returncode == 9, r.stderr
+    with Session.open(out_dir / "undercomplete.h5") as s:
+        assert s.run().status == "running" and s.run().checkpoint() is None
+    capsys.readouterr()
+    assert cli_main(["lesson", "1", "--tiny", "--out", str(out_dir), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "undercomplete: training" in text and "1 run(s) trained, 0 kept" in text
+    assert "claim held" in text
+    with Session.open(out_dir / "undercomplete.h5") as s:
+        run = s.run()
+        assert run.status == "completed" and run.epochs_trained == run.config.optim.epochs
+        assert run.history["step"][0] == 1     # trained from the start, one history

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,154 @@ def test_a_sweep_end_to_end_interrupted_and_resumed(tmp_path, capsys):
     from PIL import Image
     with Image.open(png) as im:
         assert im.width > 800 and im.height > 600
+
+
+KILLED_WORKER = """
+import os, sys, time
+from pathlib import Path
+from engine.events import StepMetrics
+from engine.presets import load_preset
+from engine.session import SessionWriter
+from engine.sweep.plan import parse_assignments, plan_runs
+from engine.trainer import Trainer
+folder, over = Path(sys.argv[1]), dict(a.split("=", 1) for a in sys.argv[2:])
+base = load_preset("vae-2d").with_overrides({k: eval(v) for k, v in over.items()})
+run = plan_runs(base, parse_assignments(["objective.beta=1,2"])[0])[0]
+folder.mkdir()
+writer = SessionWriter(folder / run.file_name)
+def die(event):
+    writer(event)
+    if isinstance(event, StepMetrics):
+        for _ in range(3000):   # the run's first commit is published on a background thread
+            if (folder / run.file_name).exists():
+                break
+            time.sleep(0.01)
+        os._exit(9)
+Trainer(run.config).run(die)
+"""
+
+
+def test_a_sweep_run_killed_before_its_first_epoch_is_trained_again(tmp_path):
+    """Issue 21, item 15 (the sweep side): a run file with no checkpoint is trained anew by
+    the same command, not refused."""
+    out = tmp_path / "sweep"
+    fixed = {"device": "'cpu'", "data.limit": "300", "data.n_probe": "16",
+             "model.hidden": "[32]", "optim.batch_size": "64", "optim.epochs": "2"}
+    r = subprocess.run([sys.executable, "-c", KILLED_WORKER, str(out),
+                        *(f"{k}={v}" for k, v in fixed.items())], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 9, r.stderr
+    with Session.open(out / "beta=1.h5") as s:
+        assert s.run().status == "running" and s.run().checkpoint() is None
+    r = subprocess.run([sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
+                        "objective.beta=1,2", "--epochs", "2", "--out", str(out), "--quiet",
+                        *TINY], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[1/2] beta=1: completed, 2 epochs" in r.stdout
+    index = read_index(out)
+    assert [(x.status, x.epochs) for x in index.runs] == [("completed", 2), ("completed", 2)]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")   # an orphan's zombie nobody reaps is dead
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.timeout(400)   # five interpreters start, one after another, on a busy machine
+def test_workers_die_with_their_sweep_and_the_same_command_sees_each_file(tmp_path):
+    """Issue 21, item 16: killing the sweep's process group (a terminal closing, a job
+    scheduler) left its worker training as an orphan; the same command then skipped that
+    run ("another process is training it") and sweep.json kept saying 'planned'. Now the
+    worker stops with its sweep, keeping its epochs, and the same command continues it."""
+    out = tmp_path / "sweep"
+    epochs = 8
+    cmd = [sys.executable, "main.py", "sweep", "--preset", "vae-2d", "--set",
+           "objective.beta=1,2", "--epochs", str(epochs), "--out", str(out), *TINY]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sweep = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, env=env, start_new_session=True)  # its own group
+    try:
+        for line in sweep.stdout:
+            if f"epoch 2/{epochs}" in line:
+                break
+        workers = _children(sweep.pid)
+        assert workers, "no worker process found"
+        os.killpg(sweep.pid, signal.SIGKILL)     # what closing the terminal does to a job
+        sweep.wait(timeout=30)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    deadline = time.monotonic() + 120
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers))
+    with Session.open(out / "beta=1.h5") as s:      # stopped with its sweep, epochs kept
+        run = s.run()
+        assert run.status == "stopped" and 2 <= run.epochs_trained < epochs
+    r = subprocess.run(cmd + ["--quiet"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "another process" not in r.stdout
+    assert f"[1/2] beta=1: completed, {epochs} epochs" in r.stdout
+    index = read_index(out)
+    assert [(x.status, x.epochs) for x in index.runs] == [("completed", epochs)] * 2
+    with Session.open(out / "beta=1.h5") as s:
+        steps = s.run().history["step"]
+        assert np.array_equal(steps, np.arange(1, len(steps) + 1))   # no gap, no repeat
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="no flock")
+def test_a_run_another_process_holds_is_reported_as_it_is_and_the_sweep_is_not_done(
+        tmp_path):
+    """The index said 'planned' for a run another process was training, and the sweep
+    exited 0. Now the index keeps what the file and the lock say, and the exit code is 1
+    (the sweep is not done) until the same command finds the run free."""
+    import fcntl
+
+    from engine.sweep.runner import SweepRunner, base_identity, new_index, prepare_folder
+    base = load_preset("vae-2d").with_overrides({
+        "device": "cpu", "data.limit": 300, "data.n_probe": 16, "model.hidden": [32],
+        "optim.batch_size": 64, "optim.epochs": 1})
+    axes, _ = parse_assignments(["objective.beta=1,2"])
+    runs = plan_runs(base, axes)
+    out = tmp_path / "held"
+
+    def sweep(lines):
+        index = prepare_folder(out, new_index(base_identity(base), axes, runs), False)
+        return SweepRunner(out, index, runs, quiet=True, say=lines.append,
+                           lock_wait_s=0.5).run()
+
+    fd = os.open(out.mkdir() or out / ".beta=1.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)          # another process trains beta=1
+    try:
+        lines = []
+        outcome = sweep(lines)
+    finally:
+        os.close(fd)
+    assert outcome.exit_code == 1
+    assert any("beta=1: skipped: another process is training it" in x for x in lines), lines
+    assert "held by another process (beta=1)" in lines[-1]
+    entry = read_index(out).runs[0]
+    assert entry.status == "running" and entry.message == "another process is training it"
+    assert read_index(out).runs[1].status == "completed"
+    lines = []
+    assert sweep(lines).exit_code == 0         # free again: the same call finishes it
+    assert [r.status for r in read_index(out).runs] == ["completed", "completed"]

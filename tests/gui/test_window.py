@@ -78,3 +78,41 @@ def test_showing_a_config_selects_its_preset_and_description(window):
     assert window.settings_panel.preset_combo.currentData() == "sprites-vae-2d"
     assert window.settings_panel.preset_description.text() == cfg.description
     assert window.settings_panel.config().data.source == "sprites"
+
+
+def test_the_data_path_in_the_form_is_checked_and_never_ignored(window, tmp_path):
+    """Issue 21, item 1, in the window: a path that does not exist is marked at its field
+    and nothing can train; a path left in the (hidden) field after choosing another source
+    is not in the config the run records."""
+    import numpy as np
+    panel = window.settings_panel
+    train = window.controls_panel.train_button
+    panel.load_preset("plain")
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("file"))
+    panel.path_edit.setText(str(tmp_path / "nofile.npy"))
+    label = panel.error_labels["data.path"]
+    assert not label.isHidden() and "no such file or folder" in label.text()
+    assert panel.config() is None and not train.isEnabled()
+    mine = tmp_path / "mine.npy"
+    np.save(mine, np.zeros((40, 12, 12), np.uint8))
+    panel.path_edit.setText(str(mine))
+    assert label.isHidden() and train.isEnabled()
+    assert panel.config().data.source == "file" and panel.config().data.path == str(mine)
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("mnist"))
+    cfg = panel.config()
+    assert cfg.data.source == "mnist" and cfg.data.path is None
+    assert panel.path_edit.text() == str(mine)     # kept for when the file is chosen again
+
+
+def test_the_preset_text_follows_the_data_chosen(window):
+    """Issue 21, item 8: a preset's text still said 'on MNIST' after the data changed, on
+    screen and in the config a run records."""
+    panel = window.settings_panel
+    panel.load_preset("plain")
+    assert "on MNIST" in panel.preset_description.text()
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("sprites"))
+    assert "MNIST" not in panel.preset_description.text()
+    assert "on procedural sprites" in panel.preset_description.text()
+    assert panel.config().description == panel.preset_description.text()
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("mnist"))
+    assert "on MNIST" in panel.preset_description.text()
