@@ -32,14 +32,12 @@ from engine.validation import (ACTIVATIONS, ARCHITECTURES, CODE_ACTIVATIONS,  # 
 class DataConfig:
     """Where the images come from and how they are split.
 
-    ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites``
-    (procedural shapes with known factors), one of the procedural 2-D point
-    sets ``moons``, ``rings``, ``spiral``, ``gaussians`` (``n_points`` points,
-    ``point_noise`` their noise, None for the set's default; see
-    :mod:`engine.data.toy2d`), ``drawn`` (2-D points drawn by hand, in ``points``:
-    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz,
-    .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
-    inside an .npz/.h5 file and ``labels_key`` its labels).
+    ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites`` (procedural shapes
+    with known factors), one of the procedural 2-D point sets ``moons``, ``rings``, ``spiral``,
+    ``gaussians`` (``n_points`` points, ``point_noise`` their noise, None for the set's
+    default; see :mod:`engine.data.toy2d`), ``drawn`` (the hand-drawn 2-D ``points``,
+    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX
+    file or a folder of images; ``key`` names the array in an .npz/.h5, ``labels_key`` its labels).
 
     ``stream`` keeps a .npy or .h5 file's images in the file and reads each
     batch through a DataLoader with ``workers`` processes: None (the default)
