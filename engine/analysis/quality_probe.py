@@ -51,9 +51,8 @@ ARRAY, REAL_ARRAY = "sample_quality", "sample_quality_real"
 SCORES = ("FID", "precision", "recall")
 DIGITS, DATA_SPACE = "digit features", "data space"
 log = logging.getLogger(__name__)
-NOT_COMPARABLE = ("measured in the features of the app's own digit classifier: these FIDs "
-                  "compare runs of this app, not FID figures computed with Inception "
-                  "features")
+NOT_COMPARABLE = ("in the features of the app's own digit classifier: these FIDs compare "
+                  "runs of this app, not FID figures computed with Inception features")
 _REAL_STREAM = 0x0FD1
 
 
@@ -75,9 +74,9 @@ class FeatureSpace:
         return bool(self.name)
 
     def words(self) -> str:
-        """What the numbers are measured in, for a caption or ``info``."""
+        """Where the numbers are measured ("in data space …"), for a caption or ``info``."""
         if self.name == DATA_SPACE:
-            return "measured in data space (the points' x, y)"
+            return "in data space (the points' x, y)"
         return NOT_COMPARABLE if self.name == DIGITS else self.why_not
 
 

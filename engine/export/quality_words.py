@@ -91,8 +91,8 @@ def info_lines(run) -> list[str]:
     if s.last is None:
         return [f"quality:   {s.why_not}"]
     return [f"quality:   epoch {int(s.epochs[-1])}: {scores_words(s.last, s.real)}",
-            f"           samples against the validation set; in brackets real training "
-            f"images against it; {s.space.words()}"]
+            f"measured:  {s.space.words()}; samples against the validation set, in "
+            f"brackets real training images against it"]
 
 
 def quality_table(runs) -> str | None:
@@ -108,7 +108,7 @@ def quality_table(runs) -> str | None:
         fid, p, r = s.last
         rows.append([label, str(int(s.epochs[-1])), f"{fid:.4g}", f"{p:.3f}", f"{r:.3f}",
                      s.space.name])
-        notes.add(s.space.words())
+        notes.add("measured " + s.space.words())
     if not notes:
         return None
     head = ["run", "epoch", "FID", "precision", "recall", "measured in"]

@@ -142,8 +142,8 @@ class SampleQualityPanel(CodeViewPanel):
                   "colours)." if shown else "")
         self.caption.setText(
             f"{when}: {scores_words(v[last], real)} — in brackets (grey dashes), real "
-            f"training images against the same held-out images. {space.words()[:1].upper()}"
-            f"{space.words()[1:]}.{how}{others}")
+            f"training images against the same held-out images. Measured {space.words()}."
+            f"{how}{others}")
 
     def reset_plots(self) -> None:
         for curve in self.curves.values():
