@@ -259,9 +259,8 @@ class Trainer:
         self.model.eval()
         try:
             images, arrays = self.model.snapshot(self.probe, self._eval_generator(_PROBE_SALT))
-            if self.quality.due(epoch):
-                arrays.update(self.quality.arrays(self.model, arrays,
-                                                  self._eval_generator(_QUALITY_SALT)))
+            arrays.update(self.quality.snapshot_arrays(epoch, self.model, arrays,
+                                                       self._eval_generator(_QUALITY_SALT)))
         finally:
             self.model.train()
         # The research measures (I(x; z), disentanglement) from the map's codes and factors.

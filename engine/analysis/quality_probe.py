@@ -9,6 +9,10 @@ The trainer asks :class:`SampleQualityProbe` for each snapshot's two arrays:
   would score at this sample size (FID is biased upwards for small sets, and
   precision / recall of two samples of one distribution are below 1).
 
+An epoch that is not scored carries NaN in both (a session stores every array at
+every epoch); :func:`is_score` tells a score from such a row (and from the zeros
+a session resumed from an older file holds for the epochs before it).
+
 Which feature space (:func:`feature_space`):
 
 - 2-D points: data space itself — the (x, y) of each point;
@@ -96,6 +100,13 @@ def feature_space(source: str, image_shape) -> FeatureSpace:
                             f"(in data space).")
 
 
+def is_score(row) -> bool:
+    """Whether a ``sample_quality`` row holds scores: finite, and not the all-zero row of an
+    epoch from before the array existed."""
+    row = np.asarray(row, np.float64).reshape(-1)
+    return bool(np.isfinite(row).all() and row.any())
+
+
 def scoring_every(config, image_shape) -> int:
     """Every how many epochs a run is scored (besides its first and last): the config's
     ``quality_every``, or :data:`IMAGE_EVERY` for images and 1 for 2-D points."""
@@ -132,6 +143,7 @@ class SampleQualityProbe:
         self.samples = bool(family_class(config).traits(config).generative)
         self.config = config
         self.dataset, self.take, self.device = dataset, take, torch.device(device)
+        self._emitted = False       # arrays went into a snapshot: every later one has them
         self._net = None
         self._reference: tuple | None = None
 
@@ -179,15 +191,23 @@ class SampleQualityProbe:
         return np.array([fid, precision, recall], np.float64)
 
     # -- every epoch --------------------------------------------------------------------------
-    def due(self, epoch: int) -> bool:
-        """Whether the snapshot of ``epoch`` is scored (:func:`scored`)."""
-        return (self.space.available and self.samples
-                and scored(self.config, self.dataset.image_shape, epoch))
+    def snapshot_arrays(self, epoch: int, model, snapshot_arrays: dict,
+                        generator: torch.Generator) -> dict[str, np.ndarray]:
+        """What the snapshot of ``epoch`` carries: the scores at a scored epoch
+        (:func:`scored`), NaN at the others; nothing when sample quality does not apply."""
+        out = (self.arrays(model, snapshot_arrays, generator)
+               if scored(self.config, self.dataset.image_shape, epoch) else {})
+        if not out and (self._emitted or (self.space.available and self.samples)):
+            # A session keeps every array at every epoch: NaN where there is no score.
+            out = {ARRAY: np.full(3, np.nan, np.float32),
+                   REAL_ARRAY: np.full(3, np.nan, np.float32)}
+        self._emitted = self._emitted or bool(out)
+        return out
 
     def arrays(self, model, snapshot_arrays: dict, generator: torch.Generator
                ) -> dict[str, np.ndarray]:
-        """The snapshot's sample-quality arrays for ``model`` now (empty when it does not
-        apply: no feature space for this data, or a family that draws no samples)."""
+        """The sample-quality arrays for ``model`` now (empty when it does not apply: no
+        feature space for this data, or a family that draws no samples)."""
         if not (self.space.available and self.samples):
             return {}
         try:

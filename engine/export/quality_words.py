@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.analysis.quality_probe import ARRAY, REAL_ARRAY, FeatureSpace, feature_space
+from engine.analysis.quality_probe import (ARRAY, REAL_ARRAY, FeatureSpace, feature_space,
+                                           is_score)
 from engine.models import family_class
 
 OLD_SESSION = ("not recorded: this session was written before sample quality was measured "
@@ -64,7 +65,7 @@ def quality_series(run) -> QualitySeries:
                 arrays = run.snapshot(e).arrays
             except Exception:  # noqa: BLE001 - a damaged epoch is left out, the rest shown
                 continue
-            if ARRAY in arrays:
+            if ARRAY in arrays and is_score(arrays[ARRAY]):    # scored at this epoch
                 epochs.append(int(e))
                 values.append(np.asarray(arrays[ARRAY], np.float64).reshape(3))
                 real = np.asarray(arrays.get(REAL_ARRAY, real), np.float64).reshape(3)

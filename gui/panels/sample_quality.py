@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout
 
-from engine.analysis.quality_probe import ARRAY, REAL_ARRAY, scoring_every
+from engine.analysis.quality_probe import ARRAY, REAL_ARRAY, is_score, scoring_every
 from engine.export.quality_words import QualitySeries, applies, scores_words
 from gui.panels.code_view import NO_EPOCH, OLD_SESSION, CodeViewPanel, quiet_plot
 from gui.panels.jacobian_spectrum import log_ticks
@@ -108,11 +108,13 @@ class SampleQualityPanel(CodeViewPanel):
 
     def draw(self, run, epoch, snapshot) -> None:
         every = scoring_every(run.config, run.data.image_shape)
-        epochs, values = run.arrays_over_epochs(ARRAY)
+        stored, rows = run.arrays_over_epochs(ARRAY)
+        kept = [(e, r) for e, r in zip(stored, rows) if is_score(r)]   # NaN: not scored
+        epochs, values = [e for e, _ in kept], [r for _, r in kept]
         scored = [k for k, e in enumerate(epochs) if e <= epoch]
         if not scored:
             self._say(OLD_SESSION.format(view="sample quality", array=ARRAY)
-                      if run.stored is not None and not epochs else NO_EPOCH)
+                      if run.stored is not None and not stored else NO_EPOCH)
             return
         e = np.asarray(epochs, float)
         v = np.asarray(values, np.float64).reshape(-1, 3)

@@ -12,7 +12,8 @@ import torch
 
 from engine.analysis.digit_features import load_feature_net, read_meta, weights_path
 from engine.analysis.quality_probe import (ARRAY, DATA_SPACE, DIGITS, REAL_ARRAY,
-                                           SampleQualityProbe, feature_space, scored)
+                                           SampleQualityProbe, feature_space, is_score,
+                                           scored)
 from engine.analysis.sample_quality import precision_recall
 from engine.config import DataConfig
 from engine.data import load_dataset, load_mnist
@@ -177,14 +178,29 @@ def test_quality_every_k_scores_the_first_every_kth_and_the_last_epoch():
     snaps = []
     cfg = _tiny("gan-toy", **{"data.n_points": 300, "optim.epochs": 7, "quality_every": 3})
     Trainer(cfg).run(lambda e: snaps.append(e) if type(e).__name__ == "EpochSnapshot" else None)
-    assert [s.epoch for s in snaps if ARRAY in s.arrays] == [1, 3, 6, 7]
-    assert [s.epoch for s in snaps] == list(range(1, 8))
+    assert [s.epoch for s in snaps if is_score(s.arrays[ARRAY])] == [1, 3, 6, 7]
+    # Every epoch carries the arrays (a session stores each at every epoch): NaN between.
+    assert all(np.isnan(s.arrays[ARRAY]).all() for s in snaps if s.epoch in (2, 4, 5))
     # By default: 2-D points every epoch, images every 5th.
     assert [e for e in range(1, 13) if scored(load_preset("gan"), (1, 28, 28), e)] == [
         1, 5, 10]
     assert all(scored(load_preset("gan-toy"), (1, 1, 2), e) for e in range(1, 13))
     assert [e for e in range(1, 21) if scored(load_preset("rbm"), (1, 28, 28), e)] == [
         1, 10, 20]
+
+
+def test_a_session_of_a_run_scored_every_third_epoch_reads_back(tmp_path):
+    from engine.export.quality_words import quality_series
+    from engine.session import Session, SessionWriter
+    cfg = _tiny("gan-toy", **{"data.n_points": 300, "optim.epochs": 5, "quality_every": 3})
+    with SessionWriter(tmp_path / "k3.h5") as writer:
+        Trainer(cfg).run(writer)
+    with Session.open(tmp_path / "k3.h5") as s:
+        run = s.run()
+        series = quality_series(run)
+        assert series.epochs.tolist() == [1, 3, 5]
+        np.testing.assert_allclose(series.values[-1], run.snapshot(5).arrays[ARRAY])
+        assert np.isnan(run.snapshot(4).arrays[ARRAY]).all()
 
 
 def test_scoring_leaves_the_training_stream_alone_and_repeats_exactly():
