@@ -12,8 +12,8 @@ manifolds) against the number of held-out images N — 400 and 1,000 points
 (``data.n_points`` 4,000 and 10,000) for the GAN on 8 Gaussians; the k-NN
 distances grow as N², the samples and the features as N.
 
-The share over a preset's whole run counts the epochs it scores: its first, every k-th
-(``quality_every``; by default every epoch for 2-D points, every 5th for images) and its last.
+The share over a preset's whole run counts the epochs it scores: its first and every k-th
+(``quality_every``; by default every epoch for 2-D points, every 5th for images).
 
 Run: ``python benchmarks/bench_sample_quality.py [--presets gan-toy gan ...] [--rounds 5]
 [--threads N] [--no-growth]``. Target: a few percent of training for the presets that ship.
@@ -74,7 +74,7 @@ def measure(preset: str, rounds: int) -> None:
                               for _ in range(rounds))
     a, b = statistics.median(without), statistics.median(with_q)
     n = len(quality.reference()[0])
-    # Over the preset's own run: scored at its first epoch, every k-th and its last.
+    # Over the preset's own run: scored at its first epoch and every k-th.
     cfg = load_preset(preset)
     epochs = cfg.optim.epochs
     count = sum(scored(cfg, trainer.dataset.image_shape, e) for e in range(1, epochs + 1))

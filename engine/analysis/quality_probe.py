@@ -25,9 +25,10 @@ Which feature space (:func:`feature_space`):
 The samples are the model's own (:meth:`engine.models.Model.draw_samples`: a
 VAE's decoded prior codes, a GAN's g(z), an RBM's Gibbs chains from noise),
 drawn with a generator seeded the same every epoch, so the curves over epochs
-follow the model, not the draw. Scored are a run's first epoch, every k-th
+follow the model, not the draw. Scored are a run's first epoch and every k-th
 (``quality_every``; by default every epoch for 2-D points, every 5th for
-images) and its last (:func:`scored`). For 2-D points the samples are the
+images; :func:`scored`) — a function of the epoch alone, so a run resumed
+from its session records what one trained straight through would. For 2-D points the samples are the
 ``generated_points`` the snapshot already holds (what data space shows in
 orange). A family with no samples (a plain autoencoder) gets no arrays.
 """
@@ -108,7 +109,7 @@ def is_score(row) -> bool:
 
 
 def scoring_every(config, image_shape) -> int:
-    """Every how many epochs a run is scored (besides its first and last): the config's
+    """Every how many epochs a run is scored (besides its first): the config's
     ``quality_every``, or :data:`IMAGE_EVERY` for images and 1 for 2-D points."""
     if config.quality_every is not None:
         return int(config.quality_every)
@@ -116,9 +117,8 @@ def scoring_every(config, image_shape) -> int:
 
 
 def scored(config, image_shape, epoch: int) -> bool:
-    """Whether epoch ``epoch`` of a run is scored: its first, every k-th and its last."""
-    return (epoch == 1 or epoch % scoring_every(config, image_shape) == 0
-            or epoch == config.optim.epochs)
+    """Whether epoch ``epoch`` of a run is scored: its first and every k-th."""
+    return epoch == 1 or epoch % scoring_every(config, image_shape) == 0
 
 
 class SampleQualityProbe:

@@ -137,7 +137,7 @@ class SampleQualityPanel(CodeViewPanel):
         if int(epochs[last]) != epoch:
             when += f" (not scored; epoch {int(epochs[last])})"
         space, _ = applies(run.config, run.data.image_shape)
-        how = (f" Scored at the first epoch, every {every}th and the last (quality_every)."
+        how = (f" Scored at the first epoch and every {every}th (quality_every)."
                if every > 1 else "")
         shown = [label for label, _, _ in self._comparable()]
         others = (f" Bold: this run; thin: {', '.join(shown)} (the columns above, in their "

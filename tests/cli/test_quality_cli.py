@@ -28,7 +28,8 @@ def sessions(tmp_path_factory):
     d = tmp_path_factory.mktemp("quality")
     out = {}
     for name, preset, more in (
-            ("gan", "gan", ["--set", "data.limit=400", "--set", "model.hidden=[64]"]),
+            ("gan", "gan", ["--set", "data.limit=400", "--set", "model.hidden=[64]",
+                            "--set", "quality_every=1"]),     # images: else every 5th
             ("gan-toy", "gan-toy", ["--set", "data.n_points=600"]),
             ("vae-toy", "vae-toy", ["--set", "data.n_points=600"]),
             ("plain", "plain", ["--set", "data.limit=300", "--set", "model.hidden=[32]"]),
