@@ -38,24 +38,26 @@ def test_the_views_exist_under_their_object_names(window):
 
 
 def test_sample_quality_fills_in_during_a_run_and_follows_replay(qtbot, window):
-    window.settings_panel.set_config(points("gan-toy"))
-    # Pause the live run at its second epoch's snapshot: the view must show it then.
+    window.settings_panel.set_config(points("gan-toy", **{"optim.epochs": 300}))
+    # Pause the live run once two epochs are in: the view must show them then.
     window.model.snapshot_added.connect(
-        lambda run, epoch: window.controller.pause() if epoch == 2 else None)
+        lambda run, epoch: window.controller.pause() if epoch >= 2 else None)
     qtbot.mouseClick(window.controls_panel.train_button, Qt.LeftButton)
     panel = _quality_tab(window)          # Train shows the Training tab: come back here
-    qtbot.waitUntil(lambda: window.controller.state == PAUSED, timeout=30_000)
-    qtbot.waitUntil(lambda: len(panel.series[0]) == 2, timeout=5000)
-    assert window.controller.is_running() and panel.showing
-    run = window.model.live_run
-    np.testing.assert_allclose(panel.series[1], [run.snapshot(e).arrays["sample_quality"]
-                                                 for e in (1, 2)])
-    window.controller.resume()
-    qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
-    qtbot.waitUntil(lambda: len(panel.series[0]) == 3, timeout=5000)
-    want = np.array([run.snapshot(e).arrays["sample_quality"] for e in (1, 2, 3)])
+    try:
+        qtbot.waitUntil(lambda: window.controller.state == PAUSED, timeout=30_000)
+        run = window.model.live_run
+        qtbot.waitUntil(lambda: len(panel.series[0]) == len(run.epochs) >= 2, timeout=10_000)
+        assert window.controller.is_running() and panel.showing
+        np.testing.assert_allclose(panel.series[1], [run.snapshot(e).arrays["sample_quality"]
+                                                     for e in run.epochs])
+    finally:
+        window.controller.stop()
+        qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=30_000)
+    last = run.epochs[-1]
+    want = np.array([run.snapshot(e).arrays["sample_quality"] for e in run.epochs])
     np.testing.assert_allclose(panel.series[1], want)
-    assert panel.showing and "epoch 3:" in panel.caption.text()
+    assert panel.showing and f"epoch {last}:" in panel.caption.text()
     assert "data space" in panel.caption.text()
     window.model.select(1)                              # the replay slider
     assert panel.caption.text().startswith("epoch 1:")
