@@ -35,16 +35,14 @@ class DataConfig:
     ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites`` (procedural shapes
     with known factors), one of the procedural 2-D point sets ``moons``, ``rings``, ``spiral``,
     ``gaussians`` (``n_points`` points, ``point_noise`` their noise, None for the set's
-    default; see :mod:`engine.data.toy2d`), ``drawn`` (the hand-drawn 2-D ``points``,
-    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX
-    file or a folder of images; ``key`` names the array in an .npz/.h5, ``labels_key`` its labels).
-
-    ``stream`` keeps a .npy or .h5 file's images in the file and reads each
-    batch through a DataLoader with ``workers`` processes: None (the default)
-    streams only a file whose images would not fit in memory, True always,
-    False never. The bundled and generated sets are always in memory.
-    ``workers`` None picks a number from the cores this process may use
-    (``engine.data.training_data.default_workers``).
+    default; see :mod:`engine.data.toy2d`), ``drawn`` (hand-drawn ``points``,
+    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX file
+    or a folder of images; ``key`` names the array inside an .npz/.h5 file and ``labels_key``
+    its labels). ``mnist-full``, ``fashion-mnist``, ``cifar10``: fetched once into a cache
+    (docs/data.md); ``image_size``: every image's centre square resized to it (None: their own
+    size); ``sprite_colour``: sprites in colour. ``stream`` keeps a .npy/.h5 file's (or a
+    folder's) images where they are, each batch read by a DataLoader with ``workers`` processes
+    (None: ``default_workers``): None streams what would not fit in memory, True all, False none.
     """
 
     source: str = "mnist"
@@ -60,6 +58,8 @@ class DataConfig:
     workers: int | None = None
     n_points: int = 4000
     point_noise: float | None = None
+    image_size: int | None = None
+    sprite_colour: bool = False
     points: str = ""
 
 

@@ -18,7 +18,13 @@ from engine.errors import ConfigError
 POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
 #: Points drawn by hand (engine.data.drawn.DRAWN), in ``data.points``.
 DRAWN_SOURCE = "drawn"
-DATA_SOURCES = ("mnist", "sprites") + POINT_SOURCES + (DRAWN_SOURCE, "file")
+#: The common data sets fetched by name into a cache (engine.data.named.NAMED_SETS).
+NAMED_SOURCES = ("mnist-full", "fashion-mnist", "cifar10")
+DATA_SOURCES = (("mnist", "sprites") + POINT_SOURCES + (DRAWN_SOURCE, "file")
+                + NAMED_SOURCES)
+#: data.image_size's range (engine.data.resize): below 8 a conv model has nothing to
+#: convolve; above 1024 one RGB image is 12 MB as float32 and an MLP's first layer explodes.
+IMAGE_SIZES = (8, 1024)
 ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
 CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
@@ -110,6 +116,17 @@ def check_data(d) -> None:
             raise ConfigError(problem, "data.points")
     if d.point_noise is not None:
         num_in(d.point_noise, "data.point_noise", 0.0, 0.5)
+    lo, hi = IMAGE_SIZES
+    check(d.image_size is None or (is_int(d.image_size) and lo <= d.image_size <= hi),
+          "data.image_size", f"an integer from {lo} to {hi} (the side, in pixels, of the "
+          "square every image is resized and cropped to) or null to keep the images' own "
+          "size", d.image_size)
+    check(d.image_size is None or d.source not in POINT_SOURCES + (DRAWN_SOURCE,),
+          "data.image_size",
+          f"null for the 2-D points of data.source {d.source} (they are points, not images)",
+          d.image_size)
+    check(isinstance(d.sprite_colour, bool), "data.sprite_colour", "true or false",
+          d.sprite_colour)
 
 
 def check_model(m) -> None:

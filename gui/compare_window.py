@@ -18,18 +18,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QScrollArea, QSplitter,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from engine.analysis.latent_usage import active_units
-from engine.decoding import LatentDecoder
 from engine.errors import StudioError
 from engine.models import family_class
 from engine.export.compared import ComparedRuns
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.panels.compare_curves import CompareCurvesPanel
+from gui.panels.compare_latent import CompareLatentPanel
 from gui.panels.compare_reconstructions import CompareReconstructionsPanel
 from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
@@ -37,14 +37,14 @@ from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.sweep_plot import SweepPlotPanel
 from gui.run_model import RunModel
 from gui.run_state import RunState
-from gui.widgets.caption import caption_label
 from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
+from gui.window_layout import fit_to_screen
 from gui.window_menus import make_action
 
-COLUMN_WIDTH = 460     # pixels a run's latent column needs (map, decoded image, KL bars)
+PREFERRED_SIZE = QSize(1300, 800)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
 
 
@@ -81,20 +81,18 @@ class CompareWindow(QMainWindow):
             self.runs_panel, RUN_COLUMNS, "compareRunsTable", "Compared runs",
             "Each run's colour, file and settings", "compareNotes", "What does not compare",
             stretch_all=False)
-        self.latent_row = QWidget()
-        self.latent_scroll = named(QScrollArea(), "compareLatentScroll", "Latent spaces")
-        self.latent_scroll.setWidgetResizable(True)
-        self.latent_scroll.setWidget(self.latent_row)
+        self.latent = CompareLatentPanel()
+        self.latent_scroll = self.latent.scroll
         self.tabs = named(QTabWidget(), "compareTabs", "Comparison views")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.curves, "Loss curves")
         self.tabs.addTab(self.recons, "Reconstructions")
-        self.tabs.addTab(self.latent_scroll, "Latent space && KL per dimension")
+        self.tabs.addTab(self.latent, "Latent space && KL per dimension")
         self.sweep_index = self.tabs.addTab(self.sweep_plot, "Sweep")
         split = QSplitter(Qt.Vertical)
         split.addWidget(framed("Runs", "compareRunsFrame", self.runs_panel))
         split.addWidget(self.tabs)
-        split.setSizes([150, 560])
+        split.setSizes([110, 600])   # the table scrolls; the views need the height
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 4)
@@ -116,11 +114,17 @@ class CompareWindow(QMainWindow):
         self.compared: ComparedRuns | None = None
         self.models: list[RunModel] = []
         self.states: list[RunState] = []
-        self.explorers: list[LatentExplorerPanel | None] = []
-        self.kl_panels: list[KlPerDimensionPanel] = []
         self.shown: dict[str, int | None] = {}     # run label -> the epoch it shows
-        self.resize(1300, 760)
         self.set_compared(compared)
+        fit_to_screen(self, PREFERRED_SIZE)   # 1300x760 was cut off at the bottom by 1366x768
+
+    @property
+    def explorers(self) -> list[LatentExplorerPanel | None]:
+        return self.latent.explorers
+
+    @property
+    def kl_panels(self) -> list[KlPerDimensionPanel]:
+        return self.latent.kl_panels
 
     # -- filling it ---------------------------------------------------------------------------
     def set_compared(self, compared: ComparedRuns) -> None:
@@ -138,7 +142,7 @@ class CompareWindow(QMainWindow):
         terms = compared.term_names()
         self.curves.set_runs(compared.runs, terms)
         self._fill_table()
-        self._build_latent_columns()
+        self.latent.set_runs(compared.runs)
         swept = bool(compared.swept)
         self.tabs.setTabVisible(self.sweep_index, swept)
         if swept:
@@ -172,43 +176,6 @@ class CompareWindow(QMainWindow):
                 t.setItem(i, j, item)
         t.setColumnWidth(0, 18)
         t.resizeRowsToContents()
-
-    def _build_latent_columns(self) -> None:
-        old = self.latent_row.layout()
-        if old is not None:
-            while old.count():
-                w = old.takeAt(0).widget()
-                if w is not None:
-                    w.deleteLater()
-            QWidget().setLayout(old)   # the old layout goes with a throwaway parent
-        row = QSplitter(Qt.Horizontal)
-        row.setChildrenCollapsible(False)
-        self.explorers, self.kl_panels = [], []
-        for r in self.compared.runs:
-            column = QWidget()
-            column.setMinimumWidth(COLUMN_WIDTH)
-            v = QVBoxLayout(column)
-            v.setContentsMargins(2, 2, 2, 2)
-            title = QLabel(f"<b style='color:{r.colour}'>■</b> <b>{r.label}</b> · "
-                           f"{r.run.config.kind_label()}, latent {r.run.config.model.latent_dim}")
-            v.addWidget(title)
-            if LatentDecoder.available(r.run.config):
-                explorer = LatentExplorerPanel()
-                explorer.set_run(r.run.config, r.run.data)
-                v.addWidget(explorer, 3)
-            else:
-                explorer = None
-                v.addWidget(caption_label(f"A {r.run.config.model.family} has no latent "
-                                          "map.", "compareNoMap", "No latent map"), 3)
-            kl = KlPerDimensionPanel(r.colour)
-            kl.setMinimumHeight(150)
-            v.addWidget(kl, 1)
-            row.addWidget(column)
-            self.explorers.append(explorer)
-            self.kl_panels.append(kl)
-        holder = QVBoxLayout(self.latent_row)
-        holder.setContentsMargins(0, 0, 0, 0)
-        holder.addWidget(row)
 
     # -- the shared replay position ---------------------------------------------------------------
     def select_epoch(self, epoch: int) -> None:
@@ -246,6 +213,7 @@ class CompareWindow(QMainWindow):
         for panel in self.kl_panels:
             if panel.values is not None:
                 panel.set_y_max(kl_max)
+        self.latent.sync_legends()
         same = self.compared.same_probes()
         self.recons.show_rows(rows, "The same probe images, reconstructed by each run."
                               if same else "The runs reconstruct different probe images: "

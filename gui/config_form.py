@@ -38,6 +38,7 @@ class FormValues:
     path: str = ""
     points: str = ""          # a drawn distribution's points (engine.data.drawn)
     limit: str = ""
+    image_size: str = ""
     sparse: bool = False
     contractive: bool = False
     denoising: bool = False
@@ -69,7 +70,8 @@ def form_from_config(cfg: RunConfig) -> FormValues:
     """The form's values for ``cfg``."""
     o, m, op, d = cfg.objective, cfg.model, cfg.optim, cfg.data
     return FormValues(
-        source=d.source, path=d.path or "", points=d.points, limit="" if d.limit is None else str(d.limit),
+        source=d.source, path=d.path or "", limit="" if d.limit is None else str(d.limit),
+        image_size="" if d.image_size is None else str(d.image_size), points=d.points,
         sparse=o.sparsity > 0, contractive=o.contractive > 0,
         denoising=o.corruption != "none", variational=m.variational,
         architecture=m.architecture, hidden=", ".join(str(h) for h in m.hidden),
@@ -122,10 +124,11 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     put("data.points", v.points if v.source == "drawn" else "")   # a drawing: drawn's alone
     if v.source == "file":
         if not v.path.strip():
-            errors["data.path"] = "data.path: choose a data file or folder (Browse…)"
+            errors["data.path"] = "data.path: choose a data file or folder (File… or Folder…)"
         elif not Path(v.path.strip()).expanduser().exists():
             errors["data.path"] = f"data.path: no such file or folder: {v.path.strip()}"
     put("data.limit", number("data.limit", v.limit, int, optional=True))
+    put("data.image_size", number("data.image_size", v.image_size, int, optional=True))
     put("model.architecture", v.architecture)
     put("model.hidden", _widths(v.hidden, errors))
     put("model.latent_dim", number("model.latent_dim", v.latent_dim, int))
@@ -173,7 +176,7 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     return described_for_data(cfg, base), {}
 
 
-_PATHS = {"data.path", "data.limit", "model.hidden", "model.latent_dim", "objective.sparsity",
+_PATHS = {"data.path", "data.limit", "data.image_size", "model.hidden", "model.latent_dim", "objective.sparsity",
           "objective.contractive", "objective.beta", "objective.corruption_level", "optim.lr",
           "optim.batch_size", "optim.epochs", "seed"}
 

@@ -43,8 +43,10 @@ class GenerativeSummary:
     kind : explicit / implicit, in words.
     code : the latent variables and how data reaches them, in words.
     samples : (N, C, H, W) images in [0, 1], or None; ``points`` for 2-D data: an
-        RGB (S, S, 3) uint8 picture of data space instead.
-    reconstructions : (2*R, C, H, W) originals then reconstructions, or None.
+        RGB (S, S, 3) uint8 picture of data space with the samples instead.
+    reconstructions : (2*R, C, H, W) originals then reconstructions, or None;
+        ``recon_picture`` for 2-D data: data space with the data and their
+        reconstructions.
     reconstructions_note, samples_note : why there are none, when there are none.
     likelihood : what the run says about log p(x), with its number.
     quality : FID, precision and recall over its epochs (:mod:`engine.export.quality_words`).
@@ -60,6 +62,7 @@ class GenerativeSummary:
     samples_note: str
     reconstructions_note: str
     likelihood: str
+    recon_picture: np.ndarray | None = None
     quality: QualitySeries | None = None
     name: str = ""             # the run's config name, e.g. gan-toy
 
@@ -91,8 +94,9 @@ def summarise(run: SessionRun) -> GenerativeSummary:
     points = is_point_data(run.data.image_shape)
     samples = picture = None
     samples_note = traits.missing.get("samples", "")
-    if points:
-        picture = render_data_space(snap.arrays, run.data.probe_images.reshape(-1, 2), 240)
+    real = run.data.probe_images.reshape(-1, 2) if points else None
+    if points:   # the samples over the data (their reconstructions get a picture of their own)
+        picture = render_data_space(_without(snap.arrays, "recon_points"), real, 240)
     elif "gibbs_samples" in snap.images:
         samples = snap.images["gibbs_samples"][:SAMPLES]
     elif "samples" in snap.images:
@@ -109,8 +113,12 @@ def summarise(run: SessionRun) -> GenerativeSummary:
                                 snap.images["probe_recon"][:RECONSTRUCTIONS]])
     recon_note = "" if traits.reconstructs else traits.missing.get(
         "reconstructions", "This model has no decoder of codes of data.")
-    if points and traits.reconstructs:
-        recon_note = "Reconstructions are the blue points in data space."
+    recon_picture = None
+    if points and traits.reconstructs and "recon_points" in snap.arrays:
+        # On white (no D(x) or density behind): blue points on the RBM's blue map vanished.
+        recon_picture = render_data_space(
+            _without(snap.arrays, "generated_points", "disc_map", "density_map"), real, 240)
+        recon_note = "grey: the data; blue: each point passed through the model"
     m = cfg.model
     code = {"gan": f"z ∈ R^{m.latent_dim} from N(0, I); no encoder: no image has a code",
             "rbm": f"h ∈ {{0,1}}^{m.latent_dim}; the encoder p(h|v), the decoder p(v|h)",
@@ -120,21 +128,27 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         title=title, data=run.data.source, kind=KIND_WORDS.get(traits.generative, ""),
         code=code, samples=samples, points=picture, reconstructions=recon,
         samples_note=samples_note, reconstructions_note=recon_note,
-        likelihood=likelihood_words(run, traits), quality=quality_series(run),
-        name=cfg.name)
+        likelihood=likelihood_words(run, traits), recon_picture=recon_picture,
+        quality=quality_series(run), name=cfg.name)
+
+
+def _without(arrays: dict, *names: str) -> dict:
+    return {k: v for k, v in arrays.items() if k not in names}
 
 
 def likelihood_words(run: SessionRun, traits) -> str:
     """log p(x) of the validation set at the last epoch: a bound, a value, an estimate, none."""
     val = run.epoch_history.get("val", {})
     last = {k: float(v[-1]) for k, v in val.items() if len(v) and np.isfinite(v[-1])}
+    each = "point" if is_point_data(run.data.image_shape) else "image"
     if "elbo" in last:
-        return (f"log p(x) ≥ ELBO = {last['elbo']:.2f} nats per image (a lower bound: the "
+        return (f"log p(x) ≥ ELBO = {last['elbo']:.2f} nats per {each} (a lower bound: the "
                 "VAE's density itself has no closed form)")
     if "nll_exact" in last:
-        return f"log p(x) = {-last['nll_exact']:.2f} nats per image, exact (all hidden states)"
+        return (f"log p(x) = {-last['nll_exact']:.2f} nats per {each}, exact (all hidden "
+                "states)")
     if "nll_ais" in last:
-        return (f"log p(x) ≈ {-last['nll_ais']:.2f} nats per image, an estimate (log Z by "
+        return (f"log p(x) ≈ {-last['nll_ais']:.2f} nats per {each}, an estimate (log Z by "
                 "annealed importance sampling)")
     if traits.generative == "implicit":
         return "None. " + traits.missing.get("likelihood", traits.likelihood)

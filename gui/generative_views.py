@@ -189,8 +189,9 @@ def likelihood_words(run: RunState, epoch: int, snapshot) -> str:
     if nll is None or free is None:
         return f"Log-likelihood: {family_class(run.config).traits(run.config).likelihood}."
     log_z = nll - free
+    each = "point" if is_point_data(run.data.image_shape) else "image"
     if name == "nll_exact":
-        return (f"Log-likelihood, exact: -log p(v) = {nll:.3f} nats per validation image "
+        return (f"Log-likelihood, exact: -log p(v) = {nll:.3f} nats per validation {each} "
                 f"(log Z = {log_z:.3f}, all 2^{run.config.model.latent_dim} hidden states "
                 f"summed; epoch {epoch}).")
     a = snapshot.arrays
@@ -198,6 +199,6 @@ def likelihood_words(run: RunState, epoch: int, snapshot) -> str:
            f"{log_z + float(a['log_z_above']):.2f})" if "log_z_below" in a else "")
     s = run.config.rbm_settings
     return (f"Log-likelihood, an AIS estimate: -log p(v) ≈ {nll:.2f} nats per validation "
-            f"image, with log Z ≈ {log_z:.2f}{bar} from {s.ais_chains} runs over "
+            f"{each}, with log Z ≈ {log_z:.2f}{bar} from {s.ais_chains} runs over "
             f"{s.ais_steps} temperatures (epoch {epoch}). Too few temperatures bias it, "
             "which the error bar does not show.")

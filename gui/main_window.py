@@ -26,6 +26,7 @@ from engine.pretraining.stack import first_layer_features
 from engine.session import Session
 from gui.code_views import CodeViews
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
+from gui.native_memory import limit_malloc_arenas
 from gui.panels.finetune_panel import FineTuningPanel
 from gui.panels.generative_comparison import GenerativeComparisonPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
@@ -64,6 +65,7 @@ class MainWindow(SessionActions, QMainWindow):
     def __init__(self, preferences: Preferences | None = None):
         super().__init__()
         collect_garbage_on_gui_thread()  # Qt objects in cycles must not die on a training thread
+        limit_malloc_arenas()   # one arena for all the runs' threads: memory stays flat
         named(self, "mainWindow", "Autoencoder Studio")
         self.preferences = preferences or Preferences()
         self.model = RunModel()
@@ -227,7 +229,8 @@ class MainWindow(SessionActions, QMainWindow):
         else:
             what = ("stacked autoencoder" if run.plan.role == "stack" else
                     f"{run.config.kind_label()} autoencoder ({run.config.name})")
-            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}")
+            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}",
+                                                run.data)
         self._show_features_if_seen()
 
     def _show_features_if_seen(self) -> None:
@@ -324,6 +327,7 @@ class MainWindow(SessionActions, QMainWindow):
             return
         self.model.clear()
         self.session_label.setText("No session")
+        self.controls_panel.show_ready()
         self.banner.clear()
         self._update_current_run()
         self._update_can_continue()

@@ -4,7 +4,7 @@
 what the File menu and the session strip do with session files — show one
 (:meth:`~SessionActions.open_session`), copy it elsewhere, keep the recent
 list and the session folder's label current, delete old files through the
-folder dialog — and the PNG exports of panels. It uses the window's model,
+folder dialog — and the PNG exports of panels (:mod:`gui.figure_export`). It uses the window's model,
 controller, preferences, menus and panels; composing them is the window's.
 """
 
@@ -13,13 +13,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from engine.config import RunConfig
 from engine.errors import SessionError
 from engine.session import Session
 from engine.words import size_words
 from gui.dialogs.session_folder import SessionFolderDialog
+from gui.figure_export import (bring_forward, figure_title, render_plots, render_widget,
+                               why_not_exportable)
 from gui.session_folder import folder_size
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
@@ -89,6 +91,7 @@ class SessionActions:
         self.settings_panel.set_config(self._form_config(session))
         self._after_open(session.path)
         self.session_label.setText(f"Session: {session.path} ({primary.status})")
+        self._show_opened_progress(session.path)
         self.tabs.setCurrentIndex(TRAINING_TAB if self.model.training_runs() else
                                   FINE_TUNING_TAB)
         unfinished = [r for r in session.runs.values() if r.status in ("running", "stopped")
@@ -106,6 +109,20 @@ class SessionActions:
         else:
             self.banner.clear()
         return True
+
+    def _show_opened_progress(self, path: Path) -> None:
+        """The bar says how far the opened session's run came (not the last training's)."""
+        runs = self.model.training_runs()
+        run = runs[-1] if runs else None
+        if run is None:
+            self.controls_panel.show_ready()
+            return
+        epoch = run.epoch_offset + run.last_epoch
+        planned = max(r.epoch_offset + r.planned_epochs for r in runs)
+        self.controls_panel.show_run(
+            f"{Path(path).name}: {run.status} at epoch {epoch} (step "
+            f"{run.step_offset + run.last_step:,})", epoch,
+            epoch if run.status == "completed" else planned)
 
     @staticmethod
     def _form_config(session: Session):
@@ -174,19 +191,38 @@ class SessionActions:
 
     # -- figures ----------------------------------------------------------------------------
     def export_figure(self, which: str, path: str | Path) -> bool:
-        """Save a PNG of a panel (``loss-curves``, ``reconstructions``, ``latent-explorer``,
-        ``samples``, ``first-layer-features``, ``stages``, ``fine-tuning``, the code views
-        ``kl-per-dimension``, ``activation-histogram``, ``jacobian-spectrum``,
-        ``identity-probe``, ``noise-level``, ``drawing-pad``, ``drawing-latent-map``,
-        ``latent-trails``, ``data-space``) or of the ``window``."""
-        widget = self if which == "window" else self.frames[which]
-        ok = widget.grab().save(str(path), "PNG")
-        if not ok:
-            self.show_message(f"Cannot write the image {path}", "error")
-        return ok
+        """Save a PNG of a panel's plots at a report's resolution (``loss-curves``,
+        ``reconstructions``, ``latent-explorer``, ``samples``, the code views
+        ``kl-per-dimension``, …: the keys of ``self.frames``), or of the ``window``.
+
+        Only a panel that applies to the run on display (``figure_export``); the message
+        strip says where the file went, or why there is none."""
+        title = figure_title(self, which)
+        why = why_not_exportable(self, which)
+        if why:
+            self.show_message(f"No figure written: {title} {why}.", "error")
+            return False
+        if which == "window":
+            image = self.grab().toImage()
+        else:
+            frame = self.frames[which]
+            bring_forward(self, frame)
+            QApplication.processEvents()   # laid out and drawn before it is exported
+            self.code_views.flush()
+            image = render_plots(frame) or render_widget(frame)
+        if not image.save(str(path), "PNG"):
+            self.show_message(f"Cannot write the image {path}: check the folder exists and "
+                              "can be written.", "error")
+            return False
+        self.show_message(f"{title} exported to {Path(path).resolve()} ({image.width()} × "
+                          f"{image.height()} pixels).", "info")
+        return True
 
     def choose_export(self, which: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export figure", f"{which}.png",
+        folder = Path(self.model.session_path).parent if self.model.session_path else \
+            Path(self.preferences.session_folder)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {figure_title(self, which)}",
+                                              str(folder / f"{which}.png"),
                                               "PNG images (*.png)")
         if path:
             self.export_figure(which, path)

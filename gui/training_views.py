@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QSplitter, QWidget
 
+from engine.data.toy2d import is_point_data
 from engine.models import family_class
 from engine.pretraining.stack import first_layer_features
 from gui.coalescing import MetricsBatch
@@ -157,6 +158,8 @@ class TrainingViews(QObject):
             self._show_stages(True)
             self.loss.plot.setLabel("left", STAGE_AXIS_LABEL)
         if not job:  # first: filling the timeline below shows its last epoch at once
+            if is_point_data(run.data.image_shape):   # nats per 2-D point, not per image
+                self.loss.plot.setLabel("left", LOSS_AXIS_LABEL.replace("image", "point"))
             self.reconstructions.set_run(run.data, run.config.objective.corruption != "none")
             self.explorer.set_run(run.config, run.data)
             self._show_family(run)

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QGroupBox, QMainWindow
+from PySide6.QtWidgets import QMainWindow
+
+from gui.figure_export import figure_title, why_not_exportable
+from gui.widgets.markup import menu_text
 
 
 def make_action(parent, text: str, name: str, slot, shortcut=None) -> QAction:
@@ -57,11 +60,13 @@ class WindowMenus:
         menu.addActions([self.save_as_action, self.folder_action, self.manage_action])
         self.export_menu = menu.addMenu("&Export figure")
         self.export_menu.setObjectName("exportFigureMenu")
-        for key, frame in list(w.frames.items()) + [("window", w)]:
-            title = (frame.title() if isinstance(frame, QGroupBox) else
-                     "Whole window" if frame is w else frame.accessibleName() + " tab")
-            self.export_menu.addAction(make_action(
-                w, f"{title}…", f"export_{key}", lambda _=False, k=key: w.choose_export(k)))
+        self.export_actions = {}
+        for key in [*w.frames, "window"]:
+            self.export_actions[key] = make_action(
+                w, f"{menu_text(figure_title(w, key))}…", f"export_{key}",
+                lambda _=False, k=key: w.choose_export(k))
+            self.export_menu.addAction(self.export_actions[key])
+        self.export_menu.aboutToShow.connect(self.update_exports)
         menu.addSeparator()
         menu.addAction(make_action(w, "&Quit", "quitAction", w.close, QKeySequence.Quit))
         run = w.menuBar().addMenu("&Run")
@@ -80,6 +85,13 @@ class WindowMenus:
         self.rebuild_lessons()
         self.rebuild_recent()
 
+    def update_exports(self) -> None:
+        """Export figure lists only the panels that apply to the run on display (a VAE
+        offered the RBM's Gibbs chains, and wrote an empty picture), titled as now shown."""
+        for key, action in self.export_actions.items():
+            action.setText(f"{menu_text(figure_title(self.window, key))}…")
+            action.setVisible(not why_not_exportable(self.window, key))
+
     def set_idle(self, idle: bool) -> None:
         """Starting, opening and training only while nothing trains."""
         for action in (self.new_action, self.open_action, self.train_action):
@@ -91,7 +103,8 @@ class WindowMenus:
         menu.clear()
         recent = w.preferences.recent_sessions()
         for i, path in enumerate(recent):
-            menu.addAction(make_action(w, f"&{i + 1} {Path(path).name}", f"recentSession{i}",
+            menu.addAction(make_action(w, f"&{i + 1} {menu_text(Path(path).name)}",
+                                       f"recentSession{i}",
                                        lambda _=False, p=path: w.open_session(p)))
         if recent:
             menu.addSeparator()
@@ -122,11 +135,11 @@ class WindowMenus:
         self._lessons_shown = (lessons, problem, folder)
         menu.clear()      # the actions are the menu's: clearing deletes them
         if problem:
-            bad = menu.addAction(f"(a lesson cannot be read: {problem})")
+            bad = menu.addAction(menu_text(f"(a lesson cannot be read: {problem})"))
             bad.setEnabled(False)
             w.show_message(f"A lesson cannot be read: {problem}", "error")
         for lesson in lessons:
-            menu.addAction(make_action(menu, f"&{lesson.number}. {lesson.title}",
+            menu.addAction(make_action(menu, f"&{lesson.number}. {menu_text(lesson.title)}",
                                        f"lessonAction_{lesson.name}",
                                        lambda _=False, x=lesson: _open_lesson(w, x)))
         if not lessons and not problem:

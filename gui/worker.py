@@ -172,12 +172,12 @@ class Job(QObject):
         self.worker = worker
         self.thread = QThread(self)  # a child: destroyed with the job, on the GUI thread
         self.thread.setObjectName("training-thread")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.run)
-        # When done, the worker moves itself back (only its own thread may), so
-        # that it too ends its life on the GUI thread rather than a finished one.
-        gui_thread = self.thread.thread()
-        worker.done.connect(lambda: worker.moveToThread(gui_thread), Qt.DirectConnection)
+        # The worker stays on the GUI thread, its run() called on the training thread by a
+        # direct connection. Moved to the training thread, a worker (an object whose class
+        # has signals with arguments) was kept by PySide for good, and with it every run's
+        # job; see tests/gui/test_window_memory.py. It still emits from the training thread
+        # (queued to the GUI's receivers), and it ends its life on the GUI thread.
+        self.thread.started.connect(worker.run, Qt.DirectConnection)
         worker.done.connect(self.thread.quit)
         self.thread.finished.connect(self._on_thread_finished)
 

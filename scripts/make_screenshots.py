@@ -1,41 +1,32 @@
 """Screenshots of the real window, mid-training, for the README: ``docs/screenshots/*.png``.
 
-Runs the window offscreen (no display needed), trains presets from it the
-way a user would — Train pressed, the run still going when the picture is
-taken — and grabs the whole window and each panel:
+Runs the window offscreen (no display needed), trains presets from it the way a user
+would — Train pressed, the run still going when the picture is taken — and grabs the
+whole window and each panel as it is on screen (``screenshot_steps.panel_png``; *File →
+Export figure* writes report-sized plots instead). Groups (``--only``):
 
-- ``window.png``, ``loss-curves.png``, ``reconstructions.png``,
-  ``latent-explorer.png``, ``samples.png``: the 2-D VAE on MNIST, mid-run;
-- ``window-1366x768.png``, ``window-1920x1080.png``: the same window on a laptop's
-  screen and on a full-HD one (every panel must stay usable on the small one);
-- ``denoising-reconstructions.png``: a denoising run (original | noisy | reconstructed);
-- ``image-detail.png``: the large view of one probe image with its error map;
-- ``sprites-latent-explorer.png``: the 2-D VAE on sprites, the map coloured by a factor;
-- ``pca-latent-explorer.png``: a 20-D VAE seen through PCA;
-- ``pretraining.png``: greedy layer-wise pretraining (784-256-64, then end to end), replayed
-  at stage 2: the stages on one loss axis, stage 2's codes and the images through the stack,
-  the first-layer features and the table of stages;
-- ``finetuning.png``: the Fine-tuning tab after comparing pretrained and random encoders
-  at 100, 1000 and all labels;
-- ``gan-toy.png``, ``gan-data-space.png``, ``vae-toy.png``, ``rbm-toy.png``: the GAN, the VAE
-  and the RBM presets on 8 Gaussians, trained to the end: data space with D(x) or log p(x);
-- ``rbm.png``: the RBM on MNIST (its encoder and decoder, Gibbs chains, hidden units);
-- ``gan.png``: the GAN on MNIST beside the discriminator's view;
-- ``generative-models.png``: the Generative models tab with the three toy runs side by side;
-- ``dbn-finetuning.png``: a deep belief network versus an autoencoder stack versus random.
-
-- ``code-*.png``: the Code views tab, one scene per view (group ``codes``, or one of
-  ``code-kl``, ``code-sparsity``, ``code-jacobian``, ``code-identity``, ``code-denoising``,
-  ``code-drawing``, ``code-data-space``): KL per dimension of a VAE at beta 4, a sparse
-  code's activations over its lambda = 0 twin (and ``sparse-weighted-loss.png``), the
-  contractive Jacobian, the undercomplete and the overcomplete plain autoencoders on the
-  identity probe, the noise slider on the denoising preset, a drawn digit on the 2-D VAE's map, its latent trails
-  (and ``samples-from-p-x-given-z.png``, ``code-views-1366x768.png``), the reconstruction field on two moons and a 1-D
-  code's curve.
+- ``vae``: the 2-D VAE on MNIST mid-run: ``window.png``, ``loss-curves.png``,
+  ``reconstructions.png``, ``latent-explorer.png``, ``samples.png``, ``image-detail.png``
+  and ``window-1366x768.png`` / ``window-1920x1080.png`` (a laptop's and a full-HD screen);
+- ``denoising``, ``pca``, ``sprites``: ``denoising-reconstructions.png`` (original | noisy |
+  reconstructed), ``pca-latent-explorer.png`` (a 20-D VAE through PCA),
+  ``sprites-latent-explorer.png`` (the map coloured by a factor);
+- ``pretraining``: greedy layer-wise pretraining (784-256-64, then end to end) replayed at
+  stage 2 (``pretraining.png``) and the Fine-tuning tab after comparing pretrained and random
+  encoders (``finetuning.png``);
+- ``generative``: the GAN, the VAE and the RBM presets on 8 Gaussians (``gan-toy.png``,
+  ``gan-data-space.png``, ``vae-toy.png``, ``rbm-toy.png``), the RBM and the GAN on MNIST
+  (``rbm.png``, ``gan.png``) and the Generative models tab with the three toy runs
+  (``generative-models.png``);
+- ``dbn``: a deep belief network versus an autoencoder stack versus random
+  (``dbn-finetuning.png``);
+- ``codes`` (or one of ``code-kl``, ``code-sparsity``, ``code-jacobian``, ``code-identity``,
+  ``code-denoising``, ``code-drawing``, ``code-data-space``): the Code views tab, one scene
+  per view (``code-*.png``, ``sparse-weighted-loss.png``, ``samples-from-p-x-given-z.png``,
+  ``code-views-1366x768.png``).
 
 Run: ``python scripts/make_screenshots.py [--out docs/screenshots] [--only GROUP ...]``
-(about ten minutes on 2 cores, the ``codes`` scenes ten more; groups: vae, denoising,
-pca, sprites, pretraining, generative, dbn, codes).
+(about ten minutes on 2 cores, the ``codes`` scenes ten more).
 """
 
 from __future__ import annotations
@@ -55,41 +46,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.presets import load_preset  # noqa: E402
-
-
-def wait_until(app: QApplication, condition, timeout: float = 300.0) -> None:
-    """Process events until ``condition()`` holds (or ``timeout`` seconds pass)."""
-    end = time.monotonic() + timeout
-    while not condition() and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.005)
-    if not condition():
-        raise TimeoutError("the window did not reach the expected state in time")
-
-
-def settle(app: QApplication, seconds: float = 0.3) -> None:
-    """Let pending updates and paints happen before a grab."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def train_until(app, window, config, epochs_seen: int) -> None:
-    """Start ``config`` and return while it trains, once ``epochs_seen`` epochs are shown."""
-    window.settings_panel.set_config(config)
-    window.train()
-    # The model is cleared when the run starts: its runs are this run's.
-    wait_until(app, lambda: bool(window.model.training_runs())
-               and (len(window.timeline_panel.epochs) >= epochs_seen
-                    or not window.controller.is_running()))
-    if not window.controller.is_running():
-        raise RuntimeError(f"the run ended early: {window.banner.text()}")
-
-
-def stop(app, window) -> None:
-    window.controller.stop()
-    wait_until(app, lambda: not window.controller.is_running())
+from screenshot_steps import (panel_png, settle, stop, train_to_end, train_until,  # noqa: E402
+                              wait_until)
 
 
 def main() -> None:
@@ -135,7 +93,7 @@ def shoot_vae(app, win, out: Path) -> None:
     settle(app, 0.5)
     win.grab().save(str(out / "window.png"))
     for key in ("loss-curves", "reconstructions", "latent-explorer", "samples"):
-        win.export_figure(key, out / f"{key}.png")
+        panel_png(win, key, out / f"{key}.png")
     for width, height in SCREEN_SIZES:
         win.resize(width, height)
         settle(app, 0.6)
@@ -154,7 +112,7 @@ def shoot_denoising(app, win, out: Path) -> None:
     cfg = load_preset("denoising").with_overrides({"optim.epochs": 12})
     train_until(app, win, cfg, epochs_seen=4)
     settle(app)
-    win.export_figure("reconstructions", out / "denoising-reconstructions.png")
+    panel_png(win, "reconstructions", out / "denoising-reconstructions.png")
     stop(app, win)
 
 
@@ -163,7 +121,7 @@ def shoot_pca(app, win, out: Path) -> None:
     cfg = load_preset("variational").with_overrides({"optim.epochs": 12})
     train_until(app, win, cfg, epochs_seen=5)
     settle(app)
-    win.export_figure("latent-explorer", out / "pca-latent-explorer.png")
+    panel_png(win, "latent-explorer", out / "pca-latent-explorer.png")
     stop(app, win)
 
 
@@ -174,7 +132,7 @@ def shoot_sprites(app, win, out: Path) -> None:
     combo = win.explorer_panel.colour_combo
     combo.setCurrentIndex(max(0, combo.findText("x")))
     settle(app)
-    win.export_figure("latent-explorer", out / "sprites-latent-explorer.png")
+    panel_png(win, "latent-explorer", out / "sprites-latent-explorer.png")
     stop(app, win)
 
 
@@ -215,17 +173,6 @@ def shoot_pretraining(app, win, out: Path) -> None:
     win.tabs.setCurrentIndex(0)
 
 
-def train_to_end(app, window, config) -> None:
-    """Train ``config`` from the window until it completes."""
-    window.settings_panel.set_config(config)
-    window.train()
-    wait_until(app, lambda: window.controller.is_running())
-    wait_until(app, lambda: not window.controller.is_running(), timeout=900)
-    if "completed" not in window.banner.text():
-        raise RuntimeError(f"{config.name} did not complete: {window.banner.text()}")
-    settle(app, 0.5)
-
-
 def shoot_generative(app, win, out: Path) -> None:
     """The GAN, the VAE and the RBM on the same 2-D data, the RBM and the GAN on MNIST, and
     the Generative models tab with the three toy runs side by side."""
@@ -236,7 +183,7 @@ def shoot_generative(app, win, out: Path) -> None:
         toys.append(win.model.session_path)
         if preset == "gan-toy":
             win.explorer_panel.move_marker(1.2, 0.4)
-            win.export_figure("reconstructions", out / "gan-data-space.png")
+            panel_png(win, "reconstructions", out / "gan-data-space.png")
         if preset == "rbm-toy":
             chains = win.views.generative.chains
             chains.restart()
@@ -311,7 +258,7 @@ def shoot_code_kl(app, win, out: Path) -> None:
     """KL per dimension: the 20-D VAE at beta 4, the KL spread unevenly over dimensions."""
     train_to_end(app, win, load_preset("vae-beta-4"))
     show_code_view(app, win, "kl_per_dimension")
-    win.export_figure("kl-per-dimension", out / "code-kl-per-dimension.png")
+    panel_png(win, "kl-per-dimension", out / "code-kl-per-dimension.png")
 
 
 def shoot_code_sparsity(app, win, out: Path) -> None:
@@ -324,10 +271,10 @@ def shoot_code_sparsity(app, win, out: Path) -> None:
     show_code_view(app, win, "activation_histogram")
     win.code_views.panels["activation_histogram"].load_reference(reference)
     settle(app, 0.3)
-    win.export_figure("activation-histogram", out / "code-activation-histogram.png")
+    panel_png(win, "activation-histogram", out / "code-activation-histogram.png")
     win.tabs.setCurrentIndex(0)
     settle(app, 0.3)
-    win.export_figure("loss-curves", out / "sparse-weighted-loss.png")
+    panel_png(win, "loss-curves", out / "sparse-weighted-loss.png")
 
 
 def shoot_code_jacobian(app, win, out: Path) -> None:
@@ -335,7 +282,7 @@ def shoot_code_jacobian(app, win, out: Path) -> None:
     train_to_end(app, win, load_preset("contractive").with_overrides(
         {"optim.epochs": 6, "data.limit": 2000}))
     show_code_view(app, win, "jacobian_spectrum")
-    win.export_figure("jacobian-spectrum", out / "code-jacobian-spectrum.png")
+    panel_png(win, "jacobian-spectrum", out / "code-jacobian-spectrum.png")
 
 
 def shoot_code_identity(app, win, out: Path) -> None:
@@ -343,7 +290,7 @@ def shoot_code_identity(app, win, out: Path) -> None:
     for preset in ("plain-undercomplete", "plain-overcomplete"):
         train_to_end(app, win, load_preset(preset))
         show_code_view(app, win, "identity_probe")
-        win.export_figure("identity-probe", out / f"code-identity-{preset}.png")
+        panel_png(win, "identity-probe", out / f"code-identity-{preset}.png")
 
 
 def shoot_code_denoising(app, win, out: Path) -> None:
@@ -353,7 +300,7 @@ def shoot_code_denoising(app, win, out: Path) -> None:
     show_code_view(app, win, "noise_level")
     win.code_views.panels["noise_level"].set_corruption("masking", 0.6)
     settle(app, 0.5)
-    win.export_figure("noise-level", out / "code-noise-level.png")
+    panel_png(win, "noise-level", out / "code-noise-level.png")
 
 
 def shoot_code_drawing(app, win, out: Path) -> None:
@@ -370,11 +317,11 @@ def shoot_code_drawing(app, win, out: Path) -> None:
     win.resize(1400, 900)
     settle(app)
     show_code_view(app, win, "latent_trails")
-    win.export_figure("latent-trails", out / "code-latent-trails.png")
+    panel_png(win, "latent-trails", out / "code-latent-trails.png")
     win.tabs.setCurrentIndex(0)
     win.samples_panel.set_drawing_samples(True)
     settle(app, 0.3)
-    win.export_figure("samples", out / "samples-from-p-x-given-z.png")
+    panel_png(win, "samples", out / "samples-from-p-x-given-z.png")
     win.samples_panel.set_drawing_samples(False)
 
 
@@ -385,11 +332,11 @@ def shoot_code_data_space(app, win, out: Path) -> None:
              "objective.corruption": "gaussian", "objective.corruption_level": 0.08}
     train_to_end(app, win, load_preset("vae-toy").with_overrides(moons))
     show_code_view(app, win, "data_space")
-    win.export_figure("data-space", out / "code-data-space-denoising.png")
+    panel_png(win, "data-space", out / "code-data-space-denoising.png")
     train_to_end(app, win, load_preset("vae-toy").with_overrides(
         {**moons, "model.latent_dim": 1, "objective.corruption": "none"}))
     show_code_view(app, win, "data_space")
-    win.export_figure("data-space", out / "code-data-space-1d.png")
+    panel_png(win, "data-space", out / "code-data-space-1d.png")
 
 
 CODE_SCENES = {"code-kl": shoot_code_kl, "code-sparsity": shoot_code_sparsity,

@@ -55,6 +55,8 @@ ARRAY, REAL_ARRAY = "sample_quality", "sample_quality_real"
 #: What the three values of each array are.
 SCORES = ("FID", "precision", "recall")
 DIGITS, DATA_SPACE = "digit features", "data space"
+#: The data sources of MNIST digits: the bundled 5,000 and the 60,000 fetched by name.
+DIGIT_SOURCES = ("mnist", "mnist-full")
 log = logging.getLogger(__name__)
 NOT_COMPARABLE = ("in the features of the app's own digit classifier: these FIDs compare "
                   "runs of this app, not FID figures computed with Inception features")
@@ -90,14 +92,13 @@ def feature_space(source: str, image_shape) -> FeatureSpace:
     if is_point_data(image_shape):
         return FeatureSpace(DATA_SPACE)
     c, h, w = (int(d) for d in image_shape)
-    if source == "mnist" and c == 1 and h == w >= 16:   # the digits, at any size
+    if source in DIGIT_SOURCES and c == 1 and h == w >= 16:   # the digits, at any size
         return FeatureSpace(DIGITS)
-    what = {"sprites": "sprites are not digits"}.get(
-        source, "this data set is not the bundled digits")
+    what = {"sprites": "sprites are not digits"}.get(source, "these images are not MNIST digits")
     return FeatureSpace("", f"Sample quality is not available for this data: it is measured "
-                            f"in the features of the app's classifier of the bundled digits, "
-                            f"and {what} — its features of other images would measure "
-                            f"nothing. It is measured for the bundled MNIST and for 2-D points "
+                            f"in the features of the app's classifier of MNIST digits, and "
+                            f"{what} — its features of other images would measure nothing. "
+                            f"It is measured for MNIST (bundled or full) and for 2-D points "
                             f"(in data space).")
 
 

@@ -101,7 +101,7 @@ def channel_layout(shape: tuple[int, ...]) -> str:
     return ""
 
 
-def as_images(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
+def as_images(arr: np.ndarray, where: str | PathLike, size: int | None = None) -> np.ndarray:
     """Check an image array and convert it to the engine's layout.
 
     Parameters
@@ -109,10 +109,13 @@ def as_images(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
     arr : (N, H, W), (N, H, W, C) or (N, C, H, W) with C in {1, 3, 4};
         any integer, bool or float dtype.
     where : file (or other source) to name in error messages.
+    size : ``data.image_size``: each image's centre square resized to
+        ``size x size`` (:mod:`engine.data.resize`); None keeps the size.
 
     Returns
     -------
-    images : (N, C, H, W) float32 in [0, 1], C-contiguous, C in {1, 3}.
+    images : (N, C, H, W) float32 in [0, 1], C-contiguous, C in {1, 3}
+        (H = W = ``size`` when given).
         uint8 is divided by 255; other integers by the array's maximum
         (min-max when negative values occur); floats already in [0, 1] are
         kept and other floats are min-max scaled.
@@ -126,7 +129,44 @@ def as_images(arr: np.ndarray, where: str | PathLike) -> np.ndarray:
     arr = np.asarray(arr)
     layout = image_layout(arr, where)
     arr = to_layout(arr, layout)
-    return apply_unit_scale(arr, unit_scale(arr.dtype, [arr], where))
+    scale = unit_scale(arr.dtype, [arr], where)
+    if size is None:
+        return apply_unit_scale(arr, scale)
+    out = np.empty((len(arr), arr.shape[1], size, size), np.float32)
+    for i in range(0, len(arr), 1024):  # in pieces: no float32 copy at the original size
+        out[i:i + 1024] = to_unit(stored_rows(arr[i:i + 1024], scale, size))
+    return out
+
+
+def stored_rows(rows: np.ndarray, scale: "UnitScale", size: int | None) -> np.ndarray:
+    """Raw rows in the engine's layout -> what a batch carries to the training device.
+
+    Parameters
+    ----------
+    rows : (k, C, H, W) raw values (:func:`to_layout`).
+    scale : the source's :class:`UnitScale`.
+    size : ``data.image_size``, or None.
+
+    Returns
+    -------
+    (k, C, S, S) uint8 when the source is 8-bit (a quarter of the bytes; the
+    device divides by 255, :func:`to_unit`), else float32 in [0, 1].
+    """
+    from engine.data.resize import fit_images
+
+    if scale.kind == "uint8":
+        return fit_images(np.ascontiguousarray(rows, dtype=np.uint8), size)
+    return fit_images(apply_unit_scale(rows, scale), size)
+
+
+def to_unit(stored: np.ndarray) -> np.ndarray:
+    """A stored batch (:func:`stored_rows`) as float32 in [0, 1]: uint8 / 255, exactly as
+    :func:`apply_unit_scale` (and ``torch``'s float32 division on a device) computes it."""
+    if stored.dtype == np.uint8:
+        out = stored.astype(np.float32)
+        out /= 255.0
+        return out
+    return stored
 
 
 def image_layout(arr, where: str | PathLike) -> str:

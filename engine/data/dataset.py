@@ -15,6 +15,7 @@ import numpy as np
 from engine.config import DataConfig
 from engine.data.arrays import ImageArrays, fail
 from engine.data.drawn import DRAWN, make_drawn
+from engine.data.memory import check_index_fits
 from engine.data.toy2d import TOY_SETS, make_points
 
 # Each random choice draws from its own stream, seeded by (seed, stream), so
@@ -149,6 +150,9 @@ def build_dataset(data: ImageArrays, cfg: DataConfig, seed: int) -> Dataset:
     seed : the run's seed; the same seed gives the same indices.
     """
     n = len(data.images)
+    if not isinstance(data.images, np.ndarray):  # streamed: the indices must still fit
+        check_index_fits(data.source, data.images.shape, np.float32,
+                         None if cfg.limit is None else min(cfg.limit, n))
     keep = limit_indices(n, cfg.limit, seed)
     if keep is not None:
         data = data.take(keep)
@@ -181,14 +185,20 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
     """Load the images of ``cfg.source`` (no split or probe yet).
 
     Every image, except from a file too large to read whole: of that, only the
-    rows ``data.limit`` keeps (:func:`limit_indices`).
+    rows ``data.limit`` keeps (:func:`limit_indices`). ``data.image_size``
+    resizes the images of every image source (:mod:`engine.data.resize`).
     """
+    size = cfg.image_size
     if cfg.source == "mnist":
         from engine.data.mnist import load_mnist
-        return load_mnist()
+        return load_mnist(size)
     if cfg.source == "sprites":
+        from engine.data.resize import fit_float
         from engine.data.sprites import make_sprites
-        return make_sprites(cfg.n_sprites, cfg.sprite_size, seed)
+        data = make_sprites(cfg.n_sprites, cfg.sprite_size, seed, cfg.sprite_colour)
+        if size is not None and size != cfg.sprite_size:
+            data.images = fit_float(data.images, size)
+        return data
     if cfg.source in TOY_SETS:
         return make_points(cfg.source, cfg.n_points, cfg.point_noise, seed)
     if cfg.source == DRAWN:
@@ -198,9 +208,14 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
             raise fail("data.path", "no file chosen", "Choose a file or folder of images")
         from engine.data.files import load_file
         return load_file(cfg.path, cfg.key, cfg.labels_key,
-                         rows=lambda n: limit_indices(n, cfg.limit, seed), stream=cfg.stream)
+                         rows=lambda n: limit_indices(n, cfg.limit, seed), stream=cfg.stream,
+                         size=size)
+    from engine.data.named import NAMED_SETS, load_named
+    if cfg.source in NAMED_SETS:
+        return load_named(cfg.source, size)
     raise fail("data.source", f"unknown data source {cfg.source!r}",
-               "Use mnist, sprites, " + ", ".join(TOY_SETS) + f", {DRAWN} or file")
+               "Use mnist, sprites, " + ", ".join(TOY_SETS) + f", {DRAWN}, file or "
+               + ", ".join(NAMED_SETS))
 
 
 def load_dataset(cfg: DataConfig, seed: int) -> Dataset:

@@ -19,16 +19,16 @@ import numpy as np
 
 from engine.data.arrays import ImageArrays, as_images, as_labels, fail, image_layout
 from engine.data.folder import load_image_folder
-from engine.data.memory import check_fits, fits_whole
+from engine.data.memory import check_fits, check_index_fits, fits_whole
 from engine.data.mnist import IDX_NAME, load_idx
-from engine.data.streamed import FileImages, fits_in_memory, loaded_bytes
+from engine.data.streamed import FileImages, fits_in_memory, load_all, loaded_bytes, read_runs
 
 #: Names tried, in order, for the images when no key is given.
 IMAGE_KEYS = ("images", "x", "x_train", "data")
 #: Names tried, in order, for the labels when no labels key is given.
 LABEL_KEYS = ("labels", "y", "y_train")
 SUPPORTED = ".npy, .npz, .h5, .hdf5, MNIST IDX (*-idx3-ubyte[.gz]) or a folder of images"
-#: The formats whose images can stay in the file (``stream``).
+#: The formats whose images can stay in the file (``stream``); folders stream too.
 STREAMABLE = (".npy", ".h5", ".hdf5")
 
 #: Given the number of images a file holds, the ones to keep: sorted indices, or None
@@ -38,7 +38,7 @@ RowChoice = Callable[[int], "np.ndarray | None"]
 
 def load_file(path: str | PathLike, key: str | None = None,
               labels_key: str | None = None, rows: RowChoice | None = None,
-              stream: bool | None = False) -> ImageArrays:
+              stream: bool | None = False, size: int | None = None) -> ImageArrays:
     """Load images (and labels, when there are any) from a file or folder.
 
     Parameters
@@ -55,10 +55,13 @@ def load_file(path: str | PathLike, key: str | None = None,
     rows : the images ``data.limit`` keeps, as a function of how many there
         are. Used only where a file is too large to read whole (.npy and
         HDF5 read just those rows); otherwise every image is returned.
-    stream : keep the images in a .npy or HDF5 file and read them a batch at
-        a time (:class:`~engine.data.streamed.FileImages`): True always, None
-        when they would not fit in memory (and ``data.limit`` does not bring
-        them down to what fits), False never.
+    stream : keep the images in a .npy or HDF5 file, or a folder, and read them
+        a batch at a time (:class:`~engine.data.streamed.FileImages`,
+        :class:`~engine.data.folder.FolderImages`): True always, None when they
+        would not fit in memory (and ``data.limit`` does not bring them down
+        to what fits), False never.
+    size : ``data.image_size``: every image's centre square resized to
+        ``size x size`` (:mod:`engine.data.resize`); None keeps their size.
 
     Returns
     -------
@@ -75,40 +78,70 @@ def load_file(path: str | PathLike, key: str | None = None,
     p = Path(path)
     if not p.exists():
         raise fail(p, "no such file or folder", "Check the path, or choose another file")
-    if stream and (p.is_dir() or p.suffix.lower() not in STREAMABLE):
-        raise fail(p, "only .npy and .h5/.hdf5 files can be streamed",
+    if stream and not p.is_dir() and p.suffix.lower() not in STREAMABLE:
+        raise fail(p, "only .npy and .h5/.hdf5 files and folders of images can be streamed",
                    "Save the images with numpy.save (.npy) or as an HDF5 dataset, "
                    "or set data.stream to null to load them into memory")
     if p.is_dir():
-        return load_image_folder(p, rows)
+        return load_image_folder(p, rows, size, stream)
     name = p.name.lower()
     if IDX_NAME.search(name):
-        return load_idx(p)
+        return load_idx(p, size)
     suffix = p.suffix.lower()
     if suffix == ".npy":
         raw = _read_npy(p)
-        if _streams(raw, p, rows, stream):
-            return ImageArrays(images=FileImages(p), source=str(p))
+        if _streams(raw, p, rows, stream, size):
+            return ImageArrays(images=FileImages(p, size=size), source=str(p))
+        if size is not None:
+            return ImageArrays(images=_load_fitted(raw, p, None, rows, size), source=str(p))
         return ImageArrays(images=as_images(_read_rows(raw, p, rows), p), source=str(p))
     if suffix == ".npz":
-        return _load_npz(p, key, labels_key)
+        return _load_npz(p, key, labels_key, size)
     if suffix in (".h5", ".hdf5"):
-        return _load_h5(p, key, labels_key, rows, stream)
+        return _load_h5(p, key, labels_key, rows, stream, size)
     raise fail(p, f"unknown file type {suffix or '(no extension)'!r}",
                f"Use {SUPPORTED}")
 
 
-def _streams(raw, p: Path, rows: RowChoice | None, stream: bool | None) -> bool:
+def _streams(raw, p: Path, rows: RowChoice | None, stream: bool | None,
+             size: int | None = None) -> bool:
     """Should these images stay in their file? ``stream`` None: when loading them would not
-    fit — whole, or as the subset ``data.limit`` keeps."""
+    fit — whole, or as the subset ``data.limit`` keeps.
+
+    Raises DataError when streaming would not fit either: the order of a
+    streamed set's indices takes memory too (:func:`check_index_fits`).
+    """
     if stream is not None:
         if stream:
             image_layout(raw, p)  # shape and dtype first, as when loading it whole
+            keep = rows(raw.shape[0]) if rows is not None else None
+            check_index_fits(p, tuple(raw.shape), raw.dtype, None if keep is None else len(keep))
         return bool(stream)
-    if len(raw.shape) not in (3, 4) or fits_in_memory(loaded_bytes(raw, p)):
+    if len(raw.shape) not in (3, 4) or fits_in_memory(loaded_bytes(raw, p, size)):
         return False
     keep = rows(raw.shape[0]) if rows is not None else None
-    return keep is None or not fits_in_memory(loaded_bytes(raw, p) * len(keep) // raw.shape[0])
+    if keep is not None and fits_in_memory(loaded_bytes(raw, p, size) * len(keep)
+                                           // raw.shape[0]):
+        return False
+    check_index_fits(p, tuple(raw.shape), raw.dtype, None if keep is None else len(keep))
+    return True
+
+
+def _load_fitted(raw, p: Path, key: str | None, rows: RowChoice | None,
+                 size: int) -> np.ndarray:
+    """A .npy or HDF5 data set's images made ``size x size``, read in pieces.
+
+    Only the resized images are held whole, so a file whose images fit in
+    memory at ``data.image_size`` but not at their own size still loads.
+    """
+    n = raw.shape[0] if raw.ndim else 0
+    image_layout(raw, p)
+    keep = None
+    fitted = (n, size, size, 3)
+    if rows is not None and not fits_whole(fitted, np.uint8):
+        keep = rows(n)
+    check_fits(p, fitted, np.uint8, None if keep is None else len(keep))
+    return load_all(FileImages(p, key, keep, size=size))
 
 
 def _read_npy(p: Path) -> np.ndarray:
@@ -142,6 +175,10 @@ def _read_rows(arr, p: Path, rows: RowChoice | None,
     if keep is None and rows is not None and not fits_whole(shape, arr.dtype):
         keep = rows(shape[0])
     check_fits(p, shape, arr.dtype, None if keep is None else len(keep))
+    if keep is not None and not isinstance(arr, np.ndarray):
+        # h5py's list indexing makes HDF5 visit every chunk between the first row and the
+        # last: 136 s for 30 rows of a (10⁹, 28, 28) data set in chunks of one image.
+        return read_runs(arr, np.asarray(keep, np.int64))
     if keep is not None:
         return np.asarray(arr[keep])
     # A memory map's values are only read when used: copy them now, into memory.
@@ -188,7 +225,8 @@ def _npz_member_rank(z: np.lib.npyio.NpzFile, p: Path, name: str) -> int:
     return len(header[0]) if header is not None else _npz_array(z, p, name).ndim
 
 
-def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
+def _load_npz(p: Path, key: str | None, labels_key: str | None,
+              size: int | None = None) -> ImageArrays:
     # Check the container first: on a non-zip file np.load falls through to
     # pickle and reports "pickled data", which would mislead.
     try:
@@ -234,7 +272,7 @@ def _load_npz(p: Path, key: str | None, labels_key: str | None) -> ImageArrays:
         if header is not None and len(header[0]) in (3, 4):
             check_fits(p, header[0], header[1], partial_read=False)
         raw_images = _npz_array(z, p, key)
-        images = as_images(raw_images, p)
+        images = as_images(raw_images, p, size)
         labels = None
         if labels_key is not None:
             labels = as_labels(_npz_array(z, p, labels_key), len(images), p)
@@ -256,7 +294,8 @@ def _npz_array(z: np.lib.npyio.NpzFile, p: Path, name: str) -> np.ndarray:
 
 
 def _load_h5(p: Path, key: str | None, labels_key: str | None,
-             rows: RowChoice | None = None, stream: bool | None = False) -> ImageArrays:
+             rows: RowChoice | None = None, stream: bool | None = False,
+             size: int | None = None) -> ImageArrays:
     import h5py  # imported here: h5py takes ~0.1 s to import and most runs never need it
 
     try:
@@ -305,12 +344,17 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None,
                                if k in datasets and k != key), None)
         ds = f[key]
         n = ds.shape[0] if ds.ndim else 0
-        streams = isinstance(ds, h5py.Dataset) and _streams(ds, p, rows, stream)
+        streams = isinstance(ds, h5py.Dataset) and _streams(ds, p, rows, stream, size)
         keep = None
         if not streams and ds.ndim in (3, 4) and rows is not None \
-                and not fits_whole(ds.shape, ds.dtype):
+                and not fits_whole(ds.shape if size is None else (n, size, size, 3),
+                                   ds.dtype if size is None else np.uint8):
             keep = rows(n)
-        images = None if streams else as_images(_h5_array(f, p, key, keep), p)
+        fitted = not streams and size is not None and isinstance(ds, h5py.Dataset)
+        if fitted:
+            image_layout(ds, p)
+            check_fits(p, (n, size, size, 3), np.uint8, None if keep is None else len(keep))
+        images = None if streams or fitted else as_images(_h5_array(f, p, key, keep), p)
         labels = None
         if labels_key is not None:
             lab = f[labels_key]
@@ -318,9 +362,11 @@ def _load_h5(p: Path, key: str | None, labels_key: str | None,
             # against every image of the file.
             same = keep is not None and lab.ndim and lab.shape[0] == n
             labels = as_labels(_h5_array(f, p, labels_key, keep if same else None),
-                               n if streams or not (keep is None or same) else len(images), p)
+                               len(keep) if keep is not None and same and not streams else n, p)
     if streams:  # opened after f is closed: h5py closes a file's objects together
-        images = FileImages(p, key)
+        images = FileImages(p, key, size=size)
+    elif fitted:
+        images = load_all(FileImages(p, key, keep, size=size))
     return ImageArrays(images=images, labels=labels, source=str(p))
 
 
@@ -334,7 +380,7 @@ def _h5_array(f, p: Path, name: str, keep: np.ndarray | None = None) -> np.ndarr
     try:
         if ds.ndim in (3, 4):
             return _read_rows(ds, p, None, keep)
-        return np.asarray(ds[()] if keep is None else ds[keep])
+        return np.asarray(ds[()]) if keep is None else read_runs(ds, np.asarray(keep, np.int64))
     except (OSError, ValueError, TypeError, KeyError) as e:
         # Compressed with an unavailable filter, damaged chunks, odd types.
         raise fail(p, f"dataset {name!r} cannot be read ({e})",

@@ -113,6 +113,35 @@ def check_fits(where: str | PathLike, shape: tuple[int, ...], dtype, rows: int |
                       f"and {size_words(available)} is available", fix)
 
 
+#: Memory a streamed set takes per image beside its pixels, which stay in the file: int64
+#: indices for the split (a permutation, then the sorted halves) and for each epoch's order
+#: (a permutation, and its batches).
+INDEX_BYTES = 32
+
+
+def check_index_fits(where: str | PathLike, shape: tuple[int, ...], dtype,
+                     rows: int | None = None, *, available: int | None = None) -> None:
+    """Raise DataError when the order of ``rows`` streamed images (default all) would not fit.
+
+    A file's images can stay in the file, their indices cannot: an HDF5 data set
+    created with a shape of 10⁹ images and never written is a 1.4 KB file, and
+    shuffling its claimed images would take 32 GB. Checked before anything
+    is indexed, with the same advice as :func:`check_fits`.
+    """
+    available = available_memory() if available is None else available
+    n = shape[0] if rows is None else rows
+    # The pixels stay in the file: the indices may take what memory there is.
+    if available is None or INDEX_BYTES * float(n) <= available:
+        return
+    fit = int(available // INDEX_BYTES)
+    raise fail(where, f"the file claims images of shape {tuple(shape)} {np.dtype(dtype)}; "
+               f"even streamed, training on {n:,} images needs about "
+               f"{size_words(INDEX_BYTES * float(n))} of memory for the order of their indices "
+               f"alone, and {size_words(available)} is available",
+               f"Set data.limit to {fit:,} or fewer (a random subset of that many images; "
+               "only those are read from the file)")
+
+
 def size_words(n: float) -> str:
     """Bytes as people say them: 784.0 MB, 3.1 TB."""
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):

@@ -51,14 +51,18 @@ def bundled_mnist_path() -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / "data" / MNIST_FILE
 
 
-def load_mnist() -> ImageArrays:
+def load_mnist(size: int | None = None) -> ImageArrays:
     """Load the bundled MNIST subset.
+
+    Parameters
+    ----------
+    size : ``data.image_size``, or None for the digits' own 28x28.
 
     Returns
     -------
     ImageArrays
-        images (5000, 1, 28, 28) float32 in [0, 1]; labels (5000,) int64 in
-        0..9; label_names ``("0", ..., "9")``.
+        images (5000, 1, 28, 28) float32 in [0, 1] (S x S with ``size``);
+        labels (5000,) int64 in 0..9; label_names ``("0", ..., "9")``.
     """
     path = bundled_mnist_path()
     if not path.is_file():
@@ -70,7 +74,7 @@ def load_mnist() -> ImageArrays:
     except (OSError, ValueError, KeyError) as e:
         raise fail(path, f"the bundled MNIST subset cannot be read ({e})",
                    "Reinstall the application, or run scripts/make_mnist_subset.py") from None
-    return ImageArrays(images=as_images(raw_images, path),
+    return ImageArrays(images=as_images(raw_images, path, size),
                        labels=as_labels(raw_labels, len(raw_images), path),
                        label_names=DIGIT_NAMES, source=MNIST_SOURCE)
 
@@ -139,8 +143,10 @@ def idx_labels_path(images_path: Path) -> Path | None:
     return None
 
 
-def load_idx(path: str | Path) -> ImageArrays:
+def load_idx(path: str | Path, size: int | None = None) -> ImageArrays:
     """Load IDX images and, when a sibling labels file exists, their labels.
+
+    ``size`` is ``data.image_size`` (None keeps the images' size).
 
     Returns
     -------
@@ -148,7 +154,7 @@ def load_idx(path: str | Path) -> ImageArrays:
         images (N, 1, H, W) float32 in [0, 1]; labels (N,) int64 or None.
     """
     path = Path(path)
-    images = as_images(read_idx(path), path)
+    images = as_images(read_idx(path), path, size)
     labels = None
     labels_path = idx_labels_path(path)
     if labels_path is not None:

@@ -33,6 +33,8 @@ from engine.data.arrays import ImageArrays
 
 SHAPE_NAMES = ("square", "ellipse", "heart")
 FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y")
+#: The factors of colour sprites: the five above and the shape's hue.
+COLOUR_FACTOR_NAMES = FACTOR_NAMES + ("hue",)
 #: Closed ranges of the continuous factors (rotation's upper end is open).
 FACTOR_RANGES = {
     "shape": (0.0, 2.0),
@@ -58,6 +60,7 @@ HEART_SIDE = 1.5
 _CHUNK = 2048  # sprites per pass: keeps the (chunk, S, S) temporaries in cache-friendly sizes
 
 _SPRITES_STREAM = 0x5B17E5  # keeps the factor draws independent of split/probe draws
+_HUE_STREAM = 0x4E3  # its own stream: colour sprites have the grey ones' shapes and places
 
 
 def sample_factors(n: int, seed: int) -> np.ndarray:
@@ -174,7 +177,14 @@ def render_sprites(factors: np.ndarray, size: int = 32) -> np.ndarray:
     return out
 
 
-def make_sprites(n: int = 8000, size: int = 32, seed: int = 0) -> ImageArrays:
+def hue_rgb(hue: np.ndarray) -> np.ndarray:
+    """(n,) hues in [0, 1) -> (n, 3) float32 RGB of full saturation and value (HSV)."""
+    k = (np.asarray(hue, np.float64)[:, None] * 6.0 + np.array([5.0, 3.0, 1.0])) % 6.0
+    return (1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)).astype(np.float32)
+
+
+def make_sprites(n: int = 8000, size: int = 32, seed: int = 0,
+                 colour: bool = False) -> ImageArrays:
     """Generate a sprite data set.
 
     Parameters
@@ -182,20 +192,31 @@ def make_sprites(n: int = 8000, size: int = 32, seed: int = 0) -> ImageArrays:
     n : number of sprites.
     size : image side S, 32 or 64.
     seed : the same seed gives the same images and factors.
+    colour : each shape in a colour of its own (a sixth factor, ``hue``, drawn
+        uniformly from the colour wheel) on black; the other factors, and so the
+        shapes and their places, are those of the grey set of the same seed.
 
     Returns
     -------
     ImageArrays
-        images (n, 1, S, S) float32 in [0, 1]; factors (n, 5) float32 named
-        :data:`FACTOR_NAMES`; labels (n,) int64 = shape index, label_names
-        :data:`SHAPE_NAMES`.
+        images (n, 1, S, S) float32 in [0, 1] ((n, 3, S, S) in colour);
+        factors (n, 5) float32 named :data:`FACTOR_NAMES` ((n, 6),
+        :data:`COLOUR_FACTOR_NAMES`, in colour); labels (n,) int64 = shape
+        index, label_names :data:`SHAPE_NAMES`.
     """
     factors = sample_factors(n, seed)
+    images = render_sprites(factors, size)
+    names = FACTOR_NAMES
+    if colour:
+        hue = np.random.default_rng([seed, _HUE_STREAM]).uniform(0.0, 1.0, n)
+        images = images * hue_rgb(hue)[:, :, None, None]  # (n, 1, S, S) * (n, 3, 1, 1)
+        factors = np.concatenate([factors, hue[:, None].astype(np.float32)], axis=1)
+        names = COLOUR_FACTOR_NAMES
     return ImageArrays(
-        images=render_sprites(factors, size),
+        images=np.ascontiguousarray(images, dtype=np.float32),
         labels=factors[:, 0].astype(np.int64),
         factors=factors,
-        factor_names=FACTOR_NAMES,
+        factor_names=names,
         label_names=SHAPE_NAMES,
-        source=f"procedural sprites ({n:,} shapes, {size}x{size})",
+        source=f"procedural {'colour ' if colour else ''}sprites ({n:,} shapes, {size}x{size})",
     )

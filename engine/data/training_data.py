@@ -1,12 +1,14 @@
 """A run's images placed for training: tensors on the device, or batches read by a DataLoader.
 
 In memory (the default whenever the data set fits) the training and
-validation splits are tensors on the training device — on the CPU when a
-GPU is too small for them — and a batch is one index operation, which no
-DataLoader can beat. Images streamed from their file
-(:class:`~engine.data.streamed.FileImages`: a memory-mapped .npy, an HDF5
-data set) are read a batch at a time by a torch ``DataLoader`` with worker
-processes, into pinned memory on CUDA.
+validation splits are tensors on the training device — on the host, pinned,
+when a GPU is too small for them — and a batch is one index operation, which
+no DataLoader can beat. Images streamed from their files
+(:class:`~engine.data.streamed.StreamedImages`: a memory-mapped .npy, an HDF5
+data set, a folder of image files) are read a batch at a time by a torch
+``DataLoader`` with worker processes, into pinned memory on CUDA. Either way
+8-bit images stay uint8 until they are on the device, which divides them by
+255: a quarter of the memory and of the bytes copied.
 
 Either way the trainer chooses the order: it draws each epoch's permutation
 (seeded, in every checkpoint) and hands :meth:`TrainingData.epoch` the
@@ -24,6 +26,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
+from engine.data.arrays import to_unit
 from engine.data.dataset import Dataset
 from engine.errors import DataError
 
@@ -50,9 +53,9 @@ class TrainingData:
 
     Parameters
     ----------
-    dataset : the data set; streamed when its images are FileImages.
+    dataset : the data set; streamed when its images are StreamedImages.
     train_idx : (n,) int64 indices of the images the run trains on.
-    device : the training device: every batch arrives there.
+    device : the training device: every batch arrives there, as float32 in [0, 1].
     labels : whether batches carry labels.
     workers : DataLoader worker processes for a streamed set; None: :func:`default_workers`.
 
@@ -61,6 +64,11 @@ class TrainingData:
     n_train : the number of training images.
     index_device : where the trainer keeps an epoch's permutation.
     streamed : whether batches are read from the file.
+    stored_dtype : how the placed images are held: uint8 when every value is
+        k/255 (8-bit sources: a quarter of the memory, and of the bytes each
+        batch copies to a GPU; the device divides by 255), else float32.
+    pinned : whether host-memory images are pinned (CUDA with data that does
+        not fit on the GPU), so batches copy asynchronously.
     """
 
     def __init__(self, dataset: Dataset, train_idx: np.ndarray, device: torch.device,
@@ -72,29 +80,32 @@ class TrainingData:
         self._labels = (np.asarray(dataset.labels, np.int64)
                         if labels and dataset.labels is not None else None)
         self._val_idx = np.asarray(dataset.val_idx, np.int64)
+        self.pinned = False
         if self.streamed:
             self.index_device = torch.device("cpu")
+            self.stored_dtype = dataset.images.stored_dtype
             self._train_rows = np.asarray(train_idx, np.int64)
             self._order = _EpochOrder()
             self._workers = default_workers() if workers is None else workers
             self._loader: DataLoader | None = None
             return
         from engine.device import fits_on_device
-        images = torch.from_numpy(dataset.images)
-        # The whole set lives on the device when it fits: a batch is then one index op.
-        self.index_device = device if fits_on_device(images.nbytes, device) else torch.device("cpu")
-        self._all = images.to(self.index_device)
-        self._all_labels = (None if self._labels is None
-                            else torch.from_numpy(self._labels).to(self.index_device))
-        self._train = self._take_tensors(train_idx)
-        self._val = self._take_tensors(self._val_idx)
+        train, val = (_stored(dataset.images, idx) for idx in (train_idx, self._val_idx))
+        self.stored_dtype = train.dtype
+        # What is placed, counted whole: the two splits (not the set they came from) and labels.
+        n_placed = len(train) + len(val)
+        placed = train.nbytes + val.nbytes + (0 if self._labels is None else 8 * n_placed)
+        self.index_device = device if fits_on_device(placed, device) else torch.device("cpu")
+        # On the host for a GPU: pinned, so that each batch copies while the GPU computes.
+        self.pinned = device.type == "cuda" and self.index_device.type == "cpu"
+        self._train = self._place(train, train_idx)
+        self._val = self._place(val, self._val_idx)
 
     # -- what the trainer reads --------------------------------------------------------------
     def take(self, idx: np.ndarray) -> Tensor:
-        """(k, C, H, W) the images at dataset indices ``idx``, on the data's device (few rows)."""
-        if self.streamed:
-            return torch.from_numpy(self._images[np.asarray(idx, np.int64)])
-        return self._take_tensors(idx)[0]
+        """(k, C, H, W) float32 images at dataset indices ``idx``, on the data's device."""
+        return torch.from_numpy(np.ascontiguousarray(
+            self._images[np.asarray(idx, np.int64)])).to(self.index_device)
 
     def epoch(self, index_batches: Sequence[Tensor]) -> Iterator[Pair]:
         """Batches on the training device, one per entry of ``index_batches``.
@@ -107,21 +118,10 @@ class TrainingData:
         if not self.streamed:
             images, labels = self._train
             for idx in index_batches:
-                yield self._to_device(images[idx], None if labels is None else labels[idx])
+                yield self._to_device(self._gather(images, idx),
+                                      None if labels is None else self._gather(labels, idx))
             return
-        if self._loader is None:
-            if self._workers > 0:
-                self._images.release()  # workers open the file themselves: no handle crosses a fork
-            self._loader = DataLoader(
-                _BatchReader(self._images, self._labels, self._train_rows),
-                sampler=self._order, batch_size=None, num_workers=self._workers,
-                pin_memory=self.device.type == "cuda", persistent_workers=self._workers > 0)
-        self._order.batches = [i.numpy() for i in index_batches]
-        try:
-            for x, y in self._loader:
-                yield self._to_device(x, y)
-        except DataError as e:  # from a worker: its message, without the worker's traceback
-            raise DataError(_worker_message(e)) from None
+        yield from self._stream([self._train_rows[i.numpy()] for i in index_batches])
 
     def validation(self, size: int) -> Iterator[Pair]:
         """The validation images in order, ``size`` at a time, on the training device."""
@@ -131,11 +131,8 @@ class TrainingData:
                 yield self._to_device(images[i:i + size],
                                       None if labels is None else labels[i:i + size])
             return
-        for i in range(0, len(self._val_idx), size):
-            rows = self._val_idx[i:i + size]
-            yield self._to_device(torch.from_numpy(self._images[rows]),
-                                  None if self._labels is None
-                                  else torch.from_numpy(self._labels[rows]))
+        yield from self._stream([self._val_idx[i:i + size]
+                                 for i in range(0, len(self._val_idx), size)])
 
     def close(self) -> None:
         """Stop the DataLoader's workers (kept from one epoch to the next); made again on use."""
@@ -143,15 +140,60 @@ class TrainingData:
             self._loader = None  # its iterator, freed with it, shuts the workers down
 
     # -- helpers ------------------------------------------------------------------------------
-    def _take_tensors(self, idx: np.ndarray) -> Pair:
-        at = torch.from_numpy(np.asarray(idx, np.int64)).to(self.index_device)
-        return self._all[at], (None if self._all_labels is None else self._all_labels[at])
+    def _stream(self, row_batches: list[np.ndarray]) -> Iterator[Pair]:
+        """Batches of dataset rows read by the DataLoader (its workers decode them)."""
+        if self._loader is None:
+            if self._workers > 0:
+                self._images.release()  # workers open the file themselves: no handle crosses a fork
+            self._loader = DataLoader(
+                _BatchReader(self._images, self._labels), sampler=self._order, batch_size=None,
+                num_workers=self._workers, pin_memory=self.device.type == "cuda",
+                persistent_workers=self._workers > 0)
+        self._order.batches = row_batches
+        try:
+            for x, y in self._loader:
+                yield self._to_device(x, y)
+        except DataError as e:  # from a worker: its message, without the worker's traceback
+            raise DataError(_worker_message(e)) from None
+
+    def _place(self, stored: np.ndarray, idx: np.ndarray) -> Pair:
+        images = torch.from_numpy(stored)
+        labels = None if self._labels is None else torch.from_numpy(self._labels[idx])
+        if self.pinned:
+            return images.pin_memory(), None if labels is None else labels.pin_memory()
+        return images.to(self.index_device), None if labels is None else labels.to(
+            self.index_device)
+
+    def _gather(self, t: Tensor, idx: Tensor) -> Tensor:
+        """t[idx]; into pinned memory when ``t`` is pinned (an index op's result is not)."""
+        if not self.pinned:
+            return t[idx]
+        out = torch.empty((len(idx), *t.shape[1:]), dtype=t.dtype, pin_memory=True)
+        return torch.index_select(t, 0, idx, out=out)
 
     def _to_device(self, x: Tensor, y: Tensor | None) -> Pair:
         if x.device != self.device:
             x = x.to(self.device, non_blocking=True)
             y = None if y is None else y.to(self.device, non_blocking=True)
+        if x.dtype == torch.uint8:
+            # Divided where the batch is: float32 division, the same numbers as on the host.
+            x = x.to(torch.float32).div_(255.0)
         return x, y
+
+
+def _stored(images: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """images[idx] as uint8 when every value is exactly k/255 (what ``to_unit`` turns back
+    into the same float32 numbers), else as float32. (k, C, H, W)."""
+    x = np.ascontiguousarray(images[np.asarray(idx, np.int64)])
+    out = np.empty(x.shape, np.uint8)
+    for i in range(0, len(x), 1024):  # in pieces, stopping at the first value that is not
+        chunk = x[i:i + 1024]
+        q = np.rint(chunk * np.float32(255.0))
+        if not ((q >= 0) & (q <= 255)).all() or not np.array_equal(
+                to_unit(q.astype(np.uint8)), chunk):
+            return x
+        out[i:i + 1024] = q
+    return out
 
 
 class _EpochOrder:
@@ -172,18 +214,17 @@ class _EpochOrder:
 
 
 class _BatchReader(TorchDataset):
-    """Reads one whole batch per item: ``reader[positions]`` -> (images, labels)."""
+    """Reads one whole batch per item: ``reader[rows]`` -> (images as stored, labels)."""
 
-    def __init__(self, images, labels: np.ndarray | None, rows: np.ndarray):
-        self.images, self.labels, self.rows = images, labels, rows
+    def __init__(self, images, labels: np.ndarray | None):
+        self.images, self.labels = images, labels
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.images)
 
-    def __getitem__(self, positions: np.ndarray):
-        idx = self.rows[positions]
-        x = torch.from_numpy(self.images[idx])
-        return x, (None if self.labels is None else torch.from_numpy(self.labels[idx]))
+    def __getitem__(self, rows: np.ndarray):
+        x = torch.from_numpy(self.images.stored(rows))
+        return x, (None if self.labels is None else torch.from_numpy(self.labels[rows]))
 
 
 def _worker_message(error: Exception) -> str:

@@ -214,7 +214,8 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     epoch : a snapshot epoch; None for the last one.
     out_dir : created if missing.
     force : overwrite existing figures of the same names.
-    scale : each pixel becomes scale x scale pixels (not for the data-space picture).
+    scale : each pixel becomes scale x scale pixels (not for the data-space picture). The
+        reconstructions get row titles, the manifold axes with the values of z1 and z2.
 
     Returns
     -------
@@ -249,10 +250,27 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
             if name == "reconstructions":   # titles drawn at the final size: sharp text
                 img = Image.fromarray(with_row_titles(np.asarray(img), row_titles(corrupted),
                                                       image_height, scale=scale))
+            elif name == "manifold":        # the values of z1 and z2 along its sides
+                img = _manifold_with_axes(img, session, epoch)
             img.save(paths[name])
     except OSError as e:
         raise fail(out, f"cannot write the figures: {e.strerror or e}") from None
     return list(paths.values())
+
+
+def _manifold_with_axes(img, session: SessionRun, epoch: int):
+    """The manifold picture framed by its z1 and z2 values (a VAE's grid follows the
+    prior's quantiles, a deterministic code's its codes' percentiles: not a linear scale,
+    so each marked column and row carries its own value)."""
+    from engine.export.plot_axes import cell_ticks, with_axes
+    cfg = session.config
+    prior = family_class(cfg).traits(cfg).prior_samples
+    codes = manifold_codes(session.snapshot(epoch), prior)
+    n = MANIFOLD_SIDE
+    grid = "quantiles of N(0, 1)" if prior else "percentiles of the codes"
+    return with_axes(img, cell_ticks(codes[:n, 0], img.width), cell_ticks(codes[::n, 1],
+                                                                           img.height),
+                     f"z1 (a grid of {grid})", "z2")
 
 
 def _font(size: int):

@@ -3,8 +3,10 @@
 ``python main.py export --gif`` and the Latent trails view call
 :func:`export_gif`. Every frame shows the codes in one fixed plane
 (:class:`LatentPlane`), so what moves between frames is the codes, not the
-axes; beside them, the images decoded on a grid in that plane. Frames are
-drawn with Pillow from the grids and codes of :mod:`engine.export.figures`.
+axes; beside them, the images decoded on a grid in that plane. Both have
+axes with their values (:mod:`engine.export.plot_axes`) and, under them, what
+each point colour means. Frames are drawn with Pillow from the grids and
+codes of :mod:`engine.export.figures`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
 from engine.export.figures import (LABEL_COLOURS, MANIFOLD_SIDE, _font, image_grid,
                                     manifold_codes)
+from engine.export.plot_axes import cell_ticks, legend_strip, linear_ticks, with_axes
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
 
@@ -59,6 +62,8 @@ class LatentPlane:
         span = np.maximum(hi - lo, 1e-6)
         lo, hi = lo - 0.06 * span, hi + 0.06 * span
         self.limits = ((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])))
+        self.names = (("z1", "z2") if d == 2 else ("z1", "") if d == 1 else
+                      ("PC 1", "PC 2"))
 
     def project(self, codes: np.ndarray) -> np.ndarray:
         """(N, D) codes -> (N, 2) map points."""
@@ -71,7 +76,8 @@ class LatentPlane:
 
 def _map_panel(points: np.ndarray, labels: np.ndarray | None, plane: LatentPlane,
                side: int) -> "Image.Image":
-    """The codes as coloured dots on a white square, with the axes through 0 dotted."""
+    """The codes as coloured dots on a white square, the lines through 0 in grey, with
+    axes."""
     from PIL import Image, ImageDraw
     img = Image.new("RGB", (side, side), "white")
     draw = ImageDraw.Draw(img)
@@ -90,24 +96,29 @@ def _map_panel(points: np.ndarray, labels: np.ndarray | None, plane: LatentPlane
         colour = LABEL_COLOURS[int(labels[i]) % 10] if labels is not None else "#505050"
         draw.ellipse([u - 2, v - 2, u + 2, v + 2], fill=colour)
     draw.rectangle([0, 0, side - 1, side - 1], outline="#909090")
-    return img
+    return with_axes(img, linear_ticks((x0, x1), side), linear_ticks((y0, y1), side, flip=True),
+                     *plane.names)
 
 
 def _manifold_panel(decoder: LatentDecoder, snap: EpochSnapshot, plane: LatentPlane,
                     variational: bool, side: int) -> "Image.Image":
-    """Images decoded on a grid: the export's manifold for a 2-D latent, else the plane's."""
+    """Images decoded on a grid, with axes: the export's manifold for a 2-D latent (its
+    grid follows the prior's quantiles: the ticks give each marked cell's value), else
+    the plane's linear grid."""
     from PIL import Image
     d = decoder.latent_dim
     if d == 2:
         codes, n = manifold_codes(snap, variational), MANIFOLD_SIDE
+        xs, ys = codes[:n, 0], codes[::n, 1]          # a row's z1, a column's z2 (top first)
     else:
         n = 12
         (x0, x1), (y0, y1) = plane.limits
         gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y1, y0, n))
+        xs, ys = gx[0], gy[:, 0]
         codes = plane.lift(np.stack([gx.ravel(), gy.ravel()], axis=1))
     grid = image_grid(decoder.decode(codes), n, pad=0)
-    img = Image.fromarray(grid).convert("RGB")
-    return img.resize((side, side), Image.LANCZOS)
+    img = Image.fromarray(grid).convert("RGB").resize((side, side), Image.LANCZOS)
+    return with_axes(img, cell_ticks(xs, side), cell_ticks(ys, side), *plane.names)
 
 
 def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
@@ -115,8 +126,9 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
 
     Returns
     -------
-    frames : (GIF_TITLE + side, 2 * side, 3) uint8 each (the map alone, (.., side, 3),
-        for a 1-D latent, which has no plane to decode).
+    frames : (H, W, 3) uint8 each, all the same size: the title, the two panels with their
+        axes (the map alone for a 1-D latent, which has no plane to decode) and the colours'
+        legend.
     """
     from PIL import Image, ImageDraw
     cfg = run.config
@@ -139,14 +151,38 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
         if cfg.model.latent_dim >= 2:
             panels.append(_manifold_panel(run.decoder(snap.epoch), snap, plane, variational,
                                           side))
-        frame = Image.new("RGB", (side * len(panels), side + GIF_TITLE), "white")
-        for i, p in enumerate(panels):
-            frame.paste(p, (i * side, GIF_TITLE))
+        width = sum(p.width for p in panels)
+        legend = _legend(run.data, lab, width)
+        frame = Image.new("RGB", (width, GIF_TITLE + max(p.height for p in panels)
+                                  + (legend.height if legend else 0)), "white")
+        x = 0
+        for p in panels:
+            frame.paste(p, (x, GIF_TITLE))
+            x += p.width
+        if legend is not None:
+            frame.paste(legend, (0, frame.height - legend.height))
         ImageDraw.Draw(frame).text(
             (6, 5), f"{cfg.name} · epoch {snap.epoch}/{run.snapshot_epochs[-1]} · latent "
                     f"{what} | decoded manifold", fill="#202020", font=font)
-        frames.append(np.asarray(frame))
-    return frames
+        frames.append(frame)
+    # One size for all (a deterministic code's quantile ticks change width between epochs).
+    w, h = max(f.width for f in frames), max(f.height for f in frames)
+    same = []
+    for f in frames:
+        canvas = Image.new("RGB", (w, h), "white")
+        canvas.paste(f, (0, 0))
+        same.append(np.asarray(canvas))
+    return same
+
+
+def _legend(data, labels: np.ndarray | None, width: int):
+    """What each point colour means (None without labels: the points are grey)."""
+    if labels is None:
+        return None
+    classes = sorted(int(c) for c in np.unique(labels))
+    names = [data.label_names[c] if data.label_names and c < len(data.label_names) else str(c)
+             for c in classes]
+    return legend_strip(names, [LABEL_COLOURS[c % 10] for c in classes], width)
 
 
 def _check_animatable(run: SessionRun) -> None:

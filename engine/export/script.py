@@ -99,10 +99,10 @@ def _images(run: SessionRun) -> tuple[torch.Tensor, torch.Tensor]:
     if not np.array_equal(ds.images[ds.probe_idx], run.data.probe_images):
         raise fail(run.path, f"the data ({ds.source}) is not the data this run was trained "
                              "on: it changed since the session was written")
-    images = torch.from_numpy(ds.images)
     out = []
     for idx in (ds.train_idx, ds.val_idx):
-        x = images[torch.from_numpy(np.asarray(idx, np.int64))]
+        # Rows of an array, or read from the files of a streamed set (a .npy, a folder).
+        x = torch.from_numpy(np.ascontiguousarray(ds.images[np.asarray(idx, np.int64)]))
         u8 = torch.round(x * 255).clamp(0, 255).to(torch.uint8)
         out.append(u8 if torch.equal(u8.float() / 255, x) else x.clone())
     return out[0], out[1]

@@ -10,7 +10,12 @@ real images from generated ones (Goodfellow et al., 2014).
 Both players are built like the autoencoder's parts: the generator like its
 decoder (MLP or transposed convolutions, ``model.hidden`` mirrored, a
 sigmoid output so images lie in [0, 1]), the discriminator like its encoder
-(``model.hidden``, leaky ReLU units as in DCGAN, one logit out).
+(``model.hidden``, leaky ReLU units as in DCGAN, one logit out). The
+convolutional players are DCGAN's (Radford et al., 2016; ``conv.py``): strided
+convolutions, batch normalisation, ReLU in the generator (``model.activation``),
+leaky ReLU in the discriminator, N(0, 0.02) initial weights. DCGAN's tanh
+output makes images in [-1, 1]; the app's images are in [0, 1], where the
+same curve is the sigmoid (sigmoid(2a) = (tanh(a) + 1) / 2).
 
 Losses, per image, with l = D's logit and D = sigmoid(l):
 
@@ -39,7 +44,7 @@ from torch import Tensor, nn
 
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.models.base import Batch, Model, ModelTraits, Probe, register, to_numpy
-from engine.models.conv import ConvDecoder, ConvEncoder
+from engine.models.conv import ConvDecoder, ConvEncoder, dcgan_init
 from engine.models.mlp import MLPDecoder, MLPEncoder
 from engine.optim import make_optimizer
 
@@ -130,11 +135,17 @@ class GAN(Model):
         self.image_shape = tuple(image_shape)
         self.latent_dim = m.latent_dim
         self.settings = config.gan_settings
-        conv = m.architecture == "conv"
-        decoder = (ConvDecoder if conv else MLPDecoder)(self.image_shape, tuple(m.hidden),
-                                                        m.latent_dim, m.activation, 1)
-        encoder = (ConvEncoder if conv else MLPEncoder)(self.image_shape, tuple(m.hidden), 1,
-                                                        D_ACTIVATION)
+        if m.architecture == "conv":  # DCGAN's players
+            decoder = ConvDecoder(self.image_shape, tuple(m.hidden), m.latent_dim,
+                                  m.activation, 1, batch_norm=True)
+            encoder = ConvEncoder(self.image_shape, tuple(m.hidden), 1, D_ACTIVATION,
+                                  batch_norm=True)
+            dcgan_init(decoder)
+            dcgan_init(encoder)
+        else:
+            decoder = MLPDecoder(self.image_shape, tuple(m.hidden), m.latent_dim,
+                                 m.activation, 1)
+            encoder = MLPEncoder(self.image_shape, tuple(m.hidden), 1, D_ACTIVATION)
         self.generator = Generator(decoder)
         self.discriminator = Discriminator(encoder, self.settings.d_dropout)
         # Discriminator updates so far: every d_steps-th one is followed by a generator update.
@@ -281,8 +292,17 @@ class GAN(Model):
 
     @torch.no_grad()
     def decode_mean(self, z: Tensor) -> Tensor:
-        """z (B, D) -> generated images (B, C, H, W) in [0, 1]."""
-        return self.generator(z)
+        """z (B, D) -> generated images (B, C, H, W) in [0, 1].
+
+        In eval mode: a batch-normalised generator then uses its running
+        statistics, so an image depends on its own z alone, not on the batch.
+        """
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(z)
+        finally:
+            self.generator.train(was_training)
 
 
 def _add_dropout(body: nn.Module, p: float) -> None:

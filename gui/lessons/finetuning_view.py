@@ -30,6 +30,7 @@ from gui.panels.code_view import CodeViewPanel, quiet_plot
 from gui.panels.comparison_table import percent
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.widgets.caption import caption_label
+from gui.widgets.axes import readable_axis_items
 from gui.widgets.naming import named
 
 #: random last and grey: the baseline the pretrained encoders are measured against
@@ -64,7 +65,8 @@ class FineTuningView(CodeViewPanel):
         super().__init__(parent)
         self.caption = caption_label("", "lessonFineTuningCaption", "What the view shows",
                                      wrap=True)
-        self.accuracy = named(pg.PlotWidget(), "lessonAccuracyPlot",
+        self.accuracy = named(pg.PlotWidget(axisItems=readable_axis_items(integer_x=True)),
+                              "lessonAccuracyPlot",
                               "Validation accuracy per epoch, each initialisation")
         plot = self.accuracy.getPlotItem()
         quiet_plot(plot)

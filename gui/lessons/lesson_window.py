@@ -32,6 +32,7 @@ from engine.events import RunFailed, RunOpened, RunStarted
 from engine.lessons import (LessonRunOpened, lesson_done, lesson_paths, measure_claim,
                             run_lesson)
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
+from gui.native_memory import limit_malloc_arenas
 from gui.lessons.explanation import ClaimLabel, LessonExplanation
 from gui.lessons.progress import LessonProgress
 from gui.lessons.run_columns import LessonColumns
@@ -73,10 +74,10 @@ class LessonWindow(QMainWindow):
                  tiny: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         collect_garbage_on_gui_thread()
+        limit_malloc_arenas()      # the runs' threads share one malloc arena
         self.lesson = lesson
         self.preferences = preferences
-        self.out_dir = Path(out_dir) if out_dir is not None else lesson_folder(preferences,
-                                                                               lesson)
+        self.out_dir = Path(out_dir) if out_dir is not None else lesson_folder(preferences, lesson)
         self._tiny = tiny
         self.claim_result = None
         self.open_seconds: float | None = None

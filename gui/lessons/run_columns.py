@@ -37,6 +37,7 @@ from gui.run_state import RunState
 from gui.session_follower import merge_session
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.markup import escaped
 
 COLUMN_WIDTH = 300     # the narrowest a run's column gets (four runs fit 1366 pixels beside
                        # the explanation; more scroll sideways)
@@ -168,7 +169,7 @@ class RunColumn:
                     f"{state.status} · epoch {state.last_epoch} of {state.planned_epochs}")
         elif self.problem:
             what = "cannot be read now"
-        return (f"<b style='color:{self.colour}'>■</b> <b>{self.label}</b> "
+        return (f"<b style='color:{self.colour}'>■</b> <b>{escaped(self.label)}</b> "
                 f"<span style='color:#555'>{what}</span>")
 
 

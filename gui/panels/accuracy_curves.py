@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (pyqtgraph settings)
 from gui.widgets.caption import caption_label
+from gui.widgets.axes import ReadableAxis
 from gui.widgets.naming import named
 
 #: Okabe-Ito: distinct for the common colour-vision deficiencies.
@@ -106,7 +107,8 @@ class AccuracyCurvesPanel(QWidget):
         self.plots = {}
         for col, init in enumerate(inits):
             leader = next(iter(self.plots.values()), None)
-            axes = {"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else None
+            axes = ({"bottom": _SameTicks(leader.getAxis("bottom"))} if leader else
+                    {"bottom": ReadableAxis("bottom", integer=True)})     # whole epochs
             plot = self.graphics.addPlot(row=0, col=col, title=INIT_TITLES.get(init, init),
                                          axisItems=axes)
             plot.showGrid(x=True, y=True, alpha=0.2)

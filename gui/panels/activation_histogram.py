@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton
 
 from engine.analysis.sparsity import NEAR_ZERO, activation_histogram, near_zero_fraction
@@ -22,6 +23,7 @@ from engine.errors import StudioError
 from engine.session import Session
 from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.widgets.caption import caption_label
+from gui.widgets.markup import escaped
 from gui.widgets.naming import named
 
 THIS, REFERENCE = "#CC79A7", "#7f7f7f"
@@ -54,7 +56,8 @@ class ActivationHistogramPanel(CodeViewPanel):
         self.values_plot = _step_plot("activations h over the validation images",
                                       "activation", "activationValuesPlot")
         self.zero_plot = _step_plot("units near 0, per image",
-                                    f"share of units with |h| < {NEAR_ZERO:g}", "nearZeroPlot")
+                                    escaped(f"share of units with |h| < {NEAR_ZERO:g}"),
+                                    "nearZeroPlot")
         self.zero_plot.getPlotItem().setXRange(0, 1, padding=0.02)
         vp, zp = self.values_plot.getPlotItem(), self.zero_plot.getPlotItem()
         self.legend = vp.addLegend(offset=(-4, 4), labelTextSize="8pt",
@@ -78,6 +81,7 @@ class ActivationHistogramPanel(CodeViewPanel):
         self.forget_button.clicked.connect(lambda: self.set_reference(None))
         self.caption = caption_label("", "activationHistogramCaption",
                                      "Code activations caption", wrap=True)
+        self.caption.setTextFormat(Qt.PlainText)   # "(|h| < 0.01)", a session's file name
         plots = QHBoxLayout()
         plots.addWidget(self.values_plot, 3)
         plots.addWidget(self.zero_plot, 2)
@@ -169,7 +173,7 @@ class ActivationHistogramPanel(CodeViewPanel):
             zero_counts, _ = np.histogram(fractions, FRACTION_BINS)
             self.curves[f"{key}_zero"].setData(FRACTION_BINS,
                                                zero_counts / max(1, len(fractions)))
-            self.legend.addItem(self.curves[key], label)
+            self.legend.addItem(self.curves[key], escaped(label))
             words.append(f"{label}: {100 * float(np.mean(fractions)):.0f}% of units near "
                          "zero per image")
             if key == "this":

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.axes import readable_axis_items
+from gui.widgets.markup import escaped
 
 COLUMNS = 3
 
@@ -51,7 +53,8 @@ class CompareCurvesPanel(QWidget):
         self.plots, self.lines, self._positive = {}, {}, {}
         first = None
         for k, term in enumerate(term_names):
-            plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS, title=term)
+            plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS, title=term,
+                                         axisItems=readable_axis_items(integer_x=True))
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch")
             cache_axes(plot)
@@ -71,7 +74,7 @@ class CompareCurvesPanel(QWidget):
                     positive &= bool(np.all(np.asarray(y) > 0))
                     plot.plot(np.asarray(eh["epoch"], float), np.asarray(y, float),
                               pen=pg.mkPen(r.colour, width=2, style=style),
-                              name=r.label if part == "train" and plot is first else None)
+                              name=escaped(r.label) if part == "train" and plot is first else None)
             line = pg.InfiniteLine(angle=90, movable=False,
                                    pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine))
             plot.addItem(line, ignoreBounds=True)

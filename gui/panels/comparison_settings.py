@@ -35,6 +35,8 @@ class ComparisonSettingsForm:
 
     current: Path | None
     current_text: str
+    #: why the current source cannot be compared (no labels), or "" when it can
+    current_refusal: str = ""
 
     def _build_settings(self) -> QGroupBox:
         box = named(QGroupBox("Classifier on the code"), "fineTuneSettingsGroup",
@@ -113,16 +115,36 @@ class ComparisonSettingsForm:
         self.status.setWordWrap(True)
         form.addRow(self.status)
         self.source_combo.currentIndexChanged.connect(self._update_source_row)
+        self.file_edit.textChanged.connect(lambda _text: self._update_buttons())
         self.run_button.clicked.connect(self.run_comparison)
         self.stop_button.clicked.connect(self.stop)
         return box
 
     # -- the encoder source ----------------------------------------------------------------
-    def set_current_run(self, path: Path | None, description: str = "") -> None:
-        """The session of the run on display (None: nothing trained is on display)."""
+    def set_current_run(self, path: Path | None, description: str = "",
+                        data=None) -> None:
+        """The session of the run on display (None: nothing trained is on display).
+
+        ``data`` is its :class:`~engine.events.DatasetInfo`: data without labels cannot
+        train a classifier, and Run comparison says so before anything starts.
+        """
         self.current = path
         self.current_text = description or NO_CURRENT
+        self.current_refusal = "" if path is None else no_labels_reason(data)
         self._update_source_row()
+
+    def refusal(self) -> str:
+        """Why the chosen encoder cannot be compared ("" when it can)."""
+        if self.source_combo.currentData() == "current":
+            return self.current_refusal
+        text = self.file_edit.text().strip()
+        if not text or not Path(text).exists():
+            return ""      # said when Run is pressed (no file chosen, no such file)
+        path = Path(text)
+        key = (str(path.resolve()), path.stat().st_mtime_ns)
+        if getattr(self, "_file_refusal", (None, ""))[0] != key:
+            self._file_refusal = (key, file_refusal(path))
+        return self._file_refusal[1]
 
     def browse_for_source(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Encoder from a session file",
@@ -147,6 +169,10 @@ class ComparisonSettingsForm:
         self.file_edit.setText(str(path))
 
     def _update_source_row(self, *_args) -> None:
+        self._update_buttons()
+        self._describe_source()
+
+    def _describe_source(self) -> None:
         from_file = self.source_combo.currentData() == "file"
         self.file_row.setVisible(from_file)
         if self.file_row_label is not None:
@@ -157,3 +183,23 @@ class ComparisonSettingsForm:
                                       "on. The classifier runs are added to that file.")
         else:
             self.source_label.setText(self.current_text)
+
+
+def no_labels_reason(data) -> str:
+    """Why a run on ``data`` (a DatasetInfo) cannot train a classifier: "" when it can."""
+    if data is None or data.n_classes is not None:
+        return ""
+    return (f"{data.source} has no labels, so no classifier can be trained on its code: "
+            "train the autoencoder on labelled data (or choose a session file of one).")
+
+
+def file_refusal(path: Path) -> str:
+    """Why the encoder of the session at ``path`` cannot be compared ("" when it can, or
+    when the file cannot be read: Run then names that problem)."""
+    from engine.errors import StudioError
+    from engine.session import Session
+    try:
+        with Session.open(path) as session:
+            return no_labels_reason(session.run().data)
+    except (StudioError, OSError):
+        return ""

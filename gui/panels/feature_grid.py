@@ -66,6 +66,11 @@ class FeatureGridPanel(QWidget):
         self.colour_combo.currentIndexChanged.connect(self._draw)
         self.set_features(None)
 
+    @property
+    def showing(self) -> bool:
+        """Whether features are drawn (Export figure offers them then)."""
+        return self.features is not None
+
     def set_features(self, features: np.ndarray | None, caption: str = "") -> None:
         """Show ``features`` (units, C, H, W) raw weights; None clears the grid.
 

@@ -102,6 +102,11 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         model.run_added.connect(self._on_run)
         model.run_changed.connect(self._on_run)
 
+    @property
+    def showing(self) -> bool:
+        """Whether a comparison is on display (Export figure offers the tab then)."""
+        return bool(self.model.classifier_runs())
+
     # -- running --------------------------------------------------------------------------
     def set_busy(self, busy: bool, comparison: bool = False) -> None:
         """A job trains in the window (``comparison``: it is this tab's)."""
@@ -109,9 +114,11 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        self.run_button.setEnabled(not self.busy)
+        refusal = "" if self.busy else self.refusal()
+        self.run_button.setEnabled(not self.busy and not refusal)
         self.run_button.setToolTip("Wait for the training run to end" if self.busy and
-                                   not self.running else self.run_button.accessibleDescription())
+                                   not self.running else refusal or
+                                   self.run_button.accessibleDescription())
         self.stop_button.setEnabled(self.running)
         for w in (self.source_combo, self.file_row, self.versus_row, self.budgets_edit,
                   self.epochs_spin, self.freeze_check):
@@ -120,6 +127,10 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
     def run_comparison(self) -> bool:
         """Ask for the comparison the settings describe; False (with a message) when it cannot."""
         if self.busy:
+            return False
+        refusal = self.refusal()
+        if refusal:   # refused before anything starts: no state changes
+            self.message.emit(refusal, "error")
             return False
         try:
             budgets = parse_budgets(self.budgets_edit.text())

@@ -26,6 +26,7 @@ from gui.run_model import RunModel
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
+from gui.widgets.markup import escaped
 
 MAX_COLUMNS = 4
 ROWS = ("Model", "log p(x)", "Codes", "Samples", "Reconstructions", "Sample quality")
@@ -69,10 +70,18 @@ class GenerativeComparisonPanel(QWidget):
         self.body = QWidget()
         self.grid = QGridLayout(self.body)
         self.grid.setHorizontalSpacing(12)
+        self.heads = []
         for r, name in enumerate(("",) + ROWS):
-            head = QLabel(f"<b>{name}</b>")
+            head = named(QLabel(f"<b>{name}</b>"), "comparisonRowTitle", name or "Run")
             head.setAlignment(Qt.AlignTop | Qt.AlignRight)
             self.grid.addWidget(head, r, 0)
+            self.heads.append(head)
+        # Empty, the row titles stood at the far right of a blank area: a note instead.
+        self.empty_note = caption_label(
+            "No runs here yet: Add the session on display (or a session file) for each "
+            "model to compare, e.g. vae-toy, gan-toy and rbm-toy.", "generativeEmptyNote",
+            "The comparison is empty", wrap=True)
+        self.grid.addWidget(self.empty_note, 0, 1, 1, MAX_COLUMNS)
         self.grid.setRowStretch(4, 3)              # the samples' pictures take the room
         self.grid.setRowStretch(len(ROWS) + 1, 1)  # and what is left stays below the table
         scroll = QScrollArea()
@@ -96,6 +105,12 @@ class GenerativeComparisonPanel(QWidget):
         self.add_shown_button.clicked.connect(self.add_shown)
         self.add_file_button.clicked.connect(self.choose_file)
         self.clear_button.clicked.connect(self.clear)
+        self._rebuild()
+
+    @property
+    def showing(self) -> bool:
+        """Whether any run is compared (Export figure offers the tab then)."""
+        return bool(self.summaries)
 
     # -- adding ---------------------------------------------------------------------------
     def add_shown(self) -> bool:
@@ -138,10 +153,15 @@ class GenerativeComparisonPanel(QWidget):
             w.hide()   # at once: deleteLater waits for the event loop, and it would show
             w.deleteLater()
         self._cells = []
+        empty = not self.summaries
+        self.empty_note.setVisible(empty)
+        for head in self.heads:
+            head.setVisible(not empty)
         for c, (_, s) in enumerate(self.summaries, start=1):
             self.grid.setColumnStretch(c, 1)
             swatch = f"<span style='color:{run_colour(c - 1)}'>■</span> "   # its curves' colour
-            cells = [_text(f"{swatch}<b>{s.title}</b><br><span style='color:#555'>{s.data}</span>",
+            cells = [_text(f"{swatch}<b>{escaped(s.title)}</b><br><span style='color:#555'>"
+                           f"{escaped(s.data)}</span>",
                            "comparisonTitle"),
                      _text(s.kind, "comparisonKind"),
                      _text(s.likelihood, "comparisonLikelihood"),
@@ -171,6 +191,14 @@ class GenerativeComparisonPanel(QWidget):
         return _text(s.samples_note or "none", "comparisonNoSamples")
 
     def _recon_cell(self, s: GenerativeSummary) -> QWidget:
+        if s.recon_picture is not None:    # 2-D points: the data and their reconstructions
+            cell = QWidget()
+            v = QVBoxLayout(cell)
+            v.setContentsMargins(0, 0, 0, 0)
+            v.addWidget(self._pane(s.recon_picture.astype(np.float32) / 255.0,
+                                   "comparisonReconstructedPoints"))
+            v.addWidget(_text(s.reconstructions_note, "comparisonReconstructionsNote"))
+            return cell
         if s.reconstructions is None:
             return _text(s.reconstructions_note, "comparisonNoReconstructions")
         n = len(s.reconstructions) // 2

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 
 from engine.events import DatasetInfo
 from gui.style import LABEL_COLOURS, label_colour
+from gui.widgets.markup import escaped
 
 LABEL_CHOICE = "label"
 NO_COLOUR = "none"
@@ -56,14 +57,14 @@ class PointColouring:
             brushes = [table[int(v)] for v in values.astype(np.int64)]
             names = self._class_names(data, choice, classes)
             legend = "  ".join(f'<span style="color:{LABEL_COLOURS[int(c) % len(LABEL_COLOURS)]};'
-                               f'font-size:14pt">■</span>&nbsp;{name}'
+                               f'font-size:14pt">■</span>&nbsp;{escaped(name)}'
                                for c, name in zip(classes, names))
             return brushes, legend
         lo, hi = float(values.min()), float(values.max())
         t = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
         colours = pg.colormap.get("viridis").map(t, mode="qcolor")
         brushes = [pg.mkBrush(_with_alpha(c, 200)) for c in colours]
-        legend = (f"{choice}: <span style='color:#440154'>■</span> {lo:.3g} … "
+        legend = (f"{escaped(choice)}: <span style='color:#440154'>■</span> {lo:.3g} … "
                   f"<span style='color:#fde725;background:#444'>■</span> {hi:.3g} (viridis)")
         return brushes, legend
 

@@ -60,7 +60,10 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         self._build_map()
         self.decoded_pane = named(ImagePane("decoded at marker"), "decodedImage",
                                   "Image decoded at the marker")
-        self.decoded_pane.setMinimumSize(110, 110)
+        # Small enough that the readout under it keeps its line when the window is short
+        # (a message strip shown at 1366x768): a layout squeezed below its widgets' minimums
+        # draws them over each other.
+        self.decoded_pane.setMinimumSize(110, 76)
         # One line, shortened to fit: wrapped, a 20-d code read "(20 / dims)]" and pushed
         # the decoded image over it.
         self.coords_label = named(ElidedLabel(" "), "markerCoordinates", "Marker coordinates")
@@ -131,6 +134,7 @@ class LatentExplorerPanel(MapMarkers, QWidget):
                  QLabel("y"), self.dim_y_spin, QLabel("others at"), self.hold_combo],
                 [QLabel("Colour by"), self.colour_combo, self.manifold_check, self.prior_check,
                  self.fit_button]]
+        self.control_widgets = [w for row in rows for w in row]
         for row in rows:
             line = QHBoxLayout()
             for w in row:
@@ -170,6 +174,12 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         self.legend_label = named(QLabel(" "), "latentLegend", "Point colours")
         self.legend_label.setWordWrap(True)
         self.legend_label.setTextFormat(Qt.RichText)
+
+    def set_controls_shown(self, shown: bool) -> None:
+        """Show or hide the map's own controls (the compare window drives all maps from one
+        row of them; the combos keep working hidden)."""
+        for w in self.control_widgets:
+            w.setVisible(shown)
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.projection_combo, self.hold_combo, self.colour_combo):
@@ -237,7 +247,9 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         """Show the codes of ``snapshot``; decode with ``decoder`` (None: no decoding)."""
         self.snapshot, self.decoder = snapshot, decoder
         self._set_enabled(True)
-        if self.placeholder.isVisible():
+        # isHidden, not isVisible: a map on a tab not shown yet (the compare window's) kept
+        # its note over the codes.
+        if not self.placeholder.isHidden():
             self.placeholder.show_text("")
             for side in ("left", "bottom"):
                 self.plot.showAxis(side)

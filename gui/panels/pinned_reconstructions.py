@@ -40,7 +40,7 @@ class PinnedReconstructions(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.pane = named(ImagePane(EMPTY_TITLE), "pinnedImages", "Pinned reconstructions")
-        self.pane.setMinimumHeight(60)
+        self.pane.setMinimumHeight(44)
         self.clear_button = named(QPushButton("Clear pins"), "clearPinsButton",
                                   "Clear pinned reconstructions")
         self.clear_button.clicked.connect(self.clear)

@@ -102,10 +102,10 @@ class ReconstructionsPanel(QWidget):
 
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
-        controls.addWidget(QLabel("Images"))
-        controls.addWidget(self.count_spin)
-        controls.addWidget(QLabel("per row"))
-        controls.addWidget(self.cols_spin)
+        self._count_label, self._cols_label = QLabel("Images"), QLabel("per row")
+        for w in (self._count_label, self.count_spin, self._cols_label, self.cols_spin):
+            controls.addWidget(w)
+        self.controls = controls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
@@ -117,7 +117,13 @@ class ReconstructionsPanel(QWidget):
         self.denoising = False
         self.layout_info: ReconLayout | None = None
         self.detail: ImageDetailDialog | None = None
+        #: choose how many images to show so that they are drawn at least at their own size
+        #: (a narrow column of a lesson: 32 images were 15 pixels a digit); a count the user
+        #: sets turns it off
+        self.fit_count = False
+        self._caption_above = False
         self.count_spin.valueChanged.connect(self._redraw)
+        self.count_spin.valueChanged.connect(self._count_chosen)
         self.cols_spin.valueChanged.connect(self._redraw)
         self.clear()
 
@@ -157,9 +163,13 @@ class ReconstructionsPanel(QWidget):
         self.placeholder.show_text("")
         self.axis.show()
         probe = self.data.probe_images
-        n = min(self.count_spin.value(), len(probe))
         rows = self._rows()
         _, h, w = self.data.image_shape
+        if self.fit_count:
+            self.count_spin.blockSignals(True)
+            self.count_spin.setValue(self._fitting_count(len(probe), len(rows), h, w))
+            self.count_spin.blockSignals(False)
+        n = min(self.count_spin.value(), len(probe))
         cols = min(self.cols_spin.value() or self._auto_columns(n, len(rows), h, w), n)
         sources = {"original": probe}
         if self.snapshot is not None:
@@ -179,9 +189,44 @@ class ReconstructionsPanel(QWidget):
             self.axis.setTicks([[(y, ROW_TITLES[name]) for y, name in info.row_centres()]])
             self.view.autoRange(padding=0.01)
         self.caption.setText(self._caption())
+        self._place_caption()
 
-    def _auto_columns(self, n: int, rows: int, h: int, w: int) -> int:
-        """The images per row that show the images largest in the view's current size."""
+    def _count_chosen(self, _value: int) -> None:
+        self.fit_count = False
+
+    def _fitting_count(self, available: int, rows: int, h: int, w: int) -> int:
+        """The most images (a multiple of 4, at least 4) the view shows at their own size
+        or larger, with the images per row chosen as :meth:`_auto_columns` does."""
+        top = min(self.count_spin.maximum(), available)
+        for n in range(top - top % 4, 3, -4):
+            if self._auto_columns(n, rows, h, w, scale=True)[1] >= 1.0:
+                return n
+        return min(4, top)
+
+    def _place_caption(self) -> None:
+        """The caption beside the spin boxes when it fits there, else on a line of its own
+        above them (cut to "Epoch 10: click an i" in a lesson's narrow column)."""
+        others = sum(x.sizeHint().width() for x in (self._count_label, self.count_spin,
+                                                     self._cols_label, self.cols_spin))
+        need = self.caption.fontMetrics().horizontalAdvance(self.caption.text()) + others + 40
+        above = self.width() < need
+        if above == self._caption_above:
+            return
+        self._caption_above = above
+        layout = self.layout()
+        if above:
+            self.controls.removeWidget(self.caption)
+            self.controls.insertStretch(0, 1)
+            layout.insertWidget(0, self.caption)
+        else:
+            layout.removeWidget(self.caption)
+            stretch = self.controls.takeAt(0)
+            del stretch
+            self.controls.insertWidget(0, self.caption, 1)
+
+    def _auto_columns(self, n: int, rows: int, h: int, w: int, scale: bool = False):
+        """The images per row that show the images largest in the view's current size
+        (``scale``: with the screen pixels per image pixel that gives)."""
         width = max(1.0, self.graphics.width() - 90.0)   # less the row titles
         height = max(1.0, float(self.graphics.height()))
         best, best_scale = n, 0.0
@@ -189,15 +234,16 @@ class ReconstructionsPanel(QWidget):
             groups = -(-n // cols)
             mosaic_w = cols * (w + PAD) - PAD
             mosaic_h = groups * (rows * (h + PAD) - PAD + GROUP_GAP) - GROUP_GAP
-            scale = min(width / mosaic_w, height / mosaic_h)
-            if scale >= best_scale * 1.0001:
-                best, best_scale = cols, scale
-        return best
+            fit = min(width / mosaic_w, height / mosaic_h)
+            if fit >= best_scale * 1.0001:
+                best, best_scale = cols, fit
+        return (best, best_scale) if scale else best
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        if self.cols_spin.value() == 0 and self.data is not None:
+        if (self.cols_spin.value() == 0 or self.fit_count) and self.data is not None:
             self._redraw()
+        self._place_caption()
 
     @staticmethod
     def _padded(images: np.ndarray, cols: int) -> np.ndarray:

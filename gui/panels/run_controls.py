@@ -137,9 +137,7 @@ class RunControlsPanel(QWidget):
         self.config_valid = True
         self.state = IDLE
         self.set_state(IDLE)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)   # a reset bar (value -1) hides its text
-        self.progress.setFormat("ready: press Train to start")
+        self.show_ready()
 
     def set_state(self, state: str) -> None:
         """Enable the buttons that make sense in ``state`` (idle, running, paused, stopping)."""
@@ -195,4 +193,19 @@ class RunControlsPanel(QWidget):
         self.progress.setFormat(self.estimate.text() + suffix)
 
     def show_text(self, text: str) -> None:
+        self.progress.setFormat(text)
+
+    def show_ready(self) -> None:
+        """Nothing on display: an empty bar that says how to start."""
+        self.estimate = None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)   # a reset bar (value -1) hides its text
+        self.progress.setFormat("ready: press Train to start")
+
+    def show_run(self, text: str, done_epochs: int, planned_epochs: int) -> None:
+        """A run that is not training (an opened session): how far it came, in the bar and
+        in words, replacing whatever the last training call left there."""
+        self.estimate = None
+        self.progress.setRange(0, max(1, planned_epochs, done_epochs))
+        self.progress.setValue(max(0, done_epochs))
         self.progress.setFormat(text)

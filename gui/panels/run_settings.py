@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QVBoxLayout, QWidget)
 
 from engine.config import LIKELIHOODS, OPTIMIZERS, RunConfig
+from engine.validation import POINT_SOURCES
 from engine.device import available_devices
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
@@ -28,7 +29,9 @@ from gui.widgets.naming import named
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
            ("2-D points: two moons", "moons"), ("2-D points: concentric rings", "rings"),
            ("2-D points: spiral", "spiral"), ("2-D points: 8 Gaussians", "gaussians"),
-           ("2-D points: draw your own", "drawn"), ("Data file or folder…", "file")]
+           ("2-D points: draw your own", "drawn"),
+           ("Data file or folder…", "file"), ("MNIST, all 60,000 (download)", "mnist-full"),
+           ("Fashion-MNIST (download)", "fashion-mnist"), ("CIFAR-10 (download)", "cifar10")]
 CORRUPTIONS = [("masking", "masking"), ("Gaussian noise", "gaussian"),
                ("salt and pepper", "salt_pepper")]
 DATA_FILTER = "Images (*.npy *.npz *.h5 *.hdf5 *-idx3-ubyte *.idx);;All files (*)"
@@ -135,17 +138,26 @@ class RunSettingsPanel(QScrollArea):
     def _build_data_group(self) -> None:
         grid = self._group("Data", "dataGroup")
         self.source_combo = self._combo("dataSourceCombo", "Data source", SOURCES)
+        # Sized by a short text, not the longest item: the panel is narrow.
+        self.source_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.setMinimumContentsLength(14)
         self._row(grid, "Source", self.source_combo, "data.source")
         self.path_edit = self._edit("dataPathEdit", "Data file path",
                                     "A .npy, .npz, .h5, MNIST IDX file or a folder of images")
         self.browse_button = named(QToolButton(), "browseDataButton", "Browse for a data file")
-        self.browse_button.setText("Browse…")
-        self.browse_button.clicked.connect(self.browse_for_data)
+        self.browse_button.setText("File…")
+        self.browse_button.clicked.connect(lambda: self.browse_for_data())
         path_row = QWidget()
         h = QHBoxLayout(path_row)
         h.setContentsMargins(0, 0, 0, 0)
+        self.folder_button = named(QToolButton(), "browseFolderButton", "Browse for a folder",
+                                   "A folder of images (a subfolder per class, or all in one)")
+        self.folder_button.setText("Folder…")
+        self.folder_button.clicked.connect(lambda: self.browse_for_data(folder=True))
+        self.path_edit.setMinimumWidth(40)  # the row must fit the narrow panel with two buttons
         h.addWidget(self.path_edit, 1)
         h.addWidget(self.browse_button)
+        h.addWidget(self.folder_button)
         self.path_label = self._row(grid, "File", path_row, "data.path")
         self.path_row = path_row
         self.draw_panel = DrawDistributionPanel()
@@ -155,6 +167,11 @@ class RunSettingsPanel(QScrollArea):
         self.limit_edit = self._edit("dataLimitEdit", "Image limit",
                                      "Use at most this many images (blank: all)", "all")
         self._row(grid, "Limit", self.limit_edit, "data.limit")
+        self.image_size_edit = self._edit("dataImageSizeEdit", "Image size", "Every image's "
+                                          "centre square resized to this side (blank: keep "
+                                          "their size; photos of mixed sizes need one)", "own size")
+        self.image_size_label = self._row(grid, "Image size", self.image_size_edit,
+                                          "data.image_size")
 
     def _build_kind_group(self) -> None:
         grid = self._group("Kind (combine freely; none = plain)", "kindGroup")
@@ -230,7 +247,8 @@ class RunSettingsPanel(QScrollArea):
         for combo in (self.source_combo, self.arch_combo, self.likelihood_combo,
                       self.corruption_combo, self.optimizer_combo, self.device_combo):
             combo.currentIndexChanged.connect(self._revalidate)
-        for edit in (self.path_edit, self.limit_edit, self.hidden_edit, self.latent_edit,
+        for edit in (self.path_edit, self.limit_edit, self.image_size_edit, self.hidden_edit,
+                     self.latent_edit,
                      self.sparsity_edit, self.contractive_edit, self.beta_edit, self.level_edit,
                      self.lr_edit, self.batch_edit, self.epochs_edit, self.seed_edit):
             edit.textChanged.connect(self._revalidate)
@@ -249,7 +267,8 @@ class RunSettingsPanel(QScrollArea):
         return FormValues(
             source=self.source_combo.currentData(), path=self.path_edit.text(),
             points=self.draw_panel.text(),
-            limit=self.limit_edit.text(), sparse=k["sparse"].isChecked(),
+            limit=self.limit_edit.text(), image_size=self.image_size_edit.text(),
+            sparse=k["sparse"].isChecked(),
             contractive=k["contractive"].isChecked(), denoising=k["denoising"].isChecked(),
             variational=k["variational"].isChecked(), architecture=self.arch_combo.currentData(),
             hidden=self.hidden_edit.text(), latent_dim=self.latent_edit.text(),
@@ -273,6 +292,7 @@ class RunSettingsPanel(QScrollArea):
                 i = combo.findData(value)
                 combo.setCurrentIndex(i if i >= 0 else 0)
             for edit, text in ((self.path_edit, v.path), (self.limit_edit, v.limit),
+                               (self.image_size_edit, v.image_size),
                                (self.hidden_edit, v.hidden), (self.latent_edit, v.latent_dim),
                                (self.sparsity_edit, v.sparsity),
                                (self.contractive_edit, v.contractive_weight),
@@ -315,9 +335,11 @@ class RunSettingsPanel(QScrollArea):
         """Lock the form while a run trains (its config is fixed for the run)."""
         self.widget().setEnabled(editable)
 
-    def browse_for_data(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a data file", self.path_edit.text(),
-                                              DATA_FILTER)
+    def browse_for_data(self, folder: bool = False) -> None:
+        path = (QFileDialog.getExistingDirectory(self, "Open a folder of images",
+                                                 self.path_edit.text()) if folder else
+                QFileDialog.getOpenFileName(self, "Open a data file", self.path_edit.text(),
+                                            DATA_FILTER)[0])
         if path:
             self.source_combo.setCurrentIndex(self.source_combo.findData("file"))
             self.path_edit.setText(path)
@@ -349,6 +371,8 @@ class RunSettingsPanel(QScrollArea):
         self.path_row.setVisible(v.source == "file")
         self.path_label.setVisible(v.source == "file")
         self.draw_panel.setVisible(v.source == "drawn")
+        for w in (self.image_size_edit, self.image_size_label):  # 2-D points have no size
+            w.setVisible(v.source not in POINT_SOURCES + ("drawn",))
         self.sparsity_edit.setEnabled(v.sparse)
         self.contractive_edit.setEnabled(v.contractive)
         self.beta_edit.setEnabled(v.variational)

@@ -68,6 +68,11 @@ class SamplesPanel(QWidget):
         self.set_variational(False)
         self.caption.setText(NO_RUN)
 
+    @property
+    def showing(self) -> bool:
+        """Whether samples are drawn (not the reason there are none): Export figure."""
+        return self.variational and self.images is not None
+
     def set_variational(self, variational: bool, reason: str = NOT_VARIATIONAL) -> None:
         """A new run: samples need codes from a prior N(0, I) (a VAE's, a GAN's);
         ``reason`` says why there are none otherwise."""

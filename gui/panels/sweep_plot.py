@@ -21,6 +21,8 @@ from engine.sweep.plan import short_fields, value_words, Axis
 from gui.style import cache_axes
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
+from gui.widgets.axes import readable_axis_items
+from gui.widgets.markup import escaped
 
 COLUMNS = 3
 
@@ -70,9 +72,9 @@ class SweepPlotPanel(QWidget):
             measure = k >= len(term_names)
             plot = self.graphics.addPlot(row=k // COLUMNS, col=k % COLUMNS,
                                          title=MEASURE_WORDS[term] if measure else
-                                         f"final {term}")
+                                         f"final {term}", axisItems=readable_axis_items())
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", field + (" (log)" if log else ""))
+            plot.setLabel("bottom", escaped(field + (" (log)" if log else "")))
             cache_axes(plot)
             if ticks:
                 plot.getAxis("bottom").setTicks([ticks])

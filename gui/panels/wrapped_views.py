@@ -28,6 +28,7 @@ class ReconstructionsView(CodeViewPanel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.panel = ReconstructionsPanel()
+        self.panel.fit_count = True      # a lesson's column or a code view: fewer, larger
         self.body_layout.addWidget(self.panel)
 
     def why_not(self, run) -> str:
@@ -56,6 +57,7 @@ class SamplesView(CodeViewPanel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.panel = SamplesPanel()
+        self.panel.count_spin.setValue(16)   # 4 x 4 fit a lesson's column at a readable size
         self.body_layout.addWidget(self.panel)
 
     def why_not(self, run) -> str:

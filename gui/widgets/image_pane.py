@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPainter
 
 import gui.style  # noqa: F401  (row-major images)
 
@@ -74,5 +75,11 @@ class _PaintReportingImage(pg.ImageItem):
         self._on_paint = on_paint
 
     def paint(self, painter, *args):
+        # Drawn smaller than its pixels (a grid of 64x64 images in a small pane), nearest-
+        # neighbour scaling drops whole rows: the 1-px gaps between tiles came and went.
+        # Filtering then keeps every row; enlarged images (digits) stay crisp pixels.
+        t = painter.transform()
+        shrunk = min(abs(t.m11()) + abs(t.m21()), abs(t.m22()) + abs(t.m12())) < 1.0
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, shrunk)
         super().paint(painter, *args)
         self._on_paint()

@@ -23,6 +23,7 @@ class MessageBanner(QWidget):
         layout.setContentsMargins(8, 4, 4, 4)
         self.label = named(QLabel(), "messageText", "Message")
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.PlainText)   # messages name files: "a<b.h5" stays whole
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.dismiss_button = named(QPushButton("Dismiss"), "dismissMessageButton",
                                     "Dismiss message")

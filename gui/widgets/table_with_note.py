@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                                QVBoxLayout, QWidget)
 
@@ -29,6 +30,7 @@ def add_table_with_note(panel: QWidget, columns: list[str], table_name: str, tab
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setStretchLastSection(True)
     note = caption_label("", note_name, note_label, wrap=True, fixed_width=False)
+    note.setTextFormat(Qt.PlainText)   # notes name files and runs, never markup
     layout = QVBoxLayout(panel)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(table, 1)

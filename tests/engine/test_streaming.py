@@ -75,8 +75,9 @@ def test_load_file_streams_when_asked_or_when_the_data_does_not_fit(tmp_path, mo
 
 def test_streaming_refuses_what_cannot_stay_in_its_file(tmp_path):
     np.savez(tmp_path / "x.npz", images=_raw("uint8"))
-    with pytest.raises(DataError, match=r"x\.npz: only \.npy and \.h5/\.hdf5 files can be "
-                                        r"streamed\. Save the images with numpy\.save"):
+    with pytest.raises(DataError, match=r"x\.npz: only \.npy and \.h5/\.hdf5 files and folders "
+                                        r"of images can be streamed\. Save the images with "
+                                        r"numpy\.save"):
         load_file(tmp_path / "x.npz", stream=True)
     bad = np.full((4, 5, 5), 0.5)
     bad[2, 1, 1] = np.nan

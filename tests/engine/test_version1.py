@@ -197,7 +197,8 @@ def test_export_works_on_a_version_1_session(tmp_path, capsys):
     # columns, and a strip of row titles on the left.
     width, height = Image.open(out / "epoch0003_reconstructions.png").size
     assert height == 2 * 30 + 2 and width > 16 * 30 + 2
-    assert Image.open(out / "epoch0003_manifold.png").size == (20 * 28, 20 * 28)
+    w, h = Image.open(out / "epoch0003_manifold.png").size   # the 20 x 20 grid and its axes
+    assert w > 20 * 28 and h > 20 * 28
     assert main(["export", str(FIXTURES / "v1-pretraining.h5"), "--run", "stage-1",
                  "--out", str(tmp_path / "stage1"), "--epoch", "1"]) == 0
     assert (tmp_path / "stage1" / "epoch0001_samples.png").exists()

@@ -144,7 +144,11 @@ def test_images_without_labels_give_a_message_not_a_crash(qtbot, window, tmp_pat
     np.save(images, np.random.default_rng(1).random((200, 28, 28), dtype=np.float32))
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1, "data.source": "file",
                                                  "data.path": str(images)}))
-    assert window.finetune_panel.current is not None
-    _run_comparison(qtbot, window, "all", epochs=1)
+    panel = window.finetune_panel
+    assert panel.current is not None
+    # Refused before anything starts: the button is off and says why; asked anyway, the
+    # message strip says it (tests/gui/test_window_states.py checks nothing else changes).
+    assert not panel.run_button.isEnabled() and "no labels" in panel.run_button.toolTip()
+    assert not panel.run_comparison()
+    assert not window.controller.is_running()
     assert window.banner.kind == "error" and "no labels" in window.banner.text()
-    assert window.finetune_panel.run_button.isEnabled()

@@ -66,9 +66,12 @@ def test_kind_checkboxes_change_the_config(window):
 
 
 def test_export_figure_writes_png(window, tmp_path):
-    out = tmp_path / "loss.png"
-    assert window.export_figure("loss-curves", out)
+    out = tmp_path / "window.png"
+    assert window.export_figure("window", out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Nothing on display: a panel has nothing to export (tests/gui/test_export_figure.py).
+    assert not window.export_figure("loss-curves", tmp_path / "loss.png")
+    assert not (tmp_path / "loss.png").exists()
 
 
 def test_showing_a_config_selects_its_preset_and_description(window):
