@@ -69,6 +69,7 @@ class MainWindow(SessionActions, QMainWindow):
         named(self, "mainWindow", "Autoencoder Studio")
         self.preferences = preferences or Preferences()
         self.model = RunModel()
+        self.model.weights_budget = self.preferences.weights_budget   # as the session keeps
         self.settings_panel = RunSettingsPanel()
         self.loss_panel = LossCurvesPanel()
         self.recon_panel = ReconstructionsPanel()
@@ -194,6 +195,7 @@ class MainWindow(SessionActions, QMainWindow):
         self.finetune_panel.comparison_requested.connect(self.run_comparison)
         self.finetune_panel.stop_requested.connect(self.controller.stop)
         self.model.run_changed.connect(lambda run: self._update_current_run())
+        self.model.run_added.connect(self._check_folder_budget)
 
     # -- messages and state -----------------------------------------------------------------
     def show_message(self, text: str, kind: str = "error") -> None:
@@ -209,6 +211,7 @@ class MainWindow(SessionActions, QMainWindow):
         self._update_can_continue()
         if idle:
             self._update_folder_label()
+            self._remind_folder_budget()
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
             if comparison:

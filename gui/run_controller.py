@@ -161,7 +161,8 @@ class RunController(QObject):
     def _writer(self, path: Path, append: bool) -> SessionWriter | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return SessionWriter(path, append=append)
+            return SessionWriter(path, append=append,
+                                 weights_budget=self.preferences.weights_budget)
         except (SessionError, OSError) as e:
             if append:
                 self.message.emit(f"Cannot add training to this session: {e}", "error")

@@ -18,6 +18,7 @@ from engine.errors import ConfigError
 from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted, StepMetrics)
 from engine.presets import DEFAULT_PRESET, described_for_data, load_preset
+from engine.session.weights import DEFAULT_BUDGET as DEFAULT_WEIGHTS_BUDGET
 
 
 def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to train") -> None:
@@ -26,6 +27,24 @@ def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to tr
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the config's)")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only epoch lines")
+
+
+def add_session_options(p: argparse.ArgumentParser) -> None:
+    """--weights-budget: what a session keeps for replay's interactive views."""
+    p.add_argument("--weights-budget", type=float, metavar="MB",
+                   default=DEFAULT_WEIGHTS_BUDGET / 1e6,
+                   help="megabytes of model weights each run keeps for the interactive "
+                        "views of replay, at a thinning set of epochs (the last epoch's are in "
+                        "its checkpoint besides; an epoch between decodes with the nearest "
+                        f"earlier); default {DEFAULT_WEIGHTS_BUDGET / 1e6:g}")
+
+
+def weights_budget(args: argparse.Namespace) -> int:
+    """--weights-budget in bytes (checked)."""
+    mb = getattr(args, "weights_budget", DEFAULT_WEIGHTS_BUDGET / 1e6)
+    if not mb >= 0 or mb == float("inf"):
+        raise ConfigError(f"must be a number of megabytes >= 0 (got {mb:g})", "--weights-budget")
+    return int(mb * 1e6)
 
 
 def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT_PRESET) -> None:

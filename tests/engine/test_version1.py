@@ -26,7 +26,7 @@ from engine.data.labels import labelled_subset
 from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, RunOpened, StepMetrics
 from engine.pretraining import GreedyPretraining, comparison_table, encoder_source
-from engine.session import Session, SessionError, SessionWriter, resume_trainer
+from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter, resume_trainer
 from engine.trainer import Trainer
 from session_support import FIXTURES, Recorder, single_torch_thread
 
@@ -256,7 +256,7 @@ def test_a_version_1_session_is_an_encoder_source_for_finetune(fixture_copy, tmp
     assert main(["finetune", str(path), "--labels", "20", "--epochs", "1", "--quiet",
                  "--out", str(new)]) == 0
     with Session.open(new) as s:
-        assert s.format_version == 2
+        assert s.format_version == FORMAT_VERSION
         assert list(s.runs) == ["classifier-pretrained-20", "classifier-random-20"]
         assert s.runs["classifier-pretrained-20"].config.model.variational
     assert digest(path) == before
