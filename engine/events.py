@@ -110,6 +110,9 @@ class EpochSnapshot:
     weights_epoch : the epoch those weights are from, when not this one: a session keeps
         weights at a bounded set of epochs, and an epoch read back without its own
         carries the nearest earlier kept ones (None: its own, or none).
+    preview : the model in the middle of epoch ``epoch``, after step ``step``, shown in
+        slow motion (:meth:`~engine.control.TrainingControl.step_once`): for the views,
+        never recorded (the epoch's own snapshot follows at its end).
     """
 
     epoch: int
@@ -118,6 +121,7 @@ class EpochSnapshot:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     weights_epoch: int | None = None
+    preview: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from engine.analysis.epoch_measures import epoch_measures
+from engine.analysis.quality_probe import SampleQualityProbe
 from engine.checkpoint import (load_module_arrays, load_optimizer_arrays, module_arrays,
                                optimizer_arrays)
 from engine.config import RunConfig
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 
 MAP_POINTS = 1000  # validation images whose codes form the latent map
 _PROBE_SALT = -1   # the probe corruption: the same every epoch, so epochs compare
+_QUALITY_SALT = -2  # the samples sample quality scores: the same draw every epoch
 
 
 class Trainer:
@@ -126,6 +128,7 @@ class Trainer:
         self.probe = Probe(images=self.data.take(ds.probe_idx).to(self.device),
                            map_images=self.data.take(self.map_idx))
         self.map_factors = None if ds.factors is None else np.asarray(ds.factors[self.map_idx])
+        self.quality = SampleQualityProbe(self.config, ds, self.data.take, self.device)
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.dataset
@@ -217,6 +220,7 @@ class Trainer:
         self._wall_at_start = self.wall_offset
         self._checkpoints = checkpoints
         self._peers_stop = False
+        self._previews = snapshots
         train, val = {}, {}
         held = ExitStack()
         try:
@@ -259,12 +263,15 @@ class Trainer:
                          final_train=train, final_val=val, wall_time=self.wall_time()))
         return "completed"
 
-    def snapshot(self, epoch: int, val_arrays: dict[str, np.ndarray] | None = None
-                 ) -> EpochSnapshot:
-        """The model's replay data of this epoch; validation arrays replace probe ones."""
+    def snapshot(self, epoch: int, val_arrays: dict[str, np.ndarray] | None = None,
+                 preview: bool = False) -> EpochSnapshot:
+        """The model's replay data of this epoch; validation arrays replace probe ones.
+        ``preview``: the model in the middle of the epoch (slow motion), for the views only."""
         self.model.eval()
         try:
             images, arrays = self.model.snapshot(self.probe, self._eval_generator(_PROBE_SALT))
+            arrays.update(self.quality.snapshot_arrays(epoch, self.model, arrays,
+                                                       self._eval_generator(_QUALITY_SALT)))
         finally:
             self.model.train()
         # The research measures (I(x; z), disentanglement) from the map's codes and factors.
@@ -273,7 +280,7 @@ class Trainer:
                                      epoch, self.config.optim.epochs, self.config.seed))
         return EpochSnapshot(epoch=epoch, step=self.step, images=images,
                              arrays={**arrays, **(val_arrays or {})},
-                             weights=self.model.interactive_weights())
+                             weights=self.model.interactive_weights(), preview=preview)
 
     def wall_time(self) -> float:
         """Seconds of training in this run, including earlier calls before a resume."""
@@ -351,6 +358,8 @@ class Trainer:
                                  terms=values, samples_per_sec=rate, wall_time=self.wall_time()))
                 if now - t_last > 1.0:  # a rate over a recent window, not since the epoch began
                     t_last, seen = now, 0
+            if control.preview_due() and self._previews:  # slow motion: views follow each step
+                emit(self.snapshot(epoch, preview=True))
         return "ok"
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:

@@ -180,6 +180,8 @@ class MainWindow(SessionActions, QMainWindow):
         c.resume_clicked.connect(self.controller.resume)
         c.stop_clicked.connect(self.controller.stop)
         c.continue_clicked.connect(self.continue_training)
+        c.step_clicked.connect(self.controller.step)
+        c.slow_changed.connect(self.controller.set_slow)
         self.settings_panel.validity_changed.connect(c.set_config_valid)
         c.set_config_valid(self.settings_panel.config() is not None)
         self.tabs.currentChanged.connect(lambda _index: self._show_features_if_seen())

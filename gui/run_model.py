@@ -114,7 +114,11 @@ class RunModel:
             return f"epoch {global_epoch}"
         run, epoch = found
         several = len(self.training_runs()) > 1
-        return f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
+        text = f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
+        preview = run.live.get(epoch)
+        if preview is not None and preview.preview:   # slow motion: the epoch in progress
+            text += f", step {preview.step:,} (in progress)"
+        return text
 
     @property
     def live_run(self) -> RunState | None:

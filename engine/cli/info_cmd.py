@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SessionError
+from engine.export.quality_words import info_lines as quality_lines
 from engine.export.research_summary import measure_lines
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
@@ -80,6 +81,7 @@ def run_lines(r: SessionRun) -> list[str]:
         _weights_line(r),
         _likelihood_line(r),
     ]
+    lines += quality_lines(r)   # sample quality (engine.export.quality_words)
     if r.status_message:
         lines.append(f"{'failure:' if r.status == 'failed' else r.status + ':':<11}"
                      f"{r.status_message}")

@@ -18,6 +18,8 @@ training step):
   snapshot carries, so the window can run a CPU copy (:func:`cpu_copy`);
   :attr:`Model.decoder_part` the one of them that turns codes into images
   (``decode_mean``), for the latent explorer, the samples and exports.
+- :meth:`Model.draw_samples` — samples of its own distribution (a VAE's decoded
+  prior codes, a GAN's g(z), an RBM's Gibbs chains), for sample quality.
 - :meth:`Model.traits` — what its runs offer the views (an encoder,
   reconstructions, samples from a prior, a likelihood), so a view that does
   not apply says why instead of staying empty.
@@ -271,6 +273,15 @@ class Model(nn.Module):
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(images, arrays) of an epoch computed on the probe set; see ``EpochSnapshot``."""
         return {}, {}
+
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor | None:
+        """n samples of the model's own distribution, (n, C, H, W), or None for a family that
+        draws none (what sample quality scores, :mod:`engine.analysis.quality_probe`). Images
+        lie in [0, 1]; 2-D points of Gaussian visible units may leave the unit square.
+
+        ``generator`` is on the model's device and seeded by the caller.
+        """
+        return None
 
     def decode_sample(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """z (B, D) -> a sample of p(x|z), (B, C, H, W) in [0, 1].

@@ -293,6 +293,12 @@ class GAN(Model):
 
     # -- using a trained model -------------------------------------------------------------
     @torch.no_grad()
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor:
+        """g(z) of n codes z ~ N(0, I), (n, C, H, W)."""
+        device = next(self.generator.parameters()).device
+        return self.generator(self.prior(n, generator, device))
+
+    @torch.no_grad()
     def decode_mean(self, z: Tensor) -> Tensor:
         """z (B, D) -> generated images (B, C, H, W) in [0, 1].
 

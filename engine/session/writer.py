@@ -158,6 +158,8 @@ class SessionWriter:
             row.update({f"val/{k}": v for k, v in event.val.items()})
             self._epochs.add(row)
         elif isinstance(event, EpochSnapshot):
+            if event.preview:   # slow motion's mid-epoch view: for the screen, not the file
+                return
             k = self.snapshot_every
             if k is None or event.epoch % k == 0 or event.epoch == self._last_epoch:
                 self._batch.snapshots.append(event)

@@ -100,7 +100,8 @@ def test_snapshots_decoder_and_checkpoint_are_the_events(recorded):
             assert set(got.arrays) == set(event.arrays) == {
                 "probe_latent_mean", "probe_latent_logvar", "map_latents", "map_latent_logvar",
                 "kl_per_dim", "probe_error", "identity_error", "identity_flat_error",
-                "jacobian_singular_values", "jacobian_frobenius", "mutual_information"}
+                "jacobian_singular_values", "jacobian_frobenius", "mutual_information",
+                "sample_quality", "sample_quality_real"}
             for part in ("arrays", "weights"):
                 live, back = getattr(event, part), getattr(got, part)
                 assert set(back) == set(live)
