@@ -61,7 +61,7 @@ def main() -> None:
     from gui.app import training_threads
     torch.set_num_threads(training_threads())
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
     with tempfile.TemporaryDirectory() as tmp:
         prefs = Preferences(QSettings(str(Path(tmp) / "settings.ini"), QSettings.IniFormat))
@@ -244,7 +244,7 @@ def shoot_dbn(app, win, out: Path) -> None:
 
 def show_code_view(app, win, view: str) -> None:
     """Bring the Code views tab's page of ``view`` on screen, drawn."""
-    from gui.code_views import PAGES
+    from gui.views.code_views import PAGES
     views = win.code_views
     win.tabs.setCurrentWidget(views.page)
     views.pages.setCurrentIndex(next(i for i, (_, _, keys) in enumerate(PAGES)

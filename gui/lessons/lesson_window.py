@@ -11,7 +11,7 @@ A lesson's runs are ordinary sessions in its folder (default
 and measures its claim from them (no training); **Run** trains the runs not
 yet saved, **Run again** replaces them all. Training is
 ``engine.lessons.run_lesson`` on the app's one
-:class:`~gui.worker.Worker` thread; the window follows the session files as
+:class:`~gui.run.worker.Worker` thread; the window follows the session files as
 the trainer commits them, so each run's views fill in while it trains.
 Errors (a run that diverges, a folder that cannot be written) go to the
 window's message strip; the app goes on.
@@ -39,8 +39,8 @@ from gui.lessons.run_columns import LessonColumns
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.window_layout import fit_to_screen
-from gui.worker import Job, Worker
+from gui.windows.window_layout import fit_to_screen
+from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
-from gui.run_model import RunModel, short_name
-from gui.run_state import RunState
+from gui.run.model import RunModel, short_name
+from gui.run.state import RunState
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
 

@@ -24,7 +24,7 @@ def two_sessions(tmp_path_factory):
 
 
 def _window(qtbot, paths):
-    from gui.compare_window import open_comparison
+    from gui.windows.compare_window import open_comparison
     w = open_comparison(paths)
     qtbot.addWidget(w)
     return w
@@ -88,7 +88,7 @@ def test_a_sweep_folder_opens_with_its_values_as_labels(qtbot, two_sessions, tmp
 
 def test_main_with_two_sessions_opens_the_comparison(qtbot, two_sessions):
     from gui.app import open_window
-    from gui.compare_window import CompareWindow
+    from gui.windows.compare_window import CompareWindow
     w = open_window([str(two_sessions / "beta1.h5"), str(two_sessions / "beta4.h5")])
     qtbot.addWidget(w)
     assert isinstance(w, CompareWindow) and len(w.compared.runs) == 2

@@ -96,7 +96,7 @@ def test_a_lesson_runs_shows_its_views_and_claim_reopens_without_training_and_ru
     assert lesson_done(lesson, w.out_dir, tiny=True)
     # Every view of the lesson, found by its objectName, once per run, each showing data:
     # its run's last saved epoch, read from that run's session.
-    from gui.code_views import VIEW_PANELS
+    from gui.views.code_views import VIEW_PANELS
     lasts = []
     for column, path in zip(w.columns.columns, paths):
         with Session.open(path) as s:

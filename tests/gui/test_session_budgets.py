@@ -38,7 +38,7 @@ def test_live_weights_are_thinned_as_the_session_keeps_them(qtbot, window):
 
 def test_replay_at_an_epoch_without_weights_says_which_epoch_decodes(
         qtbot, window, preferences, tmp_path):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _one_slot_session(qtbot, window)
     other = MainWindow(preferences)
     qtbot.addWidget(other)

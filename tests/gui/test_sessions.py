@@ -14,7 +14,7 @@ def _trained_session(qtbot, window, epochs: int = 3):
 
 
 def test_open_session_and_move_the_timeline(qtbot, window, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _trained_session(qtbot, window)
     other = MainWindow(preferences)
     qtbot.addWidget(other)
@@ -83,7 +83,7 @@ def test_command_line_session_opens_in_the_window(qtbot, window, tmp_path, monke
 
 
 def test_opened_session_marks_the_displayed_epoch_on_the_loss_plot(qtbot, window, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _trained_session(qtbot, window, epochs=2)
     other = MainWindow(preferences)
     qtbot.addWidget(other)

@@ -1,4 +1,4 @@
-"""The Training tab's views, subscribed to the :class:`~gui.run_model.RunModel`.
+"""The Training tab's views, subscribed to the :class:`~gui.run.model.RunModel`.
 
 Every view shows the same epoch: the replay timeline picks a (global) epoch,
 the model turns it into a run and an epoch, and the loss plot's marker, the
@@ -7,7 +7,7 @@ swaps two places for views of its own — the stage reconstructions (each
 stage's input and output, the images through the stack) and, in the bottom
 row, the first-layer features beside the table of stages — through two
 ``QStackedWidget`` switches. The same switches give a GAN, an RBM and 2-D
-point data the views of their own (:mod:`gui.generative_views`). Views
+point data the views of their own (:mod:`gui.views.generative_views`). Views
 compute nothing; the shifts of a job's runs onto shared axes are the
 model's ``step_offset`` / ``epoch_offset``.
 """
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QGroupBox, QSplitter, QWidget
 from engine.data.toy2d import is_point_data
 from engine.models import family_class
 from engine.pretraining.stack import first_layer_features
-from gui.coalescing import MetricsBatch
-from gui.generative_views import GenerativeViews
+from gui.run.coalescing import MetricsBatch
+from gui.views.generative_views import GenerativeViews
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LOSS_AXIS_LABEL, LossCurvesPanel
@@ -31,8 +31,8 @@ from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.samples import SamplesPanel
 from gui.panels.stage_reconstructions import StageReconstructionsPanel, StageView
 from gui.panels.stage_summary import StageSummaryPanel
-from gui.run_model import RunModel, short_name
-from gui.run_state import RunState
+from gui.run.model import RunModel, short_name
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 from gui.widgets.page_stack import PageStack

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
-from gui.figure_export import figure_title, why_not_exportable
+from gui.views.figure_export import figure_title, why_not_exportable
 from gui.widgets.markup import menu_text
 
 
@@ -27,7 +27,7 @@ def make_action(parent, text: str, name: str, slot, shortcut=None) -> QAction:
 
 
 class WindowMenus:
-    """The File and Run menus of ``window`` (a :class:`~gui.main_window.MainWindow`).
+    """The File and Run menus of ``window`` (a :class:`~gui.windows.main_window.MainWindow`).
 
     Attributes
     ----------
@@ -169,7 +169,7 @@ class WindowMenus:
 
 def _compare(window, sweep: bool = False):
     """File → Compare sessions… / Open sweep folder…: a comparison window of its own."""
-    from gui.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
+    from gui.windows.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
     return (choose_sweep_to_compare if sweep else choose_sessions_to_compare)(window)
 
 

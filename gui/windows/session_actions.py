@@ -1,10 +1,10 @@
 """The main window's session actions: open, save as, recent sessions, the folder, exports.
 
-:class:`SessionActions` is a mixin of :class:`~gui.main_window.MainWindow`:
+:class:`SessionActions` is a mixin of :class:`~gui.windows.main_window.MainWindow`:
 what the File menu and the session strip do with session files — show one
 (:meth:`~SessionActions.open_session`), copy it elsewhere, keep the recent
 list and the session folder's label current, delete old files through the
-folder dialog — and the PNG exports of panels (:mod:`gui.figure_export`). It uses the window's model,
+folder dialog — and the PNG exports of panels (:mod:`gui.views.figure_export`). It uses the window's model,
 controller, preferences, menus and panels; composing them is the window's.
 """
 
@@ -21,7 +21,7 @@ from engine.session import Session
 from engine.session.size import estimate_session_bytes
 from engine.words import size_words
 from gui.dialogs.session_folder import SessionFolderDialog
-from gui.figure_export import (bring_forward, figure_title, render_plots, render_widget,
+from gui.views.figure_export import (bring_forward, figure_title, render_plots, render_widget,
                                why_not_exportable)
 from gui.session_folder import folder_words, list_sessions, over_budget_words
 

@@ -3,9 +3,9 @@
 :class:`RunController` owns the window's one job at a time — a run, a
 greedy pretraining, a pretrained-versus-random comparison, or the
 continuation of any of them. It picks the session file, starts a
-:class:`~gui.worker.Job` with a :class:`~engine.session.SessionWriter`
+:class:`~gui.run.worker.Job` with a :class:`~engine.session.SessionWriter`
 listening on the training thread, feeds the worker's events to the
-:class:`~gui.run_model.RunModel` and the progress bar, and turns outcomes
+:class:`~gui.run.model.RunModel` and the progress bar, and turns outcomes
 into messages. The jobs themselves are the engine's; each is a plain
 ``run(emit, control)`` callable built on the training thread (loading data
 takes a moment).
@@ -28,11 +28,11 @@ from engine.pretraining.greedy import GreedyPretraining
 from engine.pretraining.jobs import job_from_session, unfinished_job
 from engine.session import Session, SessionWriter, resume_trainer
 from engine.trainer import Trainer
-from gui.coalescing import MetricsBatch
+from gui.run.coalescing import MetricsBatch
 from gui.panels.run_controls import IDLE, PAUSED, RUNNING, STOPPING, RunControlsPanel
 from gui.preferences import Preferences
-from gui.run_model import RunModel, short_name
-from gui.worker import Job, Worker
+from gui.run.model import RunModel, short_name
+from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """The main window: lays out the panels and the menus, and connects them.
 
-What is shown lives in the Qt-free :class:`~gui.run_model.RunModel`; the
+What is shown lives in the Qt-free :class:`~gui.run.model.RunModel`; the
 Training tab's views subscribe to it through
-:class:`~gui.training_views.TrainingViews`, the Fine-tuning tab
+:class:`~gui.views.training_views.TrainingViews`, the Fine-tuning tab
 (:class:`~gui.panels.finetune_panel.FineTuningPanel`) directly. Every job —
 training, pretraining, a comparison, continuing any of them — goes through
-the one :class:`~gui.run_controller.RunController`; what is done with session
+the one :class:`~gui.run.controller.RunController`; what is done with session
 files (open, save as, recent, the folder, exports) is
-:class:`~gui.session_actions.SessionActions`'. The window only composes.
+:class:`~gui.windows.session_actions.SessionActions`'. The window only composes.
 ``MainWindow()`` works in any script once a ``QApplication`` exists.
 """
 
@@ -24,7 +24,7 @@ from engine.errors import SessionError
 from engine.pretraining.jobs import unfinished_job
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
-from gui.code_views import CodeViews
+from gui.views.code_views import CodeViews
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.native_memory import limit_malloc_arenas
 from gui.panels.finetune_panel import FineTuningPanel
@@ -34,20 +34,20 @@ from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.reconstructions import ReconstructionsPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.run_controls import IDLE, RunControlsPanel
-from gui.panels.run_settings import RunSettingsPanel
+from gui.forms.run_settings import RunSettingsPanel
 from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
-from gui.run_controller import RunController
-from gui.run_model import RunModel
-from gui.session_actions import TRAINING_TAB, SessionActions
-from gui.session_follower import SessionFollower
-from gui.training_views import TrainingViews
+from gui.run.controller import RunController
+from gui.run.model import RunModel
+from gui.windows.session_actions import TRAINING_TAB, SessionActions
+from gui.run.follower import SessionFollower
+from gui.views.training_views import TrainingViews
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
-from gui.window_menus import WindowMenus
+from gui.windows.window_layout import apply_minimum_sizes, restore_layout, save_layout
+from gui.windows.window_menus import WindowMenus
 
 
 
@@ -55,7 +55,7 @@ class MainWindow(SessionActions, QMainWindow):
     """Autoencoder Studio's window.
 
     Opening, saving, the recent sessions, the session folder and exporting figures are
-    :class:`~gui.session_actions.SessionActions`'.
+    :class:`~gui.windows.session_actions.SessionActions`'.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """One run as the window knows it, with no Qt: its plan, series, saved epochs and caches.
 
-A :class:`RunState` is what the :class:`~gui.run_model.RunModel` holds for each
+A :class:`RunState` is what the :class:`~gui.run.model.RunModel` holds for each
 run of the session on display. Beside its plain data (config, offsets on the
 shared axes, the epoch means) it reads what views ask of a saved epoch — the
 snapshot, the CPU decoder, the CPU copy of the model, small arrays over every

@@ -6,7 +6,7 @@ runs' curves per term (:class:`CompareCurvesPanel`), the same probe images
 reconstructed by each (:class:`CompareReconstructionsPanel`), a latent
 explorer and a KL-per-dimension view per run, next to each other, and, for
 a sweep, each final term against the swept value (:class:`SweepPlotPanel`).
-Each session is held by its own Qt-free :class:`~gui.run_model.RunModel`
+Each session is held by its own Qt-free :class:`~gui.run.model.RunModel`
 (its snapshot and decoder caches); the runs come from
 :class:`~engine.export.compared.ComparedRuns`, which also says what does
 not compare. One :class:`ReplayTimelinePanel` moves every view by epoch; a
@@ -35,14 +35,14 @@ from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.sweep_plot import SweepPlotPanel
-from gui.run_model import RunModel
-from gui.run_state import RunState
+from gui.run.model import RunModel
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
-from gui.window_layout import fit_to_screen
-from gui.window_menus import make_action
+from gui.windows.window_layout import fit_to_screen
+from gui.windows.window_menus import make_action
 
 PREFERRED_SIZE = QSize(1300, 800)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
