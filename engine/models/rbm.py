@@ -34,17 +34,73 @@ Terms, per image in nats:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from engine.fields import check, choice, setting
+from engine.settings import SectionSettings, family_settings
+from engine.validation import RBM_KIND, RBM_VISIBLE
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from engine.models.autoencoder import Code
 from engine.models.base import (Batch, Model, ModelTraits, Probe, batches_of, register,
                                 to_numpy)
 from engine.models.boltzmann import EXACT_MAX_HIDDEN, BoltzmannMachine, ais_log_z
+
+@family_settings("rbm")
+@dataclass(frozen=True)
+class RbmConfig(SectionSettings):
+    """How an RBM trains and is measured (config section ``rbm``: the rbm family, RBM stages).
+
+    Attributes
+    ----------
+    cd_k : Gibbs steps of contrastive divergence per update (CD-k).
+    persistent : keep ``chains`` fantasy chains between updates (persistent CD,
+        Tieleman 2008) instead of starting each update's chain at the batch.
+    chains : persistent chains (also the Gibbs samples each snapshot shows).
+    ais_chains, ais_steps : annealed importance sampling runs and intermediate
+        temperatures for the log-likelihood estimate of models with more than
+        20 hidden units (below that it is exact).
+    """
+
+    families = ("rbm",)
+    used_for = "model.family rbm or a pretraining with rbm stages"
+    title = "RBM: contrastive divergence"
+    note = ("An RBM: Latent size is its number of hidden units, Likelihood its visible "
+            "units (Bernoulli, or Gaussian with the std of the objective). The kinds "
+            "above are autoencoder regularisers: an RBM uses none of them.")
+
+    cd_k: int = setting(1, lo=1, hi=1000, label="CD steps k", form="family",
+                        help="Gibbs steps per update (CD-k)")
+    persistent: bool = setting(False, label="Persistent chains (PCD)", form="family",
+                               help="Keep the chains between updates instead of starting "
+                                    "each at the batch")
+    chains: int = setting(100, lo=1, hi=10_000, label="Chains", form="family",
+                          help="Persistent chains (and Gibbs samples shown)")
+    ais_chains: int = setting(100, lo=2, hi=10_000, label="AIS runs", form="family",
+                              help="Runs of annealed importance sampling (> 20 hidden units)")
+    ais_steps: int = setting(1000, lo=10, hi=1_000_000, label="AIS temperatures",
+                             form="family", help="Intermediate temperatures of each AIS run")
+
+    @classmethod
+    def used_by(cls, cfg: "RunConfig") -> bool:
+        stages = cfg.pretraining is not None and RBM_KIND in cfg.pretraining.kinds
+        return super().used_by(cfg) or stages
+
+    @classmethod
+    def check_run(cls, cfg: "RunConfig") -> None:
+        m = cfg.model
+        check(m.architecture == "mlp", "model.architecture",
+              "mlp for an RBM (every visible unit connects to every hidden unit)",
+              m.architecture)
+        check(len(m.hidden) == 0, "model.hidden", "empty for an RBM: it has one layer of "
+              "hidden units, model.latent_dim of them", list(m.hidden))
+        check(not m.variational, "model.variational", "false for an RBM", m.variational)
+        choice(cfg.objective.likelihood, "objective.likelihood", RBM_VISIBLE)
+
 
 GIBBS_SHOWN = 36       # chains whose samples each snapshot shows
 GIBBS_STEPS = 100      # Gibbs sweeps from the probe images to those samples
