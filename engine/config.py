@@ -240,10 +240,10 @@ class RunConfig:
 
     name: str = "custom"
     description: str = ""
-    seed: int = setting(0, lo=0, hi=2**63 - 1, label="Seed", form="Optimisation",
-                        help="Same seed, same run")
     device: str = setting("auto", check=False, label="Device", form="Optimisation",
                           widget="device")
+    seed: int = setting(0, lo=0, hi=2**63 - 1, label="Seed", form="Optimisation",
+                        help="Same seed, same run")
     precision: str = setting("float32", choices=V.PRECISIONS)
     snapshot_every: int = setting(1, lo=1, hi=10_000)
     quality_every: int | None = setting(None, lo=1, hi=10_000)  # sample quality (None: auto)

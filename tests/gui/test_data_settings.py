@@ -6,20 +6,20 @@ from __future__ import annotations
 def test_the_image_size_field_round_trips_and_explains_bad_values(window):
     panel = window.settings_panel
     panel.load_preset("conv-vae-64")
-    assert panel.image_size_edit.text() == "64" and panel.image_size_edit.isVisible()
+    assert panel.widgets["data.image_size"].text() == "64" and panel.widgets["data.image_size"].isVisible()
     assert panel.config().data.image_size == 64
     for bad in ("3", "5000"):
-        panel.image_size_edit.setText(bad)
+        panel.widgets["data.image_size"].setText(bad)
         label = panel.error_labels["data.image_size"]
         assert not label.isHidden() and label.text().startswith("Image size must be an integer "
                                                                 "from 8 to 1024"), label.text()
         assert not window.controls_panel.train_button.isEnabled()
-    panel.image_size_edit.setText("32")
+    panel.widgets["data.image_size"].setText("32")
     assert panel.config().data.image_size == 32
-    panel.image_size_edit.setText("")
+    panel.widgets["data.image_size"].setText("")
     assert panel.config().data.image_size is None
     panel.load_preset("vae-toy")                     # 2-D points: no image size to set
-    assert not panel.image_size_edit.isVisible()
+    assert not panel.widgets["data.image_size"].isVisible()
 
 
 def test_named_sets_and_folders_are_offered(window):
