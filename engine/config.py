@@ -2,20 +2,16 @@
 
 A :class:`RunConfig` says everything needed to repeat a run: the data, the
 model (its ``family`` picks the class from :mod:`engine.models`), the
-objective, the optimiser, the seed, and optional sections — greedy
-layer-wise ``pretraining`` of the model, the ``classifier`` settings of a
-classifier run, and each family's own settings (a GAN's ``gan``, an RBM's
-``rbm``), which live beside the family's model and register here with
-:func:`family_settings`. Every field is declared with
-:func:`engine.fields.setting`: its bounds, choices and words; the parsing,
-the checks (:mod:`engine.validation`) and the window's settings form all
-come from that one description. An invalid value raises a
-:class:`~engine.errors.ConfigError` whose ``field`` names it
-(``model.latent_dim``), so the CLI prints it and the window marks that field.
-
-The *kind* of autoencoder (plain, sparse, contractive, denoising,
-variational, stacked) is not stored: it follows from the settings
-(:meth:`RunConfig.kinds`, from the fields' ``kind`` metadata), so the two can never disagree.
+objective, the optimiser, the seed, and optional sections: greedy layer-wise
+``pretraining``, a classifier run's ``classifier`` and each family's own
+settings (``gan``, ``rbm``), which live beside the family's model and
+register in :mod:`engine.settings`. Every field is declared with
+:func:`engine.fields.setting` (bounds, choices, words): parsing, the checks
+(:mod:`engine.validation`) and the window's settings form come from that.
+An invalid value raises a :class:`~engine.errors.ConfigError` whose
+``field`` names it (``model.latent_dim``) for the CLI and the window. The
+autoencoder's *kind* is not stored: it follows from the fields' ``kind``
+metadata (:meth:`RunConfig.kinds`), so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -29,10 +25,9 @@ from engine import fields as F
 from engine import validation as V
 from engine.errors import ConfigError
 from engine.fields import setting
-from engine.settings import (FAMILY_SETTINGS, SectionSettings, family_settings,  # noqa: F401
-                             registered_settings, settings_for_family)
-from engine.validation import (ACTIVATIONS, ARCHITECTURES, CODE_ACTIVATIONS,  # noqa: F401
-                               CORRUPTIONS, DATA_SOURCES, LIKELIHOODS, OPTIMIZERS)
+from engine.settings import SectionSettings, registered_settings, settings_for_family  # noqa
+from engine.validation import (ACTIVATIONS, CODE_ACTIVATIONS, DATA_SOURCES, LIKELIHOODS,
+                               OPTIMIZERS)
 
 _SOURCE_TEXT = {"mnist": "Bundled MNIST (5,000 digits)", "sprites": "Sprites (procedural)",
                 "moons": "2-D points: two moons", "rings": "2-D points: concentric rings",
@@ -40,7 +35,6 @@ _SOURCE_TEXT = {"mnist": "Bundled MNIST (5,000 digits)", "sprites": "Sprites (pr
                 "drawn": "2-D points: draw your own", "file": "Data file or folder…",
                 "mnist-full": "MNIST, all 60,000 (download)",
                 "fashion-mnist": "Fashion-MNIST (download)", "cifar10": "CIFAR-10 (download)"}
-_FILE = {"data.source": ("file",)}
 
 
 @dataclass(frozen=True)
@@ -62,7 +56,8 @@ class DataConfig:
 
     source: str = setting("mnist", choices={s: _SOURCE_TEXT[s] for s in DATA_SOURCES},
                           label="Source", form="Data")
-    path: str | None = setting(None, label="File", form="Data", widget="path", when=_FILE,
+    path: str | None = setting(None, label="File", form="Data", widget="path",
+                               when={"data.source": ("file",)},
                                help="A .npy, .npz, .h5, MNIST IDX file or a folder of images")
     key: str | None = None
     labels_key: str | None = None
@@ -184,7 +179,7 @@ class PretrainingConfig:
     ``rbm``: a restricted Boltzmann machine trained by contrastive divergence
     with the ``rbm`` section's settings — stages all ``rbm`` make a deep
     belief network); empty means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
-    the whole stack follow (0: none). Every rule is between fields: :mod:`engine.validation`.
+    the whole stack follow (0: none).
     """
 
     kinds: tuple[str, ...] = ()
@@ -228,14 +223,11 @@ OPTIONAL_SECTIONS = ("pretraining", "classifier")
 class RunConfig:
     """Everything that defines a run. ``device`` is auto, cpu, cuda, cuda:N or mps.
 
-    ``precision`` ``bfloat16`` runs the training steps' forward passes under
-    bf16 autocast (matrix products in bf16, accumulated in float32; the
-    weights, the optimiser and validation stay float32): faster where the
+    ``precision`` ``bfloat16`` runs the training steps' forward passes under bf16
+    autocast (weights, optimiser and validation stay float32): faster where the
     processor has bf16 units (see benchmarks/bench_trainer_throughput.py).
-
-    The families' own sections are held in ``family_sections`` and read as
-    attributes by their names (``cfg.gan``: the section or None;
-    ``cfg.gan_settings`` or ``cfg.settings_of("gan")``: it, or its defaults).
+    The families' sections, in ``family_sections``, read as attributes: ``cfg.gan``
+    (or None); ``cfg.gan_settings`` or ``cfg.settings_of("gan")`` (or its defaults).
     """
 
     name: str = "custom"
@@ -272,7 +264,6 @@ class RunConfig:
         value = dict(self.family_sections).get(section)
         return value if value is not None else registered_settings()[section]()
 
-    # -- derived -------------------------------------------------------------
     def kinds(self) -> list[str]:
         """The kinds this config combines, e.g. ``['denoising', 'variational']``."""
         if self.model.family != "autoencoder":
@@ -396,10 +387,9 @@ def _top_names() -> list[str]:
 
 
 def _known_paths(d: dict[str, Any], prefix: list[str]) -> list[str]:
-    node = d
     for p in prefix:
-        node = node.get(p, {}) if isinstance(node, dict) else {}
-    return [".".join(prefix + [k]) for k in node] if isinstance(node, dict) else []
+        d = d.get(p, {}) if isinstance(d, dict) else {}
+    return [".".join(prefix + [k]) for k in d] if isinstance(d, dict) else []
 
 
 def parse_value(text: str) -> Any:
