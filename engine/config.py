@@ -59,6 +59,8 @@ class DataConfig:
     path: str | None = setting(None, label="File", form="Data", widget="path",
                                when={"data.source": ("file",)},
                                help="A .npy, .npz, .h5, MNIST IDX file or a folder of images")
+    points: str = setting("", must="text of x,y points", label="The drawing", form="Data",
+                          widget="drawing", when={"data.source": (V.DRAWN_SOURCE,)})
     key: str | None = None
     labels_key: str | None = None
     limit: int | None = setting(None, lo=2, label="Limit", form="Data", placeholder="all",
@@ -78,8 +80,6 @@ class DataConfig:
         help="Every image's centre square resized to this side (blank: keep their size; "
              "photos of mixed sizes need one)")
     sprite_colour: bool = False
-    points: str = setting("", must="text of x,y points", label="The drawing", form="Data",
-                          widget="drawing", when={"data.source": (V.DRAWN_SOURCE,)})
 
 
 @dataclass(frozen=True)
