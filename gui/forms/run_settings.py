@@ -1,8 +1,9 @@
 """Run settings: data, kind, architecture, objective, optimiser, device — from a preset.
 
 The groups and their rows are generated from the config fields' descriptions
-(:mod:`engine.fields`: label, help, choices, which group). Every edit rebuilds the config through :func:`~gui.forms.config_form.config_from_form`
-(which ends in the engine's own ``RunConfig.validate()``); each invalid
+(:mod:`engine.fields`: label, help, choices, which group). Every edit rebuilds
+the config through :func:`~gui.forms.config_form.config_from_form` (which
+ends in the engine's own ``RunConfig.validate()``); each invalid
 value gets its reason in red under its field and Train is disabled until
 the form is valid again.
 """

@@ -121,7 +121,7 @@ def test_the_form_shows_the_family_fields_and_marks_their_errors(qtbot, window):
     s.family_group.edits["rbm"]["cd_k"].setText("5")
     cfg = s.config()
     assert cfg.rbm.cd_k == 5 and cfg.rbm.persistent and cfg.model.family == "rbm"
-    s.widgets["model.hidden"].setText("32")                    # an RBM has one layer: said at the field
+    s.widgets["model.hidden"].setText("32")        # an RBM has one layer: said at the field
     assert "model.hidden" in s.errors
     s.load_preset("vae-2d")
     assert not s.family_group.isVisible() and s.kind_box.isEnabled()

@@ -62,7 +62,8 @@ def test_kind_checkboxes_change_the_config(window):
     panel.kind_checks["sparse"].setChecked(True)
     cfg = panel.config()
     assert cfg.kinds() == ["sparse", "denoising"]
-    assert panel.widgets["objective.corruption_level"].isEnabled() and not panel.widgets["objective.beta"].isEnabled()
+    w = panel.widgets
+    assert w["objective.corruption_level"].isEnabled() and not w["objective.beta"].isEnabled()
 
 
 def test_export_figure_writes_png(window, tmp_path):
