@@ -23,15 +23,18 @@ Python's GIL, which the GUI thread holds while it paints). On a shared
 machine the run-queue share moves with other people's work; the blocked
 share is what the window itself costs.
 
-Each torch thread count in ``--threads`` is measured (default: the app's
-``gui.app.training_threads()``, one on a 2-core machine); rounds alternate
-GUI and headless so drift in the machine's load hits both alike. The
-machine's load average is printed. ``--nice`` sets how much lower the
-training thread's priority is than the GUI's (the app's is
-``gui.worker.TRAINING_NICE``).
+Each torch thread setting in ``--threads`` is measured (default ``auto``:
+the app's own choice, :mod:`engine.threads` — the free cores less one for
+the GUI thread, chosen by each run and re-checked at epoch ends; a number
+fixes the count); rounds alternate GUI and headless so drift in the
+machine's load hits both alike. The machine's load average is printed.
+``--busy N`` starts N CPU-burning processes beside it all (a busy laptop).
+``--nice`` sets how much lower the training thread's priority is than the
+GUI's (the app's is ``gui.worker.TRAINING_NICE``).
 
 Run: ``python benchmarks/bench_gui_latency.py [--preset vae-2d] [--epochs 12]
-[--threads 1] [--rounds 5] [--nice N] [--device cpu]``. Figures are printed, never asserted.
+[--threads auto,1] [--rounds 5] [--busy 2] [--nice N] [--device cpu]``. Figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -51,10 +54,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from bench_threads import start_busy, stop_busy  # noqa: E402
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 import engine.trainer  # noqa: E402
+from engine import threads as thread_policy  # noqa: E402
 from engine.presets import load_preset  # noqa: E402
 from engine.session import Session, SessionWriter  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
@@ -65,6 +70,8 @@ TARGET_RATIO, TARGET_STALL_MS, TARGET_MARKER_P95_MS = 0.95, 50.0, 8.0
 
 #: schedstat of the thread of each Trainer.run, newest last (see ``_record_thread_times``).
 THREAD_TIMES: list[dict[str, float]] = []
+#: The torch threads each Trainer.run ended with (its choice, under ``auto``).
+THREADS_USED: list[int] = []
 
 
 def _schedstat() -> tuple[float, float, float] | None:
@@ -86,6 +93,7 @@ def _record_thread_times() -> None:
         try:
             return run(self, *args, **kwargs)
         finally:
+            THREADS_USED.append(torch.get_num_threads())
             end = _schedstat()
             if start and end:
                 wall, cpu, queue = (b - a for a, b in zip(start, end))
@@ -157,6 +165,7 @@ def run_gui(app: QApplication, config, folder: Path, move_hz: float,
     # itself load the GUI thread and hold the GIL a thousand times a second.
     loop = QEventLoop()
     win.controller.state_changed.connect(lambda state: state == "idle" and loop.quit())
+    gui_start = _schedstat()
     win.train()
     if heartbeat_on:
         heartbeat.start()
@@ -166,11 +175,16 @@ def run_gui(app: QApplication, config, folder: Path, move_hz: float,
         loop.exec()
     heartbeat.stop()
     driver.stop()
+    gui_end = _schedstat()
+    gui_times = None
+    if gui_start and gui_end:  # the GUI thread's own: on a core, and waiting for one
+        wall, cpu, queue = (b - a for a, b in zip(gui_start, gui_end))
+        gui_times = {"cpu": cpu / wall, "queue": queue / wall}
     path = win.model.session_path
     win.close()
     gaps = gaps[5:]  # the first beats include the window's first layout
     return {"samples_per_sec": throughput_from_session(path), "latencies": latencies,
-            "times": THREAD_TIMES[-1] if THREAD_TIMES else None,
+            "times": THREAD_TIMES[-1] if THREAD_TIMES else None, "gui_times": gui_times,
             "max_stall_ms": 1000 * max(gaps, default=0.0),
             "stalls_over_100ms": sum(g > 0.1 for g in gaps),
             "p99_stall_ms": 1000 * float(np.percentile(gaps, 99)) if gaps else 0.0}
@@ -189,13 +203,14 @@ def _times(runs: list[dict | None]) -> str:
 
 
 def main() -> None:
-    from gui.app import training_threads
+    from gui.app import window_thread_policy
     import gui.worker
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="vae-2d")
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--threads", default=str(training_threads()),
-                    help="torch thread counts to compare, e.g. 2,1 (default: the app's)")
+    ap.add_argument("--threads", default="auto",
+                    help="thread settings to compare, e.g. auto,1,2 (default: the app's, auto)")
+    ap.add_argument("--busy", type=int, default=0, help="CPU-burning processes beside it")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--move-hz", type=float, default=30.0)
     ap.add_argument("--device", default="cpu")
@@ -209,12 +224,25 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     print(f"preset {args.preset}, {args.epochs} epochs x {args.rounds} rounds, {args.device}, "
           f"{os.cpu_count()} cores, torch {torch.__version__}, training nice +{args.nice}, "
+          f"{args.busy} busy processes beside it, "
           f"load average at start {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    busy = start_busy(args.busy)
+    try:
+        _measure(app, config, args, window_thread_policy())
+    finally:
+        stop_busy(busy)
+
+
+def _measure(app, config, args, window_policy) -> None:
+    """Every thread setting of ``args.threads``: headless and windowed rounds, alternating."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         run_headless(config.with_overrides({"optim.epochs": 1}), folder)  # warm-up
-        for threads in [int(t) for t in args.threads.split(",")]:
-            torch.set_num_threads(threads)
+        for threads in args.threads.split(","):
+            # What the window installs: each run (headless ones too) chooses its threads.
+            thread_policy.installed(window_policy if threads == "auto"
+                                    else thread_policy.ThreadPolicy(int(threads)))
+            THREADS_USED.clear()
             head, plain, gui, head_times, plain_times = [], [], [], [], []
             for _ in range(args.rounds):
                 head.append(run_headless(config, folder))
@@ -231,7 +259,8 @@ def main() -> None:
             own = statistics.median(q / r for q, r in zip(plain, head))
             stall = max(r["max_stall_ms"] for r in gui)
             p95 = pct(lat, 95)
-            print(f"\ntorch threads {threads}")
+            used = ", ".join(f"{n} x{THREADS_USED.count(n)}" for n in sorted(set(THREADS_USED)))
+            print(f"\ntorch threads {threads} (the runs used {used})")
             print(f"  throughput: headless {h:,.0f} samples/s; window open and updating "
                   f"{p:,.0f} (ratio {p / h:.3f}); also dragging the marker at "
                   f"{args.move_hz:g} Hz and heartbeat on {g:,.0f} (ratio {g / h:.2f})")
@@ -250,6 +279,13 @@ def main() -> None:
                       f"an otherwise idle machine): {idle:.3f}")
             print(f"  marker -> painted: n={len(lat)} p50 {pct(lat, 50):.1f} ms, "
                   f"p95 {p95:.1f} ms, max {pct(lat, 100):.1f} ms")
+            gt = [r["gui_times"] for r in gui if r["gui_times"]]
+            if gt:  # a thread ready to run that waits for a core: other processes' work
+                on_core = statistics.median(t["cpu"] for t in gt)
+                waiting = statistics.median(t["queue"] for t in gt)
+                print(f"  GUI thread while dragging: on a core {on_core:.3f}, waiting for one "
+                      f"{waiting:.3f} of the time (a wait for a core is the machine's load, "
+                      f"not the window's work)")
             print(f"  GUI stalls: longest {stall:.0f} ms, "
                   f"p99 {max(r['p99_stall_ms'] for r in gui):.1f} ms, "
                   f"{sum(r['stalls_over_100ms'] for r in gui)} over 100 ms; "

@@ -94,7 +94,9 @@ def session_bytes(config, dataset, folder: Path, epochs: int, before: bool) -> i
     path = folder / f"{'before' if before else 'now'}-{epochs}.h5"
     with (as_before() if before else _nothing()):
         trainer = Trainer(cfg, dataset)
-        with SessionWriter(path) as writer:
+        # Every epoch's weights, as this comparison was made (a session now keeps weights
+        # at a few epochs only: bench_session_size.py measures that).
+        with SessionWriter(path, weights_budget=10**15) as writer:
             trainer.run(writer)
     return path.stat().st_size
 

@@ -21,7 +21,8 @@ people's jobs share the machine. ``--threads 1`` keeps a loaded machine from
 making torch's thread team wait for a second core.
 
 Run: ``python benchmarks/bench_trainer_throughput.py [--epochs 3] [--rounds 7] [--device cpu]
-[--threads N] [--examples] [--precision float32|bfloat16] [--compile]``
+[--threads N] [--examples] [--precision float32|bfloat16] [--compile] [--limit N]``
+(``--limit``: fewer digits, for ``scripts/gpu_check.sh --dry-run``)
 Target: ratio (trainer / bare) >= 1.0 on the CPU.
 """
 
@@ -181,6 +182,7 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="also time the bare loop compiled")
     ap.add_argument("--threads", type=int, default=torch_threads(),
                     help="torch threads (default: the cores this process may use)")
+    ap.add_argument("--limit", type=int, default=None, help="train on the first N digits")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -188,7 +190,8 @@ def main() -> None:
     cfg = load_preset("variational").with_overrides(
         {"device": args.device, "optim.batch_size": 128, "optim.lr": 1e-3,
          "optim.epochs": args.epochs, "model.hidden": [400], "model.latent_dim": 20,
-         "precision": args.precision})
+         "precision": args.precision,
+         **({"data.limit": args.limit} if args.limit else {})})
     dataset = load_dataset(cfg.data, cfg.seed)
     device = resolve_device(args.device)
     images = torch.from_numpy(dataset.images).to(device)

@@ -32,18 +32,17 @@ from engine.validation import (ACTIVATIONS, ARCHITECTURES, CODE_ACTIVATIONS,  # 
 class DataConfig:
     """Where the images come from and how they are split.
 
-    ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites``
-    (procedural shapes with known factors), one of the procedural 2-D point
-    sets ``moons``, ``rings``, ``spiral``, ``gaussians`` (``n_points`` points,
-    ``point_noise`` their noise, None for the set's default; see
-    :mod:`engine.data.toy2d`) or ``file`` (``path`` to a .npy, .npz,
-    .h5/.hdf5, MNIST IDX file or a folder of images; ``key`` names the array
-    inside an .npz/.h5 file and ``labels_key`` its labels). ``mnist-full``, ``fashion-mnist``,
-    ``cifar10``: fetched once into a cache (docs/data.md); ``image_size``: every image's centre
-    square resized to it (None: their own size); ``sprite_colour``: sprites in colour. ``stream``
-    keeps a .npy/.h5 file's (or a folder's) images where they are, each batch read by a
-    DataLoader with ``workers`` processes (None: ``default_workers``): None (the default)
-    streams only what would not fit in memory, True always, False never.
+    ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites`` (procedural shapes
+    with known factors), one of the procedural 2-D point sets ``moons``, ``rings``, ``spiral``,
+    ``gaussians`` (``n_points`` points, ``point_noise`` their noise, None for the set's
+    default; see :mod:`engine.data.toy2d`), ``drawn`` (hand-drawn ``points``,
+    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX file
+    or a folder of images; ``key`` names the array inside an .npz/.h5 file and ``labels_key``
+    its labels). ``mnist-full``, ``fashion-mnist``, ``cifar10``: fetched once into a cache
+    (docs/data.md); ``image_size``: every image's centre square resized to it (None: their own
+    size); ``sprite_colour``: sprites in colour. ``stream`` keeps a .npy/.h5 file's (or a
+    folder's) images where they are, each batch read by a DataLoader with ``workers`` processes
+    (None: ``default_workers``): None streams what would not fit in memory, True all, False none.
     """
 
     source: str = "mnist"
@@ -61,6 +60,7 @@ class DataConfig:
     point_noise: float | None = None
     image_size: int | None = None
     sprite_colour: bool = False
+    points: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,7 @@ class RunConfig:
     device: str = "auto"
     precision: str = "float32"
     snapshot_every: int = 1
+    quality_every: int | None = None   # sample quality: every k-th epoch (None: auto)
     log_every: int = 1
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -27,6 +27,8 @@ class LatentDecoder:
     model : a CPU copy of those weights already built (:func:`engine.models.cpu_copy`),
         used instead of building another (the window keeps one copy per epoch for
         every view); ``weights`` is then ignored.
+    weights_epoch : the epoch those weights are from (a session keeps weights at some
+        epochs only: a replayed epoch may decode with an earlier one's), for labels.
 
     Raises
     ------
@@ -36,7 +38,8 @@ class LatentDecoder:
     """
 
     def __init__(self, config: RunConfig, image_shape: tuple[int, int, int],
-                 weights: dict[str, np.ndarray] | None = None, model: Model | None = None):
+                 weights: dict[str, np.ndarray] | None = None, model: Model | None = None,
+                 weights_epoch: int | None = None):
         if not self.available(config):
             raise SessionError(f"a {config.model.family} has no decoder to explore")
         if model is None:
@@ -48,6 +51,7 @@ class LatentDecoder:
         if family_class(config).decoder_part in model.missing_parts:
             raise SessionError("the snapshot carries no decoder weights")
         self._model = model
+        self.weights_epoch = weights_epoch
         self.latent_dim = config.model.latent_dim
         self.image_shape = tuple(image_shape)
 

@@ -37,6 +37,27 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def use_exact_numerics(device: torch.device) -> None:
+    """On CUDA: deterministic cuDNN algorithms and no TF32, so a seeded run repeats exactly.
+
+    Every run is seeded, and a resumed run must continue as the uninterrupted
+    one would: cuDNN's autotuner (``benchmark``) may pick a different
+    convolution algorithm in each process, and several of its backward
+    algorithms add in a non-deterministic order; TF32 rounds float32 products
+    to 10 mantissa bits on Ampere and later GPUs, so a GPU run would differ
+    from the same run in float32 elsewhere by more than rounding. The cost is
+    speed on convolutional models: ``scripts/gpu_check.sh`` measures the
+    64x64 presets with and without (``benchmarks/bench_presets_64.py``).
+    The settings are process-wide; nothing changes on the CPU or MPS.
+    """
+    if device.type != "cuda":
+        return
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
 def fits_on_device(nbytes: int, device: torch.device) -> bool:
     """Whether a data set of ``nbytes`` can live on ``device`` with room to train."""
     if device.type == "cuda":

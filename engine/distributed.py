@@ -8,7 +8,9 @@ it is one of several ranks. What changes then, all of it here:
 
 - **One global batch.** ``optim.batch_size`` is the batch of one optimiser
   step whatever N is: every rank draws the same epoch permutation from the
-  same seeded generator (rank 0's is broadcast, to be sure) and takes rows
+  same seeded CPU generator (rank 0's is broadcast, to be sure, on the
+  ranks' own device: nccl takes CUDA tensors only, even when the data is
+  streamed from the host) and takes rows
   ``r, r+N, r+2N, ...`` of each batch (:meth:`Ranks.shard`). Steps per
   epoch, the learning rate and the history are a one-process run's, so a
   session started with 2 processes resumes with 1 or 4.
@@ -23,12 +25,19 @@ it is one of several ranks. What changes then, all of it here:
   a non-finite term on any rank stops every rank at the same step, before
   any optimiser step.
 - **Stop** asked on any rank (Ctrl+C reaches them all) stops all at the same
-  batch (:meth:`Ranks.any`).
+  batch: the request travels as one more number in the step's reduce of the
+  terms, so every rank stops before the batch after the one in which it was
+  asked (a batch later than one process would), with no all-reduce or
+  device sync of its own.
 - **Noise** (corruption, reparameterisation) must differ between ranks, and
-  the permutation generator must stay the same on all: each rank draws its
-  noise from a generator seeded by (seed, step, rank) at every step, so no
-  per-rank state needs to be in the checkpoint and a resumed run draws the
-  same noise.
+  the permutation must stay the same on all: each rank draws its noise from
+  a generator seeded by (seed, step, rank) at every step
+  (:mod:`engine.random_streams`), so no per-rank state needs to be in the
+  checkpoint and a resumed run draws the same noise.
+
+Every tensor handed to a collective is on the rank's device
+(:meth:`Ranks.on_own_device`): a CPU tensor given to nccl fails only on a
+GPU machine, so the rule is checked here, where gloo would let it pass.
 - **Only rank 0 reports**: the others emit nothing, so only rank 0 writes the
   session (and the command line prints from rank 0 alone).
 """
@@ -45,9 +54,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-
-#: Seeds the per-rank noise streams apart from the run's other generators.
-_NOISE_STREAM = 0x4E015E
+from engine.random_streams import RandomStreams
 
 
 def launched_by_torchrun() -> bool:
@@ -127,8 +134,9 @@ class Ranks:
     def __init__(self, rank: int, world: int, device: torch.device, seed: int):
         self.rank, self.world, self.device = rank, world, device
         self.share = 1.0 / world
-        self._seed = seed
-        self._noise = torch.Generator(device=device)
+        self._streams = RandomStreams(seed, device)
+        # The stop flag as a tensor already on the device: no host-to-device copy per step.
+        self._flags = {False: torch.zeros(1, device=device), True: torch.ones(1, device=device)}
 
     @classmethod
     def current(cls, device: torch.device, seed: int) -> "Ranks | None":
@@ -142,10 +150,32 @@ class Ranks:
         return self.rank == 0
 
     # -- data ----------------------------------------------------------------------------
+    def on_own_device(self, tensor: Tensor) -> Tensor:
+        """``tensor``, checked to be on this rank's device before it enters a collective.
+
+        nccl refuses CPU tensors ("No backend type associated with device type
+        cpu") and gloo takes them; checking here makes a CPU run fail where a
+        GPU run would.
+        """
+        if tensor.device != self.device:
+            raise RuntimeError(f"a collective was given a tensor on {tensor.device}, but "
+                               f"this rank trains on {self.device}: move it there first")
+        return tensor
+
     def same_order(self, permutation: Tensor) -> Tensor:
-        """Rank 0's permutation on every rank (they draw the same one; this makes it sure)."""
-        dist.broadcast(permutation, src=0)
-        return permutation
+        """Rank 0's permutation on every rank (they draw the same one; this makes it sure).
+
+        Parameters
+        ----------
+        permutation : (n,) int64 on any device (the trainer draws it on the CPU).
+
+        Returns
+        -------
+        (n,) int64 on this rank's device, where the broadcast ran.
+        """
+        order = self.on_own_device(permutation.to(self.device))
+        dist.broadcast(order, src=0)
+        return order
 
     def shard(self, idx: Tensor) -> Tensor:
         """This rank's rows of a global batch: ``idx[rank::world]``.
@@ -172,21 +202,20 @@ class Ranks:
         """
         mine = len(range(self.rank, batch_size, self.world))
         self.share = mine / batch_size
-        self._noise.manual_seed(hash((self._seed, step, self.rank, _NOISE_STREAM)) % (2**63))
-        return self._noise
+        return self._streams.step_noise(step, self.rank)
 
     # -- agreement ----------------------------------------------------------------------
-    def reduce(self, values: Tensor) -> Tensor:
-        """(K,) per-rank batch means -> the global batch's means, the same on every rank."""
-        out = values * self.share
+    def reduce(self, values: Tensor, stop_asked: bool = False) -> Tensor:
+        """(K,) per-rank batch means -> (K + 1,): the global batch's means, the same on
+        every rank, and the number of ranks that asked to stop.
+
+        One all-reduce carries both, so agreeing on a stop costs nothing more
+        than the terms' reduce every step makes anyway.
+        """
+        flag = self._flags[bool(stop_asked)].to(values.dtype)
+        out = self.on_own_device(torch.cat([values * self.share, flag]))
         dist.all_reduce(out)
         return out
-
-    def any(self, flag: bool) -> bool:
-        """True on every rank when ``flag`` is True on any."""
-        t = torch.tensor([int(flag)], device=self.device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return bool(t.item())
 
     # -- the model ------------------------------------------------------------------------
     @staticmethod

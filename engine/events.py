@@ -106,7 +106,13 @@ class EpochSnapshot:
     arrays : name -> array, e.g. ``probe_latent_mean`` (P, D), ``map_latents``
         (M, D), ``kl_per_dim`` (D,), ``confusion`` (K, K).
     weights : the state of the parts the window runs on the CPU (an
-        autoencoder's decoder), by ``state_dict`` key (``decoder.net.0.weight``).
+        autoencoder's encoder and decoder), by ``state_dict`` key (``decoder.net.0.weight``).
+    weights_epoch : the epoch those weights are from, when not this one: a session keeps
+        weights at a bounded set of epochs, and an epoch read back without its own
+        carries the nearest earlier kept ones (None: its own, or none).
+    preview : the model in the middle of epoch ``epoch``, after step ``step``, shown in
+        slow motion (:meth:`~engine.control.TrainingControl.step_once`): for the views,
+        never recorded (the epoch's own snapshot follows at its end).
     """
 
     epoch: int
@@ -114,6 +120,8 @@ class EpochSnapshot:
     images: dict[str, np.ndarray] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    weights_epoch: int | None = None
+    preview: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def load_preset(name: str) -> RunConfig:
 DATA_WORDS = {"mnist": "MNIST", "sprites": "procedural sprites",
               "moons": "two moons (2-D points)", "rings": "rings (2-D points)",
               "spiral": "a spiral (2-D points)",
-              "gaussians": "8 Gaussians on a circle (2-D points)"}
+              "gaussians": "8 Gaussians on a circle (2-D points)",
+              "drawn": "points drawn by hand (2-D)"}
 
 
 def data_words(config: RunConfig) -> str:

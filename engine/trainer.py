@@ -12,12 +12,16 @@ stops the run at that step with ``RunFailed`` naming the term, before the
 optimiser touches the weights, so the last finite weights are kept (and
 saved in a final checkpoint).
 
-Reproducibility: one seeded generator on the training device drives the
-shuffling and the model's noise (corruption, reparameterisation); its
-state, the epoch's permutation and the position within the epoch are part
-of every checkpoint, so a resumed run continues the exact random stream.
+Reproducibility: the epoch's order and each step's noise (corruption,
+reparameterisation) come from generators seeded from (seed, epoch) and
+(seed, step) (:mod:`engine.random_streams`), so the step counter, the
+epoch's permutation and the position within the epoch are all a checkpoint
+needs to continue the same random streams, on any kind of device.
 Evaluation draws from generators of its own, seeded from the run's seed,
-so it never shifts the training stream.
+so it never shifts the training streams. On CUDA, cuDNN is made
+deterministic and TF32 is turned off (:func:`engine.device.use_exact_numerics`).
+Seeded CPU runs give the same numbers bit for bit at the same torch thread
+count; the count follows the free cores (:mod:`engine.threads`).
 
 Under torchrun the same loop runs on every rank with DistributedDataParallel;
 what that changes (each rank's share of a batch, averaged terms, agreement
@@ -37,24 +41,28 @@ import numpy as np
 import torch
 
 from engine.analysis.epoch_measures import epoch_measures
+from engine.analysis.quality_probe import SampleQualityProbe
 from engine.checkpoint import (load_module_arrays, load_optimizer_arrays, module_arrays,
                                optimizer_arrays)
 from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.data import Dataset, load_dataset
 from engine.data.training_data import TrainingData
-from engine.device import resolve_device
+from engine.device import resolve_device, use_exact_numerics
 from engine.distributed import Ranks
 from engine.errors import SessionError, StudioError
 from engine.events import (Checkpoint, CheckpointSaved, DatasetInfo, Emit, EpochEnded,
                            EpochSnapshot, RunFailed, RunFinished, RunStarted, StepMetrics)
 from engine.models import Batch, Model, Probe, StepContext, build_model, family_class
 from engine.models.base import EVAL_BATCH, NonFiniteTerm
+from engine.random_streams import RandomStreams, resumed_streams
+from engine.threads import ThreadPacer
 
 log = logging.getLogger(__name__)
 
 MAP_POINTS = 1000  # validation images whose codes form the latent map
 _PROBE_SALT = -1   # the probe corruption: the same every epoch, so epochs compare
+_QUALITY_SALT = -2  # the samples sample quality scores: the same draw every epoch
 
 
 class Trainer:
@@ -80,6 +88,7 @@ class Trainer:
         self.ranks = Ranks.current(self.device, config.seed)  # None unless under torchrun
         if self.ranks is not None:
             self.device = self.ranks.device
+        use_exact_numerics(self.device)
         shape = self.dataset.image_shape
         # Initialise weights from the run's seed without touching the global RNG.
         with torch.random.fork_rng(devices=[]):
@@ -94,8 +103,7 @@ class Trainer:
             self.ranks.check_trainable(self.model)
         self.model.to(self.device)
         self.optimizers = self.model.configure_optimizers(config.optim)
-        self.generator = torch.Generator(device=self.device)
-        self.generator.manual_seed(config.seed)
+        self.streams = RandomStreams(config.seed, self.device)
         self.train_idx = np.asarray(family.training_indices(config, self.dataset), np.int64)
         self._place_data()
         self.term_names = self.model.term_names()
@@ -120,6 +128,7 @@ class Trainer:
         self.probe = Probe(images=self.data.take(ds.probe_idx).to(self.device),
                            map_images=self.data.take(self.map_idx))
         self.map_factors = None if ds.factors is None else np.asarray(ds.factors[self.map_idx])
+        self.quality = SampleQualityProbe(self.config, ds, self.data.take, self.device)
 
     def dataset_info(self) -> DatasetInfo:
         ds = self.dataset
@@ -159,7 +168,7 @@ class Trainer:
             epoch=self.epochs_done, step=self.step, position=self.position,
             wall_time=self.wall_offset, model=module_arrays(self.model),
             optimizers=arrays, optimizer_json=meta,
-            rng={"train": self.generator.get_state().numpy().copy()},
+            rng={"train": self.streams.state()},  # the scheme's name (engine.random_streams)
             permutation=perm, epoch_sums=dict(self.epoch_sums))
 
     def load_checkpoint(self, ck: Checkpoint) -> None:
@@ -169,7 +178,9 @@ class Trainer:
                              f"model uses {sorted(self.optimizers)}")
         for name, opt in self.optimizers.items():
             load_optimizer_arrays(opt, ck.optimizers[name], ck.optimizer_json[name])
-        self.generator.set_state(torch.from_numpy(np.asarray(ck.rng["train"], dtype=np.uint8)))
+        # The streams follow from the seed, the epoch and the step; a checkpoint from
+        # before holds a generator state, continued where this device's generators take it.
+        self.streams = resumed_streams(ck.rng, self.config.seed, self.device)
         self.epochs_done, self.step, self.position = ck.epoch, ck.step, ck.position
         self.wall_offset = ck.wall_time
         self.epoch_sums = dict(ck.epoch_sums)
@@ -198,6 +209,7 @@ class Trainer:
         reporting = self.ranks is None or self.ranks.is_main
         if not reporting:  # only rank 0 reports, and so writes the session
             emit, snapshots, checkpoints = _nobody, False, False
+        threads = ThreadPacer.for_this_process()  # on this thread: torch's are per thread
         emit(RunStarted(
             config=self.config, device=str(self.device),
             n_parameters=sum(p.numel() for p in self.model.parameters()),
@@ -207,6 +219,8 @@ class Trainer:
         self._t0 = time.perf_counter()
         self._wall_at_start = self.wall_offset
         self._checkpoints = checkpoints
+        self._peers_stop = False
+        self._previews = snapshots
         train, val = {}, {}
         held = ExitStack()
         try:
@@ -231,6 +245,7 @@ class Trainer:
                 if snapshots and (epoch % self.config.snapshot_every == 0 or epoch == last):
                     emit(self.snapshot(epoch, val_arrays))
                 self._save_checkpoint(emit)
+                threads.epoch_ended()
             if start_epoch > last:  # nothing to train (a stack kept as assembled)
                 self._save_checkpoint(emit)
         except StudioError as e:
@@ -248,12 +263,15 @@ class Trainer:
                          final_train=train, final_val=val, wall_time=self.wall_time()))
         return "completed"
 
-    def snapshot(self, epoch: int, val_arrays: dict[str, np.ndarray] | None = None
-                 ) -> EpochSnapshot:
-        """The model's replay data of this epoch; validation arrays replace probe ones."""
+    def snapshot(self, epoch: int, val_arrays: dict[str, np.ndarray] | None = None,
+                 preview: bool = False) -> EpochSnapshot:
+        """The model's replay data of this epoch; validation arrays replace probe ones.
+        ``preview``: the model in the middle of the epoch (slow motion), for the views only."""
         self.model.eval()
         try:
             images, arrays = self.model.snapshot(self.probe, self._eval_generator(_PROBE_SALT))
+            arrays.update(self.quality.snapshot_arrays(epoch, self.model, arrays,
+                                                       self._eval_generator(_QUALITY_SALT)))
         finally:
             self.model.train()
         # The research measures (I(x; z), disentanglement) from the map's codes and factors.
@@ -262,7 +280,7 @@ class Trainer:
                                      epoch, self.config.optim.epochs, self.config.seed))
         return EpochSnapshot(epoch=epoch, step=self.step, images=images,
                              arrays={**arrays, **(val_arrays or {})},
-                             weights=self.model.interactive_weights())
+                             weights=self.model.interactive_weights(), preview=preview)
 
     def wall_time(self) -> float:
         """Seconds of training in this run, including earlier calls before a resume."""
@@ -284,10 +302,10 @@ class Trainer:
         batches = self.steps_per_epoch
         ranks = self.ranks
         # The epoch's order is drawn after the first stop check: a run stopped at an epoch
-        # boundary then saves the generator before the draw, and resumes with the same order.
+        # boundary resumes at its first batch and draws it then.
         fresh = self.position == 0 or self.permutation is None
         model, optimizers = self.model, self.optimizers
-        ctx = StepContext(self.generator, cfg.optim.grad_clip,
+        ctx = StepContext(None, cfg.optim.grad_clip,
                           reduce=None if ranks is None else ranks.reduce)
         sums = self.epoch_sums
         # bf16 autocast when asked: the step's forward in bf16, its backward follows the forward.
@@ -296,21 +314,18 @@ class Trainer:
         t_last, seen = time.perf_counter(), 0
         stream = None  # the epoch's batches, from the first one this call trains
         for b in range(self.position, batches):
-            stop = control.checkpoint()
-            if ranks is not None:
-                stop = ranks.any(stop)  # every rank stops at the same batch
-            if stop:
+            # Under torchrun a stop asked on any rank travels with a step's terms
+            # (StepContext.finite) and every rank stops before the next batch: no
+            # collective and no device sync of its own.
+            asked = control.checkpoint()
+            if (asked and ranks is None) or self._peers_stop:
                 self._save_checkpoint(emit)
                 emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="stopped",
                                  final_train=self._epoch_means(), final_val={},
                                  wall_time=self.wall_time()))
                 return "stopped"
             if fresh:
-                self.permutation = torch.randperm(n, generator=self.generator, device=self.device)
-                if self.data_device != self.device:
-                    self.permutation = self.permutation.to(self.data_device)
-                if ranks is not None:
-                    self.permutation = ranks.same_order(self.permutation)
+                self.permutation = self._epoch_order(epoch)
                 fresh = False
             if stream is None:
                 shards = [self.permutation[i * bs:(i + 1) * bs] for i in range(b, batches)]
@@ -319,13 +334,17 @@ class Trainer:
                 stream = self.data.epoch(shards)
             x, y = next(stream)
             m = min(bs, n - b * bs)  # the global batch: what the terms are the means of
-            if ranks is not None:  # this rank's share of the batch, its own noise
+            if ranks is None:
+                ctx.generator = self.streams.step_noise(self.step)
+            else:  # this rank's share of the batch, its own noise
                 ctx.generator = ranks.begin_step(self.step, m)
+                ctx.stop_asked = asked
             try:
                 with precision:
                     values = model.train_step(Batch(x, y), optimizers, ctx)
             except NonFiniteTerm as e:
                 return self._fail_non_finite(e.term, epoch, emit)
+            self._peers_stop = ctx.peers_stop
             self.step += 1
             self.position = b + 1
             seen += m
@@ -339,7 +358,21 @@ class Trainer:
                                  terms=values, samples_per_sec=rate, wall_time=self.wall_time()))
                 if now - t_last > 1.0:  # a rate over a recent window, not since the epoch began
                     t_last, seen = now, 0
+            if control.preview_due() and self._previews:  # slow motion: views follow each step
+                emit(self.snapshot(epoch, preview=True))
         return "ok"
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor:
+        """(n,) int64 on the data's device: the order of epoch ``epoch``'s training images.
+
+        Drawn on the CPU; under torchrun rank 0's order is broadcast on the ranks'
+        own device (nccl takes CUDA tensors only) *before* it moves to where the
+        data is, which is the host when the data is streamed or kept in host memory.
+        """
+        order = self.streams.epoch_order(epoch, self.data.n_train)
+        if self.ranks is not None:
+            order = self.ranks.same_order(order)
+        return order.to(self.data_device)
 
     def _fail_non_finite(self, term: str, epoch: int, emit: Emit) -> str:
         what = "the gradient norm" if term == "gradient" else f"the loss term '{term}'"

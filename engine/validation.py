@@ -16,9 +16,12 @@ from engine.errors import ConfigError
 
 #: The procedural 2-D point sets (engine.data.toy2d.TOY_SETS; not imported: no cycle).
 POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
+#: Points drawn by hand (engine.data.drawn.DRAWN), in ``data.points``.
+DRAWN_SOURCE = "drawn"
 #: The common data sets fetched by name into a cache (engine.data.named.NAMED_SETS).
 NAMED_SOURCES = ("mnist-full", "fashion-mnist", "cifar10")
-DATA_SOURCES = ("mnist", "sprites") + POINT_SOURCES + ("file",) + NAMED_SOURCES
+DATA_SOURCES = (("mnist", "sprites") + POINT_SOURCES + (DRAWN_SOURCE, "file")
+                + NAMED_SOURCES)
 #: data.image_size's range (engine.data.resize): below 8 a conv model has nothing to
 #: convolve; above 1024 one RGB image is 12 MB as float32 and an MLP's first layer explodes.
 IMAGE_SIZES = (8, 1024)
@@ -105,6 +108,12 @@ def check_data(d) -> None:
     if d.workers is not None:
         int_in(d.workers, "data.workers", 0, 64)
     int_in(d.n_points, "data.n_points", 16, 1_000_000)
+    check(isinstance(d.points, str), "data.points", "text of x,y points", type(d.points))
+    if d.source == DRAWN_SOURCE:
+        from engine.data.drawn import points_problem  # numpy only: no cycle
+        problem = points_problem(d.points)
+        if problem:
+            raise ConfigError(problem, "data.points")
     if d.point_noise is not None:
         num_in(d.point_noise, "data.point_noise", 0.0, 0.5)
     lo, hi = IMAGE_SIZES
@@ -112,7 +121,8 @@ def check_data(d) -> None:
           "data.image_size", f"an integer from {lo} to {hi} (the side, in pixels, of the "
           "square every image is resized and cropped to) or null to keep the images' own "
           "size", d.image_size)
-    check(d.image_size is None or d.source not in POINT_SOURCES, "data.image_size",
+    check(d.image_size is None or d.source not in POINT_SOURCES + (DRAWN_SOURCE,),
+          "data.image_size",
           f"null for the 2-D points of data.source {d.source} (they are points, not images)",
           d.image_size)
     check(isinstance(d.sprite_colour, bool), "data.sprite_colour", "true or false",
@@ -265,7 +275,7 @@ def check_rbm(cfg) -> None:
 def check_family(cfg) -> None:
     """Rules a family sets on the shared sections (what its model can be built from)."""
     m, o = cfg.model, cfg.objective
-    if cfg.data.source in POINT_SOURCES:
+    if cfg.data.source in POINT_SOURCES + (DRAWN_SOURCE,):
         check(m.architecture == "mlp", "model.architecture",
               f"mlp for the 2-D points of data.source {cfg.data.source} (convolutions need "
               "images)", m.architecture)
@@ -293,6 +303,8 @@ def check_run(cfg) -> None:
         "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
     choice(cfg.precision, "precision", PRECISIONS)
     int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
+    if cfg.quality_every is not None:
+        int_in(cfg.quality_every, "quality_every", 1, 10_000)
     int_in(cfg.log_every, "log_every", 1, 10_000)
     check_data(cfg.data)
     if cfg.pretraining is not None:  # a stage's width is its code size: say that range

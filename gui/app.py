@@ -11,27 +11,39 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication
 
-from engine.device import torch_threads
+from engine import threads
 from engine.errors import StudioError
 from gui.platform_plugin import FatalPlatformMessage, missing_xcb_libraries, uses_xcb, xcb_advice
 from gui.preferences import APPLICATION, ORGANISATION
 
 
-def training_threads(cores: int | None = None) -> int:
-    """Torch intra-op threads: the cores this process may use, but one (at least one).
+def training_threads(others: float | None = None) -> int:
+    """Torch threads a run in the window takes: the free cores but one (at least one).
 
-    The cores are the process's CPU affinity (``os.sched_getaffinity``), not the
-    machine's count: in a container or under ``taskset`` more threads than
-    cores cost 1.3-1.6x. The GUI thread needs a core of its own. On the 2-core
-    development machine two torch threads trained *slower* with the window
-    open than one (6,700 vs 7,400 samples/s: the thread team waits whenever
-    the GUI thread takes one of its cores) and let the window stall for up to
-    200-330 ms; one thread kept stalls under 100 ms
-    (benchmarks/bench_gui_latency.py).
+    The window installs :func:`window_thread_policy` and each run chooses
+    again from the cores free when it starts and at each epoch's end
+    (:mod:`engine.threads`); this is what it would choose now.
+
+    Parameters
+    ----------
+    others : cores' worth of CPU other processes use; None measures it.
+
+    The GUI thread needs a core of its own. On the 2-core development machine
+    two torch threads trained *slower* with the window open than one (6,700
+    vs 7,400 samples/s: the thread team waits whenever the GUI thread takes
+    one of its cores) and let the window stall for up to 200-330 ms; one
+    thread kept stalls under 100 ms (benchmarks/bench_gui_latency.py).
     """
-    if cores is None:
-        return torch_threads(reserve=1)
-    return max(1, cores - 1)
+    return threads.choose_threads(window_thread_policy(), others)
+
+
+def window_thread_policy() -> threads.ThreadPolicy:
+    """The window's: ``STUDIO_THREADS`` if set, else the free cores, one kept for the GUI."""
+    try:
+        return threads.ThreadPolicy.from_setting(reserve=1)
+    except StudioError as e:  # a bad STUDIO_THREADS: say so, and follow the load
+        logging.getLogger(__name__).warning("%s", e)
+        return threads.ThreadPolicy(None, reserve=1)
 
 
 def warm_up_torch() -> threading.Thread:
@@ -61,7 +73,9 @@ def open_window(argv: list[str]):
     """
     global _app
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    torch.set_num_threads(training_threads())
+    policy = window_thread_policy()
+    threads.installed(policy)   # each run in the window chooses its threads (engine.threads)
+    torch.set_num_threads(threads.choose_threads(policy))  # the GUI thread's own decoding
     _app = QApplication.instance()
     if _app is None:
         with FatalPlatformMessage():  # Qt's abort when no window system starts: a message

@@ -36,6 +36,7 @@ from gui.panels.latent_trails import LatentTrailsPanel
 from gui.panels.latent_traversals import LatentTraversalsPanel
 from gui.panels.mutual_information import MutualInformationPanel
 from gui.panels.noise_level import NoiseLevelPanel
+from gui.panels.sample_quality import SampleQualityPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
 from gui.run_model import RunModel
 from gui.run_state import RunState
@@ -49,7 +50,8 @@ VIEW_PANELS: dict[str, type] = {cls.view_name: cls for cls in (
     ReconstructionsView, SamplesView, LatentExplorerView,
     # the research measures (issue 20)
     MutualInformationPanel, LatentTraversalsPanel, LatentInterpolationPanel,
-    DisentanglementScoresPanel)}
+    DisentanglementScoresPanel,
+    SampleQualityPanel)}   # on the Generative models tab; lessons may show it too
 
 
 def make_view(name: str) -> QWidget:

@@ -36,6 +36,7 @@ class FormValues:
 
     source: str = "mnist"
     path: str = ""
+    points: str = ""          # a drawn distribution's points (engine.data.drawn)
     limit: str = ""
     image_size: str = ""
     sparse: bool = False
@@ -70,7 +71,7 @@ def form_from_config(cfg: RunConfig) -> FormValues:
     o, m, op, d = cfg.objective, cfg.model, cfg.optim, cfg.data
     return FormValues(
         source=d.source, path=d.path or "", limit="" if d.limit is None else str(d.limit),
-        image_size="" if d.image_size is None else str(d.image_size),
+        image_size="" if d.image_size is None else str(d.image_size), points=d.points,
         sparse=o.sparsity > 0, contractive=o.contractive > 0,
         denoising=o.corruption != "none", variational=m.variational,
         architecture=m.architecture, hidden=", ".join(str(h) for h in m.hidden),
@@ -120,6 +121,7 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     put("data.source", v.source)
     # Only the file source reads a path: one left in the hidden field is not recorded.
     put("data.path", (v.path.strip() or None) if v.source == "file" else None)
+    put("data.points", v.points if v.source == "drawn" else "")   # a drawing: drawn's alone
     if v.source == "file":
         if not v.path.strip():
             errors["data.path"] = "data.path: choose a data file or folder (File… or Folder…)"

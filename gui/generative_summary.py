@@ -20,6 +20,7 @@ from engine.errors import StudioError
 from engine.models import family_class
 from engine.export.data_space import render_data_space
 from engine.export.figures import prior_codes
+from engine.export.quality_words import QualitySeries, quality_series, scores_words
 from engine.session.reader import SessionRun
 
 SAMPLES = 16
@@ -48,6 +49,7 @@ class GenerativeSummary:
         reconstructions.
     reconstructions_note, samples_note : why there are none, when there are none.
     likelihood : what the run says about log p(x), with its number.
+    quality : FID, precision and recall over its epochs (:mod:`engine.export.quality_words`).
     """
 
     title: str
@@ -61,6 +63,15 @@ class GenerativeSummary:
     reconstructions_note: str
     likelihood: str
     recon_picture: np.ndarray | None = None
+    quality: QualitySeries | None = None
+    name: str = ""             # the run's config name, e.g. gan-toy
+
+    def quality_words(self) -> str:
+        """Its sample quality at its last epoch, or why there is none."""
+        q = self.quality
+        if q is None or q.last is None:
+            return q.why_not if q is not None else ""
+        return f"epoch {int(q.epochs[-1])}: {scores_words(q.last, q.real)}"
 
 
 def summarise(run: SessionRun) -> GenerativeSummary:
@@ -117,7 +128,8 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         title=title, data=run.data.source, kind=KIND_WORDS.get(traits.generative, ""),
         code=code, samples=samples, points=picture, reconstructions=recon,
         samples_note=samples_note, reconstructions_note=recon_note,
-        likelihood=likelihood_words(run, traits), recon_picture=recon_picture)
+        likelihood=likelihood_words(run, traits), recon_picture=recon_picture,
+        quality=quality_series(run), name=cfg.name)
 
 
 def _without(arrays: dict, *names: str) -> dict:

@@ -155,9 +155,11 @@ class GenerativeViews(QObject):
             if not is_point_data(run.data.image_shape):
                 features = first_layer_features(snapshot.weights, tuple(run.data.image_shape))
                 if features is not None:
-                    self.features.set_features(features, f"epoch {epoch}: each hidden unit's "
-                                               f"weights W_j as a picture ({len(features)} "
-                                               "units)")
+                    note = run.weights_note(epoch)
+                    self.features.set_features(features, f"epoch {epoch}"
+                                               f"{f' ({note})' if note else ''}: each hidden "
+                                               f"unit's weights W_j as a picture "
+                                               f"({len(features)} units)")
 
     def _cpu_model(self, run: RunState, epoch: int, snapshot):
         key = (run.run_id, epoch, snapshot.step)

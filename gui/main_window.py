@@ -69,6 +69,7 @@ class MainWindow(SessionActions, QMainWindow):
         named(self, "mainWindow", "Autoencoder Studio")
         self.preferences = preferences or Preferences()
         self.model = RunModel()
+        self.model.weights_budget = self.preferences.weights_budget   # as the session keeps
         self.settings_panel = RunSettingsPanel()
         self.loss_panel = LossCurvesPanel()
         self.recon_panel = ReconstructionsPanel()
@@ -179,6 +180,8 @@ class MainWindow(SessionActions, QMainWindow):
         c.resume_clicked.connect(self.controller.resume)
         c.stop_clicked.connect(self.controller.stop)
         c.continue_clicked.connect(self.continue_training)
+        c.step_clicked.connect(self.controller.step)
+        c.slow_changed.connect(self.controller.set_slow)
         self.settings_panel.validity_changed.connect(c.set_config_valid)
         c.set_config_valid(self.settings_panel.config() is not None)
         self.tabs.currentChanged.connect(lambda _index: self._show_features_if_seen())
@@ -192,6 +195,7 @@ class MainWindow(SessionActions, QMainWindow):
         self.finetune_panel.comparison_requested.connect(self.run_comparison)
         self.finetune_panel.stop_requested.connect(self.controller.stop)
         self.model.run_changed.connect(lambda run: self._update_current_run())
+        self.model.run_added.connect(self._check_folder_budget)
 
     # -- messages and state -----------------------------------------------------------------
     def show_message(self, text: str, kind: str = "error") -> None:
@@ -207,6 +211,7 @@ class MainWindow(SessionActions, QMainWindow):
         self._update_can_continue()
         if idle:
             self._update_folder_label()
+            self._remind_folder_budget()
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
             if comparison:

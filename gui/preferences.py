@@ -1,5 +1,5 @@
-"""What the app remembers between launches (QSettings): session folder, recent sessions,
-the window's layout, a teacher's lessons folder."""
+"""What the app remembers between launches (QSettings): session folder and its budgets,
+recent sessions, the window's layout, a teacher's lessons folder."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.session.weights import DEFAULT_BUDGET as DEFAULT_WEIGHTS_BUDGET
+
 ORGANISATION, APPLICATION = "AutoencoderStudio", "Autoencoder Studio"
 MAX_RECENT = 10
 DEFAULT_SESSION_FOLDER = Path.home() / "AutoencoderStudio" / "sessions"
+DEFAULT_FOLDER_BUDGET = 2_000_000_000   # bytes the session folder may hold before a warning
 
 
 class Preferences:
@@ -34,6 +37,28 @@ class Preferences:
     @session_folder.setter
     def session_folder(self, folder: str | Path) -> None:
         self.settings.setValue("sessions/folder", str(folder))
+
+    @property
+    def folder_budget(self) -> int:
+        """Bytes the session folder may hold: a new run that would pass it says so (never
+        deletes anything); 0 for no budget."""
+        value = _as_int(self.settings.value("sessions/budget", DEFAULT_FOLDER_BUDGET))
+        return value if value >= 0 else DEFAULT_FOLDER_BUDGET
+
+    @folder_budget.setter
+    def folder_budget(self, n_bytes: int) -> None:
+        self.settings.setValue("sessions/budget", int(max(0, n_bytes)))
+
+    @property
+    def weights_budget(self) -> int:
+        """Bytes of model weights each run's session keeps for replay's interactive views
+        (``engine/session/weights.py``)."""
+        value = _as_int(self.settings.value("sessions/weights_budget", DEFAULT_WEIGHTS_BUDGET))
+        return value if value >= 0 else DEFAULT_WEIGHTS_BUDGET
+
+    @weights_budget.setter
+    def weights_budget(self, n_bytes: int) -> None:
+        self.settings.setValue("sessions/weights_budget", int(max(0, n_bytes)))
 
     @property
     def lessons_folder(self) -> Path | None:

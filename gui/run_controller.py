@@ -106,6 +106,7 @@ class RunController(QObject):
         self.session_path: Path | None = None
         self._outcome: str | None = None
         self._announced = False
+        self.slow: float = 0.0   # slow motion's seconds between steps (0: off)
 
     # -- starting -----------------------------------------------------------------------
     def start_new(self, config: RunConfig) -> bool:
@@ -160,7 +161,8 @@ class RunController(QObject):
     def _writer(self, path: Path, append: bool) -> SessionWriter | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return SessionWriter(path, append=append)
+            return SessionWriter(path, append=append,
+                                 weights_budget=self.preferences.weights_budget)
         except (SessionError, OSError) as e:
             if append:
                 self.message.emit(f"Cannot add training to this session: {e}", "error")
@@ -184,6 +186,7 @@ class RunController(QObject):
         self._announced = False
         self._stop_asked = False
         worker = Worker(job, listeners=[writer] if writer else [])
+        worker.control.set_slow(self.slow)
         worker.event.connect(self._on_event)
         worker.listener_failed.connect(self._on_listener_failed)
         self.job = Job(worker, self)
@@ -204,6 +207,19 @@ class RunController(QObject):
         if self.job is not None and self.state == PAUSED:
             self.job.resume()
             self._set_state(RUNNING)
+
+    def step(self) -> None:
+        """One training step, then paused; every view shows the model after it."""
+        if self.job is not None and self.state in (RUNNING, PAUSED):
+            self.job.control.step_once()
+            self._set_state(PAUSED)
+
+    def set_slow(self, interval: float) -> None:
+        """Slow motion: ``interval`` seconds between steps, each shown (0: off); it holds
+        for the runs that follow too."""
+        self.slow = interval
+        if self.job is not None:
+            self.job.control.set_slow(interval)
 
     def stop(self) -> None:
         if self.job is not None and self.state in (RUNNING, PAUSED):

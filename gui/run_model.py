@@ -25,6 +25,7 @@ from typing import Callable
 from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, JobStarted, RunFailed,
                            RunFinished, RunOpened, RunPlan, RunStarted)
 from engine.session import MAIN_RUN, Session, SessionRun
+from engine.session.weights import DEFAULT_BUDGET as DEFAULT_WEIGHTS_BUDGET
 from gui.coalescing import MetricsBatch
 from gui.run_state import CLASSIFIER, RunState
 
@@ -76,6 +77,8 @@ class RunModel:
         #: False while a trainer is being built on the training thread: building a
         #: decoder draws from torch's global RNG, which the trainer seeds then.
         self.may_build_decoders = True
+        #: bytes of weights per run the session keeps, and so the window (the preferences')
+        self.weights_budget = DEFAULT_WEIGHTS_BUDGET
 
     # -- what is shown -----------------------------------------------------------------
     def training_runs(self) -> list[RunState]:
@@ -111,7 +114,11 @@ class RunModel:
             return f"epoch {global_epoch}"
         run, epoch = found
         several = len(self.training_runs()) > 1
-        return f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
+        text = f"{short_name(run.plan)} · epoch {epoch}" if several else f"epoch {epoch}"
+        preview = run.live.get(epoch)
+        if preview is not None and preview.preview:   # slow motion: the epoch in progress
+            text += f", step {preview.step:,} (in progress)"
+        return text
 
     @property
     def live_run(self) -> RunState | None:
@@ -210,6 +217,7 @@ class RunModel:
             run._decoders.pop(event.epoch, None)
             run._models.pop(event.epoch, None)
             run._small.pop(event.epoch, None)
+            run.thin_live_weights(self.weights_budget)
             self.snapshot_added.emit(run, event.epoch)
         elif isinstance(event, CheckpointSaved):
             run = self.runs[self._live_run]

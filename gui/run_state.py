@@ -6,12 +6,18 @@ shared axes, the epoch means) it reads what views ask of a saved epoch — the
 snapshot, the CPU decoder, the CPU copy of the model, small arrays over every
 epoch — and keeps the last few (:data:`CACHE`), so that replaying a long stored
 session reads each epoch from its file once, not at every replay step.
+
+Weights for the interactive views exist at some epochs only, as in the session
+file (``engine/session/weights.py``): a live run keeps in memory the weights its
+session keeps, and the newest; any other epoch decodes with the nearest earlier
+kept weights (:meth:`RunState.weights_epoch` says which), and the CPU copies and
+decoders are shared by the epochs that use the same weights.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.config import RunConfig
 from engine.decoding import LatentDecoder
@@ -19,6 +25,7 @@ from engine.errors import StudioError
 from engine.events import DatasetInfo, EpochSnapshot, RunPlan
 from engine.models import Model, cpu_copy
 from engine.session import SessionRun
+from engine.session.weights import kept_rows, nearest, set_bytes, slots_for
 
 CACHE = 4                      # snapshots and decoders kept per run
 SMALL_ARRAY = 65_536           # values: arrays up to this size are kept for every epoch
@@ -90,22 +97,61 @@ class RunState:
         return sorted(set(self.stored_epochs) | set(self.live))
 
     def snapshot(self, epoch: int) -> EpochSnapshot:
+        """The epoch's replay data; its weights are the nearest earlier kept ones when it
+        kept none (``weights_epoch`` then says which epoch's)."""
         if epoch in self.live:
-            return self.live[epoch]
+            snap = self.live[epoch]
+            kept = None if snap.weights else self.weights_epoch(epoch)
+            if kept is None or kept == epoch:
+                return snap
+            return replace(snap, weights=self.snapshot(kept).weights, weights_epoch=kept)
         if self.stored is None or epoch not in self.stored_epochs:
             raise KeyError(epoch)
         return self._snapshots.get_or(epoch, lambda: self.stored.snapshot(epoch))
 
+    def weights_epoch(self, epoch: int) -> int | None:
+        """The epoch whose weights the interactive views use at ``epoch``: itself when they
+        were kept, else the nearest earlier kept epoch (None: no weights at all)."""
+        shown = set(self.stored_epochs)
+        kept = {e for e, s in self.live.items() if s.weights}
+        if self.stored is not None:
+            kept |= {e for e in self.stored.weight_epochs if e in shown and e not in self.live}
+        return nearest(sorted(kept), epoch)
+
+    def weights_note(self, epoch: int) -> str:
+        """``"decoding with the weights of epoch K"`` when ``epoch`` has none of its own."""
+        kept = self.weights_epoch(epoch)
+        return "" if kept is None or kept == epoch else \
+            f"decoding with the weights of epoch {kept}"
+
+    def thin_live_weights(self, budget: int) -> None:
+        """Keep in memory the weights of the live epochs the session keeps (the same
+        thinning over the run's epochs, ``weights.py``) and of the newest: a long run of a
+        large model must not hold a copy of its weights per epoch."""
+        newest = max(self.live, default=None)
+        if newest is None or not self.live[newest].weights:
+            return
+        rows = self.epochs
+        slots = slots_for(budget, set_bytes(self.live[newest].weights))
+        keep = {rows[r] for r in kept_rows(len(rows), slots)} | {newest}
+        for e, snap in list(self.live.items()):
+            if snap.weights and e not in keep:
+                self.live[e] = replace(snap, weights={})
+                self._decoders.pop(e, None)
+                self._models.pop(e, None)
+
     def decoder(self, epoch: int) -> LatentDecoder | None:
-        """The epoch's CPU decoder (None for a family without one, or unreadable weights)."""
+        """The epoch's CPU decoder (None for a family without one, or unreadable weights);
+        its ``weights_epoch`` says which epoch's weights it decodes with."""
         if self.config is None or not LatentDecoder.available(self.config):
             return None
-        model = self.cpu_model(epoch)   # one CPU copy per epoch, shared with the code views
+        model = self.cpu_model(epoch)   # one CPU copy per weights, shared with the code views
         if model is None:
             return None
+        kept = self.weights_epoch(epoch) or epoch
         try:
-            return self._decoders.get_or(epoch, lambda: LatentDecoder(
-                self.config, self.data.image_shape, model=model))
+            return self._decoders.get_or(kept, lambda: LatentDecoder(
+                self.config, self.data.image_shape, model=model, weights_epoch=kept))
         except StudioError:
             return None
 
@@ -119,14 +165,19 @@ class RunState:
         """
         if self.config is None or self.data is None:
             return None
+        kept = self.weights_epoch(epoch) or epoch
 
         def make():
-            weights = self.snapshot(epoch).weights
+            snap = self.snapshot(kept)
+            if snap.weights_epoch is not None:   # read when the file had not kept them yet
+                self._snapshots.pop(kept, None)
+                snap = self.snapshot(kept)
+            weights = snap.weights
             if not weights:
                 return None
             return cpu_copy(self.config, tuple(self.data.image_shape), weights).eval()
         try:
-            return self._models.get_or(epoch, make)
+            return self._models.get_or(kept, make)
         except (StudioError, KeyError, ValueError, RuntimeError):
             return None
 

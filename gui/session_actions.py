@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from engine.config import RunConfig
 from engine.errors import SessionError
 from engine.session import Session
+from engine.session.size import estimate_session_bytes
 from engine.words import size_words
 from gui.dialogs.session_folder import SessionFolderDialog
 from gui.figure_export import (bring_forward, figure_title, render_plots, render_widget,
                                why_not_exportable)
-from gui.session_folder import folder_size
+from gui.session_folder import folder_words, list_sessions, over_budget_words
 
 SESSION_FILTER = "Autoencoder Studio sessions (*.h5 *.hdf5);;All files (*)"
 #: the window's tabs, in order (an opened session shows the first with something to show)
@@ -34,22 +35,63 @@ class SessionActions:
 
     # -- the session folder -----------------------------------------------------------------
     def _update_folder_label(self) -> None:
-        """The session folder and how much it holds (every run is saved there)."""
+        """The session folder and what it holds, lessons too, against the user's budget."""
         folder = self.preferences.session_folder
-        count, size = folder_size(folder)
-        files = f"{count} file" + ("s" if count != 1 else "")
-        self.folder_label.setText(f"Sessions saved in: {folder} ({files}, "
-                                  f"{size_words(size)})" if count else
+        items = list_sessions(folder)
+        words = folder_words(items, self.preferences.folder_budget)
+        self.folder_label.setText(f"Sessions saved in: {folder} ({words})" if items else
                                   f"Sessions saved in: {folder}")
+        self.folder_label.setToolTip(f"{folder}: {words}")
 
     def manage_sessions(self) -> SessionFolderDialog:
-        """The session folder's files, to delete the ones no longer needed."""
+        """What the session folder holds, to delete what is no longer needed, and its
+        budgets."""
         keep = {p for p in (self.model.session_path, self.controller.session_path) if p}
-        dialog = SessionFolderDialog(self.preferences.session_folder, keep, self)
+        dialog = SessionFolderDialog(self.preferences.session_folder, keep, self,
+                                     preferences=self.preferences)
         dialog.deleted.connect(lambda _paths: self._after_delete())
+        dialog.budgets_changed.connect(self._after_budgets_changed)
         dialog.finished.connect(lambda _code: self._update_folder_label())
         dialog.show()
         return dialog
+
+    def _after_budgets_changed(self) -> None:
+        self.model.weights_budget = self.preferences.weights_budget
+        self._update_folder_label()
+
+    def _check_folder_budget(self, run) -> None:
+        """A run this window starts training: say so if it would take the session folder
+        past the user's budget, and offer Manage… (nothing is deleted by itself)."""
+        path = self.controller.session_path
+        if run.stored is not None or not self.controller.is_running() or path is None \
+                or getattr(self, "_budget_checked_for", None) == path or run.config is None:
+            return
+        self._budget_checked_for = path
+        try:
+            adds = estimate_session_bytes(run.config, tuple(run.data.image_shape),
+                                          len(run.data.probe_images), run.planned_epochs,
+                                          self.preferences.weights_budget)
+        except Exception:  # noqa: BLE001 - an estimate must never stop a run
+            return
+        used = sum(s.size for s in list_sessions(self.preferences.session_folder))
+        words = over_budget_words(used, adds, self.preferences.folder_budget)
+        if words:
+            self.banner.show_message(words, "info", action=("Manage…", self.manage_sessions))
+
+    def _remind_folder_budget(self) -> None:
+        """After a run: if the folder is now past the budget, say so beside the outcome."""
+        if getattr(self, "_budget_checked_for", None) is None:
+            return
+        self._budget_checked_for = None
+        budget = self.preferences.folder_budget
+        used = sum(s.size for s in list_sessions(self.preferences.session_folder))
+        if 0 < budget < used:
+            before = self.banner.text() if self.banner.kind == "info" else ""
+            self.banner.show_message(
+                f"{before} The session folder now holds {size_words(used)}, past your "
+                f"budget of {size_words(budget)}: choose what to delete in Manage… (nothing "
+                f"is deleted by itself).".strip(), "info",
+                action=("Manage…", self.manage_sessions))
 
     def _after_delete(self) -> None:
         existing = [p for p in self.preferences.recent_sessions() if Path(p).exists()]
@@ -102,6 +144,8 @@ class SessionActions:
                               "error")
         elif primary.status == "failed" and primary.status_message:
             self.show_message(f"This run failed: {primary.status_message}", "info")
+        elif primary.status == "stopped" and primary.status_message:   # a full disk
+            self.show_message(f"This run stopped ({primary.status_message}).", "info")
         elif unfinished and session.format_version >= 2:
             self.show_message(f"{session.path.name}: its {session.jobs[unfinished[0].job_id].title} "
                               f"stopped during '{unfinished[0].title}'; Continue finishes it.",

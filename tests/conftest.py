@@ -12,7 +12,22 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
                                      + str(Path(__file__).parent / "fixtures" / "laptop-screen.json"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pytest  # noqa: E402
 import torch  # noqa: E402
+
+from engine import threads  # noqa: E402
 
 # Two cores: keep torch from oversubscribing when pytest and Qt threads share them.
 torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_policy_left_behind():
+    """A test that opens the window installs the window's thread policy for the process;
+    the next test gets the library's default back (runs keep the threads they are given),
+    so seeded runs compared bit for bit use one thread count."""
+    count = torch.get_num_threads()
+    yield
+    if threads.installed() is not None:
+        threads.uninstall()
+        torch.set_num_threads(count)

@@ -12,4 +12,7 @@ copies. One module per view:
 - :mod:`.recon_field` — the reconstruction field r(x) - x on a 2-D grid, the code curve.
 - :mod:`.trails` — a few probe points' codes across epochs.
 - :mod:`.noise_probe` — deterministic corruption for the noise slider, and its statistics.
+- :mod:`.sample_quality` — FID and precision / recall of two feature sets; :mod:`.quality_probe`
+  scores a run's samples each epoch in :mod:`.digit_features` (the shipped digit
+  classifier) or data space.
 """

@@ -20,6 +20,12 @@ Cost, which a snapshot pays every epoch (``benchmarks/bench_snapshot_views.py``)
   is what an epoch can afford (:func:`spectrum_points`): all 16 for codes up
   to ~180 units, 5 at 256, 1 from 512; a linear one-layer code has one
   Jacobian everywhere, computed once.
+
+The decompositions run on the CPU whatever device trains: the matrices are
+small (R x R, or a Jacobian of at most a few million values), and on a GPU
+a batch of small float64 eigen- or singular-value problems is many small
+kernels and host syncs, at a rate the budget above was not measured for.
+The products that form the Gram matrices stay on the training device.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ _GEMM_FLOPS_PER_S = 7e10     # float32 matrix products, one thread of the 2-core
 _EIG_S_PER_R3 = 2e-10        # float64 eigvalsh of an R x R matrix there: ~2e-10 R^3 s
 #: Up to this R an exact SVD is cheap; above it the Gram matrix is used.
 _SVD_UP_TO = 64
+#: A Jacobian of more values than this is not copied to the host for its exact SVD: its
+#: float64 Gram matrix (R x R) is formed where it is and copied instead.
+_HOST_COPY_VALUES = 1 << 22
 
 
 def _code_function(model: nn.Module):
@@ -136,12 +145,17 @@ def singular_values(jac: Tensor) -> Tensor:
 
     Returns
     -------
-    (J, R) float32, R = min(D, N), descending, >= 0.
+    (J, R) float32 on the CPU, R = min(D, N), descending, >= 0.
     """
     j, d, n = jac.shape
     r = min(d, n)
     if r <= _SVD_UP_TO:
-        return torch.linalg.svdvals(jac.double()).float()
+        if jac.numel() <= _HOST_COPY_VALUES:
+            return torch.linalg.svdvals(jac.to("cpu", torch.float64)).float()
+        # A wide 64x64 colour Jacobian: the float64 Gram matrix keeps singular values down
+        # to ~1e-8 sigma_max, as far as the float32 Jacobian itself resolves them.
+        wide = jac.double()
+        return gram_singular_values(wide @ wide.mT if d <= n else wide.mT @ wide)
     # sigma_i^2 are the eigenvalues of the R x R Gram matrix. It is formed in float32
     # (a BLAS-3 product, the bulk of the cost) and diagonalised in float64; values below
     # ~1e-3 sigma_max lose relative precision, which a log-scale view shows as a floor.
@@ -149,8 +163,9 @@ def singular_values(jac: Tensor) -> Tensor:
 
 
 def gram_singular_values(gram: Tensor) -> Tensor:
-    """Singular values of A from its Gram matrices A A^T (or A^T A), (J, R, R) -> (J, R)."""
-    eig = torch.linalg.eigvalsh(gram.double())          # ascending
+    """Singular values of A from its Gram matrices A A^T (or A^T A), (J, R, R) -> (J, R) on
+    the CPU (where the eigenvalues are computed)."""
+    eig = torch.linalg.eigvalsh(gram.to("cpu", torch.float64))          # ascending
     return eig.clamp_min(0.0).sqrt().flip(-1).float()
 
 

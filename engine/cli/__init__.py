@@ -3,7 +3,9 @@
 Each command lives in its own module with ``add_parser(subparsers)`` and a
 ``run(args) -> int``. Errors the user can fix print one line and exit 2.
 ``train`` and ``resume`` also run as the processes of a torchrun job
-(:mod:`engine.distributed`); the other commands refuse to.
+(:mod:`engine.distributed`); the other commands refuse to. The commands
+that train take ``--threads N`` (default: follow the free cores,
+:mod:`engine.threads`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 
 from engine.cli import config_cmd, export_cmd, info_cmd, presets_cmd, resume_cmd, train_cmd
 from engine.cli import compare_cmd, finetune_cmd, lesson_cmd, pretrain_cmd, sweep_cmd
-from engine.device import torch_threads
+from engine import threads
 from engine.distributed import is_main_process, launched_by_torchrun
 from engine.errors import ConfigError, StudioError
 
@@ -24,6 +26,8 @@ COMMANDS = [train_cmd, resume_cmd, info_cmd, export_cmd, presets_cmd, config_cmd
             finetune_cmd, sweep_cmd, compare_cmd, lesson_cmd]
 #: The commands that run as the processes of a torchrun job.
 TORCHRUN_COMMANDS = ("train", "resume")
+#: The commands that train, and so take --threads (a sweep gives each run its share).
+TRAINING_COMMANDS = ("train", "resume", "pretrain", "finetune", "lesson")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for mod in COMMANDS:
         mod.add_parser(sub)
+    for name in TRAINING_COMMANDS:
+        sub.choices[name].add_argument(
+            "--threads", metavar="N", default=None,
+            help=f"torch threads: a count, or auto to follow the cores other work leaves "
+                 f"free, re-checked every epoch (default: ${threads.ENV} or auto)")
     return p
 
 
@@ -42,13 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    set_torch_threads()
     try:
         if launched_by_torchrun() and args.command not in TORCHRUN_COMMANDS:
             raise ConfigError(f"'{args.command}' does not run under torchrun; run it as "
                               f"python main.py {args.command} ... (only "
                               f"{' and '.join(TORCHRUN_COMMANDS)} train with several processes)")
-        return args.run(args)
+        policy = threads.ThreadPolicy.from_setting(getattr(args, "threads", None))
+        with threads.using(policy):  # each run sets its threads; the command's work before too
+            torch.set_num_threads(threads.choose_threads(policy))
+            return args.run(args)
     except StudioError as e:
         if is_main_process():  # under torchrun every rank fails alike: say it once
             print(f"error: {e}", file=sys.stderr)
@@ -60,13 +71,3 @@ def main(argv: list[str] | None = None) -> int:
         # The output went to a pipe that closed (``| head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-
-
-def set_torch_threads() -> None:
-    """Torch threads from the cores this process may use (its affinity, shared under torchrun).
-
-    An OMP_NUM_THREADS the user set is kept, except under torchrun, which sets
-    it to 1 itself whatever the machine has.
-    """
-    if "OMP_NUM_THREADS" not in os.environ or launched_by_torchrun():
-        torch.set_num_threads(torch_threads())

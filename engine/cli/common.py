@@ -9,6 +9,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from engine.config import RunConfig, parse_value
@@ -18,6 +19,7 @@ from engine.errors import ConfigError
 from engine.events import (EpochEnded, Event, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted, StepMetrics)
 from engine.presets import DEFAULT_PRESET, described_for_data, load_preset
+from engine.session.weights import DEFAULT_BUDGET as DEFAULT_WEIGHTS_BUDGET
 
 
 def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to train") -> None:
@@ -26,6 +28,24 @@ def add_run_options(p: argparse.ArgumentParser, epochs_help: str = "epochs to tr
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the config's)")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only epoch lines")
+
+
+def add_session_options(p: argparse.ArgumentParser) -> None:
+    """--weights-budget: what a session keeps for replay's interactive views."""
+    p.add_argument("--weights-budget", type=float, metavar="MB",
+                   default=DEFAULT_WEIGHTS_BUDGET / 1e6,
+                   help="megabytes of model weights each run keeps for the interactive "
+                        "views of replay, at a thinning set of epochs (the last epoch's are in "
+                        "its checkpoint besides; an epoch between decodes with the nearest "
+                        f"earlier); default {DEFAULT_WEIGHTS_BUDGET / 1e6:g}")
+
+
+def weights_budget(args: argparse.Namespace) -> int:
+    """--weights-budget in bytes (checked)."""
+    mb = getattr(args, "weights_budget", DEFAULT_WEIGHTS_BUDGET / 1e6)
+    if not mb >= 0 or mb == float("inf"):
+        raise ConfigError(f"must be a number of megabytes >= 0 (got {mb:g})", "--weights-budget")
+    return int(mb * 1e6)
 
 
 def add_config_options(p: argparse.ArgumentParser, default_preset: str = DEFAULT_PRESET) -> None:
@@ -115,7 +135,11 @@ class ProgressPrinter:
             self.total_epochs = event.total_epochs
             self.start_step = event.start_step
             epochs = event.total_epochs - event.start_epoch + 1
-            self._write(f"{self.prefix}training [{event.config.kind_label()}] on {event.device}: "
+            where = event.device
+            if where == "cpu":  # the run set them on this thread, just before it said so
+                n = torch.get_num_threads()
+                where += f" ({n} torch thread{'s' if n > 1 else ''})"
+            self._write(f"{self.prefix}training [{event.config.kind_label()}] on {where}: "
                         f"{event.data.n_train} train / {event.data.n_val} validation images "
                         f"{'x'.join(map(str, event.data.image_shape))}, "
                         f"{event.n_parameters:,} parameters"

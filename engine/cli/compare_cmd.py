@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.errors import SessionError
 from engine.export.compared import ComparedRuns
+from engine.export.quality_words import quality_table
 
 
 def add_parser(sub) -> None:
@@ -39,6 +40,9 @@ def run(args) -> int:
         print(compared.table())
         if compared.measures_table():
             print(compared.measures_table())
+        quality = quality_table([(r.label, r.run) for r in compared.runs])
+        if quality:
+            print("\n" + quality)
         for note in compared.problems + compared.differences():
             print(f"note: {note}")
         if args.no_png:

@@ -76,11 +76,29 @@ def run(args) -> int:
         steps = _steps(args, run_)
         for check, _ in steps:   # every format first: a refusal leaves nothing half done
             check()
+        if args.out is not None or args.onnx is not None or args.traversals is not None:
+            note = _weights_note(run_, args.epoch)
+            if note:
+                print(note)
         for _, write in steps:
             written += write()
     for path in written:
         print(path)
     return 0
+
+
+def _weights_note(run_, epoch: int | None) -> str | None:
+    """Say so when the decoder of ``epoch`` has the weights of an earlier epoch (a session
+    keeps weights at a bounded set of epochs: docs/session-format.md)."""
+    if not run_.snapshot_epochs:
+        return None
+    epoch = run_.snapshot_epochs[-1] if epoch is None else epoch
+    kept = run_.weights_epoch_for(epoch)
+    if kept is None or kept == epoch:
+        return None
+    return (f"note: epoch {epoch} kept no weights of its own (the session keeps them at "
+            f"epochs {', '.join(map(str, run_.weight_epochs))}): its decoded figures and "
+            f"ONNX decoder use the weights of epoch {kept}")
 
 
 def _steps(args, run_) -> list[tuple]:

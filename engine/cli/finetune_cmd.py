@@ -74,7 +74,7 @@ def run(args) -> int:
     except ConfigError as e:
         raise ConfigError(e.problem, e.field if e.field == "--versus" else "--labels") from None
     target = out if out is not None and out.suffix.lower() != ".json" else args.source
-    if target == args.source and version != 2:
+    if target == args.source and version < 2:
         writer = None
         print(f"note: {args.source.name} is a version 1 file, so the runs are not added to it "
               f"(add --out cmp.h5 to keep them)")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SessionError
+from engine.export.quality_words import info_lines as quality_lines
 from engine.export.research_summary import measure_lines
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
@@ -77,10 +78,13 @@ def run_lines(r: SessionRun) -> list[str]:
         f"{c}x{h}x{w}",
         _epoch_line(r),
         _snapshot_line(r),
+        _weights_line(r),
         _likelihood_line(r),
     ]
+    lines += quality_lines(r)   # sample quality (engine.export.quality_words)
     if r.status_message:
-        lines.append(f"failure:   {r.status_message}")
+        lines.append(f"{'failure:' if r.status == 'failed' else r.status + ':':<11}"
+                     f"{r.status_message}")
     return [x for x in lines if x] + _final_terms(r, eh) + measure_lines(r)
 
 
@@ -143,6 +147,16 @@ def _snapshot_line(r: SessionRun) -> str:
         f"epoch {ck.epoch}" + (f" + {ck.position} batches" if ck.position else "")
         + f", step {ck.step}")
     return f"snapshots: {snaps}; checkpoint: {where}"
+
+
+def _weights_line(r: SessionRun) -> str | None:
+    """Where the interactive views' weights are kept, when not at every epoch."""
+    kept = r.weight_epochs
+    if not kept or kept == r.snapshot_epochs:
+        return None
+    shown = ", ".join(map(str, kept))
+    return (f"weights:   kept at epochs {shown} (an epoch between decodes with the "
+            f"nearest earlier)")
 
 
 def _final_terms(r: SessionRun, eh: dict) -> list[str]:

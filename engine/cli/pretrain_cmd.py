@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli.common import (JobProgress, add_config_options, add_run_options,
-                               apply_overrides, exit_code, named_config, stop_on_interrupt)
+                               add_session_options, apply_overrides, exit_code, named_config,
+                               stop_on_interrupt, weights_budget)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
 from engine.pretraining.greedy import GreedyPretraining
@@ -40,6 +41,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, help="write the run (every stage and the stack) to "
                                             "this session file")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_session_options(p)
     p.set_defaults(run=run)
 
 
@@ -133,7 +135,8 @@ def _named_by_option(e: ConfigError, args) -> ConfigError:
 
 def run(args) -> int:
     cfg = config_from_pretrain_args(args)
-    writer = SessionWriter(args.out, force=args.force) if args.out else None  # fails early
+    writer = SessionWriter(args.out, force=args.force,   # made first: fails early
+                           weights_budget=weights_budget(args)) if args.out else None
     progress = JobProgress(args.quiet)
     listeners = ([writer] if writer else []) + [progress]
 

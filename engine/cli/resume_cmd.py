@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import JobProgress, exit_code, stop_on_interrupt
+from engine.cli.common import (JobProgress, add_session_options, exit_code, stop_on_interrupt,
+                               weights_budget)
 from engine.control import TrainingControl
 from engine.device import resolve_device
 from engine.distributed import is_main_process, launched_by_torchrun, torchrun_process_group
@@ -26,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--run", dest="run_id", metavar="ID", help="which run of the file (default: its main run)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the run's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only epoch lines")
+    add_session_options(p)
     p.set_defaults(run=run)
 
 
@@ -56,8 +58,16 @@ def _resume(args, main: bool) -> int:
                                   f"{args.session}{run_opt} --epochs N adds N more")
             trainer, until = resume_trainer(target, args.epochs, args.device)
             run_id = target.run_id
+            if main and trainer.epochs_done < target.epochs_trained:
+                # The checkpoint is written every ~30 s: a killed run retrains what followed.
+                since = (f"from its checkpoint at epoch {trainer.epochs_done}"
+                         if trainer.epochs_done else "from the start (it was stopped before "
+                         "its first checkpoint)")
+                print(f"note: {args.session.name} holds {target.epochs_trained} epochs; "
+                      f"training continues {since}")
     # Under torchrun rank 0 alone writes; the others' trainers report nothing.
-    writer = SessionWriter(args.session, append=True) if main else None
+    writer = SessionWriter(args.session, append=True, weights_budget=weights_budget(args)) \
+        if main else None
     progress = JobProgress(quiet=args.quiet)
 
     def emit(event: Event) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.cli.common import add_run_options, check_data_path, config_from_args
+from engine.cli.common import (add_run_options, add_session_options, check_data_path,
+                               config_from_args, weights_budget)
 from engine.errors import ConfigError
 from engine.presets import described_for_data
 from engine.export.compared import ComparedRuns
@@ -34,6 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="runs trained at once, in separate processes sharing the cores "
                         "(default 1)")
+    add_session_options(p)
     p.add_argument("--force", action="store_true",
                    help="replace another sweep (or its runs) in DIR")
     p.set_defaults(run=run)
@@ -53,8 +55,10 @@ def run(args) -> int:
     runs = plan_runs(base, axes)
     for r in runs:   # a path swept or fixed: every run's, before a folder is made
         check_data_path(r.config)
+    budget = weights_budget(args)
     index = prepare_folder(args.out, new_index(base_identity(base), axes, runs), args.force)
-    outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet).run()
+    outcome = SweepRunner(args.out, index, runs, jobs=args.jobs, quiet=args.quiet,
+                          weights_budget=budget).run()
     if not outcome.interrupted:
         try:
             with ComparedRuns.open([args.out]) as compared:

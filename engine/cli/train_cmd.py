@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli.common import (INTERRUPTED, ProgressPrinter, add_config_options, add_run_options,
-                               config_from_args, stop_on_interrupt)
+                               add_session_options, config_from_args, stop_on_interrupt,
+                               weights_budget)
 from engine.control import TrainingControl
 from engine.device import resolve_device
 from engine.distributed import is_main_process, torchrun_process_group
@@ -24,6 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, metavar="SESSION.h5",
                    help="record the run in this session file (replay, resume, info, export)")
     p.add_argument("--force", action="store_true", help="replace --out if it already exists")
+    add_session_options(p)
     p.set_defaults(run=run)
 
 
@@ -38,7 +40,8 @@ def run(args) -> int:
 
 def _train(args, cfg, main: bool) -> int:
     # Made before any training, so a name that is taken fails at once; only rank 0 writes.
-    writer = SessionWriter(args.out, force=args.force) if args.out and main else None
+    writer = SessionWriter(args.out, force=args.force, weights_budget=weights_budget(args)) \
+        if args.out and main else None
     printer = ProgressPrinter(quiet=args.quiet)
     # The writer first: when an epoch's line is printed, the epochs before it are on disk.
     listeners = ([writer] if writer else []) + [printer]

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.config import DataConfig
 from engine.data.arrays import ImageArrays, fail
+from engine.data.drawn import DRAWN, make_drawn
 from engine.data.memory import check_index_fits
 from engine.data.toy2d import TOY_SETS, make_points
 
@@ -200,6 +201,8 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
         return data
     if cfg.source in TOY_SETS:
         return make_points(cfg.source, cfg.n_points, cfg.point_noise, seed)
+    if cfg.source == DRAWN:
+        return make_drawn(cfg.points)
     if cfg.source == "file":
         if not cfg.path:
             raise fail("data.path", "no file chosen", "Choose a file or folder of images")
@@ -211,7 +214,7 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
     if cfg.source in NAMED_SETS:
         return load_named(cfg.source, size)
     raise fail("data.source", f"unknown data source {cfg.source!r}",
-               "Use mnist, sprites, " + ", ".join(TOY_SETS) + ", file or "
+               "Use mnist, sprites, " + ", ".join(TOY_SETS) + f", {DRAWN}, file or "
                + ", ".join(NAMED_SETS))
 
 

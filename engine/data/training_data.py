@@ -34,7 +34,7 @@ Pair = tuple[Tensor, "Tensor | None"]  # images (B, C, H, W) float32, labels (B,
 
 
 def default_workers(cores: int | None = None) -> int:
-    """DataLoader workers for a streamed set: 0 on up to 2 cores, else cores - 2, at most 4.
+    """DataLoader workers for a streamed set: 0 on up to 2 free cores, else cores - 2, at most 4.
 
     The training process and the window (or the machine's other work) keep a
     core each. Measured on 2 cores (benchmarks/bench_data_streaming.py), one
@@ -42,9 +42,9 @@ def default_workers(cores: int | None = None) -> int:
     the 28x28 digits trained at 0.77 of the in-memory rate from a .npy with a
     worker, 1.06 reading in the training process.
     """
-    if cores is None:
-        from engine.device import usable_cores
-        cores = usable_cores()
+    if cores is None:  # the cores free now: those other processes keep busy do not count
+        from engine.threads import free_cores
+        cores = free_cores()
     return 0 if cores <= 2 else min(4, cores - 2)
 
 

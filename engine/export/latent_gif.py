@@ -163,7 +163,9 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
             frame.paste(legend, (0, frame.height - legend.height))
         ImageDraw.Draw(frame).text(
             (6, 5), f"{cfg.name} · epoch {snap.epoch}/{run.snapshot_epochs[-1]} · latent "
-                    f"{what} | decoded manifold", fill="#202020", font=font)
+                    f"{what} | decoded manifold" + (f" (weights of epoch {snap.weights_epoch})"
+                                                    if snap.weights_epoch else ""),
+            fill="#202020", font=font)
         frames.append(frame)
     # One size for all (a deterministic code's quantile ticks change width between epochs).
     w, h = max(f.width for f in frames), max(f.height for f in frames)

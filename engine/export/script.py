@@ -17,6 +17,7 @@ The session's numbers are written into the script for that.
 
 from __future__ import annotations
 
+import inspect
 import pprint
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import torch
 
 from engine.config import RunConfig
 from engine.data import load_dataset
+from engine import random_streams
 from engine.errors import StudioError
 from engine.session.runs import SessionRun
 from engine.session.schema import fail
@@ -156,9 +158,18 @@ DATA_FILE = Path(__file__).with_name({data_name!r})
 # The session's epoch-1 means (training batches and validation set), to check against.
 SESSION_FIRST_EPOCH = {first_literal}
 '''
-    parts = [header, model_code(cfg, (c, h, w), per_channel), likelihood_code(o),
-             corruption_code(o), loss_code(cfg), _training_code(cfg)]
+    parts = [header, _streams_code(), model_code(cfg, (c, h, w), per_channel),
+             likelihood_code(o), corruption_code(o), loss_code(cfg), _training_code(cfg)]
     return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
+
+
+def _streams_code() -> str:
+    """The app's seed derivation (engine/random_streams.py), copied: the same draws."""
+    rs = random_streams
+    return (f"# -- random numbers: the epoch's order from (seed, epoch), a step's noise from "
+            f"(seed, step)\n\n_MASK = (1 << 64) - 1\nORDER, NOISE = {rs.ORDER:#x}, "
+            f"{rs.NOISE:#x}\n\n\n{inspect.getsource(rs._splitmix64)}\n\n"
+            f"{inspect.getsource(rs.stream_seed)}")
 
 
 def _training_code(cfg: RunConfig) -> str:
@@ -231,18 +242,20 @@ def main():
     decoder.to(device)
     params = [*decoder.parameters(), *encoder.parameters()]
     optimizer = {make}
-    generator = torch.Generator(device=device)   # shuffling, noise, reparameterisation
-    generator.manual_seed(args.seed)
+    order_generator = torch.Generator()           # each epoch's order, drawn on the CPU
+    generator = torch.Generator(device=device)    # each step's noise, reparameterisation
 
     n = train_images.shape[0]
     batches = math.ceil(n / BATCH_SIZE)
     step, first = 0, {{}}
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
-        order = torch.randperm(n, generator=generator, device=device)
+        order_generator.manual_seed(stream_seed(args.seed, ORDER, epoch))
+        order = torch.randperm(n, generator=order_generator).to(device)
         sums, count = {{}}, 0
         for b in range(batches):
             x = train_images[order[b * BATCH_SIZE:(b + 1) * BATCH_SIZE]]
+            generator.manual_seed(stream_seed(args.seed, NOISE, step))
             terms = loss_terms(encoder, decoder, x, generator)
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()

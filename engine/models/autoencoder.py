@@ -292,6 +292,16 @@ class Autoencoder(Model):
         return self.likelihood.mean(self.decoder(z))
 
     @torch.no_grad()
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor | None:
+        """A VAE's samples: E[x|z] of n codes z ~ N(0, I) (the mean images the samples panel
+        shows); None for a deterministic autoencoder, which has no prior to sample."""
+        if not self.variational:
+            return None
+        device = next(self.decoder.parameters()).device
+        z = torch.randn((n, self.latent_dim), generator=generator, device=device)
+        return self.decode_mean(z)
+
+    @torch.no_grad()
     def decode_sample(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """z (B, D) -> one image drawn from p(x|z) each, (B, C, H, W) in [0, 1].
 

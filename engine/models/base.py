@@ -18,6 +18,8 @@ training step):
   snapshot carries, so the window can run a CPU copy (:func:`cpu_copy`);
   :attr:`Model.decoder_part` the one of them that turns codes into images
   (``decode_mean``), for the latent explorer, the samples and exports.
+- :meth:`Model.draw_samples` — samples of its own distribution (a VAE's decoded
+  prior codes, a GAN's g(z), an RBM's Gibbs chains), for sample quality.
 - :meth:`Model.traits` — what its runs offer the views (an encoder,
   reconstructions, samples from a prior, a likelihood), so a view that does
   not apply says why instead of staying empty.
@@ -117,19 +119,26 @@ class StepContext:
 
     Attributes
     ----------
-    generator : the run's seeded generator on the training device (corruption,
-        reparameterisation noise, sampling): its state is in every checkpoint.
+    generator : the step's generator on the training device (corruption,
+        reparameterisation noise, sampling), seeded from the run's seed and the
+        step (:mod:`engine.random_streams`).
     grad_clip : the max global gradient norm, or None.
-    reduce : under torchrun, turns the (K,) stacked values of this rank's batch
-        into the global batch's, the same on every rank (``engine.distributed``);
-        None when training alone.
+    reduce : under torchrun, ``reduce(values, stop_asked)`` turns the (K,) stacked
+        values of this rank's batch into the global batch's, the same on every
+        rank, followed by the number of ranks asking to stop: (K + 1,)
+        (``engine.distributed``); None when training alone.
+    stop_asked : this rank asks to stop (sent along with the terms under torchrun).
+    peers_stop : set by :meth:`finite` under torchrun: some rank asked to stop,
+        so every rank stops before its next batch.
     """
 
-    def __init__(self, generator: torch.Generator, grad_clip: float | None,
-                 reduce: Callable[[Tensor], Tensor] | None = None):
+    def __init__(self, generator: torch.Generator | None, grad_clip: float | None,
+                 reduce: Callable[[Tensor, bool], Tensor] | None = None):
         self.generator = generator
         self.grad_clip = grad_clip
         self.reduce = reduce
+        self.stop_asked = False
+        self.peers_stop = False
 
     def finite(self, terms: dict[str, Tensor],
                parameters: Iterable[nn.Parameter] = ()) -> dict[str, float]:
@@ -148,8 +157,10 @@ class StepContext:
             checked.append(norm)
         stacked = torch.stack(checked)
         if self.reduce is not None:  # every rank checks the same values, so all stop together
-            stacked = self.reduce(stacked)
+            stacked = self.reduce(stacked, self.stop_asked)
         values = stacked.tolist()                   # the step's one device sync
+        if self.reduce is not None:
+            self.peers_stop = self.peers_stop or values.pop() > 0
         for name, v in zip(names + ["gradient"], values):
             if not math.isfinite(v):
                 raise NonFiniteTerm(name)
@@ -262,6 +273,15 @@ class Model(nn.Module):
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(images, arrays) of an epoch computed on the probe set; see ``EpochSnapshot``."""
         return {}, {}
+
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor | None:
+        """n samples of the model's own distribution, (n, C, H, W), or None for a family that
+        draws none (what sample quality scores, :mod:`engine.analysis.quality_probe`). Images
+        lie in [0, 1]; 2-D points of Gaussian visible units may leave the unit square.
+
+        ``generator`` is on the model's device and seeded by the caller.
+        """
+        return None
 
     def decode_sample(self, z: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """z (B, D) -> a sample of p(x|z), (B, C, H, W) in [0, 1].

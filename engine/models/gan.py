@@ -149,7 +149,12 @@ class GAN(Model):
         self.generator = Generator(decoder)
         self.discriminator = Discriminator(encoder, self.settings.d_dropout)
         # Discriminator updates so far: every d_steps-th one is followed by a generator update.
+        # The buffer goes into checkpoints; the Python count beside it is what a step reads
+        # (reading the buffer on a GPU would wait for the device every step). Loading a
+        # state sets the count aside, to be read from the buffer once.
         self.register_buffer("d_updates", torch.zeros((), dtype=torch.int64))
+        self._d_count: int | None = 0
+        self.register_load_state_dict_post_hook(_forget_d_count)
 
     @classmethod
     def from_config(cls, config, image_shape, n_classes=None) -> "GAN":
@@ -221,8 +226,11 @@ class GAN(Model):
                      "d_fake": torch.sigmoid(fake_logits).mean()}
         values = ctx.finite(terms, self.discriminator.parameters())
         d_opt.step()
+        if self._d_count is None:
+            self._d_count = int(self.d_updates)  # once after a load
         self.d_updates += 1
-        if int(self.d_updates) % self.settings.d_steps:
+        self._d_count += 1
+        if self._d_count % self.settings.d_steps:
             return values  # the generator's turn comes after k discriminator updates
         # The generator's update, against the discriminator just improved: fresh z, and
         # no gradients for the discriminator's weights (only through its input).
@@ -285,6 +293,12 @@ class GAN(Model):
 
     # -- using a trained model -------------------------------------------------------------
     @torch.no_grad()
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor:
+        """g(z) of n codes z ~ N(0, I), (n, C, H, W)."""
+        device = next(self.generator.parameters()).device
+        return self.generator(self.prior(n, generator, device))
+
+    @torch.no_grad()
     def decode_mean(self, z: Tensor) -> Tensor:
         """z (B, D) -> generated images (B, C, H, W) in [0, 1].
 
@@ -322,3 +336,9 @@ def _optimizer(params, optim: "OptimConfig", beta1: float) -> torch.optim.Optimi
         for group in opt.param_groups:
             group["betas"] = (beta1, group["betas"][1])
     return opt
+
+
+def _forget_d_count(module: nn.Module, incompatible_keys) -> None:
+    """After a state is loaded, the Python update count is read from the buffer again."""
+    if isinstance(module, GAN):
+        module._d_count = None

@@ -247,6 +247,19 @@ class RBM(Model):
 
     # -- using a trained model: the stochastic decoder, the greedy stack's hooks -----------
     @torch.no_grad()
+    def draw_samples(self, n: int, generator: torch.Generator) -> Tensor:
+        """n Gibbs chains started from uniform noise, (n, C, H, W): for 2-D points the
+        visible states after :data:`POINT_CHAIN_STEPS` sweeps (as the snapshot's generated
+        points), for images E[v|h] after :data:`GIBBS_STEPS` (as the Gibbs samples shown)."""
+        m = self.machine
+        start = torch.rand((n, m.n_visible), generator=generator, device=m.weight.device)
+        if is_point_data(self.image_shape):
+            return m.gibbs(start, POINT_CHAIN_STEPS, generator).view(-1, *self.image_shape)
+        chains = m.gibbs(start, GIBBS_STEPS - 1, generator)
+        return m.visible_mean(m.sample_hidden(chains, generator)).clamp(0.0, 1.0).view(
+            -1, *self.image_shape)
+
+    @torch.no_grad()
     def decode_mean(self, h: Tensor) -> Tensor:
         """h (B, H) -> E[v | h] as images (B, C, H, W), clamped to [0, 1] for display."""
         return self.machine.visible_mean(h).clamp(0.0, 1.0).view(-1, *self.image_shape)

@@ -1,8 +1,10 @@
 """Session files: runs — one, or a job's several — as one HDF5 file to reopen, replay and resume.
 
 - :class:`SessionWriter` listens to the trainer's (and a job's) events and
-  records them, committing atomically at every epoch end (a crash loses at
-  most the last epoch and the one in progress).
+  records them, committing atomically at every epoch end; the checkpoint goes
+  with a commit every ~30 s and at a run's end (a crash loses at most the
+  larger of one epoch and about 30 s of training), and the weights of the
+  interactive views at a bounded set of epochs (``weights.py``).
 - :class:`Session` opens a file read-only for replay and resume; its
   :class:`SessionRun` objects are the runs. Every problem with a file is a
   :class:`~engine.errors.SessionError`.

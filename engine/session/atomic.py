@@ -19,9 +19,12 @@ its header), never at every epoch, and HDF5 does each change only once.
 A replaced version may still be open in a reader (the GUI replaying a run
 while it trains). It is changed only under an exclusive ``flock``; HDF5
 readers (:class:`~engine.session.reader.Session` among them) hold a shared
-one, so a version someone reads is never changed under them: the next
-commit copies the published file instead. The same fallback covers file
-systems without hard links or locks, and Windows.
+one, so a version someone reads is never changed under them. Its catch-up
+then waits for the next commit, which redoes it once the reader has let go
+(a reader that follows a file reads for a moment after each commit); only
+if the reader still holds it then does that commit copy the published file.
+The same fallback covers file systems without hard links or locks, and
+Windows.
 
 Publishing — fsync, the renames, the catch-up writes — runs on a background
 thread (:class:`~engine.session.background.BackgroundJob`): it mostly waits
@@ -34,6 +37,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -46,6 +50,10 @@ try:
     import fcntl
 except ImportError:  # Windows: no flock, so a replaced version is never reused
     fcntl = None
+
+#: A replaced version a reader held at its publish: the next commit tries this often, this
+#: far apart, to redo its catch-up before it copies the whole file instead.
+LOCK_TRIES, LOCK_WAIT_S = 5, 0.01
 
 Change = Callable[[h5py.File], None]
 Edit = tuple[int, int] | tuple[int, None]   # (offset, length) written, or (size, None) truncated
@@ -72,6 +80,7 @@ class AtomicH5File:
         self.durable = durable
         self.publisher = BackgroundJob(f"publish {self.path.name}", enabled=background)
         self._spare = False   # is .tmp a byte-identical copy of the published file?
+        self._behind: list[Edit] | None = None   # or the writes that would make it one
         self.copies = 0       # whole-file copies made (for tests and benchmarks)
 
     def commit(self, change: Change, fresh: bool = False) -> None:
@@ -128,7 +137,7 @@ class AtomicH5File:
         Never raises: it cleans up after an error that is being reported (on a
         read-only file system there is nothing to remove, and nothing can be).
         """
-        self._spare = False
+        self._spare, self._behind = False, None
         for p in (self.tmp, self.old):
             try:
                 _unlink(p)
@@ -141,12 +150,15 @@ class AtomicH5File:
         if fresh or not self.path.exists():
             _unlink(self.tmp)  # never truncate it in place: a reader may have it open
             return open(self.tmp, "w+b", buffering=0), True
-        if self._spare and self.tmp.exists():
+        if (self._spare or self._behind is not None) and self.tmp.exists():
             raw = open(self.tmp, "r+b", buffering=0)
-            if _lock(raw):
+            # A reader that held the replaced version at the last publish lets go soon.
+            if _lock(raw, tries=1 if self._spare else LOCK_TRIES):
+                if self._behind is not None:
+                    _redo(raw.fileno(), self.path, self._behind)
                 return raw, False
-            raw.close()  # someone opened that version meanwhile: leave it alone
-        self._spare = False
+            raw.close()  # someone still reads that version: leave it alone
+        self._spare, self._behind = False, None
         self.copies += 1
         _unlink(self.tmp)
         _copy(self.path, self.tmp)
@@ -174,6 +186,7 @@ class AtomicH5File:
         if kept:
             os.replace(self.old, self.tmp)
             self._spare = _catch_up(self.tmp, self.path, edits)
+            self._behind = None if self._spare else edits
 
 
 class _RecordingFile:
@@ -256,28 +269,38 @@ class _RecordingFile:
 def _catch_up(path: Path, published: Path, edits: list[Edit]) -> bool:
     """Make the kept version ``path`` byte-identical to ``published`` by redoing the
     recorded writes, their bytes read from ``published``; False if a reader holds it."""
-    with open(path, "r+b") as raw, open(published, "rb") as source:
+    with open(path, "r+b") as raw:
         if not _lock(raw):
             return False
-        fd, src = raw.fileno(), source.fileno()
+        _redo(raw.fileno(), published, edits)
+    return True
+
+
+def _redo(fd: int, published: Path, edits: list[Edit]) -> None:
+    """Redo ``edits`` in the file ``fd``, their bytes read from ``published``."""
+    with open(published, "rb") as source:
+        src = source.fileno()
         for offset, length in edits:
             if length is None:
                 os.ftruncate(fd, offset)
             else:
                 # A range may have been truncated away later: copy what the file has.
                 os.pwrite(fd, os.pread(src, length, offset), offset)
-    return True
 
 
-def _lock(raw: BinaryIO) -> bool:
-    """Take an exclusive flock without waiting; False when someone holds the file."""
+def _lock(raw: BinaryIO, tries: int = 1) -> bool:
+    """Take an exclusive flock, trying ``tries`` times a few ms apart; False when someone
+    holds the file."""
     if fcntl is None:
         return False
-    try:
-        fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
+    for attempt in range(tries):
+        try:
+            fcntl.flock(raw.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            if attempt + 1 < tries:
+                time.sleep(LOCK_WAIT_S)
+    return False
 
 
 def _unlink(path: Path) -> None:

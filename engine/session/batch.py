@@ -13,6 +13,7 @@ import h5py
 from engine.events import CheckpointSaved, EpochSnapshot, JobStarted, RunPlan, RunStarted
 from engine.session import layout
 from engine.session.tables import append_rows
+from engine.session.weights import DEFAULT_BUDGET
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Batch:
     ----------
     run_id : the run the events belong to (``/runs/<run_id>``).
     new_file : write the root attributes first (a new session).
+    upgrade : bring an older file to the current format first (``layout.upgrade``).
+    weights_budget : bytes of interactive weights each run keeps (``weights.py``).
     created, app_version : written with them.
     job : a job that starts (its plan goes under ``/jobs``), or None.
     drop_runs : runs of an earlier job of the same id that this one replaces.
@@ -48,6 +51,8 @@ class Batch:
 
     run_id: str = ""
     new_file: bool = False
+    upgrade: bool = False
+    weights_budget: int = DEFAULT_BUDGET
     created: str = ""
     app_version: str = ""
     job: JobStarted | None = None
@@ -71,6 +76,8 @@ class Batch:
         """Write the batch into ``f``."""
         if self.new_file:
             layout.write_root(f, self.app_version, self.created)
+        if self.upgrade:
+            layout.upgrade(f)
         for run_id in self.drop_runs:
             if run_id in f["runs"]:
                 del f["runs"][run_id]
@@ -90,7 +97,7 @@ class Batch:
         append_rows(run["history"], self.history)
         append_rows(run["epochs"], self.epochs)
         for snap in self.snapshots:
-            layout.write_snapshot(run["snapshots"], snap)
+            layout.write_snapshot(run["snapshots"], snap, self.weights_budget)
         if self.checkpoint is not None:
             layout.write_checkpoint(run, self.checkpoint.checkpoint)
         if self.status is not None:

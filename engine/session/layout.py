@@ -9,10 +9,11 @@ writes into.
 Snapshots are few, large objects: one dataset per named quantity with an
 epoch axis, one chunk per epoch, appended to at each epoch end — so an epoch
 adds chunks, not objects. Images are stored as uint8 (display precision,
-within 1/255), other float arrays as float16, both with HDF5's standard
-shuffle + gzip filters; weights as float16 without a filter (gzip saved
-only 14 % of float16 weights at 11 ms an epoch for the default preset:
-their low byte is noise). Strings are fixed-length UTF-8 attributes
+within 1/255), other float arrays as float16, the images with HDF5's standard
+shuffle + gzip filters. The interactive weights are kept at a bounded set of
+epochs only, in a pool of slots (``weights.py``), float16 without a filter
+(gzip saved only 14 % of float16 weights at 11 ms an epoch for the default
+preset: their low byte is noise). Strings are fixed-length UTF-8 attributes
 (``h5fast.set_text``).
 """
 
@@ -24,6 +25,7 @@ import h5py
 import numpy as np
 
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, JobStarted, RunPlan, RunStarted
+from engine.session import weights
 from engine.session.h5fast import (create_array, datasets_below, overwrite_all, overwrite_array,
                                    set_text)
 from engine.session.schema import (EPOCH_CHUNK, EPOCH_META, FORMAT_NAME, FORMAT_VERSION,
@@ -43,6 +45,15 @@ def write_root(root: h5py.File, app_version: str, created: str) -> None:
     set_text(root, "created", created)
     root.require_group("runs")
     root.require_group("jobs")
+
+
+def upgrade(root: h5py.File) -> None:
+    """Bring a version 2 file to the current version before new training is added to it:
+    each run's weights, a row per snapshot, become its pool of kept weights."""
+    for run in root["runs"].values():
+        if isinstance(run, h5py.Group) and isinstance(run.get("snapshots"), h5py.Group):
+            weights.adopt_rows(run["snapshots"])
+    root.attrs["format_version"] = FORMAT_VERSION
 
 
 def write_job(root: h5py.File, job: JobStarted) -> None:
@@ -132,13 +143,9 @@ def stored_array(array: np.ndarray) -> np.ndarray:
     return a.astype(np.float16) if a.dtype.kind == "f" else a
 
 
-def write_snapshot(snaps: h5py.Group, snap: EpochSnapshot) -> None:
-    """Append one epoch to every per-quantity dataset of ``snaps``.
-
-    The interactive weights go into one dataset, ``weights`` (E, n) float16,
-    its attribute ``layout`` naming each parameter and its shape in order:
-    one object an epoch for a whole decoder.
-    """
+def write_snapshot(snaps: h5py.Group, snap: EpochSnapshot, weights_budget: int) -> None:
+    """Append one epoch to every per-quantity dataset of ``snaps``; its interactive weights
+    go to the run's pool of kept weights if the thinning keeps them (``weights.store``)."""
     row = h5py.h5d.open(snaps.id, b"epoch").shape[0]
     _append(snaps, "epoch", np.asarray(snap.epoch, np.int64), row, False)
     _append(snaps, "step", np.asarray(snap.step, np.int64), row, False)
@@ -149,12 +156,7 @@ def write_snapshot(snaps: h5py.Group, snap: EpochSnapshot) -> None:
         group = snaps.require_group(part) if values else snaps.get(part)
         for name, value in values.items():
             _append(group, name, convert(value), row, compress)
-    if snap.weights:
-        flat = np.concatenate([np.asarray(w, np.float16).ravel() for w in snap.weights.values()])
-        layout = json.dumps([[name, list(np.shape(w))] for name, w in snap.weights.items()])
-        dsid = _append(snaps, "weights", flat, row, False)
-        if row == 0 or h5py.h5a.exists(dsid, b"layout") is False:
-            set_text(h5py.Dataset(dsid), "layout", layout)
+    weights.store(snaps, row, snap.epoch, snap.weights, weights_budget)
 
 
 def _append(group: h5py.Group, name: str, value: np.ndarray, row: int,
@@ -185,10 +187,12 @@ def truncate_snapshots(snaps: h5py.Group, epoch: int) -> None:
     """Forget the snapshots of epochs after ``epoch``."""
     epochs = snaps["epoch"][()]
     keep = int(np.searchsorted(epochs, epoch, side="right"))
+    weights.forget_after(snaps, epoch)
     if keep == len(epochs):
         return
-    for ds in datasets_below(snaps).values():
-        ds.resize(keep, axis=0)
+    for name, ds in datasets_below(snaps).items():
+        if name not in (weights.POOL, weights.INDEX):   # slots, not rows
+            ds.resize(keep, axis=0)
 
 
 # -- checkpoints and status ---------------------------------------------------------------------

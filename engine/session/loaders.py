@@ -168,7 +168,8 @@ def load_snapshot_index(path: Path_, snaps: h5py.Group) -> tuple[np.ndarray, np.
 
 def load_snapshot(path: Path_, snaps: h5py.Group, row: int, epoch: int, step: int,
                   data: DatasetInfo) -> EpochSnapshot:
-    """Row ``row`` of a version 2 run's snapshot datasets, back in float32.
+    """Row ``row`` of a run's snapshot datasets, back in float32 (the weights are read
+    apart: ``weights.py``).
 
     Images come back as float32 in [0, 1].
     """
@@ -190,9 +191,7 @@ def load_snapshot(path: Path_, snaps: h5py.Group, row: int, epoch: int, step: in
                 out[name] = a.astype(np.float32) / np.float32(255.0)
             else:
                 out[name] = a.astype(np.float32) if a.dtype.kind == "f" else a
-    parts["weights"] = _weights(path, snaps, n, row) if "weights" in snaps else {}
-    return EpochSnapshot(epoch=epoch, step=step, images=parts["images"],
-                         arrays=parts["arrays"], weights=parts["weights"])
+    return EpochSnapshot(epoch=epoch, step=step, images=parts["images"], arrays=parts["arrays"])
 
 
 def _row(path: Path_, ds, kind: str, n: int, row: int) -> np.ndarray:
@@ -204,24 +203,6 @@ def _row(path: Path_, ds, kind: str, n: int, row: int) -> np.ndarray:
         raise fail(path, f"{ds.name} has {ds.shape[0] if ds.ndim else 0} epochs, the "
                          f"snapshot index {n}")
     return ds[row]
-
-
-def _weights(path: Path_, snaps: h5py.Group, n: int, row: int) -> dict[str, np.ndarray]:
-    """The ``weights`` row split back into parameters by its ``layout`` attribute."""
-    ds = snaps["weights"]
-    flat = _row(path, ds, "f", n, row)
-    layout = _json(path, ds, "layout", require_attr(path, ds, "layout", str))
-    out, at = {}, 0
-    try:
-        for name, shape in layout:
-            size = int(np.prod(shape, dtype=np.int64))
-            out[str(name)] = flat[at:at + size].astype(np.float32).reshape(shape)
-            at += size
-    except (TypeError, ValueError):
-        raise fail(path, f"{ds.name} has a damaged layout attribute") from None
-    if at != flat.size:
-        raise fail(path, f"{ds.name} holds {flat.size} values, its layout {at}")
-    return out
 
 
 def load_arrays(path: Path_, g: h5py.Group, kind: str) -> dict[str, np.ndarray]:

@@ -26,7 +26,8 @@ import h5py
 
 from engine.errors import SessionError
 from engine.events import Checkpoint, EpochSnapshot, RunPlan
-from engine.session import loaders, version1
+from engine.models import family_class
+from engine.session import loaders, version1, weights
 from engine.session.runs import SessionJob, SessionRun, reading
 from engine.session.schema import (FORMAT_NAME, PRETRAINING_FORMAT_V1, STATUSES, fail, plain,
                                    require_attr, require_group)
@@ -38,7 +39,7 @@ class Session:
     Attributes
     ----------
     path : the file.
-    format_version : the session format the file uses (1 or 2).
+    format_version : the session format the file uses (1, 2 or 3).
     app_version : the Autoencoder Studio version that created it.
     created : creation time (timezone-aware).
     runs : run id -> :class:`SessionRun`, in the order they were trained.
@@ -104,10 +105,31 @@ class Session:
         index, steps = loaders.load_snapshot_index(path, snaps)
         rows = {int(e): (i, int(s)) for i, (e, s) in enumerate(zip(index, steps))}
         name = g.name
+        # Weights are kept at some epochs only (weights.py): in the pool, and the run's
+        # last epoch in its checkpoint. Which, is read again with them: a writer that
+        # continues the file meanwhile (the window's Continue) reuses the pool's slots.
+        parts = family_class(config).interactive_parts
+
+        def kept_weights(run: h5py.Group) -> tuple[dict[int, int], list[int]]:
+            slots = weights.load_index(path, run["snapshots"], sorted(rows))
+            at_checkpoint = weights.checkpoint_epoch(run)
+            return slots, sorted(set(slots) | ({at_checkpoint} if at_checkpoint in rows
+                                               else set()))
 
         def read_snapshot(f: h5py.File, epoch: int) -> EpochSnapshot:
             row, step = rows[epoch]
             return loaders.load_snapshot(path, f[name]["snapshots"], row, epoch, step, data)
+
+        def read_kept(f: h5py.File) -> list[int]:
+            return kept_weights(f[name])[1]
+
+        def read_weights(f: h5py.File, epoch: int) -> dict:
+            slots, kept = kept_weights(f[name])
+            if epoch in slots:
+                return weights.load_slot(path, f[name]["snapshots"], slots[epoch])
+            if epoch not in kept:
+                raise fail(path, f"the weights of epoch {epoch} are no longer in the file")
+            return weights.load_from_checkpoint(path, f[name], parts)
 
         def read_checkpoint(f: h5py.File) -> Checkpoint | None:
             ck = f[name].get("checkpoint")
@@ -125,6 +147,8 @@ class Session:
             role=str(plain(g.attrs.get("role", "run"))), job_id=str(plain(g.attrs.get("job", ""))),
             meta=meta if isinstance(meta, dict) else {}, config=config, data=data,
             history=history, epoch_history=epochs, snapshot_epochs=sorted(rows),
+            weight_epochs=kept_weights(g)[1], _read_weights=read_weights,
+            _read_kept=read_kept,
             status=status if status in STATUSES else "running",
             status_message=message if isinstance(message, str) else None,
             steps_per_epoch=int(plain(g.attrs.get("steps_per_epoch", 0)) or 0),

@@ -31,30 +31,34 @@ def resume_trainer(run: SessionRun, epochs: int | None,
 
     Returns
     -------
-    trainer : ready for ``trainer.run(emit, control, until_epoch=until)``.
+    trainer : ready for ``trainer.run(emit, control, until_epoch=until)``; positioned at
+        the checkpoint, or at the start when the run saved none (killed before its first).
     until : the last epoch to train.
 
     Raises
     ------
     SessionError
-        No checkpoint, data that no longer matches, or a checkpoint that does not load.
+        Data that no longer matches, or a checkpoint that does not load.
     DataError, ConfigError
         The data cannot be loaded; the device is invalid.
     """
     if epochs is not None and epochs < 1:
         raise fail(run.path, f"the number of epochs to resume must be >= 1 (got {epochs})")
     ck = run.checkpoint()
-    if ck is None or not ck.optimizers:
-        raise fail(run.path, f"run '{run.run_id}' has no checkpoint to resume from "
-                                 "(it ended before its first epoch or checkpoint)")
-    until = ck.epoch + epochs if epochs is not None else max(run.config.optim.epochs,
-                                                              ck.epoch)
+    if ck is not None and not ck.optimizers:   # weights without optimiser state (version 1)
+        raise fail(run.path, f"run '{run.run_id}' has no optimiser state to resume from")
+    # No checkpoint: the run was killed before its first one (written after about 30 s of
+    # training, see writer.py): it trains again from its start, in the same file.
+    done = ck.epoch if ck is not None else 0
+    until = done + epochs if epochs is not None else max(run.config.optim.epochs, done)
     overrides = {"optim.epochs": max(until, 1)}
     if device is not None:
         overrides["device"] = device
     config = run.config.with_overrides(overrides)
     trainer = Trainer(config, dataset)
     _check_same_data(run, trainer)
+    if ck is None:
+        return trainer, until
     try:
         trainer.load_checkpoint(ck)
     except (ValueError, RuntimeError, KeyError, TypeError, IndexError) as e:

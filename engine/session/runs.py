@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ContextManager, Protocol
 
@@ -22,6 +22,7 @@ from engine.decoding import LatentDecoder
 from engine.errors import SessionError
 from engine.events import Checkpoint, DatasetInfo, EpochSnapshot, RunPlan
 from engine.session.schema import fail
+from engine.session.weights import nearest
 
 class OpenSession(Protocol):
     """What a run needs of the :class:`~engine.session.reader.Session` it belongs to."""
@@ -69,6 +70,8 @@ class SessionRun:
         (E,) epoch means on the training batches, 'val': term -> (E,) on the
         validation set}.
     snapshot_epochs : sorted epochs that have a snapshot.
+    weight_epochs : sorted epochs whose interactive weights are kept (a bounded set:
+        ``weights.py``); every snapshot epoch in a file written before that.
     status : 'running' (or killed while running), 'completed', 'stopped' or 'failed'.
     status_message : why a run failed, else None.
     """
@@ -87,11 +90,21 @@ class SessionRun:
     status: str
     status_message: str | None
     steps_per_epoch: int = 0
+    weight_epochs: list[int] | None = None
     #: reads the snapshot of an epoch (set by the version's loader)
     _read_snapshot: Callable[[h5py.File, int], EpochSnapshot] = field(repr=False, default=None)
+    #: reads the weights of a kept epoch; None when each snapshot carries its own (version 1)
+    _read_weights: Callable[[h5py.File, int], dict] | None = field(repr=False, default=None)
+    #: reads which epochs keep weights now (a writer may have continued the file)
+    _read_kept: Callable[[h5py.File], list[int]] | None = field(repr=False, default=None)
     #: reads the checkpoint, or None (set by the version's loader)
     _read_checkpoint: Callable[[h5py.File], Checkpoint | None] = field(repr=False, default=None)
     _last_read: tuple[int, EpochSnapshot] | None = field(repr=False, default=None, compare=False)
+    _last_weights: tuple[int, dict] | None = field(repr=False, default=None, compare=False)
+
+    def __post_init__(self):
+        if self.weight_epochs is None:
+            self.weight_epochs = list(self.snapshot_epochs)
 
     @property
     def path(self) -> Path:
@@ -116,8 +129,14 @@ class SessionRun:
                 return int(steps[-1])
         return 0
 
+    def weights_epoch_for(self, epoch: int) -> int | None:
+        """The epoch whose weights stand in for ``epoch``'s: itself when kept, else the
+        nearest earlier kept epoch (None when the run kept no weights)."""
+        return nearest(self.weight_epochs, epoch)
+
     def snapshot(self, epoch: int) -> EpochSnapshot:
-        """The replay data of one epoch: images, arrays and interactive weights."""
+        """The replay data of one epoch: images, arrays and interactive weights — its own,
+        or the nearest earlier kept ones (``weights_epoch`` then says which epoch's)."""
         if epoch not in self.snapshot_epochs:
             e = self.snapshot_epochs
             saved = f"{e[0]}..{e[-1]}" if e else "none"
@@ -128,14 +147,28 @@ class SessionRun:
         with reading(self.path, f"the snapshot of epoch {epoch} of run '{self.run_id}'"):
             with self.session.file() as f:
                 snap = self._read_snapshot(f, epoch)
+                if self._read_kept is not None:
+                    self.weight_epochs = self._read_kept(f)
+                kept = self.weights_epoch_for(epoch) if self._read_weights else None
+                if kept is not None:
+                    snap = replace(snap, weights=self._weights_of(f, kept),
+                                   weights_epoch=None if kept == epoch else kept)
         self._last_read = (epoch, snap)
         return snap
 
+    def _weights_of(self, f: h5py.File, epoch: int) -> dict:
+        # Many epochs share one kept set: read it once.
+        if self._last_weights is None or self._last_weights[0] != epoch:
+            self._last_weights = (epoch, self._read_weights(f, epoch))
+        return self._last_weights[1]
+
     def decoder(self, epoch: int) -> LatentDecoder:
-        """A CPU decoder with the weights of ``epoch``."""
+        """A CPU decoder with the weights of ``epoch``, or of the nearest earlier kept epoch
+        (its ``weights_epoch`` says which)."""
         snap = self.snapshot(epoch)
         try:
-            return LatentDecoder(self.config, self.data.image_shape, snap.weights)
+            return LatentDecoder(self.config, self.data.image_shape, snap.weights,
+                                 weights_epoch=snap.weights_epoch or epoch)
         except SessionError as e:
             raise fail(self.path, f"epoch {epoch}: {e}") from None
 

@@ -21,7 +21,7 @@ import numpy as np
 from engine.errors import SessionError
 
 FORMAT_NAME = "autoencoder-studio-session"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: The marker of a version 1 greedy pretraining file (read by ``version1.py``).
 PRETRAINING_FORMAT_V1 = "autoencoder-studio-pretraining"
 #: The run id of a run that belongs to no job (``python main.py train``).

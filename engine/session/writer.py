@@ -1,15 +1,19 @@
 """:class:`SessionWriter`: a listener that records runs — one, or a job's several — into a session file.
 
-The writer keeps what arrives between checkpoints in memory — history rows,
+The writer keeps what arrives between epoch ends in memory — history rows,
 epoch means, snapshots — and commits it in one atomic step
-(:class:`~engine.session.atomic.AtomicH5File`) when the trainer saves a
-checkpoint: at every epoch end and when a run stops or fails. A commit is
-published (fsync, rename) on a background thread, and the next epoch's end
-waits for it. So a killed process loses at most the last completed epoch
-(if its commit was still in flight) and the one in progress: once epoch k
-has ended, epochs 1..k-1 are on disk. The file on disk always opens. The
+(:class:`~engine.session.atomic.AtomicH5File`) at every epoch end and when
+a run stops, fails or ends. A commit is published (fsync, rename) on a
+background thread, and the next epoch's end waits for it: once epoch k has
+ended, epochs 1..k-1 are on disk. The file on disk always opens. The
 published file is never open for writing, so other processes (and the
 GUI's replay) can read it at any time.
+
+The checkpoint — the state to resume from, not history — goes into the
+commit of an epoch end only when about ``checkpoint_seconds`` (30 s) would
+otherwise pass without one, and always when a run stops, fails or ends: so
+a kill loses at most the larger of one epoch and about 30 s of training,
+and a short run writes its megabytes of model and optimiser state once.
 
 Events of a plain run go to ``/runs/main``. A job's ``JobStarted`` is stored
 under ``/jobs`` and each ``RunOpened`` switches the run the next events
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,10 +35,13 @@ from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, Event, Jo
                            RunFailed, RunFinished, RunOpened, RunPlan, RunStarted, StepMetrics)
 from engine.session.atomic import AtomicH5File
 from engine.session.batch import Batch, NewRun
-from engine.session.schema import MAIN_RUN, fail
+from engine.session.schema import FORMAT_VERSION, MAIN_RUN, fail
+from engine.session.weights import DEFAULT_BUDGET
+from engine.session.write_errors import disk_words, resume_words
 from engine.session.tables import RowBuffer
 
 FLUSH_ROWS = 8192  # history rows held in memory before a commit mid-epoch
+CHECKPOINT_SECONDS = 30.0   # at most this much training (or one epoch) lost to a kill
 
 
 class SessionWriter:
@@ -57,6 +65,10 @@ class SessionWriter:
     durable : fsync every commit (survives a power cut, not only a crash).
     background : publish commits on a background thread (see ``atomic.py``);
         False publishes before the listener call returns.
+    weights_budget : bytes of interactive weights each run keeps, at a thinning set of
+        epochs (``weights.py``); the run's last epoch is in its checkpoint besides.
+    checkpoint_seconds : write the checkpoint at an epoch end once this many seconds
+        would otherwise pass without one (0: at every epoch end).
 
     Raises
     ------
@@ -68,11 +80,19 @@ class SessionWriter:
 
     def __init__(self, path: str | Path, force: bool = False,
                  snapshot_every: int | None = None, *, append: bool = False,
-                 flush_rows: int = FLUSH_ROWS, durable: bool = True, background: bool = True):
+                 flush_rows: int = FLUSH_ROWS, durable: bool = True, background: bool = True,
+                 weights_budget: int = DEFAULT_BUDGET,
+                 checkpoint_seconds: float = CHECKPOINT_SECONDS):
         self.path = Path(path)
         if snapshot_every is not None and snapshot_every < 1:
             raise SessionError(f"snapshot_every must be >= 1 (got {snapshot_every})")
+        if not weights_budget >= 0:
+            raise SessionError(f"the weights budget must be >= 0 bytes (got {weights_budget})")
         self.snapshot_every = snapshot_every
+        self.weights_budget = int(weights_budget)
+        self.checkpoint_seconds = float(checkpoint_seconds)
+        self._upgrade = False                      # an older file: brought up to date first
+        self._epoch_clock = self._written_clock = time.monotonic()
         self.flush_rows = max(1, int(flush_rows))
         self._file = AtomicH5File(self.path, durable=durable, background=background)
         self._force = force
@@ -92,6 +112,7 @@ class SessionWriter:
         self._last_epoch: int | None = None
         self._wrote = False
         self._error: SessionError | None = None
+        self._disk_full = ""     # why the disk refused, until the file says so
         self._closed = False
 
     # -- setup -------------------------------------------------------------------
@@ -105,10 +126,11 @@ class SessionWriter:
         if append:
             from engine.session.reader import Session
             with Session.open(p) as s:  # a clear error for anything that is not ours
-                if s.format_version != 2:
+                if s.format_version < 2:
                     raise fail(p, f"has session format {s.format_version}, from an earlier "
                                   "Autoencoder Studio: it opens, replays and exports, but new "
                                   "training cannot be added to it. Train a new run instead")
+                self._upgrade = s.format_version < FORMAT_VERSION
                 self._runs = set(s.runs)
                 self._jobs = {j.job_id: j.spec_json for j in s.jobs.values()}
                 self._job_plans = {j.job_id: tuple(p.run_id for p in j.plan)
@@ -136,18 +158,19 @@ class SessionWriter:
             row.update({f"val/{k}": v for k, v in event.val.items()})
             self._epochs.add(row)
         elif isinstance(event, EpochSnapshot):
+            if event.preview:   # slow motion's mid-epoch view: for the screen, not the file
+                return
             k = self.snapshot_every
             if k is None or event.epoch % k == 0 or event.epoch == self._last_epoch:
                 self._batch.snapshots.append(event)
         elif isinstance(event, CheckpointSaved):
-            # Every epoch end (and a stop): the epoch's rows, its snapshot and the
-            # checkpoint in one commit. Never skipped, however slow the disk or busy
-            # the machine: a killed run resumes from its last saved epoch, so at most
-            # the epoch in progress is trained again.
+            # Every epoch end (and a stop): the epoch's rows and snapshot, and the
+            # checkpoint when it is due (kept in memory until then).
             self._checkpoint = event
-            self._commit(with_checkpoint=True)
+            self._commit(with_checkpoint=self._checkpoint_due(event))
         elif isinstance(event, RunStarted):
             self._start_run(event)
+            self._epoch_clock = self._written_clock = time.monotonic()
             self.flush()
         elif isinstance(event, RunFinished):
             self._batch.status = (event.reason, None)
@@ -191,6 +214,17 @@ class SessionWriter:
         if self._primary is None:
             self._primary = self._batch.primary = run_id
 
+    def _checkpoint_due(self, event: CheckpointSaved) -> bool:
+        """Write this checkpoint now? Yes when waiting for the next epoch's end would let
+        more than ``checkpoint_seconds`` pass without one (that epoch is assumed to last
+        as long as this one), so a kill loses at most max(one epoch, ~30 s). Measured on
+        the clock, not on training time: a pause or slow data only brings it forward."""
+        now = time.monotonic()
+        epoch_seconds, self._epoch_clock = now - self._epoch_clock, now
+        if event.checkpoint.position:   # a stop or failure mid-epoch: the run ends here
+            return True
+        return (now - self._written_clock) + epoch_seconds >= self.checkpoint_seconds
+
     # -- committing ------------------------------------------------------------------
     def flush(self) -> None:
         """Commit everything received so far (atomically).
@@ -231,12 +265,31 @@ class SessionWriter:
         except SessionError as e:
             self._error = e
         except OSError as e:
-            self._error = fail(self.path, _disk_words(e, self.path, self._kept_words()))
+            self._error = fail(self.path, disk_words(e, self.path, self._kept_words()))
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                self._disk_full = "disk full" if e.errno == errno.ENOSPC else "disk quota used up"
         except Exception as e:  # noqa: BLE001 - HDF5's own failures: one error here
             self._error = fail(self.path, f"cannot write the session: {e}")
         if self._error is not None:
-            self._file.discard()
+            self._file.discard()   # frees the spare version: room to say what happened
+            self._mark_stopped()
             raise self._error
+
+    def _mark_stopped(self) -> None:
+        """After a full disk: mark the run 'stopped' with the reason, if the file can be
+        written again (discarding the spare freed about a file's size). Otherwise it says
+        'running' as after a crash, and this is tried again on :meth:`close`."""
+        if not self._disk_full or self._run_id not in self._runs or not self.path.exists():
+            return
+        status = Batch(run_id=self._run_id, status=("stopped", f"{self._disk_full}: "
+                       f"{resume_words(self.path)}"))
+        try:
+            self._file.commit(status)
+            self._file.wait()
+        except Exception:  # noqa: BLE001 - still no room: the first error is the one to tell
+            self._file.discard()
+            return
+        self._disk_full = ""
 
     def _kept_words(self) -> str:
         """What the file on disk still holds, after a failed commit (read back from it)."""
@@ -267,6 +320,10 @@ class SessionWriter:
         if ck is not None:
             batch.checkpoint = ck
             self._checkpoint = None
+            self._written_clock = time.monotonic()
+        batch.weights_budget = self.weights_budget
+        if self._upgrade and batch.run_id:
+            batch.upgrade, self._upgrade = True, False
         return batch
 
     @property
@@ -296,6 +353,7 @@ class SessionWriter:
             except Exception:  # noqa: BLE001 - already reported (or raised above)
                 pass
             self._file.discard()
+            self._mark_stopped()
 
     def __enter__(self) -> "SessionWriter":
         return self
@@ -318,24 +376,4 @@ def _check_writable(path: Path) -> None:
     except FileExistsError:
         pass  # a probe of another writer of this process: the folder takes files
     except OSError as e:
-        raise fail(path, _disk_words(e, path, "nothing was written")) from None
-
-
-def _disk_words(e: OSError, path: Path, kept: str = "") -> str:
-    """A writing error in words a user can act on.
-
-    ``path`` is the session file; ``kept`` says what the file on disk still holds.
-    """
-    folder = path.parent
-    kept = f" ({kept})" if kept else ""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        what = "the disk is full" if e.errno == errno.ENOSPC else "your disk quota is used up"
-        return (f"{what} in {folder}{kept}. Free some space there, then continue the run "
-                f"(Continue in the window, or python main.py resume {path.name})")
-    if e.errno == errno.EROFS:
-        return (f"cannot write the session: {folder} is on a read-only file system{kept}. "
-                f"Choose a folder you can write to")
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return (f"cannot write the session: no permission to write in {folder}{kept}. "
-                f"Choose a folder you can write to")
-    return f"cannot write the session: {e.strerror or e}{kept}"
+        raise fail(path, disk_words(e, path, "nothing was written")) from None

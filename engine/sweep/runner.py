@@ -131,12 +131,14 @@ class SweepRunner:
     say : where progress lines go (``print`` by default).
     quiet : no epoch lines from the runs.
     lock_wait_s : how long a worker waits for a run another process holds.
+    weights_budget : bytes of weights each run's session keeps (None: the writer's default).
     """
 
     def __init__(self, folder: Path, index: SweepIndex, runs: list[SweepRun], jobs: int = 1,
                  quiet: bool = False, say=print, poll_s: float = 0.1,
-                 lock_wait_s: float = LOCK_WAIT_S):
+                 lock_wait_s: float = LOCK_WAIT_S, weights_budget: int | None = None):
         self.folder, self.index, self.runs = folder, index, runs
+        self.weights_budget = weights_budget
         self.jobs = max(1, int(jobs))
         self.threads = threads_per_job(self.jobs)
         self.quiet, self.say, self.poll_s = quiet, say, poll_s
@@ -238,7 +240,8 @@ class SweepRunner:
             proc.stdin.write(json.dumps({"config": plan.config.to_dict(),
                                          "out": str(self.folder / entry.file),
                                          "threads": self.threads,
-                                         "lock_wait_s": self.lock_wait_s}) + "\n")
+                                         "lock_wait_s": self.lock_wait_s,
+                                         "weights_budget": self.weights_budget}) + "\n")
             proc.stdin.flush()
         except OSError:
             pass   # the worker is already gone: its exit code says why

@@ -1,7 +1,8 @@
 """The process that trains one run of a sweep: ``python -m engine.sweep.worker`` (job on stdin).
 
 The job is one line of JSON on stdin: ``{"config": {...}, "out": "DIR/beta=1.h5",
-"threads": 1}``. A new run trains into a new session; a run whose file holds
+"threads": 1, "weights_budget": null}`` (bytes of weights the session keeps; null: the
+default). A new run trains into a new session; a run whose file holds
 the same config, stopped or killed before its last epoch, continues from its
 checkpoint in the same file (one killed before its first checkpoint trains
 anew); a completed one is left as it is. The worker holds an exclusive lock
@@ -92,7 +93,9 @@ def main() -> int:
                     append = True
         if control.stop_requested:   # the sweep is gone: leave the file as it is
             return SWEEP_GONE
-        writer = SessionWriter(out, append=append, force=not append)
+        budget = job.get("weights_budget")
+        writer = SessionWriter(out, append=append, force=not append,
+                               **({} if budget is None else {"weights_budget": int(budget)}))
         listeners = [writer, printer]
 
         def emit(event):

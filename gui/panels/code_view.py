@@ -46,6 +46,9 @@ class CodeViewPanel(QWidget):
     """
 
     view_name: ClassVar[str] = ""
+    #: what the shown epoch decodes or encodes with, when not its own weights (see
+    #: :meth:`~gui.run_state.RunState.weights_note`): said in the caption
+    weights_words: str = ""
     object_name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     #: the snapshot array whose absence means "an old session" (see :data:`OLD_SESSION`)
@@ -131,6 +134,13 @@ class CodeViewPanel(QWidget):
 
 
 # -- what applies to whom ---------------------------------------------------------------
+
+def epoch_words(epoch: int | None, weights_words: str = "") -> str:
+    """``"epoch 7: "``, or ``"epoch 7 (decoding with the weights of epoch 1): "``."""
+    if epoch is None:
+        return ""
+    return f"epoch {epoch} ({weights_words}): " if weights_words else f"epoch {epoch}: "
+
 
 def family_of(run) -> str:
     return run.config.model.family

@@ -21,7 +21,8 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.images import to_display
-from gui.panels.code_view import CodeViewPanel, autoencoder_reason, images_reason
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
+                                   images_reason)
 from gui.panels.map_markers import code_words
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
@@ -179,6 +180,7 @@ class DrawingPadPanel(CodeViewPanel):
 
     def draw(self, run, epoch, snapshot) -> None:
         self.model = run.cpu_model(epoch)
+        self.weights_words = run.weights_note(epoch)   # when the epoch kept no weights
         if self.model is None or "encoder" in getattr(self.model, "missing_parts", ()):
             self._say("This epoch's snapshot holds no encoder (a session written before "
                       "the drawing pad): nothing to encode the drawing with.")
@@ -218,6 +220,6 @@ class DrawingPadPanel(CodeViewPanel):
             self.recon = self.model.reconstruct(x).numpy()
         self.recon_pane.set_image(to_display(self.recon)[0])
         self.cost_s = time.perf_counter() - t0
-        where = f"epoch {self.epoch}: " if self.epoch is not None else ""
-        self.caption.setText(f"{where}{code_words(self.code)} — the ◆ on the latent map")
+        self.caption.setText(f"{epoch_words(self.epoch, self.weights_words)}"
+                             f"{code_words(self.code)} — the ◆ on the latent map")
         self.code_changed.emit(self.code)

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from engine.errors import StudioError
+from engine.export.compared import run_colour
 from engine.session import Session
 from gui.generative_summary import GenerativeSummary, summarise
 from gui.images import tile, to_display
+from gui.panels.sample_quality import SampleQualityPanel
 from gui.run_model import RunModel
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
@@ -27,7 +29,7 @@ from gui.widgets.naming import named
 from gui.widgets.markup import escaped
 
 MAX_COLUMNS = 4
-ROWS = ("Model", "log p(x)", "Codes", "Samples", "Reconstructions")
+ROWS = ("Model", "log p(x)", "Codes", "Samples", "Reconstructions", "Sample quality")
 INTRO = ("Explicit versus implicit: add sessions trained on the same data with the same "
          "latent size (vae-2d and gan; vae-toy, gan-toy and rbm-toy) to see what each model "
          "has — samples, reconstructions, a likelihood — and what it lacks.")
@@ -89,7 +91,15 @@ class GenerativeComparisonPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
         layout.addWidget(self.intro)
-        layout.addWidget(scroll, 1)
+        # Sample quality below the columns: the run on display, the columns' runs beside it.
+        self.quality = SampleQualityPanel()
+        self.quality.follow(model)
+        split = named(QSplitter(Qt.Vertical), "generativeSplitter", "Columns and sample quality")
+        split.addWidget(scroll)
+        split.addWidget(self.quality)
+        split.setSizes([420, 260])
+        split.setChildrenCollapsible(False)
+        layout.addWidget(split, 1)
         self.summaries: list[tuple[str, GenerativeSummary]] = []
         self._cells: list[QWidget] = []
         self.add_shown_button.clicked.connect(self.add_shown)
@@ -149,15 +159,21 @@ class GenerativeComparisonPanel(QWidget):
             head.setVisible(not empty)
         for c, (_, s) in enumerate(self.summaries, start=1):
             self.grid.setColumnStretch(c, 1)
-            cells = [_text(f"<b>{escaped(s.title)}</b><br><span style='color:#555'>{escaped(s.data)}</span>",
+            swatch = f"<span style='color:{run_colour(c - 1)}'>■</span> "   # its curves' colour
+            cells = [_text(f"{swatch}<b>{escaped(s.title)}</b><br><span style='color:#555'>"
+                           f"{escaped(s.data)}</span>",
                            "comparisonTitle"),
                      _text(s.kind, "comparisonKind"),
                      _text(s.likelihood, "comparisonLikelihood"),
                      _text(s.code, "comparisonCodes"),
-                     self._samples_cell(s), self._recon_cell(s)]
+                     self._samples_cell(s), self._recon_cell(s),
+                     _text(swatch + s.quality_words(), "comparisonSampleQuality")]
             for r, w in enumerate(cells):
                 self.grid.addWidget(w, r, c)
                 self._cells.append(w)
+        self.quality.set_compared([(s.name, run_colour(c), s.quality)
+                                   for c, (_, s) in enumerate(self.summaries)
+                                   if s.quality is not None])
 
     @staticmethod
     def _pane(image: np.ndarray, name: str) -> ImagePane:

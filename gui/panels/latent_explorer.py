@@ -35,6 +35,7 @@ from gui.latent_projection import (LatentProjection, dims_projection, grid_point
 from gui.panels.latent_colouring import PointColouring
 from gui.panels.map_markers import MapMarkers
 from gui.panels.pinned_reconstructions import PinnedReconstructions
+from gui.widgets.caption import caption_label
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
@@ -68,6 +69,10 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         # the decoded image over it.
         self.coords_label = named(ElidedLabel(" "), "markerCoordinates", "Marker coordinates")
         self.coords_label.setStyleSheet("color:#444; font-family: monospace;")
+        # A session keeps weights at some epochs only: say so where the decoding shows.
+        self.weights_label = caption_label("", "decoderWeightsEpoch",
+                                           "Which epoch's weights decode here", wrap=True)
+        self.weights_label.hide()
         self.pinned = PinnedReconstructions()
         self.pinned.changed.connect(self._refresh_pin_markers)
         self.pins_pane = self.pinned.pane
@@ -77,6 +82,7 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.decoded_pane, 3)
         side_layout.addWidget(self.coords_label)
+        side_layout.addWidget(self.weights_label)
         side_layout.addWidget(self.pinned, 1)
         map_box = QWidget()
         map_layout = QVBoxLayout(map_box)
@@ -241,11 +247,16 @@ class LatentExplorerPanel(MapMarkers, QWidget):
                                    "after the first epoch: drag the red marker to decode "
                                    "any point, double-click to pin one.")
         self.coords_label.setText(" ")
+        self.weights_label.hide()
         self._set_enabled(False)
 
     def show_snapshot(self, snapshot: EpochSnapshot, decoder: LatentDecoder | None) -> None:
         """Show the codes of ``snapshot``; decode with ``decoder`` (None: no decoding)."""
         self.snapshot, self.decoder = snapshot, decoder
+        kept = getattr(decoder, "weights_epoch", None)
+        other = kept is not None and kept != snapshot.epoch
+        self.weights_label.setText(f"decoding with the weights of epoch {kept}" if other else "")
+        self.weights_label.setVisible(other)
         self._set_enabled(True)
         # isHidden, not isVisible: a map on a tab not shown yet (the compare window's) kept
         # its note over the codes.

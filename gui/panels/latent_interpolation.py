@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox
 from engine.analysis.traversal import INTERPOLATION_STEPS, interpolation_path
 from gui.images import tile, to_display
 from gui.latent_projection import LatentProjection, dims_projection, pca_projection
-from gui.panels.code_view import CodeViewPanel, quiet_plot
+from gui.panels.code_view import CodeViewPanel, epoch_words, quiet_plot
 from gui.panels.measure_reasons import NO_CODES, decoding_reason
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
@@ -145,7 +145,7 @@ class LatentInterpolationPanel(CodeViewPanel):
         self.path_changed.emit(self.path)
         norms = np.linalg.norm(self.path, axis=1)
         self.caption.setText(
-            f"epoch {epoch}: {self.end_names[0]} → {self.end_names[1]}, {how}, "
+            f"{epoch_words(epoch, run.weights_note(epoch))}{self.end_names[0]} → {self.end_names[1]}, {how}, "
             f"{len(self.path)} codes (first and last images: the originals, or the decoded "
             f"ends of clicked points). |z| along the path {norms.min():.2f} to "
             f"{norms.max():.2f}" + (" — the prior's mass lies near |z| = √D = "

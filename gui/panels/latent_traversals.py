@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, 
 
 from engine.analysis.traversal import RANGES, TraversalGrid, traversal_grid
 from engine.export.traversal_figures import traversal_frames, traversal_png
-from gui.panels.code_view import CodeViewPanel
+from gui.panels.code_view import CodeViewPanel, epoch_words
 from gui.panels.measure_reasons import NO_CODES, decoding_reason
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
@@ -100,7 +100,7 @@ class LatentTraversalsPanel(CodeViewPanel):
                 if d > SHOWN_ROWS else f"all {d} dimensions, largest "
                 f"{'KL' if self.grid.kl is not None else 'code variance'} first")
         self.caption.setText(
-            f"epoch {epoch}: {rows}; {dead} collapsed (grey label: the image does not "
+            f"{epoch_words(epoch, run.weights_note(epoch))}{rows}; {dead} collapsed (grey label: the image does not "
             f"change along them). "
             + ("Sweeping the posterior: a dimension the model is sure of barely moves."
                if kind == "posterior" else

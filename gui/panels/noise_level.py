@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider
 
 from engine.analysis.noise_probe import corrupt_at
 from gui.images import tile, to_display
-from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
-                                  quiet_plot)
+from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
+                                  images_reason, quiet_plot)
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
@@ -149,6 +149,7 @@ class NoiseLevelPanel(CodeViewPanel):
 
     def draw(self, run, epoch, snapshot) -> None:
         self.model = run.cpu_model(epoch)
+        self.weights_words = run.weights_note(epoch)   # when the epoch kept no weights
         if self.model is None or "encoder" in getattr(self.model, "missing_parts", ()):
             self.model = None
             self._say("This epoch's snapshot holds no encoder (a session written before the "
@@ -181,7 +182,7 @@ class NoiseLevelPanel(CodeViewPanel):
             self._draw_curve(kind)
         err = float(np.mean((self.recon - self.clean) ** 2))
         self.cost_s = time.perf_counter() - t0
-        where = f"epoch {self.epoch}: " if self.epoch is not None else ""
+        where = epoch_words(self.epoch, self.weights_words)
         self.caption.setText(f"{where}rows: clean, corrupted ({KINDS[kind]} {level:.2f}), "
                              f"reconstructed · error to the clean images {err:.4f} per pixel")
 

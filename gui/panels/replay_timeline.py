@@ -83,6 +83,7 @@ class ReplayTimelinePanel(QWidget):
         following = (not self.epochs or self.slider.value() == len(self.epochs) - 1
                      or self._follow_timer.isActive())
         if epoch in self.epochs:
+            self._update_label()    # slow motion: the epoch in progress took another step
             return
         self.epochs.append(epoch)
         self.epochs.sort()

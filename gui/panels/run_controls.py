@@ -1,4 +1,5 @@
-"""Train / Pause / Resume / Stop, and the progress bar with time left."""
+"""Train / Pause / Resume / Stop, slow motion (Step, Slow), and the progress bar with time
+left."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QProgressBar, QPushButton, QSpinBox,
+                               QWidget)
 
 from engine.events import RunStarted, StepMetrics
 from gui.widgets.naming import named
@@ -77,6 +79,8 @@ class RunControlsPanel(QWidget):
     resume_clicked = Signal()
     stop_clicked = Signal()
     continue_clicked = Signal(int)   # more epochs
+    step_clicked = Signal()
+    slow_changed = Signal(float)     # seconds between steps in slow motion; 0: off
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -91,6 +95,16 @@ class RunControlsPanel(QWidget):
                                      "Continue training",
                                      "Train the displayed session for more epochs, "
                                      "appending to its file")
+        self.step_button = named(QPushButton("Step"), "stepButton", "Take one training step",
+                                 "Train one batch, then pause: every view shows the model "
+                                 "after it (pauses a running run)")
+        self.slow_check = named(QCheckBox("Slow"), "slowMotionCheck", "Slow motion",
+                                "One training step at a time, every view updated after each")
+        self.slow_spin = named(QSpinBox(), "slowMotionRateSpin", "Slow motion steps per second",
+                               "Steps per second in slow motion")
+        self.slow_spin.setRange(1, 30)
+        self.slow_spin.setValue(4)
+        self.slow_spin.setSuffix(" steps/s")
         self.more_epochs_spin = named(QSpinBox(), "moreEpochsSpin", "More epochs",
                                       "Epochs to add when continuing")
         self.more_epochs_spin.setRange(1, 100_000)
@@ -102,7 +116,8 @@ class RunControlsPanel(QWidget):
         self.progress.setMinimumWidth(180)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
+        for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button,
+                  self.step_button, self.slow_check, self.slow_spin):
             layout.addWidget(b)
         layout.addWidget(self.progress, 1)
         layout.addWidget(self.continue_button)
@@ -111,6 +126,9 @@ class RunControlsPanel(QWidget):
         self.pause_button.clicked.connect(self.pause_clicked)
         self.resume_button.clicked.connect(self.resume_clicked)
         self.stop_button.clicked.connect(self.stop_clicked)
+        self.step_button.clicked.connect(self.step_clicked)
+        self.slow_check.toggled.connect(self._emit_slow)
+        self.slow_spin.valueChanged.connect(self._emit_slow)
         self.continue_button.clicked.connect(
             lambda: self.continue_clicked.emit(self.more_epochs_spin.value()))
         self.can_continue = False
@@ -128,12 +146,21 @@ class RunControlsPanel(QWidget):
         self.pause_button.setEnabled(state == RUNNING)
         self.resume_button.setEnabled(state == PAUSED)
         self.stop_button.setEnabled(state in (RUNNING, PAUSED))
+        self.step_button.setEnabled(state in (RUNNING, PAUSED))
         if state == PAUSED and self.estimate is not None:
             self.progress.setFormat(self.estimate.text() + " (paused)")
         elif state == STOPPING:
             self.progress.setFormat("stopping after this batch…")
         self.continue_button.setEnabled(state == IDLE and self.can_continue)
         self.more_epochs_spin.setEnabled(state == IDLE and self.can_continue)
+
+    @property
+    def slow_interval(self) -> float:
+        """Seconds between steps in slow motion (0: off)."""
+        return 1.0 / self.slow_spin.value() if self.slow_check.isChecked() else 0.0
+
+    def _emit_slow(self, *_args) -> None:
+        self.slow_changed.emit(self.slow_interval)
 
     def set_can_continue(self, can: bool) -> None:
         """Whether the displayed run has a session file to continue."""

@@ -18,6 +18,7 @@ from engine.validation import POINT_SOURCES
 from engine.device import available_devices
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
+from gui.panels.draw_distribution import DrawDistributionPanel
 from gui.panels.family_settings import FamilySettingsGroup
 from gui.panels.pretrain_settings import PretrainSettingsGroup
 from gui.pretrain_form import KIND_NEEDS_CHECK
@@ -28,6 +29,7 @@ from gui.widgets.naming import named
 SOURCES = [("Bundled MNIST (5,000 digits)", "mnist"), ("Sprites (procedural)", "sprites"),
            ("2-D points: two moons", "moons"), ("2-D points: concentric rings", "rings"),
            ("2-D points: spiral", "spiral"), ("2-D points: 8 Gaussians", "gaussians"),
+           ("2-D points: draw your own", "drawn"),
            ("Data file or folder…", "file"), ("MNIST, all 60,000 (download)", "mnist-full"),
            ("Fashion-MNIST (download)", "fashion-mnist"), ("CIFAR-10 (download)", "cifar10")]
 CORRUPTIONS = [("masking", "masking"), ("Gaussian noise", "gaussian"),
@@ -158,6 +160,10 @@ class RunSettingsPanel(QScrollArea):
         h.addWidget(self.folder_button)
         self.path_label = self._row(grid, "File", path_row, "data.path")
         self.path_row = path_row
+        self.draw_panel = DrawDistributionPanel()
+        grid.addWidget(self.draw_panel, grid.rowCount(), 0, 1, 2)
+        grid.addWidget(self._error_label("data.points"), grid.rowCount(), 0, 1, 2)
+        self.field_labels["data.points"] = "The drawing"
         self.limit_edit = self._edit("dataLimitEdit", "Image limit",
                                      "Use at most this many images (blank: all)", "all")
         self._row(grid, "Limit", self.limit_edit, "data.limit")
@@ -249,6 +255,7 @@ class RunSettingsPanel(QScrollArea):
         for box in self.kind_checks.values():
             box.toggled.connect(self._revalidate)
         self.pretrain_group.changed.connect(self._revalidate)
+        self.draw_panel.points_changed.connect(self._revalidate)
         self.family_group.changed.connect(self._revalidate)
         self.pretrain_group.toggled.connect(self._on_pretraining_toggled)
         self.pretrain_group.kind_chosen.connect(self._on_stage_kind_chosen)
@@ -259,6 +266,7 @@ class RunSettingsPanel(QScrollArea):
         k = self.kind_checks
         return FormValues(
             source=self.source_combo.currentData(), path=self.path_edit.text(),
+            points=self.draw_panel.text(),
             limit=self.limit_edit.text(), image_size=self.image_size_edit.text(),
             sparse=k["sparse"].isChecked(),
             contractive=k["contractive"].isChecked(), denoising=k["denoising"].isChecked(),
@@ -296,6 +304,7 @@ class RunSettingsPanel(QScrollArea):
                 box.setChecked(getattr(v, key))
             self.pretrain_group.set_values(v.pretraining)
             self.family_group.set_values(v.family)
+            self.draw_panel.set_text(v.points)
         finally:
             self._loading = False
         self._revalidate()
@@ -361,8 +370,9 @@ class RunSettingsPanel(QScrollArea):
     def _enable_dependent_fields(self, v: FormValues) -> None:
         self.path_row.setVisible(v.source == "file")
         self.path_label.setVisible(v.source == "file")
+        self.draw_panel.setVisible(v.source == "drawn")
         for w in (self.image_size_edit, self.image_size_label):  # 2-D points have no size
-            w.setVisible(v.source not in POINT_SOURCES)
+            w.setVisible(v.source not in POINT_SOURCES + ("drawn",))
         self.sparsity_edit.setEnabled(v.sparse)
         self.contractive_edit.setEnabled(v.contractive)
         self.beta_edit.setEnabled(v.variational)

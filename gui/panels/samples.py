@@ -112,5 +112,8 @@ class SamplesPanel(QWidget):
         self.images = self.decoder.sample(n, seed=self.seed, draw=draw)
         self.pane.set_image(tile(to_display(self.images), grid_shape(n)[1], pad=1))
         where = f"epoch {self.epoch}, " if self.epoch is not None else ""
+        kept = getattr(self.decoder, "weights_epoch", None)
+        if self.epoch is not None and kept not in (None, self.epoch):
+            where += f"decoding with the weights of epoch {kept}, "
         what = "one draw x ~ p(x|z) each" if draw else "the mean E[x|z] of each"
         self.caption.setText(f"{n} codes z ~ N(0, I), {what} ({where}draw {self.seed + 1})")

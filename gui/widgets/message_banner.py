@@ -28,13 +28,24 @@ class MessageBanner(QWidget):
         self.dismiss_button = named(QPushButton("Dismiss"), "dismissMessageButton",
                                     "Dismiss message")
         self.dismiss_button.clicked.connect(self.clear)
+        # What to do about the message, when there is one thing to do (e.g. Manage…).
+        self.action_button = named(QPushButton(""), "messageActionButton", "Act on the message")
+        self.action_button.clicked.connect(self._act)
+        self.action_button.hide()
+        self._action = None
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button, 0, Qt.AlignTop)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignTop)
         self.kind = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
-        """Show ``text``; ``kind`` is ``'error'`` or ``'info'``."""
+    def show_message(self, text: str, kind: str = "error", action=None) -> None:
+        """Show ``text``; ``kind`` is ``'error'`` or ``'info'``; ``action`` an optional
+        (button text, callable) offered beside it."""
+        self._action = action[1] if action else None
+        self.action_button.setText(action[0] if action else "")
+        self.action_button.setAccessibleName(action[0] if action else "Act on the message")
+        self.action_button.setVisible(action is not None)
         self.kind = kind
         prefix = "Error: " if kind == "error" else ""
         self.label.setText(prefix + text)
@@ -45,7 +56,15 @@ class MessageBanner(QWidget):
     def text(self) -> str:
         return self.label.text() if self.kind else ""
 
+    def _act(self) -> None:
+        action = self._action
+        self.clear()
+        if action is not None:
+            action()
+
     def clear(self) -> None:
+        self._action = None
+        self.action_button.hide()
         self.kind = ""
         self.label.clear()
         self.hide()

@@ -263,7 +263,7 @@ def test_info_summarises_a_pretraining_file_and_its_comparison(copy_of, capsys):
     capsys.readouterr()
     assert cli_main(["info", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "format 2" in out and "job:       greedy layer-wise pretraining, 784-32-16" in out
+    assert "format 3" in out and "job:       greedy layer-wise pretraining, 784-32-16" in out
     assert "run:       'stack' (the stack 784-32-16 (as assembled))" in out
     listed = [line.split() for line in out.splitlines() if line.startswith("  ") and
               "epochs" in line]

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from engine.cli import main
-from engine.session import Session
+from engine.session import FORMAT_VERSION, Session
 
 TINY = ["--device", "cpu", "--quiet", "--set", "data.limit=300", "--set", "data.n_probe=16",
         "--set", "model.hidden=[32]", "--set", "optim.batch_size=64"]
@@ -43,7 +43,7 @@ def one_error_line(capsys) -> str:
 
 def test_train_out_writes_a_session(session_2d):
     with Session.open(session_2d) as s:
-        assert s.format_version == 2 and list(s.runs) == ["main"]
+        assert s.format_version == FORMAT_VERSION and list(s.runs) == ["main"]
         run = s.run()
         assert run.epochs_trained == 2 and run.status == "completed"
         assert run.snapshot_epochs == [1, 2] and run.config.name == "vae-2d"

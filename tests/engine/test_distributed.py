@@ -3,8 +3,10 @@
 One spawn of two ranks (an interpreter start each: a few seconds) runs every
 scenario in turn: a run recorded by rank 0, its resume (by resume_trainer,
 then by the command line's ``resume`` as torchrun runs it), a non-finite loss
-on rank 1 only, and a stop asked on rank 1 only. The parent compares what each
-rank saved with a one-process run of the same config.
+on rank 1 only, a stop asked on rank 1 only, the value reads a step makes,
+and a run streamed from a file (whose epoch order lives on the host, where
+nccl could not broadcast it). The parent compares what each rank saved with
+a one-process run of the same config.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from engine.distributed import Ranks
 from engine.events import RunFailed, RunFinished
 from engine.session import Session, SessionWriter, resume_trainer
 from engine.trainer import Trainer
-from session_support import Recorder, StopAfter, single_torch_thread, tiny_config
+from host_syncs import reads_while_training
+from session_support import (Recorder, StopAfter, single_torch_thread, tiny_config,
+                             tiny_trainer)
 
 # 271 training images in batches of 45: every batch splits unevenly (23 + 22) and the last
 # holds one image, so rank 1 has none there: the weighting is exercised on every step.
@@ -35,7 +39,15 @@ CONFIG = dict(preset="plain", epochs=2, data__limit=301, data__val_fraction=0.1,
               optim__batch_size=45, model__hidden=[24], model__latent_dim=6)
 STEPS_PER_EPOCH = 7
 NAN_STEP = 3    # rank 1's loss turns NaN at this step (0-based: the 4th)
-STOP_AFTER = 5  # rank 1 asks to stop before its 6th batch
+STOP_AFTER = 5  # rank 1 asks to stop before its 6th batch...
+STOPPED_AT = 6  # ...which its request travels with: every rank stops after it
+STREAMED = dict(data__source="file", data__limit=None, data__stream=True, data__workers=0)
+
+
+def _streamed_config(folder: Path, device: str, stream: bool = True):
+    """CONFIG on 301 digits read from a .npy file in ``folder`` (made by the parent)."""
+    return tiny_config(**{**CONFIG, **STREAMED, "data__path": str(folder / "digits.npy"),
+                          "data__stream": stream}, device=device)
 
 
 
@@ -107,6 +119,14 @@ def _rank(rank: int, port: int, folder: str, device: str = "cpu") -> None:
         result["stop_step"] = stopping.step
         finished = rec.of(RunFinished)
         result["stop_event"] = [finished[0].reason, finished[0].step] if finished else None
+        # 5. the values a step reads on the host: the finite check's, carrying the stop flag
+        counts, steps = reads_while_training(Trainer(cfg))
+        result["reads"], result["read_steps"] = dict(counts), steps
+        # 6. streamed from a file: the order is kept on the host
+        streamed = Trainer(_streamed_config(out, device))
+        result["streamed"] = streamed.run(lambda e: None)
+        result["streamed_order_device"] = str(streamed.data_device)
+        np.savez(out / f"streamed-{rank}.npz", **module_arrays(streamed.model))
     finally:
         (out / f"result-{rank}.json").write_text(json.dumps(result))
         dist.destroy_process_group()
@@ -120,6 +140,9 @@ def _free_port() -> int:
 
 def spawn_two_ranks(folder: Path, device: str = "cpu") -> Path:
     """Run :func:`_rank` in two fresh processes; their results are in ``folder``."""
+    from engine.data.mnist import load_mnist
+    digits = np.round(load_mnist().images[:301, 0] * 255).astype(np.uint8)
+    np.save(folder / "digits.npy", digits)
     mp.start_processes(_rank, args=(_free_port(), str(folder), device), nprocs=2, join=True,
                        start_method="spawn")
     return folder
@@ -197,8 +220,53 @@ def test_a_nan_on_one_rank_stops_every_rank_at_that_step(two_ranks):
 def test_a_stop_on_one_rank_stops_every_rank_at_the_same_batch(two_ranks):
     results = [json.loads((two_ranks / f"result-{r}.json").read_text()) for r in (0, 1)]
     assert [r["stop"] for r in results] == ["stopped", "stopped"]
-    assert [r["stop_step"] for r in results] == [STOP_AFTER, STOP_AFTER]
-    assert results[0]["stop_event"] == ["stopped", STOP_AFTER]
+    assert [r["stop_step"] for r in results] == [STOPPED_AT, STOPPED_AT]
+    assert results[0]["stop_event"] == ["stopped", STOPPED_AT]
+
+
+def test_a_step_reads_values_once_under_torchrun(two_ranks):
+    """The terms' reduce carries the stop flag: no all-reduce and read of its own a step."""
+    for r in (0, 1):
+        result = json.loads((two_ranks / f"result-{r}.json").read_text())
+        assert result["read_steps"] == STEPS_PER_EPOCH
+        assert result["reads"] == {"base.py:finite tolist": STEPS_PER_EPOCH}
+
+
+def test_two_ranks_train_streamed_data_like_one_process_in_memory(two_ranks):
+    check_streamed_equals_one_process(two_ranks, "cpu")
+
+
+def check_streamed_equals_one_process(two_ranks: Path, device: str) -> None:
+    results = [json.loads((two_ranks / f"result-{r}.json").read_text()) for r in (0, 1)]
+    assert [r["streamed"] for r in results] == ["completed", "completed"]
+    assert [r["streamed_order_device"] for r in results] == ["cpu", "cpu"]
+    a, b = _load(two_ranks / "streamed-0.npz"), _load(two_ranks / "streamed-1.npz")
+    with single_torch_thread():
+        loaded = tiny_trainer(_streamed_config(two_ranks, device, stream=False))
+        loaded.run(lambda e: None)
+    for k, v in module_arrays(loaded.model).items():
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        np.testing.assert_allclose(a[k], v, rtol=0, atol=2e-5, err_msg=k)
+
+
+def test_the_order_is_broadcast_on_the_ranks_device_then_moved_to_the_data(monkeypatch):
+    """nccl takes CUDA tensors only, and streamed or host-kept data wants its order on
+    the host: the broadcast must see the rank's device, the data its own. "meta"
+    stands here for a device other than the rank's."""
+    trainer = tiny_trainer(tiny_config("plain", epochs=1))
+    seen = []
+    monkeypatch.setattr(dist, "broadcast", lambda t, src: seen.append(t.device))
+    trainer.ranks = Ranks(0, 2, torch.device("cpu"), seed=0)
+    trainer.data_device = torch.device("meta")
+    order = trainer._epoch_order(1)
+    assert seen == [torch.device("cpu")]
+    assert order.device.type == "meta" and order.shape == (trainer.data.n_train,)
+
+
+def test_a_collective_refuses_a_tensor_off_the_ranks_device():
+    ranks = Ranks(0, 2, torch.device("cpu"), seed=0)
+    with pytest.raises(RuntimeError, match="this rank trains on cpu"):
+        ranks.on_own_device(torch.zeros(3, device="meta"))
 
 
 def test_each_rank_takes_its_share_of_a_batch():

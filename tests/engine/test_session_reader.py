@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from engine.session import Session, SessionError, SessionWriter
+from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter
 from session_support import record_run, single_torch_thread, tiny_config
 
 
@@ -332,7 +332,7 @@ def test_a_primary_that_names_no_run_falls_back_to_the_first(copy):
 
 
 def test_continuing_a_bad_file_is_refused_and_leaves_it_alone(copy, tmp_path):
-    newer = copy(lambda f: f.attrs.__setitem__("format_version", 3))
+    newer = copy(lambda f: f.attrs.__setitem__("format_version", FORMAT_VERSION + 1))
     text = tmp_path / "text.h5"
     text.write_text("not a session")
     for path in (newer, text):

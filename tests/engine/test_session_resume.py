@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.control import TrainingControl
-from engine.events import StepMetrics
+from engine.events import CheckpointSaved, StepMetrics
 from engine.session import Session, SessionError, SessionWriter, resume_trainer
 from session_support import (Recorder, fan_out, model_arrays, record_run, single_torch_thread,
                              tiny_config, tiny_trainer)
@@ -108,7 +108,8 @@ def test_rows_past_the_checkpoint_are_retrained(tmp_path, uninterrupted):
     trainer = tiny_trainer(tiny_config(epochs=EPOCHS))
     rec = Recorder()
     trainer.run(rec)
-    writer = SessionWriter(path, flush_rows=1, background=False)
+    # A checkpoint at every epoch's end, so that the last one is behind the rows.
+    writer = SessionWriter(path, flush_rows=1, background=False, checkpoint_seconds=0)
     for event in rec.events[:-2]:  # the process "dies" before the last checkpoint
         writer(event)
     writer.wait()
@@ -138,20 +139,30 @@ def test_stop_and_continue_with_the_same_writer(tmp_path, uninterrupted):
     assert_same_run(path, uninterrupted)
 
 
-def test_a_session_without_checkpoint_cannot_resume(tmp_path):
+def test_a_run_killed_before_its_first_checkpoint_trains_again_from_its_start(
+        tmp_path, uninterrupted):
+    """The first checkpoint is written after about 30 s of training (or at the run's end),
+    so a run killed in its first half minute has epochs on disk but nothing to resume
+    from: resuming trains it again from epoch 1, in the same file, to the same result."""
     path = tmp_path / "early.h5"
-    trainer = tiny_trainer(tiny_config(epochs=1))
     rec = Recorder()
-    trainer.run(rec)
-    with SessionWriter(path) as writer:
-        writer(rec.events[0])  # only RunStarted: killed during the first epoch
+    tiny_trainer(tiny_config(epochs=EPOCHS)).run(rec)
+    writer = SessionWriter(path)   # the default cadence: no checkpoint within 30 s
+    ends = [i for i, e in enumerate(rec.events) if isinstance(e, CheckpointSaved)]
+    for event in rec.events[:ends[1] + 1]:   # killed after epoch 2
+        writer(event)
+    writer.wait()
     with Session.open(path) as s:
-        assert s.run().checkpoint() is None and s.run().epochs_trained == 0
-        assert s.run().status == "running"  # as a crash leaves it
-        with pytest.raises(SessionError, match="run 'main' has no checkpoint"):
-            resume_trainer(s.run(), 1)
+        run = s.run()
+        assert run.checkpoint() is None and run.epochs_trained == 2
+        assert run.status == "running"  # as a crash leaves it
+        trainer, until = resume_trainer(run, None)
+        assert (trainer.epochs_done, trainer.step, until) == (0, 0, EPOCHS)
         with pytest.raises(SessionError, match="must be >= 1"):
-            resume_trainer(s.run(), 0)
+            resume_trainer(run, 0)
+    with SessionWriter(path, append=True) as again:
+        assert trainer.run(again, until_epoch=until) == "completed"
+    assert_same_run(path, uninterrupted)
 
 
 def test_resume_without_epochs_finishes_a_stopped_run(tmp_path, uninterrupted):

@@ -36,7 +36,7 @@ def recorded(tmp_path_factory):
 def test_header_config_and_data_round_trip(recorded):
     path, trainer, _ = recorded
     with Session.open(path) as s:
-        assert s.format_version == 2
+        assert s.format_version == 3
         assert s.app_version == engine.__version__
         assert isinstance(s.created, datetime) and s.created.tzinfo is not None
         assert list(s.runs) == [MAIN_RUN] and s.primary == MAIN_RUN and s.jobs == {}
@@ -100,7 +100,8 @@ def test_snapshots_decoder_and_checkpoint_are_the_events(recorded):
             assert set(got.arrays) == set(event.arrays) == {
                 "probe_latent_mean", "probe_latent_logvar", "map_latents", "map_latent_logvar",
                 "kl_per_dim", "probe_error", "identity_error", "identity_flat_error",
-                "jacobian_singular_values", "jacobian_frobenius", "mutual_information"}
+                "jacobian_singular_values", "jacobian_frobenius", "mutual_information",
+                "sample_quality", "sample_quality_real"}
             for part in ("arrays", "weights"):
                 live, back = getattr(event, part), getattr(got, part)
                 assert set(back) == set(live)
@@ -185,7 +186,7 @@ def test_history_is_committed_mid_epoch_after_flush_rows(tmp_path):
 def test_a_reader_of_an_old_version_keeps_it_unchanged(tmp_path):
     path = tmp_path / "live.h5"
     trainer = tiny_trainer(tiny_config(epochs=3))
-    writer = SessionWriter(path)
+    writer = SessionWriter(path, checkpoint_seconds=0)   # a checkpoint at every epoch
     held = {}
 
     def open_after_epoch_one(event):
@@ -219,7 +220,8 @@ def test_the_kept_version_is_reused_without_copying(recorded):
 def test_every_epochs_checkpoint_is_written_however_slow_writing_is(tmp_path, monkeypatch):
     """Found by a test no one here wrote: checkpoints paced by their wall-clock cost lagged
     the saved epochs by up to 5 epochs on a busy machine, so a kill cost 78 s of training.
-    Here every checkpoint write is made slow, as on a loaded machine or a slow disk."""
+    Here every checkpoint write is made slow, as on a loaded machine or a slow disk: the
+    cadence is the training's (here every epoch), never the writing's."""
     import time
 
     from engine.session import layout
@@ -231,7 +233,7 @@ def test_every_epochs_checkpoint_is_written_however_slow_writing_is(tmp_path, mo
 
     monkeypatch.setattr(layout, "write_checkpoint", slow_write)
     path = tmp_path / "slow.h5"
-    writer = SessionWriter(path)
+    writer = SessionWriter(path, checkpoint_seconds=0)
     during = []
 
     def peek(event):   # after the writer: once epoch k ends, epoch k-1 is on disk

@@ -26,7 +26,7 @@ from engine.data.labels import labelled_subset
 from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, RunOpened, StepMetrics
 from engine.pretraining import GreedyPretraining, comparison_table, encoder_source
-from engine.session import Session, SessionError, SessionWriter, resume_trainer
+from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter, resume_trainer
 from engine.trainer import Trainer
 from session_support import FIXTURES, Recorder, single_torch_thread
 
@@ -256,15 +256,27 @@ def test_a_version_1_session_is_an_encoder_source_for_finetune(fixture_copy, tmp
     assert main(["finetune", str(path), "--labels", "20", "--epochs", "1", "--quiet",
                  "--out", str(new)]) == 0
     with Session.open(new) as s:
-        assert s.format_version == 2
+        assert s.format_version == FORMAT_VERSION
         assert list(s.runs) == ["classifier-pretrained-20", "classifier-random-20"]
         assert s.runs["classifier-pretrained-20"].config.model.variational
     assert digest(path) == before
 
 
-def test_version_1_checkpoints_resume_in_memory_exactly():
+@pytest.fixture
+def earlier_streams(monkeypatch):
+    """Runs draw as the trainer of these files did: one generator, seeded once, for the
+    order and the noise (today's are derived from (seed, epoch) and (seed, step),
+    engine/random_streams.py; the v1 files' own checkpoints continue theirs)."""
+    from engine.random_streams import ContinuedStream
+
+    def one_generator(seed, device):
+        return ContinuedStream(torch.Generator(device=device).manual_seed(seed))
+    monkeypatch.setattr("engine.trainer.RandomStreams", one_generator)
+
+
+def test_version_1_checkpoints_resume_in_memory_exactly(earlier_streams):
     """A v1 checkpoint loads (optimiser state and generator too): one more epoch equals
-    epoch 4 of a run trained from scratch.
+    epoch 4 of a run trained from scratch (drawing as the trainer of the file did).
 
     Today's Adam is torch's fused one; the v1 file's first three epochs were
     trained with the per-tensor loop, which rounds differently: equal to float
@@ -288,7 +300,7 @@ def test_version_1_checkpoints_resume_in_memory_exactly():
     np.testing.assert_allclose(list(val.values()), list(fresh_val.values()), rtol=1e-5)
 
 
-def test_todays_trainer_reproduces_the_old_trainers_numbers():
+def test_todays_trainer_reproduces_the_old_trainers_numbers(earlier_streams):
     with Session.open(FIXTURES / "v1-vae-2d.h5") as s:
         run = s.run()
         cfg, stored, history = run.config, run.epoch_history, run.history
@@ -307,7 +319,7 @@ def test_todays_trainer_reproduces_the_old_trainers_numbers():
                                    history[term], rtol=1e-5, err_msg=term)
 
 
-def test_todays_greedy_pretraining_reproduces_the_old_stacks_numbers():
+def test_todays_greedy_pretraining_reproduces_the_old_stacks_numbers(earlier_streams):
     with Session.open(FIXTURES / "v1-pretraining.h5") as s:
         cfg = RunConfig.from_json(s.jobs["pretrain"].spec_json)
         stored = {r: s.runs[r].epoch_history for r in ("stage-1", "stage-2", "stack")}

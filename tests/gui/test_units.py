@@ -150,11 +150,17 @@ def test_epoch_marker_label_stays_inside_the_plot(qtbot):
         assert view.contains(label.sceneBoundingRect()), step
 
 
-def test_the_window_trains_with_the_cores_it_may_use_but_one(monkeypatch):
+def test_the_window_trains_with_the_free_cores_but_one(monkeypatch):
     import os
 
+    from engine import threads
     from gui.app import training_threads
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1, 3, 5}, raising=False)
-    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
-    assert training_threads() == 2
+    monkeypatch.setattr(threads, "cpu_quota", lambda: None)
+    for var in ("LOCAL_WORLD_SIZE", threads.ENV, "OMP_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    assert training_threads(others=0.0) == 2      # three cores free, one for the GUI thread
+    assert training_threads(others=2.0) == 1      # other work holds two of them
+    monkeypatch.setenv(threads.ENV, "banana")     # a bad setting: said, and the load followed
+    assert training_threads(others=0.0) == 2
