@@ -169,7 +169,7 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
         x = run.data.probe_images[:IMAGES_SHOWN]
         for name in ("probe_inputs", "probe_recon", "gibbs_samples", "samples"):
             if name in snap.images and not (name == "probe_inputs"
-                                            and np.allclose(snap.images[name][:IMAGES_SHOWN], x)):
+                                            and _same_images(snap.images[name], x)):
                 rows.append(snap.images[name][:IMAGES_SHOWN])
         if identity and "identity_inputs" in snap.images:
             rows += [snap.images["identity_inputs"][:NOISE_IMAGES],
@@ -190,6 +190,24 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
     return panels
 
 
+def _same_images(stored: np.ndarray, x: np.ndarray) -> bool:
+    """Whether a snapshot's input row is the probe images themselves: the session keeps
+    images in 8 bits, so a clean input differs from them by up to half a level."""
+    return bool(np.allclose(stored[:len(x)], x, rtol=0.0, atol=0.6 / 255))
+
+
+def _text_font(size: int):
+    """A font with Greek letters (β, σ) and ‖: DejaVu Sans, which matplotlib ships; the
+    figures' default font draws them as boxes."""
+    import matplotlib
+    from PIL import ImageFont
+    try:
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+                                      / "DejaVuSans.ttf"), size)
+    except OSError:
+        return _font(size)
+
+
 def _padded(row: np.ndarray) -> np.ndarray:
     """A row of images filled up to IMAGES_SHOWN with white ones."""
     missing = IMAGES_SHOWN - len(row)
@@ -201,8 +219,8 @@ def _padded(row: np.ndarray) -> np.ndarray:
 def _row_words(snap, identity: bool, x) -> str:
     words = []
     if "probe_recon" in snap.images:
-        words.append("digits")
-    if "probe_inputs" in snap.images and not np.allclose(snap.images["probe_inputs"][:len(x)], x):
+        words.append("inputs")
+    if "probe_inputs" in snap.images and not _same_images(snap.images["probe_inputs"], x):
         words.append("corrupted input")
     for name, w in (("probe_recon", "reconstruction"), ("gibbs_samples", "Gibbs samples"),
                     ("samples", "samples")):
@@ -249,11 +267,11 @@ def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=Non
               font=font)
     y = MARGIN + 30
     for line in claim_lines:
-        draw.text((MARGIN, y), line, fill=(90, 90, 90), font=_font(13))
+        draw.text((MARGIN, y), line, fill=(90, 90, 90), font=_text_font(12))
         y += 18
     colour = (20, 110, 40) if claim.holds else (170, 40, 30)
     for line in body:
-        draw.text((MARGIN, y), line, fill=colour, font=_font(13))
+        draw.text((MARGIN, y), line, fill=colour, font=_text_font(12))
         y += 18
     y = head
     for p in panels:
