@@ -41,17 +41,19 @@ _SOURCE_TEXT = {"mnist": "Bundled MNIST (5,000 digits)", "sprites": "Sprites (pr
 class DataConfig:
     """Where the images come from and how they are split.
 
-    ``source`` is ``mnist`` (the bundled 5,000-digit subset), ``sprites`` (procedural shapes
-    with known factors), one of the procedural 2-D point sets ``moons``, ``rings``, ``spiral``,
-    ``gaussians`` (``n_points`` points, ``point_noise`` their noise, None for the set's
-    default; see :mod:`engine.data.toy2d`), ``drawn`` (hand-drawn ``points``,
-    :mod:`engine.data.drawn`) or ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX file
-    or a folder of images; ``key`` names the array inside an .npz/.h5 file and ``labels_key``
-    its labels). ``mnist-full``, ``fashion-mnist``, ``cifar10``: fetched once into a cache
-    (docs/data.md); ``image_size``: every image's centre square resized to it (None: their own
-    size); ``sprite_colour``: sprites in colour. ``stream`` keeps a .npy/.h5 file's (or a
-    folder's) images where they are, each batch read by a DataLoader with ``workers`` processes
-    (None: ``default_workers``): None streams what would not fit in memory, True all, False none.
+    ``source``: ``mnist`` (the bundled 5,000-digit subset), ``sprites`` (procedural shapes
+    with known factors), a procedural 2-D point set ``moons``, ``rings``, ``spiral``,
+    ``gaussians`` (``n_points`` points, ``point_noise`` their noise, None: the set's default;
+    :mod:`engine.data.toy2d`), ``drawn`` (hand-drawn ``points``, :mod:`engine.data.drawn`),
+    ``file`` (``path`` to a .npy, .npz, .h5/.hdf5, MNIST IDX file or an image folder; ``key``
+    the array in an .npz/.h5 file, ``labels_key`` its labels), or ``mnist-full``,
+    ``fashion-mnist``, ``cifar10`` (fetched once into a cache, docs/data.md). ``image_size``:
+    every image's centre square resized to it (None: their own size); ``sprite_colour``:
+    sprites in colour; ``sprite_factors``: sprite factors fixed or narrowed, e.g.
+    ``"shape=0, rotation=0, y=0.3:0.7"`` (:func:`engine.data.sprites.parse_factor_ranges`;
+    "": all five over their full ranges). ``stream`` keeps a .npy/.h5 file's (or a folder's)
+    images where they are, each batch read by a DataLoader with ``workers`` processes (None:
+    ``default_workers``): None streams what would not fit in memory, True all, False none.
     """
 
     source: str = setting("mnist", choices={s: _SOURCE_TEXT[s] for s in DATA_SOURCES},
@@ -80,6 +82,7 @@ class DataConfig:
         help="Every image's centre square resized to this side (blank: keep their size; "
              "photos of mixed sizes need one)")
     sprite_colour: bool = False
+    sprite_factors: str = setting("", must="text such as 'shape=0, y=0.3:0.7'")
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,8 @@ class ObjectiveConfig:
     The loss per image is ``recon + sparsity*Σ|h| + contractive*‖∂h/∂x‖²_F
     + beta*KL`` (KL only for a variational model), with the reconstruction
     term the negative log-likelihood of the clean image under the decoder's
-    output distribution, in nats. A field's ``kind`` says which autoencoder
-    kind it switches on when it is not ``off``; ``needs``: a field that only
-    means something for that kind (``on``: the form's value when ticked).
+    output distribution, in nats. ``kind``: the kind a field switches on when not ``off``;
+    ``needs``: a field only that kind uses (``on``: the form's value when ticked).
     """
 
     likelihood: str = setting("bernoulli", choices={n: n.title() for n in LIKELIHOODS},
@@ -313,17 +315,11 @@ class RunConfig:
         """Build and validate a config; unknown or mistyped fields raise ConfigError."""
         if not isinstance(d, dict):
             raise ConfigError(f"a run config must be a JSON object (got {type(d).__name__})")
-        own = registered_settings()
-        top = {k: v for k, v in d.items() if k not in own}
-        if "family_sections" in top:
-            raise F.unknown_field("family_sections", _top_names())
-        try:
-            cfg = F.from_dict(cls, top)
-        except ConfigError as e:
-            if e.field or not e.problem.startswith("unknown config field '"):
-                raise
-            name = e.problem.split("'")[1]
-            raise (F.unknown_field(name, _top_names()) if "." not in name else e) from None
+        own, names = registered_settings(), _top_names()
+        for key in d:
+            if key not in names:
+                raise F.unknown_field(key, names)
+        cfg = F.from_dict(cls, {k: v for k, v in d.items() if k not in own})
         sections = {k: F.from_dict(own[k], v, f"{k}.") for k, v in d.items()
                     if k in own and v is not None}
         return dataclasses.replace(cfg, family_sections=_ordered(sections)).validate()

@@ -81,6 +81,11 @@ def check_data(d) -> None:
           "data.image_size",
           f"null for the 2-D points of data.source {d.source} (they are points, not images)",
           d.image_size)
+    from engine.data.sprites import parse_factor_ranges  # numpy only: no cycle
+    try:
+        parse_factor_ranges(d.sprite_factors)
+    except ValueError as e:
+        raise ConfigError(str(e), "data.sprite_factors") from None
 
 
 def check_model(m) -> None:

@@ -14,7 +14,7 @@ them — and a run saved long ago.
 each name of ``lesson.views``) in a grid, a column per run, and moves them
 all with one :class:`~gui.panels.replay_timeline.ReplayTimelinePanel`; a
 run that has no snapshot at that epoch shows its nearest earlier one
-(:func:`gui.windows.compare_window.nearest_epoch`, as in the compare window).
+(:meth:`gui.run.state.RunState.nearest_epoch`, as in the compare window).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from engine.errors import StudioError
 from engine.export.compared import run_colour
 from engine.session.follow import FileWatch, open_released
 from gui.views.code_views import VIEW_PANELS
-from gui.windows.compare_window import nearest_epoch
 from gui.lessons.finetuning_view import FineTuningView
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.run.model import RunModel
@@ -134,7 +133,7 @@ class RunColumn:
         (``dirty``): a commit of one run does not redraw the others.
         """
         state = self.state
-        e = None if epoch is None else nearest_epoch(self.epochs, epoch)
+        e = None if epoch is None or state is None else state.nearest_epoch(epoch)
         if e == self.shown and not self.dirty and e is not None:
             return []
         self.dirty = False
@@ -337,7 +336,7 @@ class LessonColumns(QWidget):
         """``epoch 12``, and where runs without that epoch are shown instead."""
         behind = []
         for c in self.columns:
-            e = nearest_epoch(c.epochs, epoch)
+            e = None if c.state is None else c.state.nearest_epoch(epoch)
             if e is not None and e != epoch:
                 behind.append(f"{c.label} at {e}")
         return f"epoch {epoch}" + (f" ({', '.join(behind)})" if behind else "")

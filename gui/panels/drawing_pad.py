@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.views.images import to_display
+from engine.tiles import to_display
 from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
                                    images_reason)
 from gui.panels.map_markers import code_words

@@ -20,7 +20,7 @@ from engine.errors import StudioError
 from engine.export.compared import run_colour
 from engine.session import Session
 from gui.views.generative_summary import GenerativeSummary, summarise
-from gui.views.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.panels.sample_quality import SampleQualityPanel
 from gui.run.model import RunModel
 from gui.widgets.caption import caption_label

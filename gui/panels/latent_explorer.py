@@ -29,7 +29,7 @@ from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.models import ModelTraits, family_class
-from gui.views.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.views.latent_projection import (LatentProjection, dims_projection, grid_points,
                                    pca_projection)
 from gui.panels.latent_colouring import PointColouring

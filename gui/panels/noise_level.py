@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider
 
 from engine.analysis.noise_probe import corrupt_at
-from gui.views.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
                                   images_reason, quiet_plot)
 from gui.widgets.caption import caption_label

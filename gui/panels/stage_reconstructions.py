@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
-from gui.views.images import to_display
+from engine.tiles import to_display
 from gui.views.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

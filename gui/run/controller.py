@@ -108,6 +108,12 @@ class RunController(QObject):
         self._announced = False
         self.slow: float = 0.0   # slow motion's seconds between steps (0: off)
 
+    @property
+    def outcome(self) -> str | None:
+        """How the last run of the job ended: ``"completed"``, ``"stopped"``, ``"failed"``
+        (None before any ended)."""
+        return self._outcome
+
     # -- starting -----------------------------------------------------------------------
     def start_new(self, config: RunConfig) -> bool:
         """Train ``config`` from scratch (greedily, for a pretraining config), recorded in a

@@ -175,9 +175,9 @@ class SessionFollower(QObject):
                 self.ended_at = datetime.fromtimestamp(self.watch.changed_at).strftime("%H:%M:%S")
                 self.window.timeline_panel.flush_follow()
             primary = session.run()
-            self.window.session_label.setText(f"Session: {session.path} ({primary.status})")
+            self.window.sessions.session_label.setText(f"Session: {session.path} ({primary.status})")
             if not running_now:
-                self.window._update_can_continue()
+                self.window.update_can_continue()
         self._update_label()
 
     def _update_label(self) -> None:

@@ -213,11 +213,7 @@ class RunModel:
             self.run_changed.emit(run)
         elif isinstance(event, EpochSnapshot):
             run = self.runs[self._live_run]
-            run.live[event.epoch] = event
-            run._decoders.pop(event.epoch, None)
-            run._models.pop(event.epoch, None)
-            run._small.pop(event.epoch, None)
-            run.thin_live_weights(self.weights_budget)
+            run.add_live_snapshot(event, self.weights_budget)
             self.snapshot_added.emit(run, event.epoch)
         elif isinstance(event, CheckpointSaved):
             run = self.runs[self._live_run]

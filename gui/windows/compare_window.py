@@ -39,19 +39,12 @@ from gui.run.model import RunModel
 from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner
-from gui.widgets.naming import named
+from gui.widgets.naming import make_action, named
 from gui.widgets.table_with_note import add_table_with_note
 from gui.windows.window_layout import fit_to_screen
-from gui.windows.window_menus import make_action
 
 PREFERRED_SIZE = QSize(1300, 800)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
-
-
-def nearest_epoch(epochs: list[int], epoch: int) -> int | None:
-    """The saved epoch to show for ``epoch``: the latest at or before it, else the first."""
-    before = [e for e in epochs if e <= epoch]
-    return before[-1] if before else (epochs[0] if epochs else None)
 
 
 class CompareWindow(QMainWindow):
@@ -184,7 +177,7 @@ class CompareWindow(QMainWindow):
         self.shown = {}
         problems = []
         for i, (r, state) in enumerate(zip(self.compared.runs, self.states)):
-            e = nearest_epoch(state.epochs, epoch)
+            e = state.nearest_epoch(epoch)
             self.shown[r.label] = e
             snap = None
             if e is not None:
@@ -226,7 +219,7 @@ class CompareWindow(QMainWindow):
         """``epoch 12``, and where runs without that epoch are shown instead."""
         behind = []
         for r, state in zip(self.compared.runs, self.states):
-            e = nearest_epoch(state.epochs, epoch)
+            e = state.nearest_epoch(epoch)
             if e is not None and e != epoch:
                 behind.append(f"{r.label} at {e}")
         return f"epoch {epoch}" + (f" ({', '.join(behind)})" if behind else "")
@@ -284,10 +277,13 @@ def open_comparison(paths: list[str | Path], parent: QWidget | None = None,
     window = CompareWindow(compared, [Path(p) for p in paths], parent)
     if parent is not None:
         window.setWindowFlag(Qt.Window, True)   # its own window, above the main one
-        keep = getattr(parent, "_compare_windows", [])
-        parent._compare_windows = [w for w in keep if w.isVisible()] + [window]
     window.show()
     return window
+
+
+def compare_windows(parent: QWidget) -> list[CompareWindow]:
+    """The comparison windows opened from ``parent`` (the main window) and still shown."""
+    return [w for w in parent.findChildren(CompareWindow) if w.isVisible()]
 
 
 def choose_sessions_to_compare(window) -> CompareWindow | None:

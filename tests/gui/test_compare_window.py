@@ -99,7 +99,8 @@ def test_compare_from_the_main_window_menu(qtbot, window, two_sessions, monkeypa
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(
         lambda *a, **k: ([str(two_sessions / "beta1.h5"), str(two_sessions / "nope.h5")], "")))
     window.menus.compare_action.trigger()
-    (w,) = window._compare_windows
+    from gui.windows.compare_window import compare_windows
+    (w,) = compare_windows(window)
     qtbot.addWidget(w)
     assert [r.label for r in w.compared.runs] == ["beta1"]
     assert "nope.h5" in w.notes.text() and "does not exist" in w.notes.text()

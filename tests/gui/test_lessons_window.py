@@ -36,7 +36,8 @@ def open_from_menu(qtbot, window, name: str):
     action = window.findChild(QAction, f"lessonAction_{name}")
     assert action is not None, [a.objectName() for a in menu.actions()]
     action.trigger()
-    lesson_window = window._lesson_windows[name]
+    from gui.lessons.lesson_windows import lesson_windows
+    lesson_window = lesson_windows(window)[name]
     qtbot.addWidget(lesson_window)
     return lesson_window
 

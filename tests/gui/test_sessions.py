@@ -105,8 +105,8 @@ def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot
     (folder / (old.name + ".tmp")).write_bytes(b"y" * 1000)   # a writer's spare beside it
     past = _time.time() - 90 * 86400
     os.utime(old, (past, past))
-    window._update_folder_label()
-    text = window.folder_label.text()
+    window.sessions.update_folder_label()
+    text = window.sessions.folder_label.text()
     assert str(folder) in text and "(2 sessions, " in text
     dialog = window.manage_sessions()
     qtbot.addWidget(dialog)
@@ -119,7 +119,7 @@ def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot
     dialog.table.selectRow(0)                                   # the session on display
     assert dialog.delete_selected() == [] and current.exists()
     assert "open in the window" in dialog.status.text()
-    assert "(1 session," in window.folder_label.text()
+    assert "(1 session," in window.sessions.folder_label.text()
 
 
 def _format_is_an_array(path, tmp_path):

@@ -23,7 +23,7 @@ def _fits(qtbot, w) -> None:
 @pytest.mark.parametrize("name", ["identity-risk", "explicit-vs-implicit", "vae-tension"])
 def test_a_lesson_window_fits(qtbot, window, name):
     from engine.lessons import load_lessons
-    from gui.lessons.lesson_window import open_lesson_window
+    from gui.lessons.lesson_windows import open_lesson_window
     lesson = next(x for x in load_lessons() if x.name == name)
     w = open_lesson_window(lesson, window.preferences, window)
     qtbot.addWidget(w)
