@@ -29,7 +29,7 @@ training step):
   RBM's log-likelihood), computed by :meth:`Model.evaluate` alone.
 
 The registry (:mod:`engine.models.registry`) finds a family by ``model.family``;
-nothing outside :mod:`engine.models` compares a family's name. Adding a family
+the rest of the app asks the class, not the name. Adding a family
 is one model file, one line in :mod:`engine.models`, a preset and its tests
 (``docs/families.md``).
 """
