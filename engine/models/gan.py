@@ -60,20 +60,13 @@ if TYPE_CHECKING:
 class GanConfig(SectionSettings):
     """How a GAN's two players train (config section ``gan``; absent: these defaults).
 
-    Attributes
-    ----------
-    d_steps : k, discriminator updates per generator update (Goodfellow et al.'s
-        Algorithm 1): every step updates the discriminator on a fresh batch, every
-        k-th step the generator too.
-    d_lr : the discriminator's learning rate; None: ``optim.lr``.
-    adam_beta1 : Adam's first-moment decay for both players (0.5 as in DCGAN; the
-        usual 0.9 lets the two players' momentum chase each other).
-    instance_noise : std of Gaussian noise added to every image the discriminator
-        sees, real or generated (Sønderby et al., 2016): it blurs both
-        distributions until they overlap, so a discriminator on a small data set
-        cannot win outright and starve the generator of gradient. 0: none.
-    d_dropout : dropout after each of the discriminator's hidden layers while it
-        trains (Goodfellow et al.'s MNIST discriminator used dropout too). 0: none.
+    ``d_steps`` is Goodfellow et al.'s k (Algorithm 1): every step updates the
+    discriminator on a fresh batch, every k-th step the generator too. Adam's
+    ``adam_beta1`` is 0.5 for both players as in DCGAN (the usual 0.9 lets their
+    momentum chase each other). ``instance_noise`` (Sønderby et al., 2016) blurs
+    the real and generated images alike until they overlap, so a discriminator on
+    a small data set cannot win outright and starve the generator of gradient;
+    Goodfellow et al.'s MNIST discriminator used dropout (``d_dropout``) too.
     """
 
     families = ("gan",)
