@@ -292,7 +292,7 @@ class RunConfig:
 
     # -- validation ----------------------------------------------------------
     def validate(self) -> "RunConfig":
-        V.check_run(self)
+        V.check_run(self, optional_sections())
         return self
 
     # -- serialisation -------------------------------------------------------

@@ -13,14 +13,11 @@ registered under its config name with :func:`family_settings`::
 
 :class:`~engine.config.RunConfig` then reads, writes and checks that
 section, and the settings form shows it, with no word about the family.
+(``RunConfig`` in the annotations below is :class:`engine.config.RunConfig`, not
+imported: the config imports this module.)
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from engine.config import RunConfig
 
 
 class SectionSettings:
@@ -62,8 +59,12 @@ def family_settings(name: str):
 
 
 def registered_settings() -> dict[str, type]:
-    """Every family's settings section (importing the families registers them)."""
-    import engine.models  # noqa: F401  (registration happens at import)
+    """Every family's settings section, registered as :mod:`engine.models` imports each family.
+
+    The modules that read configs from files (:mod:`engine.presets`,
+    :mod:`engine.session.loaders`) import :mod:`engine.models` first, so a saved
+    ``gan`` section is known; this module imports no family (the families import it).
+    """
     return FAMILY_SETTINGS
 
 

@@ -191,9 +191,12 @@ def check_family(cfg, sections: dict) -> None:
             cls.check_run(cfg)
 
 
-def check_run(cfg) -> None:
-    """Every field, then the rules between fields and sections."""
-    from engine.config import optional_sections   # the registry: families register there
+def check_run(cfg, optional: dict) -> None:
+    """Every field, then the rules between fields and sections.
+
+    ``optional``: the optional sections' classes by name (pretraining, classifier and
+    the families' own: :func:`engine.config.optional_sections`).
+    """
     check_fields(cfg)
     check(isinstance(cfg.device, str) and (
         cfg.device in DEVICES or (cfg.device.startswith("cuda:") and cfg.device[5:].isdigit())),
@@ -207,6 +210,6 @@ def check_run(cfg) -> None:
     check_fields(cfg.optim, "optim.")
     if cfg.pretraining is not None:
         check_pretraining(cfg)
-    sections = {k: v for k, v in optional_sections().items() if k != "pretraining"}
+    sections = {k: v for k, v in optional.items() if k != "pretraining"}
     check_sections(cfg, sections)
     check_family(cfg, sections)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import engine.models  # noqa: F401  (registers every family and its settings section)
 from engine import fields as F
 from engine.config import RunConfig, registered_settings, settings_for_family
 from gui.forms.field_text import from_text, to_text
