@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMessageBox, QSplitter,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from engine.errors import SessionError
-from engine.pretraining.jobs import unfinished_job
+from engine.jobs import unfinished_job
 from engine.pretraining.stack import first_layer_features
 from engine.session import Session
 from gui.code_views import CodeViews

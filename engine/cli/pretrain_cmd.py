@@ -9,6 +9,7 @@ from engine.cli.common import (JobProgress, add_config_options, add_run_options,
                                stop_on_interrupt, weights_budget)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
+from engine.jobs import new_job, run_job
 from engine.pretraining.greedy import GreedyPretraining
 from engine.session import SessionWriter
 
@@ -138,20 +139,16 @@ def run(args) -> int:
     writer = SessionWriter(args.out, force=args.force,   # made first: fails early
                            weights_budget=weights_budget(args)) if args.out else None
     progress = JobProgress(args.quiet)
-    listeners = ([writer] if writer else []) + [progress]
-
-    def emit(event) -> None:
-        for listener in listeners:
-            listener(event)
-
-    job = GreedyPretraining(cfg)
-    control = TrainingControl()
     try:
-        with stop_on_interrupt(control) as interrupt:
-            outcome = job.run(emit, control, snapshots=writer is not None)
-    finally:
+        job = GreedyPretraining(cfg)
+    except BaseException:
         if writer is not None:
             writer.close()
+        raise
+    control = TrainingControl()
+    with stop_on_interrupt(control) as interrupt:
+        outcome = run_job(new_job(job, snapshots=writer is not None), progress, control,
+                          writer=writer).outcome
     sizes = "-".join(str(w) for w in (cfg.model.hidden + (cfg.model.latent_dim,)))
     where = (f"; saved to {args.out} (next: python main.py finetune {args.out})" if args.out
              else " (not saved: add --out stack.h5 to keep it)")

@@ -13,7 +13,7 @@ from engine.events import RunStarted
 from engine.pretraining import (Comparison, ComparisonTable, EncoderSource, GreedyPretraining,
                                 classifier_config, comparison_table, decode_through,
                                 encode_through, encoder_source)
-from engine.pretraining.jobs import job_from_session
+from engine.jobs import job_from_session
 from engine.session import Session, SessionWriter
 from session_support import Recorder, dataset_for, fan_out, single_torch_thread, tiny_pretraining
 

@@ -9,7 +9,7 @@ from engine.errors import SessionError
 from engine.events import RunOpened, StepMetrics
 from engine.pretraining import (Comparison, GreedyPretraining, classifier_config,
                                 comparison_table, encoder_source)
-from engine.pretraining.jobs import job_from_session, unfinished_job
+from engine.jobs import job_from_session, unfinished_job
 from engine.session import Session, SessionWriter
 from session_support import (FIXTURES, Recorder, dataset_for, fan_out, histories_equal,
                              read_everything, single_torch_thread, tiny_pretraining)

@@ -26,7 +26,8 @@ from engine.data.labels import labelled_subset
 from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, RunOpened, StepMetrics
 from engine.pretraining import GreedyPretraining, comparison_table, encoder_source
-from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter, resume_trainer
+from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter
+from engine.jobs import resume_trainer
 from engine.trainer import Trainer
 from session_support import FIXTURES, Recorder, single_torch_thread
 
