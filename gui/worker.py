@@ -48,10 +48,10 @@ class _FlushingControl(TrainingControl):
         super().__init__()
         self._flush = flush
 
-    def checkpoint(self) -> bool:
+    def should_stop(self) -> bool:
         if self.paused:
             self._flush()
-        return super().checkpoint()
+        return super().should_stop()
 
 
 class Worker(QObject):

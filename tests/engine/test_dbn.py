@@ -18,7 +18,7 @@ from engine.session import Session, SessionWriter
 from session_support import Recorder, dataset_for, fan_out, single_torch_thread, tiny_pretraining
 
 RBM_STAGES = {"objective__corruption": "none", "objective__corruption_level": 0.0,
-              "pretraining": {"kinds": ["rbm", "rbm"], "finetune_epochs": 0},
+              "pretraining": {"kinds": ["rbm", "rbm"], "end_to_end_epochs": 0},
               "rbm": {"ais_chains": 10, "ais_steps": 50}}
 
 

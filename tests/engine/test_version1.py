@@ -179,7 +179,7 @@ def test_a_version_1_pretraining_is_a_job_with_its_stack_as_encoder_source():
         job = s.jobs["pretrain"]
         assert job.kind == "pretrain" and [p.run_id for p in job.plan] == [
             "stage-1", "stage-2", "stack"]
-        assert RunConfig.from_json(job.spec_json).pretraining.finetune_epochs == 1
+        assert RunConfig.from_json(job.spec_json).pretraining.end_to_end_epochs == 1
         assert s.runs["stage-2"].data.image_shape == (1, 1, 16)
         assert s.runs["stage-2"].meta["kind"] == "denoising"
         src = encoder_source(s)
