@@ -21,6 +21,8 @@ from engine.config import RunConfig
 from engine.errors import ConfigError, StudioError
 from engine.events import Emit
 from engine.jobs.runner import JobResult, continue_job, new_job, run_job
+from engine.jobs.stored import unfinished_job
+from engine.session import Session, SessionWriter
 
 NEW = "new"               # nothing to continue: no file, a damaged one, or no checkpoint yet
 RESUMABLE = "resumable"   # stopped or killed part way: continues from its checkpoint
@@ -114,8 +116,6 @@ class RunFolder:
         same : whether a stored config is the planned one (:func:`same_settings`, or
             :func:`same_run` where more epochs continue a run).
         """
-        from engine.jobs.stored import unfinished_job
-        from engine.session import Session
         path = self.session(name)
         if not path.is_file():
             return StoredRun(NEW)
@@ -163,7 +163,6 @@ class RunFolder:
         SessionError
             The file cannot be written (a full disk) or its checkpoint read back.
         """
-        from engine.session import SessionWriter
         path = self.session(name)
         resume = stored.state == RESUMABLE
         if not resume:

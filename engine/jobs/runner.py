@@ -26,6 +26,11 @@ from typing import Callable, Protocol
 from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.events import Emit, Event, RunFailed, RunFinished, RunOpened
+from engine.jobs.resume import resume_trainer
+from engine.jobs.stored import job_from_session, unfinished_job
+from engine.pretraining.greedy import GreedyPretraining
+from engine.session import Session
+from engine.trainer import Trainer
 
 #: ``job(emit, control)`` trains and returns ``'completed'``, ``'stopped'`` or ``'failed'``.
 Job = Callable[[Emit, TrainingControl], str]
@@ -61,7 +66,6 @@ def orchestration(plan) -> Orchestration | None:
     if isinstance(plan, RunConfig):
         if plan.pretraining is None:
             return None
-        from engine.pretraining.greedy import GreedyPretraining
         return GreedyPretraining(plan)
     return plan
 
@@ -81,7 +85,6 @@ def new_job(plan, *, snapshots: bool = True, checkpoints: bool = True) -> Job:
         several = orchestration(plan)
         if several is not None:
             return several.run(emit, control, snapshots=snapshots, checkpoints=checkpoints)
-        from engine.trainer import Trainer
         return Trainer(plan).run(emit, control, snapshots=snapshots, checkpoints=checkpoints)
     return job
 
@@ -101,16 +104,13 @@ def continue_job(path: str | Path, *, epochs: int | None = None, run_id: str | N
       ``epochs`` more epochs (None: up to the epochs its config asks for), on ``device``
       (None: the run's own). The events follow a ``RunOpened`` naming that run.
 
-    Raises (when called)
-    --------------------
+    Raises
+    ------
     SessionError
-        A damaged file, data that changed since, a checkpoint that does not load, a job
+        When the job is called: a damaged file, data that changed since, a checkpoint that does not load, a job
         this version cannot continue.
     """
     def job(emit: Emit, control: TrainingControl) -> str:
-        from engine.jobs.resume import resume_trainer
-        from engine.jobs.stored import job_from_session, unfinished_job
-        from engine.session import Session
         with Session.open(path) as session:
             several = orchestration(plan) if plan is not None else None
             if several is None and plan is None and run_id is None and epochs is None:
