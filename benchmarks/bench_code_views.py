@@ -1,8 +1,8 @@
 """What the Code views cost the GUI thread: a noise-slider move, a drawing stroke, an epoch.
 
 Trains a preset headless into a session (the same ``Trainer`` and
-``SessionWriter`` as the window), opens it in a :class:`~gui.run_model.RunModel`
-as the window does, makes every view of :data:`gui.code_views.VIEW_PANELS` and
+``SessionWriter`` as the window), opens it in a :class:`~gui.run.model.RunModel`
+as the window does, makes every view of :data:`gui.views.code_views.VIEW_PANELS` and
 times, on the GUI thread with the app's torch thread count:
 
 - a noise-slider move: corrupt the probe images and reconstruct them with the
@@ -58,8 +58,8 @@ def main() -> None:
     from engine.session import Session, SessionWriter
     from engine.trainer import Trainer
     from gui.app import training_threads
-    from gui.code_views import VIEW_PANELS, make_view
-    from gui.run_model import RunModel
+    from gui.views.code_views import VIEW_PANELS, make_view
+    from gui.run.model import RunModel
     torch.set_num_threads(training_threads())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     cfg = load_preset(args.preset).with_overrides({"optim.epochs": args.epochs,

@@ -30,7 +30,7 @@ fixes the count); rounds alternate GUI and headless so drift in the
 machine's load hits both alike. The machine's load average is printed.
 ``--busy N`` starts N CPU-burning processes beside it all (a busy laptop).
 ``--nice`` sets how much lower the training thread's priority is than the
-GUI's (the app's is ``gui.worker.TRAINING_NICE``).
+GUI's (the app's is ``gui.run.worker.TRAINING_NICE``).
 
 Run: ``python benchmarks/bench_gui_latency.py [--preset vae-2d] [--epochs 12]
 [--threads auto,1] [--rounds 5] [--busy 2] [--nice N] [--device cpu]``. Figures are
@@ -121,7 +121,7 @@ def run_headless(config, folder: Path) -> float:
 
 def run_gui(app: QApplication, config, folder: Path, move_hz: float,
             drive_marker: bool = True, heartbeat_on: bool = True) -> dict:
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
     prefs = Preferences(QSettings(str(folder / "settings.ini"), QSettings.IniFormat))
     prefs.session_folder = folder
@@ -204,7 +204,7 @@ def _times(runs: list[dict | None]) -> str:
 
 def main() -> None:
     from gui.app import window_thread_policy
-    import gui.worker
+    import gui.run.worker
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="vae-2d")
     ap.add_argument("--epochs", type=int, default=12)
@@ -214,10 +214,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--move-hz", type=float, default=30.0)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--nice", type=int, default=gui.worker.TRAINING_NICE,
+    ap.add_argument("--nice", type=int, default=gui.run.worker.TRAINING_NICE,
                     help="the training thread's priority below the GUI's (Linux nice steps)")
     args = ap.parse_args()
-    gui.worker.TRAINING_NICE = args.nice
+    gui.run.worker.TRAINING_NICE = args.nice
     _record_thread_times()
     config = load_preset(args.preset).with_overrides({"optim.epochs": args.epochs,
                                                       "device": args.device})

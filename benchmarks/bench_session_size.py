@@ -158,7 +158,7 @@ while not path.exists() and not stop.exists():
 watch, seen, reads = FileWatch(path), set(), 0
 while not stop.exists():
     if watch.changed():
-        s = open_released(path)             # as gui/session_follower.py: read, then let go
+        s = open_released(path)             # as gui/run/follower.py: read, then let go
         run = s.run()
         for e in run.snapshot_epochs[-3:]:
             if e not in seen:

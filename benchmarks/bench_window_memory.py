@@ -125,7 +125,7 @@ def main() -> None:
     if args.arenas_free:   # the window caps them; this shows what it grows without the cap
         import gui.native_memory as native
         native._limited = True
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
     config = load_preset(args.preset).with_overrides(TINY)
     print(f"{args.cycles} train/stop cycles of {args.preset} (tiny), load average "

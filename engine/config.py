@@ -40,7 +40,9 @@ class DataConfig:
     or a folder of images; ``key`` names the array inside an .npz/.h5 file and ``labels_key``
     its labels). ``mnist-full``, ``fashion-mnist``, ``cifar10``: fetched once into a cache
     (docs/data.md); ``image_size``: every image's centre square resized to it (None: their own
-    size); ``sprite_colour``: sprites in colour. ``stream`` keeps a .npy/.h5 file's (or a
+    size); ``sprite_colour``: sprites in colour; ``sprite_factors``: sprite factors fixed or
+    narrowed, e.g. ``"shape=0, rotation=0, y=0.3:0.7"`` (:func:`engine.data.sprites.
+    parse_factor_ranges`; "" all five over their full ranges). ``stream`` keeps a .npy/.h5 file's (or a
     folder's) images where they are, each batch read by a DataLoader with ``workers`` processes
     (None: ``default_workers``): None streams what would not fit in memory, True all, False none.
     """
@@ -61,6 +63,7 @@ class DataConfig:
     image_size: int | None = None
     sprite_colour: bool = False
     points: str = ""
+    sprite_factors: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Optional dependencies: importing one that may be missing, with a message naming its extra.
 
-The exports to other tools (ONNX, TensorBoard, the comparison figure) need
+The exports to other tools (ONNX, TensorBoard) need
 packages most users of the window never use; they are in the ``export``
 extra of ``pyproject.toml``. A command that needs one says which extra to
 install instead of failing with an ImportError.
@@ -18,7 +18,6 @@ PACKAGES = {
     "onnx": "onnx onnxscript",
     "onnxscript": "onnx onnxscript",
     "tensorboard": "tensorboard",
-    "matplotlib": "matplotlib",
 }
 
 

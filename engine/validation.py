@@ -127,6 +127,13 @@ def check_data(d) -> None:
           d.image_size)
     check(isinstance(d.sprite_colour, bool), "data.sprite_colour", "true or false",
           d.sprite_colour)
+    check(isinstance(d.sprite_factors, str), "data.sprite_factors",
+          "text such as 'shape=0, y=0.3:0.7'", type(d.sprite_factors))
+    from engine.data.sprites import parse_factor_ranges  # numpy only: no cycle
+    try:
+        parse_factor_ranges(d.sprite_factors)
+    except ValueError as e:
+        raise ConfigError(str(e), "data.sprite_factors") from None
 
 
 def check_model(m) -> None:

@@ -69,7 +69,7 @@ def open_window(argv: list[str]):
 
     Returns
     -------
-    The shown :class:`~gui.main_window.MainWindow`; :func:`run_app` then runs the event loop.
+    The shown :class:`~gui.windows.main_window.MainWindow`; :func:`run_app` then runs the event loop.
     """
     global _app
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -84,9 +84,9 @@ def open_window(argv: list[str]):
     _app.setApplicationName(APPLICATION)
     sessions = [a for a in argv if a.endswith((".h5", ".hdf5")) or Path(a).is_dir()]
     if len(sessions) > 1 or any(Path(a).is_dir() for a in sessions):
-        from gui.compare_window import open_comparison   # side by side
+        from gui.windows.compare_window import open_comparison   # side by side
         return open_comparison(sessions)
-    from gui.main_window import MainWindow  # after QApplication: pyqtgraph needs it
+    from gui.windows.main_window import MainWindow  # after QApplication: pyqtgraph needs it
     window = MainWindow()
     window.show()
     warm_up_torch()

@@ -49,7 +49,7 @@ def main() -> None:
         if code != 0:
             raise SystemExit(f"the sweep failed (exit code {code})")
         app = QApplication.instance() or QApplication([])
-        from gui.compare_window import open_comparison
+        from gui.windows.compare_window import open_comparison
         window = open_comparison([sweep])
         window.resize(1366, 768)
         settle(app)

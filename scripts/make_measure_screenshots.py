@@ -32,8 +32,8 @@ def main() -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.code_views import PAGES
-    from gui.main_window import MainWindow
+    from gui.views.code_views import PAGES
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
 
     def settle(seconds: float = 0.5) -> None:

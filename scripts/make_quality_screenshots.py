@@ -41,7 +41,7 @@ def main() -> None:
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
 
     def settle(seconds: float = 0.5) -> None:

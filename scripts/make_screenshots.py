@@ -61,7 +61,7 @@ def main() -> None:
     from gui.app import training_threads
     torch.set_num_threads(training_threads())
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     from gui.preferences import Preferences
     with tempfile.TemporaryDirectory() as tmp:
         prefs = Preferences(QSettings(str(Path(tmp) / "settings.ini"), QSettings.IniFormat))
@@ -144,7 +144,7 @@ def shoot_pretraining(app, win, out: Path) -> None:
     settings = win.settings_panel
     settings.load_preset("stacked-pretraining")
     settings.pretrain_group.stage_epochs_edit.setText(str(STAGE_EPOCHS))
-    settings.pretrain_group.finetune_edit.setText(str(END_TO_END_EPOCHS))
+    settings.pretrain_group.end_to_end_edit.setText(str(END_TO_END_EPOCHS))
     win.train()
     wait_until(app, lambda: win.controller.is_running())
     wait_until(app, lambda: not win.controller.is_running())
@@ -244,7 +244,7 @@ def shoot_dbn(app, win, out: Path) -> None:
 
 def show_code_view(app, win, view: str) -> None:
     """Bring the Code views tab's page of ``view`` on screen, drawn."""
-    from gui.code_views import PAGES
+    from gui.views.code_views import PAGES
     views = win.code_views
     win.tabs.setCurrentWidget(views.page)
     views.pages.setCurrentIndex(next(i for i, (_, _, keys) in enumerate(PAGES)

@@ -44,7 +44,7 @@ def train_until(app, window, config, epochs_seen: int) -> None:
 
 def panel_png(window, key: str, path: Path) -> None:
     """Panel ``key`` as it is on screen (its tab brought forward), controls and all."""
-    from gui.figure_export import bring_forward
+    from gui.views.figure_export import bring_forward
     bring_forward(window, window.frames[key])
     settle(QApplication.instance(), 0.2)
     window.code_views.flush()

@@ -12,13 +12,27 @@ its KL. He, Spokoyny, Neubig & Berg-Kirkpatrick (2019, "Lagging inference
 networks and posterior collapse", their ``calc_mi``) estimate it from a set
 of M images with Gaussian posteriors N(mu_i, diag(exp(logvar_i)))::
 
-    I ≈ mean_i E_{q(z|x_i)}[log q(z|x_i)]                 (minus the entropy: closed form)
-        - mean_i log q(z_i),   z_i ~ q(z|x_i),  q(z) ≈ 1/M Σ_j q(z|x_j)
+    I ≈ mean_i [ log q(z_i|x_i) - log q(z_i) ],   z_i ~ q(z|x_i),   q(z) ≈ 1/M Σ_j q(z|x_j)
 
-The estimate cannot exceed log M (each z_i is most likely under its own
-posterior): with 1,000 images, about 6.9 nats. He et al. average it over
-mini-batches of their test set; here the M map images form one batch (a
-larger M, a smaller bias). The outer mean over images is taken over
+He et al. take the first term's expectation in closed form (minus the
+entropy); here it is read at the same draw z_i as the second. The
+expectation is the same, but the two terms' draws cancel: one z per image
+moves log N(z; mu, σ²) by about sqrt(D/2) nats, so the closed form left
+about sqrt(D / 2M) nats of noise — ±0.6 nats for a 20-dimensional code on 30
+images, and the same error at every epoch since the draws are seeded. An
+untrained VAE then showed 0.7 nats where it carries none; now a code that
+carries nothing reads 0 exactly.
+
+**How far to trust it.** The estimate is I(x; z) for x drawn from the M
+images, so it cannot exceed log M (each z_i is most likely under its own
+posterior): with 1,000 images, 6.9 nats. Checked against linear-Gaussian
+encoders with known I(x; z) (``tests/engine/test_mutual_information.py``):
+below about log M - 2 nats it is within about 0.1 nats of the truth plus its
+noise (about ±0.1 nats on 100 images, ±0.05 on 1,000); above that it reads
+low, and a code that tells the images apart reads log M whatever it
+carries. The views draw log M beside it for that reason. He et al. average
+it over mini-batches of their test set; here the M map images form one batch
+(a larger M, a higher ceiling). The outer mean over images is taken over
 :data:`SAMPLES` of them (a random subset: the same expectation, a quarter of
 the work for 1,000 images), while q(z) is always the mixture of all M. The
 pairwise log-densities are three matrix products in torch (whose threads the
@@ -72,8 +86,8 @@ def mutual_information(mean: np.ndarray, logvar: np.ndarray, seed: int = 0) -> f
 
     Returns
     -------
-    float, in [0, log M] up to the Monte Carlo noise of one draw per image (a slightly
-    negative value is possible for a collapsed code); NaN for fewer than 2 images.
+    float, at most log M; about 0 for a code that carries nothing (slightly negative is
+    possible on a weakly informative one: Monte Carlo noise); NaN for fewer than 2 images.
     """
     mean = np.asarray(mean, np.float64)
     logvar = np.asarray(logvar, np.float64)
@@ -84,13 +98,12 @@ def mutual_information(mean: np.ndarray, logvar: np.ndarray, seed: int = 0) -> f
     if m < 2:
         return float("nan")
     rng = np.random.default_rng(seed)
-    # E_q(z|x)[log q(z|x)] of a diagonal Gaussian: -D/2 log 2π - 1/2 Σ (1 + logvar).
-    neg_entropy = float(np.mean(-0.5 * d * math.log(2 * math.pi) - 0.5 * (1 + logvar).sum(1)))
     some = rng.permutation(m)[:SAMPLES] if m > SAMPLES else np.arange(m)
     z = mean[some] + np.exp(0.5 * logvar[some]) * rng.standard_normal((len(some), d))
     log_q = _log_density(torch.from_numpy(z), torch.from_numpy(mean), torch.from_numpy(logvar))
-    log_qz = torch.logsumexp(log_q, dim=1) - math.log(m)
-    return neg_entropy - float(log_qz.mean())
+    own = log_q[torch.arange(len(some)), torch.from_numpy(some)]     # log q(z_i | x_i)
+    log_qz = torch.logsumexp(log_q, dim=1) - math.log(m)              # log q(z_i)
+    return float((own - log_qz).mean())
 
 
 def marginal_kl(mean_kl: float, mi: float) -> float:

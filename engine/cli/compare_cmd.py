@@ -16,8 +16,7 @@ def add_parser(sub) -> None:
                     "set) and write a PNG with the loss curves of every term (one colour per "
                     "run), the probe images reconstructed by each run and, for a sweep, each "
                     "final term against the swept value. Sessions and sweep folders can be "
-                    "mixed. The PNG needs matplotlib (pip install -e \".[export]\"). In the "
-                    "window: python main.py A.h5 B.h5")
+                    "mixed. In the window: python main.py A.h5 B.h5")
     p.add_argument("sessions", type=Path, nargs="+", metavar="SESSION.h5|DIR")
     p.add_argument("--png", type=Path, default=Path("comparison.png"), metavar="FILE.png",
                    help="where the figure goes (default comparison.png)")

@@ -195,7 +195,8 @@ def load_source(cfg: DataConfig, seed: int) -> ImageArrays:
     if cfg.source == "sprites":
         from engine.data.resize import fit_float
         from engine.data.sprites import make_sprites
-        data = make_sprites(cfg.n_sprites, cfg.sprite_size, seed, cfg.sprite_colour)
+        data = make_sprites(cfg.n_sprites, cfg.sprite_size, seed, cfg.sprite_colour,
+                            cfg.sprite_factors)
         if size is not None and size != cfg.sprite_size:
             data.images = fit_float(data.images, size)
         return data

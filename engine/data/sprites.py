@@ -60,16 +60,60 @@ HEART_SIDE = 1.5
 _CHUNK = 2048  # sprites per pass: keeps the (chunk, S, S) temporaries in cache-friendly sizes
 
 _SPRITES_STREAM = 0x5B17E5  # keeps the factor draws independent of split/probe draws
+_SHAPE_STREAM = 0x5A9E  # a narrowed shape range's classes
 _HUE_STREAM = 0x4E3  # its own stream: colour sprites have the grey ones' shapes and places
 
 
-def sample_factors(n: int, seed: int) -> np.ndarray:
-    """Draw sprite factors uniformly over :data:`FACTOR_RANGES`.
+def parse_factor_ranges(spec: str) -> dict[str, tuple[float, float]]:
+    """The ranges a ``data.sprite_factors`` text sets, e.g. ``"shape=0, y=0.3:0.7"``.
+
+    Each comma-separated item is ``name=value`` (the factor fixed) or ``name=lo:hi`` (drawn
+    uniformly from that range), inside :data:`FACTOR_RANGES`; shape takes classes, 0 to 2.
+    The factors not named keep their full range. "" names none.
+
+    Returns
+    -------
+    {factor name: (lo, hi)}, lo == hi for a fixed factor.
+
+    Raises
+    ------
+    ValueError
+        Naming the item that is wrong and what it must be.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        name, eq, value = (t.strip() for t in item.partition("="))
+        if not eq or name not in FACTOR_RANGES:
+            raise ValueError(f"'{item}' must be name=value or name=low:high with name one "
+                             f"of {', '.join(FACTOR_NAMES)}")
+        try:
+            lo, hi = (float(t) for t in (value.split(":") if ":" in value else (value,) * 2))
+        except ValueError:
+            raise ValueError(f"'{item}': {value!r} is no number or low:high range") from None
+        a, b = FACTOR_RANGES[name]
+        if not (a <= lo <= hi <= b) or (name == "shape" and not (lo.is_integer()
+                                                                 and hi.is_integer())):
+            what = "whole numbers" if name == "shape" else "numbers"
+            raise ValueError(f"'{item}': {name} takes {what} from {a:g} to {b:g}, "
+                             "the low end first")
+        if name in out:
+            raise ValueError(f"'{item}': {name} is named twice")
+        out[name] = (lo, hi)
+    return out
+
+
+def sample_factors(n: int, seed: int, spec: str = "") -> np.ndarray:
+    """Draw sprite factors uniformly over :data:`FACTOR_RANGES` (or the ranges ``spec`` sets).
 
     Parameters
     ----------
     n : number of sprites.
     seed : the same seed always gives the same factors.
+    spec : :func:`parse_factor_ranges` text: fixed factors and narrower ranges. The draws
+        are those of the full ranges mapped onto the narrower ones, so a run with one
+        factor narrowed has the same shapes, sizes and turns as the full set.
 
     Returns
     -------
@@ -83,6 +127,13 @@ def sample_factors(n: int, seed: int) -> np.ndarray:
     f[:, 2] = rng.uniform(*FACTOR_RANGES["rotation"], size=n)
     f[:, 3] = rng.uniform(0.0, 1.0, size=n)
     f[:, 4] = rng.uniform(0.0, 1.0, size=n)
+    for name, (lo, hi) in parse_factor_ranges(spec).items():
+        k = FACTOR_NAMES.index(name)
+        a, b = FACTOR_RANGES[name]
+        if name == "shape":       # classes lo..hi, each as likely, from a stream of their own
+            f[:, k] = np.random.default_rng([seed, _SHAPE_STREAM]).integers(lo, hi + 1, n)
+        else:                     # the same draw, moved linearly into [lo, hi]
+            f[:, k] = lo + (f[:, k] - a) * (hi - lo) / (b - a)
     return f.astype(np.float32)
 
 
@@ -184,7 +235,7 @@ def hue_rgb(hue: np.ndarray) -> np.ndarray:
 
 
 def make_sprites(n: int = 8000, size: int = 32, seed: int = 0,
-                 colour: bool = False) -> ImageArrays:
+                 colour: bool = False, factors: str = "") -> ImageArrays:
     """Generate a sprite data set.
 
     Parameters
@@ -195,6 +246,8 @@ def make_sprites(n: int = 8000, size: int = 32, seed: int = 0,
     colour : each shape in a colour of its own (a sixth factor, ``hue``, drawn
         uniformly from the colour wheel) on black; the other factors, and so the
         shapes and their places, are those of the grey set of the same seed.
+    factors : fixed factors and narrower ranges (:func:`parse_factor_ranges`); the
+        factor columns keep all five, a fixed one constant.
 
     Returns
     -------
@@ -204,7 +257,8 @@ def make_sprites(n: int = 8000, size: int = 32, seed: int = 0,
         :data:`COLOUR_FACTOR_NAMES`, in colour); labels (n,) int64 = shape
         index, label_names :data:`SHAPE_NAMES`.
     """
-    factors = sample_factors(n, seed)
+    factors_spec = factors
+    factors = sample_factors(n, seed, factors_spec)
     images = render_sprites(factors, size)
     names = FACTOR_NAMES
     if colour:
@@ -218,5 +272,6 @@ def make_sprites(n: int = 8000, size: int = 32, seed: int = 0,
         factors=factors,
         factor_names=names,
         label_names=SHAPE_NAMES,
-        source=f"procedural {'colour ' if colour else ''}sprites ({n:,} shapes, {size}x{size})",
+        source=(f"procedural {'colour ' if colour else ''}sprites ({n:,} shapes, {size}x{size}"
+                + (f"; {factors_spec}" if factors_spec.strip() else "") + ")"),
     )

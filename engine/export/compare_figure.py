@@ -2,7 +2,8 @@
 probe images and, for a sweep, each final term against the swept value.
 
 Drawn with matplotlib's object interface on the Agg canvas (no window, no
-global pyplot state); matplotlib is in the ``export`` extra.
+global pyplot state), as every figure the engine writes (:mod:`engine.export.canvas`);
+its curves are plots with axes of their own, so it lays itself out rather than by pixel.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.decoding import LatentDecoder
-from engine.extras import require
 from engine.export.compared import ComparedRuns, run_colour
-from engine.export.figures import image_grid
+from engine.tiles import image_grid
 from engine.session.schema import fail
 
 PROBES = 12       # probe images per reconstruction row
@@ -93,7 +93,6 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
     ``inputs`` (the sessions and folders compared) are recorded in the PNG, so that
     the same comparison drawn again may replace it (:func:`figure_inputs`).
     """
-    require("matplotlib", "the comparison PNG (leave it out with --no-png)")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -3,9 +3,9 @@ space for 2-D points).
 
 So results can go into a report without the GUI: ``python main.py export``
 calls :func:`export_epoch` (and :func:`engine.export.latent_gif.export_gif`
-for the animated latent map). Images are tiled into grids with numpy, drawn
-and written with Pillow; the grids, codes and fonts here serve the other
-figure writers too (the GIF, the compare PNG, TensorBoard, the lessons).
+for the animated latent map). Images are tiled into grids by :func:`engine.tiles.image_grid`,
+and drawn with matplotlib (:mod:`engine.export.canvas`); the grids and codes here serve
+the other figure writers too (the GIF, the compare PNG, TensorBoard, the lessons).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
 from engine.models import family_class
 from engine.export.data_space import render_data_space
+from engine.export.canvas import (FRAME_BOTTOM, FRAME_LEFT, FRAME_RIGHT, FRAME_TOP,
+                                  PixelCanvas, cell_ticks, text_width)
+from engine.tiles import image_grid
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
 
@@ -28,31 +31,6 @@ MANIFOLD_SIDE = 20
 #: tab10, as the window colours the map (gui/style.py LABEL_COLOURS)
 LABEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-
-
-def image_grid(images: np.ndarray, columns: int, pad: int = 2,
-               pad_value: float = 1.0) -> np.ndarray:
-    """Tile images into one picture.
-
-    Parameters
-    ----------
-    images : (N, C, H, W) float in [0, 1], C = 1 (grey) or 3 (colour).
-    columns : images per row.
-
-    Returns
-    -------
-    (rows*(H+pad)+pad, columns*(W+pad)+pad) or (..., 3) uint8.
-    """
-    n, c, h, w = images.shape
-    rows = max(1, -(-n // columns))
-    grid = np.full((c, rows * (h + pad) + pad, columns * (w + pad) + pad), pad_value,
-                   dtype=np.float32)
-    for i in range(n):
-        r, k = divmod(i, columns)
-        y, x = pad + r * (h + pad), pad + k * (w + pad)
-        grid[:, y:y + h, x:x + w] = images[i]
-    out = (np.clip(grid, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    return out[0] if c == 1 else np.moveaxis(out[:3], 0, -1)
 
 
 def reconstruction_rows(original: np.ndarray, inputs: np.ndarray | None, recon: np.ndarray,
@@ -88,31 +66,15 @@ def row_titles(corrupted: bool) -> tuple[str, ...]:
         "original", "reconstruction")
 
 
-def with_row_titles(pixels: np.ndarray, titles: tuple[str, ...], image_height: int,
-                    pad: int = 2, scale: int = 1) -> np.ndarray:
-    """``pixels`` (an :func:`image_grid` of equal bands of ``len(titles)`` rows, already
-    scaled by ``scale``) with a white strip on the left naming each row.
-
-    Returns
-    -------
-    (H, W + strip) or (H, W + strip, 3) uint8, the mode of ``pixels``.
-    """
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.load_default(size=max(10, 6 * scale))
-    strip = 8 * scale + max(int(font.getlength(t)) for t in titles)
-    h = pixels.shape[0]
-    colour = pixels.ndim == 3
-    out = np.full((h, pixels.shape[1] + strip, *pixels.shape[2:]), 255, np.uint8)
-    out[:, strip:] = pixels
-    img = Image.fromarray(out)
-    draw = ImageDraw.Draw(img)
-    n_rows = (h // scale - pad) // (image_height + pad)
+def draw_row_titles(canvas, titles: tuple[str, ...], strip: float, image_height: int,
+                    pad: int = 2, scale: int = 1, size: float = 10) -> None:
+    """Name each row of an :func:`image_grid` of equal bands of ``len(titles)`` rows drawn
+    ``scale`` times its size right of a ``strip`` pixels wide, right-aligned in the strip."""
+    n_rows = (canvas.height // scale - pad) // (image_height + pad)
     for r in range(n_rows):
         centre = (pad + r * (image_height + pad) + image_height / 2) * scale
-        draw.text((strip - 4 * scale, centre), titles[r % len(titles)],
-                  fill=(48, 48, 48) if colour else 48, font=font, anchor="rm")
-    return np.asarray(img)
+        canvas.text(strip - 4 * scale, centre, titles[r % len(titles)], size, ha="right",
+                    va="center_baseline")
 
 
 def prior_codes(snapshot: EpochSnapshot, variational: bool, n: int, seed: int) -> np.ndarray:
@@ -215,7 +177,8 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     out_dir : created if missing.
     force : overwrite existing figures of the same names.
     scale : each pixel becomes scale x scale pixels (not for the data-space picture). The
-        reconstructions get row titles, the manifold axes with the values of z1 and z2.
+        reconstructions get row titles, the manifold axes with the values of z1 and z2
+        (:func:`_figure_canvas`).
 
     Returns
     -------
@@ -227,15 +190,11 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
         No snapshots, an unknown epoch, a damaged file, a family with nothing to draw,
         or a figure that exists.
     """
-    from PIL import Image
-
     epoch = check_figures(session, epoch, out_dir, force)
     figures = epoch_figures(session, epoch)
     if not figures:
         raise fail(session.path, f"run '{session.run_id}' is a {session.config.model.family}: "
                                  "it has no reconstructions or samples to draw")
-    corrupted = session.config.objective.corruption != "none"
-    image_height = session.data.image_shape[1]
     out = Path(out_dir)
     paths = {name: out / f"epoch{epoch:04d}_{name}.png" for name in figures}
     existing = [p.name for p in paths.values() if p.exists()]
@@ -244,38 +203,40 @@ def export_epoch(session: SessionRun, epoch: int | None, out_dir: str | Path,
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, pixels in figures.items():
-            img = Image.fromarray(pixels)
-            if scale > 1 and name != "data_space":
-                img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-            if name == "reconstructions":   # titles drawn at the final size: sharp text
-                img = Image.fromarray(with_row_titles(np.asarray(img), row_titles(corrupted),
-                                                      image_height, scale=scale))
-            elif name == "manifold":        # the values of z1 and z2 along its sides
-                img = _manifold_with_axes(img, session, epoch)
-            img.save(paths[name])
+            _figure_canvas(name, pixels, session, epoch, 1 if name == "data_space" else scale
+                           ).save(paths[name])
     except OSError as e:
         raise fail(out, f"cannot write the figures: {e.strerror or e}") from None
     return list(paths.values())
 
 
-def _manifold_with_axes(img, session: SessionRun, epoch: int):
-    """The manifold picture framed by its z1 and z2 values (a VAE's grid follows the
-    prior's quantiles, a deterministic code's its codes' percentiles: not a linear scale,
-    so each marked column and row carries its own value)."""
-    from engine.export.plot_axes import cell_ticks, with_axes
-    cfg = session.config
-    prior = family_class(cfg).traits(cfg).prior_samples
-    codes = manifold_codes(session.snapshot(epoch), prior)
-    n = MANIFOLD_SIDE
-    grid = "quantiles of N(0, 1)" if prior else "percentiles of the codes"
-    return with_axes(img, cell_ticks(codes[:n, 0], img.width), cell_ticks(codes[::n, 1],
-                                                                           img.height),
-                     f"z1 (a grid of {grid})", "z2")
-
-
-def _font(size: int):
-    from PIL import ImageFont
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1: the fixed bitmap font
-        return ImageFont.load_default()
+def _figure_canvas(name: str, pixels: np.ndarray, session: SessionRun, epoch: int,
+                   scale: int):
+    """The picture of one of :func:`epoch_figures`, each pixel ``scale`` x ``scale``: the
+    reconstructions with their rows' titles on the left, the manifold framed by the values
+    of z1 and z2 (a VAE's grid follows the prior's quantiles, a deterministic code's its
+    codes' percentiles: not a linear scale, so each marked column and row carries its own
+    value), the others as they are."""
+    h, w = pixels.shape[0] * scale, pixels.shape[1] * scale
+    if name == "reconstructions":
+        titles = row_titles(session.config.objective.corruption != "none")
+        size = max(10, 6 * scale)
+        strip = 8 * scale + int(max(text_width(t, size) for t in titles)) + 1
+        canvas = PixelCanvas(strip + w, h)
+        canvas.image(pixels, strip, 0, w, h)
+        draw_row_titles(canvas, titles, strip, session.data.image_shape[1], scale=scale,
+                        size=size)
+        return canvas
+    if name == "manifold":
+        cfg = session.config
+        prior = family_class(cfg).traits(cfg).prior_samples
+        codes = manifold_codes(session.snapshot(epoch), prior)
+        n = MANIFOLD_SIDE
+        grid = "quantiles of N(0, 1)" if prior else "percentiles of the codes"
+        canvas = PixelCanvas(FRAME_LEFT + w + FRAME_RIGHT, FRAME_TOP + h + FRAME_BOTTOM)
+        canvas.framed_image(pixels, FRAME_LEFT, FRAME_TOP, w, h, cell_ticks(codes[:n, 0], w),
+                            cell_ticks(codes[::n, 1], h), f"z1 (a grid of {grid})", "z2")
+        return canvas
+    canvas = PixelCanvas(w, h)
+    canvas.image(pixels, 0, 0, w, h)
+    return canvas

@@ -4,31 +4,29 @@
 :func:`export_gif`. Every frame shows the codes in one fixed plane
 (:class:`LatentPlane`), so what moves between frames is the codes, not the
 axes; beside them, the images decoded on a grid in that plane. Both have
-axes with their values (:mod:`engine.export.plot_axes`) and, under them, what
-each point colour means. Frames are drawn with Pillow from the grids and
-codes of :mod:`engine.export.figures`.
+axes with their values and, under them, what each point colour means. Frames
+are drawn with matplotlib (:mod:`engine.export.canvas`) from the grids and
+codes of :mod:`engine.export.figures`; Pillow writes the GIF.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.events import EpochSnapshot
-from engine.export.figures import (LABEL_COLOURS, MANIFOLD_SIDE, _font, image_grid,
-                                    manifold_codes)
-from engine.export.plot_axes import cell_ticks, legend_strip, linear_ticks, with_axes
+from engine.export.figures import LABEL_COLOURS, MANIFOLD_SIDE, manifold_codes
+from engine.export.canvas import (FRAME_BOTTOM, FRAME_LEFT, FRAME_RIGHT, FRAME_TOP,
+                                  PixelCanvas, cell_ticks, save_gif)
+from engine.tiles import image_grid
 from engine.session.reader import SessionRun
 from engine.session.schema import fail
 
-if TYPE_CHECKING:
-    from PIL import Image
-
 GIF_PANEL = 320          # pixels per side of each half of a GIF frame
 GIF_TITLE = 26           # pixels of the title strip above them
+LEGEND = 28              # pixels of the colours' legend under them
 
 
 class LatentPlane:
@@ -74,38 +72,25 @@ class LatentPlane:
         return (self.centre + np.asarray(points, np.float64) @ self.axes).astype(np.float32)
 
 
-def _map_panel(points: np.ndarray, labels: np.ndarray | None, plane: LatentPlane,
-               side: int) -> "Image.Image":
-    """The codes as coloured dots on a white square, the lines through 0 in grey, with
-    axes."""
-    from PIL import Image, ImageDraw
-    img = Image.new("RGB", (side, side), "white")
-    draw = ImageDraw.Draw(img)
+def _map_panel(canvas, left: float, points: np.ndarray, labels: np.ndarray | None,
+               plane: LatentPlane, side: int) -> None:
+    """The codes as coloured dots in a square with axes, the lines through 0 in grey."""
+    ax = canvas.framed(left, GIF_TITLE + FRAME_TOP, side, side, *plane.names)
     (x0, x1), (y0, y1) = plane.limits
-
-    def px(x, y):
-        return (x - x0) / (x1 - x0) * (side - 1), (1 - (y - y0) / (y1 - y0)) * (side - 1)
-
-    ox, oy = px(0.0, 0.0)
-    if 0 <= ox < side:
-        draw.line([(ox, 0), (ox, side)], fill="#d0d0d0")
-    if 0 <= oy < side:
-        draw.line([(0, oy), (side, oy)], fill="#d0d0d0")
-    for i, (x, y) in enumerate(points):
-        u, v = px(x, y)
-        colour = LABEL_COLOURS[int(labels[i]) % 10] if labels is not None else "#505050"
-        draw.ellipse([u - 2, v - 2, u + 2, v + 2], fill=colour)
-    draw.rectangle([0, 0, side - 1, side - 1], outline="#909090")
-    return with_axes(img, linear_ticks((x0, x1), side), linear_ticks((y0, y1), side, flip=True),
-                     *plane.names)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.axvline(0.0, color="#d0d0d0", lw=1, zorder=0)
+    ax.axhline(0.0, color="#d0d0d0", lw=1, zorder=0)
+    colours = ([LABEL_COLOURS[int(c) % 10] for c in labels] if labels is not None
+               else "#505050")
+    ax.scatter(points[:, 0], points[:, 1], s=16, c=colours, linewidths=0)
 
 
-def _manifold_panel(decoder: LatentDecoder, snap: EpochSnapshot, plane: LatentPlane,
-                    variational: bool, side: int) -> "Image.Image":
+def _manifold_panel(canvas, left: float, decoder: LatentDecoder, snap: EpochSnapshot,
+                    plane: LatentPlane, variational: bool, side: int) -> None:
     """Images decoded on a grid, with axes: the export's manifold for a 2-D latent (its
     grid follows the prior's quantiles: the ticks give each marked cell's value), else
     the plane's linear grid."""
-    from PIL import Image
     d = decoder.latent_dim
     if d == 2:
         codes, n = manifold_codes(snap, variational), MANIFOLD_SIDE
@@ -117,8 +102,8 @@ def _manifold_panel(decoder: LatentDecoder, snap: EpochSnapshot, plane: LatentPl
         xs, ys = gx[0], gy[:, 0]
         codes = plane.lift(np.stack([gx.ravel(), gy.ravel()], axis=1))
     grid = image_grid(decoder.decode(codes), n, pad=0)
-    img = Image.fromarray(grid).convert("RGB").resize((side, side), Image.LANCZOS)
-    return with_axes(img, cell_ticks(xs, side), cell_ticks(ys, side), *plane.names)
+    canvas.framed_image(grid, left, GIF_TITLE + FRAME_TOP, side, side, cell_ticks(xs, side),
+                        cell_ticks(ys, side), *plane.names, smooth=True)
 
 
 def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
@@ -130,7 +115,6 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
         axes (the map alone for a 1-D latent, which has no plane to decode) and the colours'
         legend.
     """
-    from PIL import Image, ImageDraw
     cfg = run.config
     _check_animatable(run)
     snaps = [run.snapshot(e) for e in run.snapshot_epochs]
@@ -141,50 +125,39 @@ def latent_frames(run: SessionRun, side: int = GIF_PANEL) -> list[np.ndarray]:
     variational = cfg.model.variational
     plane = LatentPlane([s.arrays["map_latents"] for s in snaps], variational)
     labels = run.data.map_labels
-    font = _font(15)
     what = "map" if cfg.model.latent_dim <= 2 else "map (PCA plane of the last epoch)"
+    panel = FRAME_LEFT + side + FRAME_RIGHT
+    n_panels = 2 if cfg.model.latent_dim >= 2 else 1
     frames = []
     for snap in snaps:
         codes = snap.arrays["map_latents"]
         lab = labels if labels is not None and len(labels) == len(codes) else None
-        panels = [_map_panel(plane.project(codes), lab, plane, side)]
-        if cfg.model.latent_dim >= 2:
-            panels.append(_manifold_panel(run.decoder(snap.epoch), snap, plane, variational,
-                                          side))
-        width = sum(p.width for p in panels)
-        legend = _legend(run.data, lab, width)
-        frame = Image.new("RGB", (width, GIF_TITLE + max(p.height for p in panels)
-                                  + (legend.height if legend else 0)), "white")
-        x = 0
-        for p in panels:
-            frame.paste(p, (x, GIF_TITLE))
-            x += p.width
+        legend = _legend(run.data, lab)
+        canvas = PixelCanvas(n_panels * panel, GIF_TITLE + FRAME_TOP + side + FRAME_BOTTOM
+                             + (LEGEND if labels is not None else 0))
+        canvas.text(6, 5, f"{cfg.name} · epoch {snap.epoch}/{run.snapshot_epochs[-1]} · "
+                          f"latent {what} | decoded manifold" + (
+                              f" (weights of epoch {snap.weights_epoch})"
+                              if snap.weights_epoch else ""), 15, colour="#202020")
+        _map_panel(canvas, FRAME_LEFT, plane.project(codes), lab, plane, side)
+        if n_panels == 2:
+            _manifold_panel(canvas, panel + FRAME_LEFT, run.decoder(snap.epoch), snap, plane,
+                            variational, side)
         if legend is not None:
-            frame.paste(legend, (0, frame.height - legend.height))
-        ImageDraw.Draw(frame).text(
-            (6, 5), f"{cfg.name} · epoch {snap.epoch}/{run.snapshot_epochs[-1]} · latent "
-                    f"{what} | decoded manifold" + (f" (weights of epoch {snap.weights_epoch})"
-                                                    if snap.weights_epoch else ""),
-            fill="#202020", font=font)
-        frames.append(frame)
-    # One size for all (a deterministic code's quantile ticks change width between epochs).
-    w, h = max(f.width for f in frames), max(f.height for f in frames)
-    same = []
-    for f in frames:
-        canvas = Image.new("RGB", (w, h), "white")
-        canvas.paste(f, (0, 0))
-        same.append(np.asarray(canvas))
-    return same
+            canvas.legend(*legend)
+        frames.append(canvas.to_array())
+    return frames
 
 
-def _legend(data, labels: np.ndarray | None, width: int):
-    """What each point colour means (None without labels: the points are grey)."""
+def _legend(data, labels: np.ndarray | None) -> tuple[list[str], list[str]] | None:
+    """(names, colours) of what each point colour means (None without labels: the points
+    are grey)."""
     if labels is None:
         return None
     classes = sorted(int(c) for c in np.unique(labels))
     names = [data.label_names[c] if data.label_names and c < len(data.label_names) else str(c)
              for c in classes]
-    return legend_strip(names, [LABEL_COLOURS[c % 10] for c in classes], width)
+    return names, [LABEL_COLOURS[c % 10] for c in classes]
 
 
 def _check_animatable(run: SessionRun) -> None:
@@ -205,15 +178,13 @@ def check_gif(run: SessionRun, path: str | Path, force: bool = False) -> None:
 def export_gif(run: SessionRun, path: str | Path, force: bool = False,
                frame_ms: int = 400) -> Path:
     """Write :func:`latent_frames` as an animated GIF (looping; the last frame held longer)."""
-    from PIL import Image
     path = Path(path)
     check_gif(run, path, force)
-    frames = [Image.fromarray(f) for f in latent_frames(run)]
+    frames = latent_frames(run)
     durations = [frame_ms] * len(frames)
     durations[-1] = max(frame_ms, 1500)
     try:
-        frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0, optimize=False)
+        save_gif(frames, path, durations)
     except OSError as e:
         raise fail(path, f"cannot write the GIF: {e.strerror or e}") from None
     return path

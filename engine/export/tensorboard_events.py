@@ -22,7 +22,8 @@ import numpy as np
 
 from engine.decoding import LatentDecoder
 from engine.extras import require
-from engine.export.figures import GRID_COLUMNS, image_grid, reconstruction_rows
+from engine.export.figures import GRID_COLUMNS, reconstruction_rows
+from engine.tiles import image_grid
 from engine.session.runs import SessionRun
 from engine.session.schema import MAIN_RUN, fail
 

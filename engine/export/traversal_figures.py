@@ -1,7 +1,7 @@
 """Latent traversals as a PNG grid and as an animated GIF (``export --traversals``).
 
 The grid is :func:`engine.analysis.traversal.traversal_grid` drawn with
-Pillow: one row per latent dimension, largest KL first, each labelled with
+matplotlib (:mod:`engine.export.canvas`): one row per latent dimension, largest KL first, each labelled with
 its dimension and KL, collapsed dimensions' labels in grey with
 "collapsed"; columns from -3 to +3 standard deviations. The GIF sweeps the
 value back and forth, every dimension side by side, so each frame shows
@@ -17,14 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis.traversal import SWEEP, TraversalGrid, traversal_grid
-from engine.export.figures import _font, image_grid
+from engine.export.canvas import GREY, PixelCanvas, save_gif, save_png
+from engine.tiles import image_grid
 from engine.session.runs import SessionRun
 from engine.session.schema import fail
 
 LABEL_WIDTH = 150
 HEADER = 26
 SCALE = 2
-GREY, INK = (150, 150, 150), (25, 25, 25)
+INK = "#191919"
+FRAME_MS = 180          # each GIF frame's time on screen
 
 
 def row_label(grid: TraversalGrid, row: int) -> str:
@@ -35,63 +37,55 @@ def row_label(grid: TraversalGrid, row: int) -> str:
     return f"{name}  KL {grid.kl[row]:.2f}" if grid.kl is not None else name
 
 
-def traversal_png(grid: TraversalGrid, title: str, scale: int = SCALE, text: int = 12):
-    """The grid as a Pillow image (see the module docstring); ``text`` is the label size in
-    pixels (the window draws the picture shrunk to fit, with larger labels)."""
-    from PIL import Image, ImageDraw
+def traversal_png(grid: TraversalGrid, title: str, scale: int = SCALE,
+                  text: int = 12) -> np.ndarray:
+    """The grid as an (H, W, 3) uint8 picture (see the module docstring); ``text`` is the
+    label size in pixels (the window draws the picture shrunk to fit, with larger labels)."""
     rows, steps = grid.images.shape[:2]
     label_w, header = int(LABEL_WIDTH * text / 12), int(HEADER * text / 12)
     pixels = image_grid(grid.images.reshape(rows * steps, *grid.images.shape[2:]), steps)
-    body = Image.fromarray(pixels).convert("RGB")
-    body = body.resize((body.width * scale, body.height * scale), Image.NEAREST)
-    img = Image.new("RGB", (label_w + body.width, header * 2 + body.height), "white")
-    img.paste(body, (label_w, header * 2))
-    draw = ImageDraw.Draw(img)
-    font, small = _font(text + 2), _font(text)
-    draw.text((6, 5), title, fill=INK, font=font)
-    cell = body.width / steps
+    h, w = pixels.shape[0] * scale, pixels.shape[1] * scale
+    canvas = PixelCanvas(label_w + w, header * 2 + h)
+    canvas.image(pixels, label_w, header * 2, w, h)
+    canvas.text(6, 5, title, text + 2, INK)
+    cell = w / steps
     where = "prior" if grid.kind == "prior" else "posterior"
     for s, t in enumerate(np.linspace(-SWEEP, SWEEP, steps)):
-        draw.text((label_w + (s + 0.5) * cell, header + header / 2), f"{t:+.1f}",
-                  fill=INK, font=small, anchor="mm")
-    draw.text((label_w - 8, header + header / 2), f"sd of the {where}", fill=GREY,
-              font=small, anchor="rm")
-    height = body.height / rows
+        canvas.text(label_w + (s + 0.5) * cell, header * 1.5, f"{t:+.1f}", text, INK,
+                    ha="center", va="center")
+    canvas.text(label_w - 8, header * 1.5, f"sd of the {where}", text, GREY, ha="right",
+                va="center")
     for r in range(rows):
-        draw.text((label_w - 8, header * 2 + (r + 0.5) * height), row_label(grid, r),
-                  fill=INK if grid.active[r] else GREY, font=small, anchor="rm")
-    return img
+        canvas.text(label_w - 8, header * 2 + (r + 0.5) * h / rows, row_label(grid, r), text,
+                    INK if grid.active[r] else GREY, ha="right", va="center")
+    return canvas.to_array()
 
 
-def traversal_frames(grid: TraversalGrid, title: str, scale: int = SCALE) -> list:
-    """GIF frames: at each step, every dimension's image side by side, labelled; forth and
-    back, so the loop is seamless."""
-    from PIL import Image, ImageDraw
+def traversal_frames(grid: TraversalGrid, title: str, scale: int = SCALE) -> list[np.ndarray]:
+    """GIF frames, (H, W, 3) uint8 each: at each step, every dimension's image side by side,
+    labelled; forth and back, so the loop is seamless."""
     rows, steps = grid.images.shape[:2]
     per_row = min(rows, 10)
-    font, small = _font(14), _font(11)
-    frames = []
+    n_bands = -(-rows // per_row)
+    band = 16                                     # pixels under each band for its labels
     ts = np.linspace(-SWEEP, SWEEP, steps)
+    frames = []
     for s in list(range(steps)) + list(range(steps - 2, 0, -1)):
         pixels = image_grid(grid.images[:, s], per_row, pad=4)
-        body = Image.fromarray(pixels).convert("RGB")
-        body = body.resize((body.width * scale, body.height * scale), Image.NEAREST)
-        band = 16
-        n_bands = -(-rows // per_row)
-        frame = Image.new("RGB", (max(body.width, 360), HEADER + body.height + band * n_bands),
-                          "white")
-        draw = ImageDraw.Draw(frame)
-        draw.text((6, 5), f"{title} · {ts[s]:+.1f} sd", fill=INK, font=font)
-        cell_w = body.width / per_row
-        cell_h = body.height / n_bands
+        w, h = pixels.shape[1] * scale, pixels.shape[0] * scale
+        cell_w, cell_h = w / per_row, h / n_bands
+        canvas = PixelCanvas(max(w, 360), HEADER + h + band * n_bands)
+        canvas.text(6, 5, f"{title} · {ts[s]:+.1f} sd", 14, INK)
+        for b in range(n_bands):            # each band of images with its labels under it
+            y = HEADER + b * (cell_h + band)
+            canvas.image(pixels[int(b * cell_h / scale):int((b + 1) * cell_h / scale)], 0, y,
+                         w, cell_h)
         for r in range(rows):
-            band_row, col = divmod(r, per_row)
-            y = HEADER + band_row * (cell_h + band)
-            frame.paste(body.crop((0, int(band_row * cell_h), body.width,
-                                   int((band_row + 1) * cell_h))), (0, int(y)))
-            draw.text((col * cell_w + cell_w / 2, y + cell_h + 2), row_label(grid, r).split()[0],
-                      fill=INK if grid.active[r] else GREY, font=small, anchor="mt")
-        frames.append(frame)
+            b, col = divmod(r, per_row)
+            canvas.text(col * cell_w + cell_w / 2, HEADER + b * (cell_h + band) + cell_h + 2,
+                        row_label(grid, r).split()[0], 11, INK if grid.active[r] else GREY,
+                        ha="center")
+        frames.append(canvas.to_array())
     return frames
 
 
@@ -146,10 +140,10 @@ def export_traversals(run: SessionRun, path: str | Path, epoch: int | None = Non
     written = []
     try:
         if png is not None:
-            traversal_png(grid, title).save(png)
+            save_png(traversal_png(grid, title), png)
             written.append(png)
-        frames = traversal_frames(grid, title.split(": ")[0].rsplit(" · probe", 1)[0])
-        frames[0].save(gif, save_all=True, append_images=frames[1:], duration=180, loop=0)
+        save_gif(traversal_frames(grid, title.split(": ")[0].rsplit(" · probe", 1)[0]), gif,
+                 FRAME_MS)
         written.append(gif)
     except OSError as e:
         raise fail(path, f"cannot write the traversals: {e.strerror or e}") from None

@@ -1,7 +1,7 @@
 """One PNG per lesson that shows its effect: the claim's numbers as bars, each run's images.
 
-Drawn with Pillow and numpy, as the export figures are
-(:mod:`engine.export.figures`): a heading with the lesson's title and the
+Drawn with matplotlib by pixel, as the export figures are
+(:mod:`engine.export.canvas`): a heading with the lesson's title and the
 claim's sentence; bars of the numbers that decide the claim, one group per
 quantity; then a row per run — its probe images and their reconstructions
 (and, for the identity lessons, uniform noise and what the run makes of it),
@@ -20,7 +20,9 @@ from engine.analysis.identity_probe import NOISE_IMAGES
 from engine.data.toy2d import is_point_data
 from engine.errors import SessionError
 from engine.session import Session
-from engine.export.figures import LABEL_COLOURS, _font, image_grid
+from engine.export.canvas import PixelCanvas
+from engine.export.figures import LABEL_COLOURS
+from engine.tiles import image_grid
 
 WIDTH = 1100
 MARGIN = 16
@@ -98,61 +100,70 @@ def _is_number(word: str) -> bool:
     return True
 
 
-def _bars(title: str, items: list[tuple[str, float]], width: int):
+class Panel:
+    """A strip of the figure, ``height`` pixels high: ``draw(canvas, top)`` draws it there."""
+
+    def __init__(self, height: int, draw):
+        self.height, self.draw = height, draw
+
+
+def _bars(title: str, items: list[tuple[str, float]], width: int) -> Panel:
     """A panel of horizontal bars, one per (name, value), on one scale from 0."""
-    from PIL import Image, ImageDraw
-    font, small = _font(14), _font(12)
     row = 22
-    img = Image.new("RGB", (width, 28 + row * len(items)), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((0, 4), title, fill=(20, 20, 20), font=font)
     top = max([abs(v) for _, v in items if np.isfinite(v)] or [1.0]) or 1.0
     name_w = 260
     bar_w = width - name_w - 120
-    for i, (name, v) in enumerate(items):
-        y = 28 + i * row
-        draw.text((name_w - 8, y + row / 2), name, fill=(60, 60, 60), font=small, anchor="rm")
-        length = 0 if not np.isfinite(v) else max(1, int(bar_w * abs(v) / top))
-        draw.rectangle([name_w, y + 3, name_w + length, y + row - 4],
-                       fill=LABEL_COLOURS[i % len(LABEL_COLOURS)])
-        draw.text((name_w + length + 6, y + row / 2), f"{v:.4g}", fill=(20, 20, 20),
-                  font=small, anchor="lm")
-    return img
+
+    def draw(canvas, y0):
+        canvas.text(MARGIN, y0 + 4, title, 14, "#141414")
+        for i, (name, v) in enumerate(items):
+            y = y0 + 28 + i * row
+            canvas.text(MARGIN + name_w - 8, y + row / 2, name, 12, "#3c3c3c", ha="right",
+                        va="center")
+            length = 0 if not np.isfinite(v) else max(1, bar_w * abs(v) / top)
+            if length:
+                canvas.rectangle(MARGIN + name_w, y + 3, length, row - 6,
+                                 LABEL_COLOURS[i % len(LABEL_COLOURS)])
+            canvas.text(MARGIN + name_w + length + 6, y + row / 2, f"{v:.4g}", 12, "#141414",
+                        va="center")
+    return Panel(28 + row * len(items), draw)
 
 
-def _labelled(label: str, pixels: np.ndarray, width: int):
-    from PIL import Image, ImageDraw
-    tile = Image.fromarray(pixels).convert("RGB")
-    tile = tile.resize((tile.width * SCALE, tile.height * SCALE), Image.NEAREST)
-    img = Image.new("RGB", (width, tile.height + 22), "white")
-    ImageDraw.Draw(img).text((0, 2), label, fill=(20, 20, 20), font=_font(13))
-    img.paste(tile, (0, 20))
-    return img
+def _labelled(label: str, pixels: np.ndarray, width: int) -> Panel:
+    """A grid of images, each pixel SCALE x SCALE, under its label."""
+    def draw(canvas, y):
+        canvas.text(MARGIN, y + 2, label, 13, "#141414")
+        canvas.image(pixels, MARGIN, y + 20, pixels.shape[1] * SCALE, pixels.shape[0] * SCALE)
+    return Panel(pixels.shape[0] * SCALE + 22, draw)
 
 
-def _points(label: str, arrays: dict, width: int, side: int = 220):
+def _points(label: str, arrays: dict, width: int, side: int = 220) -> Panel:
     """Real points (grey) and generated or reconstructed ones (colour) in the unit square."""
-    from PIL import Image, ImageDraw
-    img = Image.new("RGB", (width, side + 22), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((0, 2), label, fill=(20, 20, 20), font=_font(13))
-    x0 = 0
-    for name, colour in (("recon_points", LABEL_COLOURS[0]),
-                         ("generated_points", LABEL_COLOURS[1])):
-        if name not in arrays:
-            continue
-        draw.rectangle([x0, 20, x0 + side - 1, 20 + side - 1], outline="#909090")
-        for (u, v) in np.asarray(arrays.get("real_points", np.zeros((0, 2))))[:600]:
-            draw.point((x0 + u * (side - 1), 20 + (1 - v) * (side - 1)), fill="#b0b0b0")
-        for (u, v) in np.asarray(arrays[name])[:600]:
-            px, py = x0 + u * (side - 1), 20 + (1 - v) * (side - 1)
-            draw.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5], fill=colour)
-        draw.text((x0 + 4, 24), name.replace("_", " "), fill=(60, 60, 60), font=_font(11))
-        x0 += side + 12
-    return img
+    def draw(canvas, y):
+        canvas.text(MARGIN, y + 2, label, 13, "#141414")
+        x0 = MARGIN
+        for name, colour in (("recon_points", LABEL_COLOURS[0]),
+                             ("generated_points", LABEL_COLOURS[1])):
+            if name not in arrays:
+                continue
+            ax = canvas.axes(x0, y + 20, side, side)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color("#909090")
+            real = np.asarray(arrays.get("real_points", np.zeros((0, 2))))[:600]
+            ax.scatter(real[:, 0], real[:, 1], s=1, c="#b0b0b0", linewidths=0)
+            pts = np.asarray(arrays[name])[:600]
+            ax.scatter(pts[:, 0], pts[:, 1], s=9, c=colour, linewidths=0)
+            canvas.text(x0 + 4, y + 24, name.replace("_", " "), 11, "#3c3c3c")
+            x0 += side + 12
+    return Panel(side + 22, draw)
 
 
-def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = False) -> list:
+def _run_panels(path: Path, identity: bool, width: int,
+                first_epoch: bool = False) -> list[Panel]:
     """The images of a session's primary run at its last snapshot (none for a
     comparison: its numbers are in the bars)."""
     panels = []
@@ -169,7 +180,7 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
         x = run.data.probe_images[:IMAGES_SHOWN]
         for name in ("probe_inputs", "probe_recon", "gibbs_samples", "samples"):
             if name in snap.images and not (name == "probe_inputs"
-                                            and np.allclose(snap.images[name][:IMAGES_SHOWN], x)):
+                                            and _same_images(snap.images[name], x)):
                 rows.append(snap.images[name][:IMAGES_SHOWN])
         if identity and "identity_inputs" in snap.images:
             rows += [snap.images["identity_inputs"][:NOISE_IMAGES],
@@ -190,6 +201,12 @@ def _run_panels(path: Path, identity: bool, width: int, first_epoch: bool = Fals
     return panels
 
 
+def _same_images(stored: np.ndarray, x: np.ndarray) -> bool:
+    """Whether a snapshot's input row is the probe images themselves: the session keeps
+    images in 8 bits, so a clean input differs from them by up to half a level."""
+    return bool(np.allclose(stored[:len(x)], x, rtol=0.0, atol=0.6 / 255))
+
+
 def _padded(row: np.ndarray) -> np.ndarray:
     """A row of images filled up to IMAGES_SHOWN with white ones."""
     missing = IMAGES_SHOWN - len(row)
@@ -201,8 +218,8 @@ def _padded(row: np.ndarray) -> np.ndarray:
 def _row_words(snap, identity: bool, x) -> str:
     words = []
     if "probe_recon" in snap.images:
-        words.append("digits")
-    if "probe_inputs" in snap.images and not np.allclose(snap.images["probe_inputs"][:len(x)], x):
+        words.append("inputs")
+    if "probe_inputs" in snap.images and not _same_images(snap.images["probe_inputs"], x):
         words.append("corrupted input")
     for name, w in (("probe_recon", "reconstruction"), ("gibbs_samples", "Gibbs samples"),
                     ("samples", "samples")):
@@ -223,7 +240,6 @@ def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=Non
     SessionError
         When the PNG cannot be written.
     """
-    from PIL import Image, ImageDraw
     if claim is None:
         from engine.lessons.claims import measure_claim
         claim = measure_claim(lesson, paths)
@@ -238,30 +254,26 @@ def lesson_figure(lesson, paths: Sequence[Path], png_path: str | Path, claim=Non
     for p in paths:
         panels += _run_panels(Path(p), lesson.measure in IDENTITY_MEASURES, inner,
                               first_epoch=lesson.measure == "reconstruction_improves")
-    font = _font(20)
     body = textwrap.wrap(claim.sentence, 140)
     claim_lines = textwrap.wrap(f"“{lesson.claim}”", 140)
     head = 34 + 18 * (len(claim_lines) + len(body)) + 12
-    height = head + sum(p.height + 10 for p in panels) + MARGIN
-    img = Image.new("RGB", (WIDTH, height), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((MARGIN, MARGIN), f"Lesson {lesson.number}: {lesson.title}", fill=(10, 10, 10),
-              font=font)
+    canvas = PixelCanvas(WIDTH, head + sum(p.height + 10 for p in panels) + MARGIN)
+    canvas.text(MARGIN, MARGIN, f"Lesson {lesson.number}: {lesson.title}", 20, "#0a0a0a")
     y = MARGIN + 30
     for line in claim_lines:
-        draw.text((MARGIN, y), line, fill=(90, 90, 90), font=_font(13))
+        canvas.text(MARGIN, y, line, 13, "#5a5a5a")
         y += 18
-    colour = (20, 110, 40) if claim.holds else (170, 40, 30)
+    colour = "#146e28" if claim.holds else "#aa281e"
     for line in body:
-        draw.text((MARGIN, y), line, fill=colour, font=_font(13))
+        canvas.text(MARGIN, y, line, 13, colour)
         y += 18
     y = head
     for p in panels:
-        img.paste(p, (MARGIN, y))
+        p.draw(canvas, y)
         y += p.height + 10
     png_path = Path(png_path)
     try:
-        img.save(png_path)
+        canvas.save(png_path)
     except OSError as e:
         raise SessionError(f"cannot write the figure {png_path}: {e.strerror or e}") from None
     return png_path

@@ -82,7 +82,7 @@ class Lesson:
     formula : the objective or quantity at stake, as plain text.
     look_for : what to watch in the views.
     runs : the runs, in training order.
-    views : keys of the window's view registry (``gui.code_views.VIEW_PANELS``).
+    views : keys of the window's view registry (``gui.views.code_views.VIEW_PANELS``).
     measure : the id of its measurement in :data:`engine.lessons.claims.MEASURES`.
     path : the file it was read from.
     """

@@ -104,7 +104,7 @@ class AtomicH5File:
             recorder = _RecordingFile(raw)
             try:
                 f = (h5py.File(recorder, "w", libver=LIBVER) if create
-                     else h5py.File(recorder, "r+"))
+                     else h5py.File(recorder, "r+", libver=LIBVER))
                 try:
                     change(f)
                 finally:

@@ -27,14 +27,20 @@ PRETRAINING_FORMAT_V1 = "autoencoder-studio-pretraining"
 #: The run id of a run that belongs to no job (``python main.py train``).
 MAIN_RUN = "main"
 
-# HDF5 1.8 file-format objects: readable by every HDF5 tool since 2008, and
-# (unlike the 'earliest' default) with checksums on the superblock and the
-# object headers, so damaged metadata is detected instead of misread.
-LIBVER = ("v108", "v108")
+# HDF5 1.10 file-format objects: readable by HDF5 >= 1.10 (2017; every h5py wheel since
+# 2.8 ships it), with checksums on the superblock and every object header, so damaged
+# metadata is detected instead of misread. Chosen for what a commit writes: a chunked
+# dataset that grows along one axis gets an extensible-array chunk index (appending a
+# chunk changes one small entry) instead of the 1.8 format's B-tree, whose node of several
+# KB was rewritten for every per-epoch dataset at every epoch; and compact object headers.
+# Measured in benchmarks/bench_long_run_writes.py (docs/session-format.md, "Cost").
+# Files of the 1.8 format (session format 3 before this) keep opening; a writer that
+# continues one adds its new objects in the 1.10 format.
+LIBVER = ("v110", "v110")
 
-# Rows per chunk of a table: about 30 KiB for the step history (a handful of
-# columns), less for the per-epoch table, which grows by one row an epoch.
-HISTORY_CHUNK = 512
+# Rows per chunk of a table. A commit rewrites the table's last, partly filled chunk: a
+# chunk of the step history is 64 rows (about 4 KB, a page), the epoch table's 64 rows.
+HISTORY_CHUNK = 64
 EPOCH_CHUNK = 64
 HISTORY_META = ("step", "epoch", "wall_time")
 EPOCH_META = ("epoch", "step", "wall_time")

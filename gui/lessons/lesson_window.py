@@ -11,7 +11,7 @@ A lesson's runs are ordinary sessions in its folder (default
 and measures its claim from them (no training); **Run** trains the runs not
 yet saved, **Run again** replaces them all. Training is
 ``engine.lessons.run_lesson`` on the app's one
-:class:`~gui.worker.Worker` thread; the window follows the session files as
+:class:`~gui.run.worker.Worker` thread; the window follows the session files as
 the trainer commits them, so each run's views fill in while it trains.
 Errors (a run that diverges, a folder that cannot be written) go to the
 window's message strip; the app goes on.
@@ -23,9 +23,9 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QMainWindow, QProgressBar,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QProgressBar, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from engine.errors import StudioError
 from engine.events import RunFailed, RunOpened, RunStarted
@@ -39,8 +39,8 @@ from gui.lessons.run_columns import LessonColumns
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.window_layout import fit_to_screen
-from gui.worker import Job, Worker
+from gui.windows.window_layout import fit_to_screen
+from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)
 
@@ -352,49 +352,3 @@ def _writable_folder(folder: Path) -> str | None:
                 "another session folder (File → Session folder… in the main window) and "
                 "open the lesson again.")
     return None
-
-
-def open_lesson_window(lesson, preferences, parent: QWidget | None = None) -> LessonWindow:
-    """Open the window of ``lesson``: raised when open, shown again (its folder read anew)
-    when it was closed. With a ``parent`` (the main window), it closes when the parent does."""
-    keep = getattr(parent, "_lesson_windows", {}) if parent is not None else {}
-    window = keep.get(lesson.name)
-    if window is not None:
-        if not window.isVisible() and not window.is_running():
-            window.open_saved()                 # closed earlier: read its folder again
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
-    window = LessonWindow(lesson, preferences, parent=parent)
-    if parent is not None:
-        window.setWindowFlag(Qt.Window, True)   # its own window, above the main one
-        keep[lesson.name] = window
-        parent._lesson_windows = keep
-        if not hasattr(parent, "_lesson_closer"):
-            parent._lesson_closer = _ClosesWithParent(parent)
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(window.shutdown)
-    window.show()
-    return window
-
-
-class _ClosesWithParent(QObject):
-    """Closes the main window's lesson windows (stopping their training) once it has closed;
-    a close it refused (it asked first, and the user said no) leaves them open."""
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        parent.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Close:
-            QTimer.singleShot(0, self._close_if_closed)
-        return False
-
-    def _close_if_closed(self) -> None:
-        parent = self.parent()
-        if parent is not None and not parent.isVisible():
-            for window in getattr(parent, "_lesson_windows", {}).values():
-                window.close()

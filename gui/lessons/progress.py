@@ -14,7 +14,7 @@ from __future__ import annotations
 from engine.events import (EpochEnded, JobStarted, RunFailed, RunFinished, RunOpened,
                            RunStarted)
 from engine.lessons import LessonRunOpened
-from gui.coalescing import MetricsBatch
+from gui.run.coalescing import MetricsBatch
 
 
 class LessonProgress:

@@ -2,11 +2,11 @@
 
 Each run of a lesson is an ordinary session file (``lesson_paths``). A
 :class:`RunColumn` follows its file as the compare window's runs and the
-main window's :class:`~gui.session_follower.SessionFollower` do: a
+main window's :class:`~gui.run.follower.SessionFollower` do: a
 :class:`~engine.session.follow.FileWatch` tells a new commit from the
 file's identity, the newest version is read (:func:`open_released`, no
 handle kept) and merged into the column's own Qt-free
-:class:`~gui.run_model.RunModel` (:func:`merge_session`). The same code
+:class:`~gui.run.model.RunModel` (:func:`merge_session`). The same code
 shows a run that trains now — its epochs appear as the trainer commits
 them — and a run saved long ago.
 
@@ -14,7 +14,7 @@ them — and a run saved long ago.
 each name of ``lesson.views``) in a grid, a column per run, and moves them
 all with one :class:`~gui.panels.replay_timeline.ReplayTimelinePanel`; a
 run that has no snapshot at that epoch shows its nearest earlier one
-(:func:`gui.compare_window.nearest_epoch`, as in the compare window).
+(:meth:`gui.run.state.RunState.nearest_epoch`, as in the compare window).
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ from PySide6.QtWidgets import (QGridLayout, QLabel, QScrollArea, QSizePolicy, QV
 from engine.errors import StudioError
 from engine.export.compared import run_colour
 from engine.session.follow import FileWatch, open_released
-from gui.code_views import VIEW_PANELS
-from gui.compare_window import nearest_epoch
+from gui.views.code_views import VIEW_PANELS
 from gui.lessons.finetuning_view import FineTuningView
 from gui.panels.replay_timeline import ReplayTimelinePanel
-from gui.run_model import RunModel
-from gui.run_state import RunState
-from gui.session_follower import merge_session
+from gui.run.model import RunModel
+from gui.run.state import RunState
+from gui.run.follower import merge_session
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.markup import escaped
@@ -134,7 +133,7 @@ class RunColumn:
         (``dirty``): a commit of one run does not redraw the others.
         """
         state = self.state
-        e = None if epoch is None else nearest_epoch(self.epochs, epoch)
+        e = None if epoch is None or state is None else state.nearest_epoch(epoch)
         if e == self.shown and not self.dirty and e is not None:
             return []
         self.dirty = False
@@ -337,7 +336,7 @@ class LessonColumns(QWidget):
         """``epoch 12``, and where runs without that epoch are shown instead."""
         behind = []
         for c in self.columns:
-            e = nearest_epoch(c.epochs, epoch)
+            e = None if c.state is None else c.state.nearest_epoch(epoch)
             if e is not None and e != epoch:
                 behind.append(f"{c.label} at {e}")
         return f"epoch {epoch}" + (f" ({', '.join(behind)})" if behind else "")

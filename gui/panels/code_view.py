@@ -5,8 +5,8 @@ A view is a :class:`CodeViewPanel`: ``set_run(run)`` when a run comes on display
 (the view decides whether it applies: family, data, the arrays the snapshots carry),
 ``show_epoch(run, epoch)`` for the epoch the replay slider or the live run shows
 (it reads ``run.snapshot(epoch)`` and ``run.cpu_model(epoch)``), ``clear(why)`` and
-``save_png(path)``. The main window's :class:`~gui.code_views.CodeViews` and the
-lessons window feed the same panels (:data:`gui.code_views.VIEW_PANELS`).
+``save_png(path)``. The main window's :class:`~gui.views.code_views.CodeViews` and the
+lessons window feed the same panels (:data:`gui.views.code_views.VIEW_PANELS`).
 
 A view that does not apply shows its reason in place of its plots, never empty axes.
 """
@@ -47,7 +47,7 @@ class CodeViewPanel(QWidget):
 
     view_name: ClassVar[str] = ""
     #: what the shown epoch decodes or encodes with, when not its own weights (see
-    #: :meth:`~gui.run_state.RunState.weights_note`): said in the caption
+    #: :meth:`~gui.run.state.RunState.weights_note`): said in the caption
     weights_words: str = ""
     object_name: ClassVar[str] = ""
     title: ClassVar[str] = ""

@@ -13,7 +13,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images, set when imported)
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.titled_image_view import add_titled_image_view

@@ -2,7 +2,7 @@
 
 The pad is the data's own size (28×28 for MNIST) drawn large; a stroke paints
 soft ink. The drawing is encoded on the shown epoch's CPU copy
-(``encode_mean``, :meth:`~gui.run_state.RunState.cpu_model`) and reconstructed
+(``encode_mean``, :meth:`~gui.run.state.RunState.cpu_model`) and reconstructed
 beside it; its code goes out as :attr:`DrawingPadPanel.code_changed`, which
 the binder puts on the latent maps as a marker. When a new epoch is shown the
 same drawing is encoded again, so it follows the model as training proceeds.
@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.images import to_display
+from engine.tiles import to_display
 from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
                                    images_reason)
 from gui.panels.map_markers import code_words

@@ -6,7 +6,7 @@ display, or any session file), the label budgets, the epochs and whether to
 freeze the encoder; Run asks the window's controller for a comparison: the
 same classifier trained twice per budget — from the encoder's weights and
 from random ones — as ordinary runs added to the encoder's session. The tab
-shows those classifier runs of the :class:`~gui.run_model.RunModel`: the
+shows those classifier runs of the :class:`~gui.run.model.RunModel`: the
 accuracy curves side by side, the final table, a confusion matrix for any
 run, and the encoder's first-layer features.
 """
@@ -24,12 +24,12 @@ from engine.data.labels import parse_budgets
 from engine.errors import ConfigError
 from engine.pretraining.comparison import INITS
 from gui.panels.accuracy_curves import AccuracyCurvesPanel
-from gui.panels.comparison_settings import NO_CURRENT, ComparisonSettingsForm
+from gui.forms.comparison_settings import NO_CURRENT, ComparisonSettingsForm
 from gui.panels.comparison_table import ComparisonTablePanel, percent
 from gui.panels.confusion_matrix import ConfusionMatrixPanel
 from gui.panels.feature_grid import FeatureGridPanel
-from gui.run_model import RunModel
-from gui.run_state import RunState
+from gui.run.model import RunModel
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 

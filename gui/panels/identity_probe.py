@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QBoxLayout
 
 from engine.analysis.identity_probe import OFF_MANIFOLD_NAMES, identity_ratio
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, images_reason,
                                   quiet_plot)
 from gui.widgets.caption import caption_label

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.images import to_display
+from engine.tiles import to_display
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 

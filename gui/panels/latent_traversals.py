@@ -16,7 +16,8 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QSpinBox
 
 from engine.analysis.traversal import RANGES, TraversalGrid, traversal_grid
-from engine.export.traversal_figures import traversal_frames, traversal_png
+from engine.export.canvas import save_gif, save_png
+from engine.export.traversal_figures import FRAME_MS, traversal_frames, traversal_png
 from gui.panels.code_view import CodeViewPanel, epoch_words
 from gui.panels.measure_reasons import NO_CODES, decoding_reason
 from gui.widgets.caption import caption_label
@@ -92,7 +93,7 @@ class LatentTraversalsPanel(CodeViewPanel):
                               self.grid.active[:SHOWN_ROWS], self.grid.values[:SHOWN_ROWS],
                               None if self.grid.kl is None else self.grid.kl[:SHOWN_ROWS], kind)
         picture = traversal_png(shown, self._title(epoch), text=20)
-        self.pane.set_image(np.asarray(picture, np.float32) / 255.0)
+        self.pane.set_image(picture.astype(np.float32) / 255.0)
         d = len(self.grid.order)
         dead = int((~self.grid.active).sum())
         rows = (f"the {SHOWN_ROWS} of {d} dimensions with the largest "
@@ -133,11 +134,9 @@ class LatentTraversalsPanel(CodeViewPanel):
         title = self._title(self.epoch or 0)
         try:
             if what == "png":
-                traversal_png(self.grid, title).save(path)
+                save_png(traversal_png(self.grid, title), path)
             else:
-                frames = traversal_frames(self.grid, title)
-                frames[0].save(path, save_all=True, append_images=frames[1:], duration=180,
-                               loop=0)
+                save_gif(traversal_frames(self.grid, title), path, FRAME_MS)
         except OSError as e:
             self.caption.setText(f"Could not write {path}: {e.strerror or e}. Choose another "
                                  "folder.")

@@ -1,6 +1,6 @@
 """Loss curves: one curve per objective term, validation dashed, log axis, smoothing.
 
-Data live in growing numpy buffers (:class:`~gui.series.SeriesBuffer`);
+Data live in growing numpy buffers (:class:`~gui.run.series.SeriesBuffer`);
 each update hands pyqtgraph views of them, and pyqtgraph draws only what is
 visible (clip to view) at screen resolution (peak downsampling), so a run of
 a million steps still pans and zooms smoothly. Redraws are throttled by
@@ -22,9 +22,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from gui.coalescing import MetricsBatch
+from gui.run.coalescing import MetricsBatch
 from gui.panels.loss_series import LossLegend, TermCurves
-from gui.series import SeriesBuffer
+from gui.run.series import SeriesBuffer
 from gui.style import cache_axes
 from gui.widgets.naming import named
 from gui.widgets.axes import readable_axis_items

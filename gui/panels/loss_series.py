@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from gui.series import EmaState, SeriesBuffer
+from gui.run.series import EmaState, SeriesBuffer
 from gui.style import term_colour
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from gui.images import to_display
+from engine.tiles import to_display
 from gui.panels.pinned_reconstructions import PinnedPoint
 
 PIN_REACH = 10          # pixels: a double-click this close to a point pins that point

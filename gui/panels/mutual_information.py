@@ -98,7 +98,8 @@ class MutualInformationPanel(CodeViewPanel):
             parts.append(f"{int(act.sum())} of {len(act)} dimensions active")
         self.caption.setText(
             ", ".join(parts) + f". He et al. (2019) on the map's {m} validation images; it "
-            f"cannot exceed log {m} = {math.log(max(m, 2)):.2f} nats.")
+            f"cannot exceed log {m} = {math.log(max(m, 2)):.2f} nats and reads low within "
+            "about 2 nats of it.")
 
     def reset_plots(self) -> None:
         self.mi_curve.clear()

@@ -3,7 +3,7 @@
 A slider sets the corruption level and a combo its kind; the probe images are
 corrupted with :func:`engine.analysis.noise_probe.corrupt_at` (a fixed seed, so
 the same level always gives the same noise) and reconstructed by the shown
-epoch's CPU copy (:meth:`~gui.run_state.RunState.cpu_model`), on the GUI thread,
+epoch's CPU copy (:meth:`~gui.run.state.RunState.cpu_model`), on the GUI thread,
 never touching the training model. Moves of the slider are coalesced: however
 fast it is dragged, one reconstruction per pass of the event loop. The curve
 beside shows the error to the clean images against the level, where the
@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider
 
 from engine.analysis.noise_probe import corrupt_at
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.panels.code_view import (CodeViewPanel, autoencoder_reason, epoch_words,
                                   images_reason, quiet_plot)
 from gui.widgets.caption import caption_label

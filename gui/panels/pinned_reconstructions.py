@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from engine.decoding import LatentDecoder
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBox
                                QWidget)
 
 from engine.data.toy2d import is_point_data
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.widgets.caption import caption_label
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named

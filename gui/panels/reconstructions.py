@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 
 import gui.style  # noqa: F401  (row-major images)
 from engine.events import DatasetInfo, EpochSnapshot
-from gui.images import tile, to_display
+from engine.tiles import tile, to_display
 from gui.panels.image_detail import ImageDetailDialog
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

@@ -197,7 +197,7 @@ class SampleQualityPanel(CodeViewPanel):
 
     # -- following the window's run model ---------------------------------------------------------
     def follow(self, model) -> None:
-        """Show the :class:`~gui.run_model.RunModel`'s run and epoch, live and in replay; drawn
+        """Show the :class:`~gui.run.model.RunModel`'s run and epoch, live and in replay; drawn
         when on screen (a hidden tab catches up when it is shown)."""
         self._model, self._pending = model, None
         model.reset.connect(lambda: (self._set_pending(None), self.clear()))

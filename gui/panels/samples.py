@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
                                QVBoxLayout, QWidget)
 
 from engine.decoding import LatentDecoder
-from gui.images import grid_shape, tile, to_display
+from engine.tiles import grid_shape, tile, to_display
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 import gui.style  # noqa: F401  (row-major images)
-from gui.images import to_display
-from gui.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
+from engine.tiles import to_display
+from gui.views.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.titled_image_view import add_titled_image_view

@@ -7,8 +7,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
-from gui.run_model import RunModel, short_name
-from gui.run_state import RunState
+from gui.run.model import RunModel, short_name
+from gui.run.state import RunState
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
 
@@ -16,9 +16,15 @@ COLUMNS = ("stage", "layer", "kind", "likelihood", "epochs", "val recon", "statu
 
 
 class StageSummaryPanel(QWidget):
-    """One row per stage, filled in as the stages run."""
+    """One row per stage, filled in as the stages run.
 
-    def __init__(self, parent: QWidget | None = None):
+    Parameters
+    ----------
+    model : the runs on display; the table follows it (a run that is no stage of a job
+        leaves it empty). Without one, :meth:`show` fills it.
+    """
+
+    def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         named(self, "stageSummaryPanel", "Pretraining stages")
         self.table, self.note = add_table_with_note(
@@ -26,6 +32,10 @@ class StageSummaryPanel(QWidget):
             "Each stage's layer, what it learns and how far it is",
             "stagesNote", "Pretraining stages note", stretch_all=False)
         self._rows: dict[str, int] = {}
+        if model is not None:
+            model.reset.connect(lambda: self.show(model))
+            model.run_added.connect(lambda _run: self.show(model))
+            model.run_changed.connect(lambda _run: self.show(model))
 
     def show(self, model: RunModel) -> None:
         """One row per planned stage and the stack, with how far each has come."""

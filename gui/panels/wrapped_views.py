@@ -3,7 +3,7 @@ views tab: reconstructions, samples from the prior (mean or a sample of p(x|z)) 
 latent explorer, each fed ``set_run(run)`` / ``show_epoch(run, epoch)``.
 
 The Training tab keeps binding its own instances through
-:class:`~gui.training_views.TrainingViews`; these wrap new ones.
+:class:`~gui.views.training_views.TrainingViews`; these wrap new ones.
 """
 
 from __future__ import annotations

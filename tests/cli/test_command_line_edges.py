@@ -46,7 +46,6 @@ def test_compare_twice_in_one_folder_replaces_its_own_figure(two_sessions, tmp_p
     """It printed its table, then failed on its own comparison.png ('already exists; pass
     --force', exit 2). A figure it drew of the same runs is replaced; any other file of
     that name is still refused."""
-    pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)
     runs = [str(p) for p in two_sessions]
     assert main(["compare", *runs]) == 0

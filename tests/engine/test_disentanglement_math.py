@@ -4,8 +4,11 @@ Synthetic codes with known answers: a code equal to the factors scores about 1;
 a rotation that mixes every factor into every dimension equally (a Hadamard
 matrix) scores low on disentanglement but keeps the information; codes
 shuffled across images know nothing of the factors. The discrete mutual
-information is checked against enumeration, the DCI entropies against
-scipy, and the boosted stumps against a brute-force search of every split.
+information is checked against enumeration, its chance level against every
+shuffle of a small sample and Monte Carlo shuffles of a large one, the DCI
+entropies against scipy, and the boosted stumps against a brute-force search
+of every split. A code independent of the factors scores about 0 on 30, 100
+and 1,000 images, where the plug-in histogram estimate alone does not.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import pytest
 from scipy.stats import entropy as scipy_entropy
 
 from engine.analysis.dci import BoostedStumps, dci, dci_from_importance
-from engine.analysis.disentanglement import (discrete_mutual_information, discretize,
-                                             factor_classes, factor_vae_score, is_categorical,
-                                             mig)
+from engine.analysis.disentanglement import (bins_for, discrete_mutual_information,
+                                             discretize, expected_mutual_information,
+                                             factor_classes, factor_vae_score,
+                                             information_above_chance, is_categorical, mig)
 
 N = 1000
 HADAMARD = np.array([[1, 1, 1, 1], [1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]]) / 2.0
@@ -94,15 +98,74 @@ def test_mig_of_a_rotation_and_of_shuffled_codes_is_low(factors):
 
 
 def test_mig_matrix_equals_an_independent_histogram_computation(factors):
+    """At 20 bins: scipy's entropies of np.histogram2d's table, less the chance level
+    (checked against shuffles below), floored at 0."""
     codes = standardised(factors) @ np.random.default_rng(4).standard_normal((5, 3))
-    _, matrix = mig(codes, factors)
+    _, matrix = mig(codes, factors, bins=20)
     for k, d in itertools.product(range(5), range(3)):
         v = factor_classes(factors[:, k])
         z = np.argsort(np.argsort(codes[:, d], kind="stable"), kind="stable") * 20 // N
         joint = np.histogram2d(v, z, bins=(v.max() + 1, 20))[0]
         mi = (scipy_entropy(joint.sum(1)) + scipy_entropy(joint.sum(0))
               - scipy_entropy(joint.ravel()))
+        mi = max(mi - expected_mutual_information(joint.sum(1), joint.sum(0)), 0.0)
         assert matrix[k, d] == pytest.approx(mi / scipy_entropy(np.bincount(v)), abs=1e-9)
+    # by default the bins follow the number of images: 14 for 1,000
+    assert bins_for(N) == 14 and (bins_for(30), bins_for(100), bins_for(10**5)) == (2, 4, 20)
+    assert np.array_equal(mig(codes, factors)[1], mig(codes, factors, bins=14)[1])
+
+
+# -- the chance level, and a code that knows nothing -----------------------------------------
+
+def test_expected_mutual_information_equals_every_shuffle_and_monte_carlo():
+    a = np.array([0, 0, 0, 1, 1, 2, 2])
+    b = np.array([0, 1, 1, 1, 0, 0, 1])
+    every = [discrete_mutual_information(a, b[list(p)])
+             for p in itertools.permutations(range(7))]                 # all 5,040 shuffles
+    assert expected_mutual_information(np.bincount(a), np.bincount(b)) == pytest.approx(
+        np.mean(every), rel=1e-10)
+    rng = np.random.default_rng(10)
+    a, b = rng.integers(0, 3, 200), discretize(rng.standard_normal(200), 6)
+    shuffles = np.array([discrete_mutual_information(a, rng.permutation(b))
+                         for _ in range(4000)])
+    expected = expected_mutual_information(np.bincount(a), np.bincount(b))
+    assert expected == pytest.approx(shuffles.mean(), abs=4 * shuffles.std() / np.sqrt(4000))
+    # the textbook first-order bias (R - 1)(C - 1) / 2N is close when cells are full
+    assert expected == pytest.approx(2 * 5 / 400, rel=0.15)
+    # counts in any order and with empty classes give the same, and mismatched totals fail
+    assert expected_mutual_information([0, 3, 4], [2, 5, 0]) == pytest.approx(
+        expected_mutual_information([4, 3], [5, 2]))
+    with pytest.raises(ValueError, match="one total"):
+        expected_mutual_information([3, 4], [3, 3])
+    assert expected_mutual_information([7], [3, 4]) == 0.0
+
+
+@pytest.mark.parametrize("n, mig_at_most", [(30, 0.10), (100, 0.04), (1000, 0.01)])
+def test_a_code_independent_of_the_factors_scores_about_zero(n, mig_at_most):
+    """Over 10 draws: the matrix's mean about 0 (within 0.03) and MIG within the stated
+    tolerance, where the plug-in estimate at the old fixed 20 bins sees 0.05 to 0.8."""
+    migs, means, plug_in = [], [], []
+    for seed in range(10):
+        rng = np.random.default_rng(100 + seed)
+        f = sprite_like_factors(n, seed)
+        z = rng.standard_normal((n, 6))
+        score, matrix = mig(z, f)
+        migs.append(score)
+        means.append(matrix.mean())
+        v, zb = factor_classes(f[:, 3], 20), discretize(z[:, 0], 20)
+        plug_in.append(discrete_mutual_information(v, zb) / scipy_entropy(np.bincount(v)))
+    assert max(migs) < mig_at_most
+    assert np.mean(means) < 0.03 and np.all(np.array(means) >= 0)
+    assert np.mean(plug_in) > 0.04                  # what the uncorrected histogram says
+    assert information_above_chance(v, zb) < 0.5 * discrete_mutual_information(v, zb)
+
+
+@pytest.mark.parametrize("n, same_above, turned_below", [(30, 0.7, 0.25), (100, 0.9, 0.1),
+                                                         (1000, 0.95, 0.02)])
+def test_known_answers_hold_on_few_images(n, same_above, turned_below):
+    f = sprite_like_factors(n, seed=n)
+    assert mig(standardised(f), f)[0] > same_above
+    assert mig(standardised(f[:, 1:]) @ HADAMARD, f[:, 1:])[0] < turned_below
 
 
 # -- DCI ------------------------------------------------------------------------------------

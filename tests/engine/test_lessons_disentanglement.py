@@ -32,8 +32,11 @@ def test_the_disentanglement_lesson_measures_mig_against_beta(tmp_path):
             assert run.config.objective.beta == beta and run.config.data.source == "sprites"
             a = run.snapshot(run.snapshot_epochs[-1]).arrays
             codes = np.asarray(a["map_latents"], np.float64)
+            # the stored codes are the validation pass's, the scored ones the snapshot's:
+            # equal up to float rounding, which can move one of the 80 tiny map images
+            # across a bin edge (about 1/80 of a factor's information)
             assert v[f"mig_beta_{beta}"] == pytest.approx(mig(codes, run.data.map_factors)[0],
-                                                          abs=0.01)
+                                                          abs=0.02)
             assert v[f"mutual_information_beta_{beta}"] == pytest.approx(
                 float(a["mutual_information"]), rel=1e-3)
     assert result.claim.holds == (v["mig_beta_8"] > v["mig_beta_1"] + 0.02)

@@ -12,7 +12,7 @@ from engine.errors import ConfigError
 from engine.lessons import (JOBS, MEASURES, bundled_folder, find_lesson, lesson_paths,
                             load_lessons, read_lesson, run_config)
 
-#: The view names of the window's registry (gui/code_views.py VIEW_PANELS, contract B),
+#: The view names of the window's registry (gui/views/code_views.py VIEW_PANELS, contract B),
 #: and ``finetuning`` (the Fine-tuning tab's accuracy curves and table).
 VIEW_NAMES = {"kl_per_dimension", "activation_histogram", "jacobian_spectrum", "identity_probe",
               "noise_level", "drawing_pad", "latent_trails", "data_space", "reconstructions",

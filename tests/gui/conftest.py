@@ -49,7 +49,7 @@ def preferences(tmp_path):
 
 @pytest.fixture
 def window(qtbot, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     win = MainWindow(preferences)
     qtbot.addWidget(win)
     win.show()

@@ -24,7 +24,7 @@ def two_sessions(tmp_path_factory):
 
 
 def _window(qtbot, paths):
-    from gui.compare_window import open_comparison
+    from gui.windows.compare_window import open_comparison
     w = open_comparison(paths)
     qtbot.addWidget(w)
     return w
@@ -88,7 +88,7 @@ def test_a_sweep_folder_opens_with_its_values_as_labels(qtbot, two_sessions, tmp
 
 def test_main_with_two_sessions_opens_the_comparison(qtbot, two_sessions):
     from gui.app import open_window
-    from gui.compare_window import CompareWindow
+    from gui.windows.compare_window import CompareWindow
     w = open_window([str(two_sessions / "beta1.h5"), str(two_sessions / "beta4.h5")])
     qtbot.addWidget(w)
     assert isinstance(w, CompareWindow) and len(w.compared.runs) == 2
@@ -99,7 +99,8 @@ def test_compare_from_the_main_window_menu(qtbot, window, two_sessions, monkeypa
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(
         lambda *a, **k: ([str(two_sessions / "beta1.h5"), str(two_sessions / "nope.h5")], "")))
     window.menus.compare_action.trigger()
-    (w,) = window._compare_windows
+    from gui.windows.compare_window import compare_windows
+    (w,) = compare_windows(window)
     qtbot.addWidget(w)
     assert [r.label for r in w.compared.runs] == ["beta1"]
     assert "nope.h5" in w.notes.text() and "does not exist" in w.notes.text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
-from gui.figure_export import REPORT_WIDTH
+from gui.views.figure_export import REPORT_WIDTH
 from tests.engine.session_support import single_torch_thread
 from tests.gui.conftest import tiny_config, train_and_wait
 

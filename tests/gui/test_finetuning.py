@@ -85,7 +85,7 @@ def test_comparison_from_a_session_file_and_stop(qtbot, window):
 
 def test_a_comparison_is_kept_in_the_runs_session_and_shown_when_it_opens(
         qtbot, window, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     train_and_wait(qtbot, window, tiny_config(**{"optim.epochs": 1}))
     session = window.model.session_path
     panel = window.finetune_panel

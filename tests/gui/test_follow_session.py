@@ -66,7 +66,7 @@ def test_the_window_follows_a_session_written_by_another_process(qtbot, window, 
         np.testing.assert_allclose(curve.raw.y, stored.history["total"])
         assert sorted(run.val["total"]) == list(range(1, 13))
     assert window.controls_panel.continue_button.isEnabled()
-    assert "(completed)" in window.session_label.text()
+    assert "(completed)" in window.sessions.session_label.text()
 
 
 def test_a_released_session_reads_on_demand_also_for_version_1_files():

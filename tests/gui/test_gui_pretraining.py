@@ -91,7 +91,7 @@ def test_pretraining_run_shows_stages_on_one_axis_and_reconstructions(qtbot, win
     with Session.open(path) as s:          # one file: every stage and the stack, each a run
         assert list(s.runs) == ["stage-1", "stage-2", "stack"] and s.primary == "stack"
         assert all(r.status == "completed" for r in s.runs.values())
-    assert str(path) in window.session_label.text()
+    assert str(path) in window.sessions.session_label.text()
     assert window.finetune_panel.current == path        # the stack is ready to fine-tune
     assert "stacked autoencoder" in window.finetune_panel.current_text
     # File > Open on a pretraining session replays it in the Training tab.

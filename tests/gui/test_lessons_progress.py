@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.events import EpochEnded, JobStarted, RunOpened, RunPlan, StepMetrics
 from engine.lessons import LessonRunOpened
-from gui.coalescing import MetricsBatch
+from gui.run.coalescing import MetricsBatch
 from gui.lessons.progress import LessonProgress
 
 

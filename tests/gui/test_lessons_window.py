@@ -36,7 +36,8 @@ def open_from_menu(qtbot, window, name: str):
     action = window.findChild(QAction, f"lessonAction_{name}")
     assert action is not None, [a.objectName() for a in menu.actions()]
     action.trigger()
-    lesson_window = window._lesson_windows[name]
+    from gui.lessons.lesson_windows import lesson_windows
+    lesson_window = lesson_windows(window)[name]
     qtbot.addWidget(lesson_window)
     return lesson_window
 
@@ -96,7 +97,7 @@ def test_a_lesson_runs_shows_its_views_and_claim_reopens_without_training_and_ru
     assert lesson_done(lesson, w.out_dir, tiny=True)
     # Every view of the lesson, found by its objectName, once per run, each showing data:
     # its run's last saved epoch, read from that run's session.
-    from gui.code_views import VIEW_PANELS
+    from gui.views.code_views import VIEW_PANELS
     lasts = []
     for column, path in zip(w.columns.columns, paths):
         with Session.open(path) as s:

@@ -31,7 +31,7 @@ def test_every_plot_label_of_the_main_window_shows_its_whole_text(qtbot, window)
 
 
 def test_a_session_named_with_markup_characters(qtbot, window, odd_sessions):
-    from gui.compare_window import open_comparison
+    from gui.windows.compare_window import open_comparison
     path = odd_sessions / f"{ODD}.h5"
     assert window.open_session(path)
     assert cut_plot_labels(window) == []

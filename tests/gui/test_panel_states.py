@@ -137,7 +137,7 @@ def test_an_elided_label_cuts_to_its_width_and_keeps_the_whole_text_as_tooltip(q
 
 
 def test_field_errors_in_words():
-    from gui.config_form import in_words
+    from gui.forms.config_form import in_words
     labels = {"model.latent_dim": "Latent size", "model.hidden": "Hidden", "seed": "Seed",
               "device": "Device"}
     assert in_words("model.latent_dim must be an integer from 1 to 8192 (got 0)", labels) == \

@@ -66,7 +66,7 @@ def two_short_runs(tmp_path_factory):
 
 
 def test_epoch_and_step_axes_show_whole_numbers(qtbot, window, two_short_runs):
-    from gui.compare_window import open_comparison
+    from gui.windows.compare_window import open_comparison
     w = open_comparison([two_short_runs / "a.h5", two_short_runs / "b.h5"])
     qtbot.addWidget(w)
     qtbot.wait(50)

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 
 from engine.presets import load_preset
-from gui.config_form import config_from_form, form_from_config
-from gui.mosaic import MosaicRow, code_tile_shape, codes_as_tiles, row_mosaic
-from gui.pretrain_form import KINDS, STAGE_EPOCHS, WIDTHS
+from gui.forms.config_form import config_from_form, form_from_config
+from gui.views.mosaic import MosaicRow, code_tile_shape, codes_as_tiles, row_mosaic
+from gui.forms.pretrain_form import KINDS, STAGE_EPOCHS, WIDTHS
 
 
 def test_form_round_trips_the_pretraining_preset_and_names_bad_stage_fields():
@@ -45,7 +45,7 @@ def test_the_run_model_lays_a_jobs_runs_on_one_axis():
     """Offsets are data of the run model: each run starts where the one before it ended."""
     from engine.events import (DatasetInfo, EpochEnded, JobStarted, RunOpened, RunPlan,
                                RunStarted)
-    from gui.run_model import RunModel
+    from gui.run.model import RunModel
     cfg = load_preset("stacked-pretraining")
     data = DatasetInfo(source="x", image_shape=(1, 28, 28), n_train=100, n_val=10,
                        probe_images=np.zeros((2, 1, 28, 28), np.float32), probe_labels=None,

@@ -37,7 +37,7 @@ def test_opening_a_pretraining_file_replays_its_stages(window, pretraining_file)
     assert window.tabs.currentIndex() == 0 and window.views.showing_stages
     assert window.banner.text() == ""
     assert pretraining_file.name in window.windowTitle()
-    assert str(pretraining_file) in window.session_label.text()
+    assert str(pretraining_file) in window.sessions.session_label.text()
 
     loss = window.loss_panel
     assert [line.label.format for line in loss.stage_lines] == ["stage 1", "stage 2", "stack"]

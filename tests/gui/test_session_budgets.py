@@ -38,7 +38,7 @@ def test_live_weights_are_thinned_as_the_session_keeps_them(qtbot, window):
 
 def test_replay_at_an_epoch_without_weights_says_which_epoch_decodes(
         qtbot, window, preferences, tmp_path):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _one_slot_session(qtbot, window)
     other = MainWindow(preferences)
     qtbot.addWidget(other)
@@ -89,8 +89,8 @@ def test_the_folder_counts_lessons_and_a_lesson_folder_can_be_deleted(qtbot, win
     (lesson / "narrow.h5").write_bytes(b"x" * 40_000)
     (lesson / "undercomplete.png").write_bytes(b"y" * 10_000)
     (lesson / "claim.json").write_bytes(b"{}")
-    window._update_folder_label()
-    text = window.folder_label.text()
+    window.sessions.update_folder_label()
+    text = window.sessions.folder_label.text()
     assert "(1 session, 1 lesson, " in text and " of 2.0 GB)" in text
     dialog = window.manage_sessions()
     qtbot.addWidget(dialog)
@@ -103,7 +103,7 @@ def test_the_folder_counts_lessons_and_a_lesson_folder_can_be_deleted(qtbot, win
     dialog.table.selectRow(row)
     assert dialog.delete_selected() == [lesson] and not lesson.exists()
     assert window.model.session_path.exists()
-    assert "1 lesson" not in window.folder_label.text()
+    assert "1 lesson" not in window.sessions.folder_label.text()
 
 
 def test_a_run_that_would_pass_the_budget_says_so_and_offers_manage(qtbot, window):
@@ -117,7 +117,7 @@ def test_a_run_that_would_pass_the_budget_says_so_and_offers_manage(qtbot, windo
     assert "past your budget of 20.0 KB" in banner.text(), banner.text()
     assert banner.action_button.isVisible() and banner.action_button.text() == "Manage…"
     assert old.exists()                            # nothing deleted by itself
-    assert "over your budget" in window.folder_label.text()
+    assert "over your budget" in window.sessions.folder_label.text()
     banner.action_button.click()
     dialog = window.findChild(QWidget, "sessionFolderDialog")
     assert dialog is not None and dialog.isVisible()
@@ -129,7 +129,7 @@ def test_a_run_that_would_pass_the_budget_says_so_and_offers_manage(qtbot, windo
     dialog.weights_budget_spin.setValue(12.5)
     assert window.preferences.weights_budget == 12_500_000
     assert window.model.weights_budget == 12_500_000
-    assert "over your budget" not in window.folder_label.text()
+    assert "over your budget" not in window.sessions.folder_label.text()
     dialog.close()
 
 

@@ -14,7 +14,7 @@ def _trained_session(qtbot, window, epochs: int = 3):
 
 
 def test_open_session_and_move_the_timeline(qtbot, window, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _trained_session(qtbot, window)
     other = MainWindow(preferences)
     qtbot.addWidget(other)
@@ -83,7 +83,7 @@ def test_command_line_session_opens_in_the_window(qtbot, window, tmp_path, monke
 
 
 def test_opened_session_marks_the_displayed_epoch_on_the_loss_plot(qtbot, window, preferences):
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     path = _trained_session(qtbot, window, epochs=2)
     other = MainWindow(preferences)
     qtbot.addWidget(other)
@@ -105,8 +105,8 @@ def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot
     (folder / (old.name + ".tmp")).write_bytes(b"y" * 1000)   # a writer's spare beside it
     past = _time.time() - 90 * 86400
     os.utime(old, (past, past))
-    window._update_folder_label()
-    text = window.folder_label.text()
+    window.sessions.update_folder_label()
+    text = window.sessions.folder_label.text()
     assert str(folder) in text and "(2 sessions, " in text
     dialog = window.manage_sessions()
     qtbot.addWidget(dialog)
@@ -119,7 +119,7 @@ def test_the_session_folder_shows_its_size_and_old_sessions_can_be_deleted(qtbot
     dialog.table.selectRow(0)                                   # the session on display
     assert dialog.delete_selected() == [] and current.exists()
     assert "open in the window" in dialog.status.text()
-    assert "(1 session," in window.folder_label.text()
+    assert "(1 session," in window.sessions.folder_label.text()
 
 
 def _format_is_an_array(path, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from gui.worker import Job, Worker
+from gui.run.worker import Job, Worker
 
 
 class _Cycle:
@@ -53,7 +53,7 @@ def test_the_worker_runs_any_job_and_coalesces_its_steps(qtbot):
     """One worker for every job: a plain run(emit, control) callable, called on the
     training thread; the GUI hears a batch of steps and the rest in order."""
     from engine.events import EpochEnded, StepMetrics
-    from gui.coalescing import MetricsBatch
+    from gui.run.coalescing import MetricsBatch
     heard, forwarded = [], []
 
     def job(emit, control):

@@ -32,7 +32,7 @@ def test_train_shows_curves_reconstructions_and_latent_map(qtbot, window):
     # The run was saved where the status bar says.
     path = window.model.session_path
     assert path.parent == window.preferences.session_folder
-    assert str(path) in window.session_label.text()
+    assert str(path) in window.sessions.session_label.text()
     with Session.open(path) as session:
         s = session.run()
         assert s.snapshot_epochs == [1, 2] and s.status == "completed"

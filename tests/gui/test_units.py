@@ -6,11 +6,11 @@ import numpy as np
 
 from engine.events import StepMetrics
 from engine.presets import load_preset
-from gui.coalescing import StepCoalescer
-from gui.config_form import config_from_form, form_from_config
-from gui.latent_projection import dims_projection, grid_points, pca_projection
+from gui.run.coalescing import StepCoalescer
+from gui.forms.config_form import config_from_form, form_from_config
+from gui.views.latent_projection import dims_projection, grid_points, pca_projection
 from gui.panels.reconstructions import ReconLayout
-from gui.series import SeriesBuffer, ema
+from gui.run.series import SeriesBuffer, ema
 
 
 def _step(i: int) -> StepMetrics:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLi
 def test_window_builds_with_no_arguments(qtbot, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from gui.main_window import MainWindow
+    from gui.windows.main_window import MainWindow
     for fmt in (QSettings.NativeFormat, QSettings.IniFormat):   # not the user's settings
         QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "user-settings"))
     monkeypatch.setenv("HOME", str(tmp_path))

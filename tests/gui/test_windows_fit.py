@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gui.window_layout import ASSUMED_FRAME
+from gui.windows.window_layout import ASSUMED_FRAME
 from tests.engine.session_support import single_torch_thread
 from tests.gui.conftest import tiny_config, train_and_wait
 from tests.gui.layout_checks import outside_window, overlapping_widgets
@@ -23,7 +23,7 @@ def _fits(qtbot, w) -> None:
 @pytest.mark.parametrize("name", ["identity-risk", "explicit-vs-implicit", "vae-tension"])
 def test_a_lesson_window_fits(qtbot, window, name):
     from engine.lessons import load_lessons
-    from gui.lessons.lesson_window import open_lesson_window
+    from gui.lessons.lesson_windows import open_lesson_window
     lesson = next(x for x in load_lessons() if x.name == name)
     w = open_lesson_window(lesson, window.preferences, window)
     qtbot.addWidget(w)

@@ -20,9 +20,9 @@ from typing import Any
 from engine.config import RunConfig
 from engine.errors import ConfigError
 from engine.presets import described_for_data
-from gui import pretrain_form
-from gui.family_form import FamilyValues, put_family_fields, values_from_config
-from gui.pretrain_form import PretrainValues
+from gui.forms import pretrain_form
+from gui.forms.family_form import FamilyValues, put_family_fields, values_from_config
+from gui.forms.pretrain_form import PretrainValues
 
 #: Default regulariser settings when a kind is ticked on a config that had none.
 KIND_DEFAULTS = {"sparsity": "0.05", "contractive": "0.1", "corruption": "masking",

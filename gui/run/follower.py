@@ -5,7 +5,7 @@ writing to a shared folder: opened in the window, the session is followed.
 :class:`SessionFollower` looks at the file's identity a few times a second
 (:class:`~engine.session.follow.FileWatch`, no open); when a commit has
 replaced it, it reads the newest version and merges it into the window's
-:class:`~gui.run_model.RunModel` (:func:`merge_session`): the new steps go
+:class:`~gui.run.model.RunModel` (:func:`merge_session`): the new steps go
 to the loss plot, the new epochs to the replay timeline — which follows
 them while it sits on the newest — and the status to the status bar, which
 says "following" while the run trains and when it ended.
@@ -27,9 +27,9 @@ from engine.errors import StudioError
 from engine.events import StepMetrics
 from engine.session import Session
 from engine.session.follow import FileWatch, open_released
-from gui.coalescing import MetricsBatch
-from gui.run_model import RunModel
-from gui.run_state import RunState
+from gui.run.coalescing import MetricsBatch
+from gui.run.model import RunModel
+from gui.run.state import RunState
 from gui.widgets.naming import named
 
 INTERVAL_MS = 500
@@ -108,7 +108,7 @@ class SessionFollower(QObject):
 
     Parameters
     ----------
-    window : the :class:`~gui.main_window.MainWindow`; the follower puts its label in the
+    window : the :class:`~gui.windows.main_window.MainWindow`; the follower puts its label in the
         status bar and stops when the window shows something else or trains itself.
     """
 
@@ -175,9 +175,9 @@ class SessionFollower(QObject):
                 self.ended_at = datetime.fromtimestamp(self.watch.changed_at).strftime("%H:%M:%S")
                 self.window.timeline_panel.flush_follow()
             primary = session.run()
-            self.window.session_label.setText(f"Session: {session.path} ({primary.status})")
+            self.window.sessions.session_label.setText(f"Session: {session.path} ({primary.status})")
             if not running_now:
-                self.window._update_can_continue()
+                self.window.update_can_continue()
         self._update_label()
 
     def _update_label(self) -> None:

@@ -9,25 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from gui.figure_export import figure_title, why_not_exportable
+from gui.views.figure_export import figure_title, why_not_exportable
 from gui.widgets.markup import menu_text
+from gui.widgets.naming import make_action
 
-
-def make_action(parent, text: str, name: str, slot, shortcut=None) -> QAction:
-    """A named QAction that calls ``slot`` when triggered."""
-    action = QAction(text, parent)
-    action.setObjectName(name)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-    action.triggered.connect(slot)
-    return action
 
 
 class WindowMenus:
-    """The File and Run menus of ``window`` (a :class:`~gui.main_window.MainWindow`).
+    """The File and Run menus of ``window`` (a :class:`~gui.windows.main_window.MainWindow`).
 
     Attributes
     ----------
@@ -42,11 +34,11 @@ class WindowMenus:
         self.new_action = make_action(w, "&New run", "newRunAction", w.new_run,
                                       QKeySequence.New)
         self.open_action = make_action(w, "&Open session…", "openSessionAction",
-                                       w.choose_session_to_open, QKeySequence.Open)
+                                       w.sessions.choose_to_open, QKeySequence.Open)
         self.save_as_action = make_action(w, "&Save session as…", "saveSessionAsAction",
-                                          w.choose_save_session_as, QKeySequence.SaveAs)
+                                          w.sessions.choose_save_as, QKeySequence.SaveAs)
         self.folder_action = make_action(w, "Session &folder…", "sessionFolderAction",
-                                         w.choose_session_folder)
+                                         w.sessions.choose_folder)
         self.manage_action = make_action(w, "&Manage saved sessions…", "manageSessionsAction",
                                          w.manage_sessions)
         self.compare_action = make_action(w, "&Compare sessions…", "compareSessionsAction",
@@ -64,7 +56,7 @@ class WindowMenus:
         for key in [*w.frames, "window"]:
             self.export_actions[key] = make_action(
                 w, f"{menu_text(figure_title(w, key))}…", f"export_{key}",
-                lambda _=False, k=key: w.choose_export(k))
+                lambda _=False, k=key: self.choose_export(k))
             self.export_menu.addAction(self.export_actions[key])
         self.export_menu.aboutToShow.connect(self.update_exports)
         menu.addSeparator()
@@ -91,6 +83,17 @@ class WindowMenus:
         for key, action in self.export_actions.items():
             action.setText(f"{menu_text(figure_title(self.window, key))}…")
             action.setVisible(not why_not_exportable(self.window, key))
+
+    def choose_export(self, which: str) -> None:
+        """File → Export figure → a panel: where to write its PNG (beside the session)."""
+        w = self.window
+        folder = Path(w.model.session_path).parent if w.model.session_path else \
+            Path(w.preferences.session_folder)
+        path, _ = QFileDialog.getSaveFileName(w, f"Export {figure_title(w, which)}",
+                                              str(folder / f"{which}.png"),
+                                              "PNG images (*.png)")
+        if path:
+            w.export_figure(which, path)
 
     def set_idle(self, idle: bool) -> None:
         """Starting, opening and training only while nothing trains."""
@@ -152,7 +155,6 @@ class WindowMenus:
     def choose_lessons_folder(self, folder: str | None = None) -> None:
         """Lessons → Lessons folder…: a folder of a teacher's own lesson files (beside the
         bundled ones); none chosen keeps the current one."""
-        from PySide6.QtWidgets import QFileDialog
         w = self.window
         if folder is None:
             folder = QFileDialog.getExistingDirectory(
@@ -169,11 +171,11 @@ class WindowMenus:
 
 def _compare(window, sweep: bool = False):
     """File → Compare sessions… / Open sweep folder…: a comparison window of its own."""
-    from gui.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
+    from gui.windows.compare_window import choose_sessions_to_compare, choose_sweep_to_compare
     return (choose_sweep_to_compare if sweep else choose_sessions_to_compare)(window)
 
 
 def _open_lesson(window, lesson):
     """Lessons → a lesson: its own window (raised when already open)."""
-    from gui.lessons.lesson_window import open_lesson_window
+    from gui.lessons.lesson_windows import open_lesson_window
     return open_lesson_window(lesson, window.preferences, window)

@@ -2,7 +2,7 @@
 
 Shown for a run of that family (its preset, or an opened session's config)
 in place of what it does not use: the autoencoder's kinds. The fields hold
-text as typed; :func:`gui.family_form.put_family_fields` writes them into
+text as typed; :func:`gui.forms.family_form.put_family_fields` writes them into
 the config dictionary the form validates, so every problem lands under its field like
 any other (``gan.d_steps``, ``rbm.cd_k``).
 """
@@ -14,7 +14,7 @@ from typing import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
-from gui.family_form import FAMILY_FIELDS, NOTES, FamilyValues
+from gui.forms.family_form import FAMILY_FIELDS, NOTES, FamilyValues
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (pg.exporters)
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QGraphicsItem, QGroupBox, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import (QApplication, QGraphicsItem, QGroupBox, QStackedWidget,
+                               QTabWidget, QWidget)
 
 #: Pixels across an exported figure: about 15 cm at 300 dpi, a report's column.
 REPORT_WIDTH = 1800
@@ -145,3 +147,32 @@ def render_widget(widget: QWidget, scale: int = WIDGET_SCALE) -> QImage:
     finally:
         painter.end()
     return out
+
+
+def export_figure(window, which: str, path) -> tuple[bool, str]:
+    """Save a PNG of ``window``'s panel ``which`` at a report's resolution (a key of
+    ``window.frames``: ``loss-curves``, ``kl-per-dimension``, …), or of the ``window``.
+
+    Only a panel that applies to the run on display (:func:`why_not_exportable`).
+
+    Returns
+    -------
+    (written, what to tell the user: where the file went, or why there is none)
+    """
+    title = figure_title(window, which)
+    why = why_not_exportable(window, which)
+    if why:
+        return False, f"No figure written: {title} {why}."
+    if which == "window":
+        image = window.grab().toImage()
+    else:
+        frame = window.frames[which]
+        bring_forward(window, frame)
+        QApplication.processEvents()   # laid out and drawn before it is exported
+        window.code_views.flush()
+        image = render_plots(frame) or render_widget(frame)
+    if not image.save(str(path), "PNG"):
+        return False, (f"Cannot write the image {path}: check the folder exists and can be "
+                       "written.")
+    return True, (f"{title} exported to {Path(path).resolve()} ({image.width()} × "
+                  f"{image.height()} pixels).")

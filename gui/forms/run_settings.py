@@ -1,6 +1,6 @@
 """Run settings: data, kind, architecture, objective, optimiser, device — from a preset.
 
-Every edit rebuilds the config through :func:`~gui.config_form.config_from_form`
+Every edit rebuilds the config through :func:`~gui.forms.config_form.config_from_form`
 (which ends in the engine's own ``RunConfig.validate()``); each invalid
 value gets its reason in red under its field and Train is disabled until
 the form is valid again.
@@ -17,11 +17,11 @@ from engine.config import LIKELIHOODS, OPTIMIZERS, RunConfig
 from engine.validation import POINT_SOURCES
 from engine.device import available_devices
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
-from gui.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
+from gui.forms.config_form import GENERAL, FormValues, config_from_form, form_from_config, in_words
 from gui.panels.draw_distribution import DrawDistributionPanel
-from gui.panels.family_settings import FamilySettingsGroup
-from gui.panels.pretrain_settings import PretrainSettingsGroup
-from gui.pretrain_form import KIND_NEEDS_CHECK
+from gui.forms.family_settings import FamilySettingsGroup
+from gui.forms.pretrain_settings import PretrainSettingsGroup
+from gui.forms.pretrain_form import KIND_NEEDS_CHECK
 from gui.style import ERROR_STYLE
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

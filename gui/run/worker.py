@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from engine.control import TrainingControl
 from engine.errors import StudioError
 from engine.events import Emit, Event, RunFailed, StepMetrics
-from gui.coalescing import DEFAULT_INTERVAL, StepCoalescer
+from gui.run.coalescing import DEFAULT_INTERVAL, StepCoalescer
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ runs' curves per term (:class:`CompareCurvesPanel`), the same probe images
 reconstructed by each (:class:`CompareReconstructionsPanel`), a latent
 explorer and a KL-per-dimension view per run, next to each other, and, for
 a sweep, each final term against the swept value (:class:`SweepPlotPanel`).
-Each session is held by its own Qt-free :class:`~gui.run_model.RunModel`
+Each session is held by its own Qt-free :class:`~gui.run.model.RunModel`
 (its snapshot and decoder caches); the runs come from
 :class:`~engine.export.compared.ComparedRuns`, which also says what does
 not compare. One :class:`ReplayTimelinePanel` moves every view by epoch; a
@@ -35,23 +35,16 @@ from gui.panels.kl_per_dimension import KlPerDimensionPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.sweep_plot import SweepPlotPanel
-from gui.run_model import RunModel
-from gui.run_state import RunState
+from gui.run.model import RunModel
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner
-from gui.widgets.naming import named
+from gui.widgets.naming import make_action, named
 from gui.widgets.table_with_note import add_table_with_note
-from gui.window_layout import fit_to_screen
-from gui.window_menus import make_action
+from gui.windows.window_layout import fit_to_screen
 
 PREFERRED_SIZE = QSize(1300, 800)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]
-
-
-def nearest_epoch(epochs: list[int], epoch: int) -> int | None:
-    """The saved epoch to show for ``epoch``: the latest at or before it, else the first."""
-    before = [e for e in epochs if e <= epoch]
-    return before[-1] if before else (epochs[0] if epochs else None)
 
 
 class CompareWindow(QMainWindow):
@@ -184,7 +177,7 @@ class CompareWindow(QMainWindow):
         self.shown = {}
         problems = []
         for i, (r, state) in enumerate(zip(self.compared.runs, self.states)):
-            e = nearest_epoch(state.epochs, epoch)
+            e = state.nearest_epoch(epoch)
             self.shown[r.label] = e
             snap = None
             if e is not None:
@@ -226,7 +219,7 @@ class CompareWindow(QMainWindow):
         """``epoch 12``, and where runs without that epoch are shown instead."""
         behind = []
         for r, state in zip(self.compared.runs, self.states):
-            e = nearest_epoch(state.epochs, epoch)
+            e = state.nearest_epoch(epoch)
             if e is not None and e != epoch:
                 behind.append(f"{r.label} at {e}")
         return f"epoch {epoch}" + (f" ({', '.join(behind)})" if behind else "")
@@ -284,10 +277,13 @@ def open_comparison(paths: list[str | Path], parent: QWidget | None = None,
     window = CompareWindow(compared, [Path(p) for p in paths], parent)
     if parent is not None:
         window.setWindowFlag(Qt.Window, True)   # its own window, above the main one
-        keep = getattr(parent, "_compare_windows", [])
-        parent._compare_windows = [w for w in keep if w.isVisible()] + [window]
     window.show()
     return window
+
+
+def compare_windows(parent: QWidget) -> list[CompareWindow]:
+    """The comparison windows opened from ``parent`` (the main window) and still shown."""
+    return [w for w in parent.findChildren(CompareWindow) if w.isVisible()]
 
 
 def choose_sessions_to_compare(window) -> CompareWindow | None:

@@ -8,11 +8,11 @@ map over time and, for 2-D points, data space with the reconstruction field.
 them with :func:`make_view` and feeds them ``show_epoch(run, epoch)``);
 :class:`CodeViews` builds the main window's tab of them and follows the
 RunModel's position (the live run, the replay slider) as
-:class:`~gui.generative_views.GenerativeViews` does.
+:class:`~gui.views.generative_views.GenerativeViews` does.
 
 Nothing here slows training: the views read what the epoch's snapshot already
 holds, and what they compute (the noise slider, the drawing) runs on the epoch's
-CPU copy of the model (:meth:`~gui.run_state.RunState.cpu_model`). Positions are
+CPU copy of the model (:meth:`~gui.run.state.RunState.cpu_model`). Positions are
 coalesced (one update per pass of the event loop) and only the sub-page on
 screen is updated; the others catch up when they are shown.
 """
@@ -38,8 +38,8 @@ from gui.panels.mutual_information import MutualInformationPanel
 from gui.panels.noise_level import NoiseLevelPanel
 from gui.panels.sample_quality import SampleQualityPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
-from gui.run_model import RunModel
-from gui.run_state import RunState
+from gui.run.model import RunModel
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 

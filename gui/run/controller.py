@@ -3,10 +3,10 @@
 :class:`RunController` owns the window's one job at a time — a run, a
 greedy pretraining, a pretrained-versus-random comparison, or the
 continuation of any of them. It picks the session file, opens its
-:class:`~engine.session.SessionWriter`, starts a :class:`~gui.worker.Job` that
+:class:`~engine.session.SessionWriter`, starts a :class:`~gui.run.worker.Job` that
 runs the job through the engine's one job runner (:func:`engine.jobs.run_job`:
 the writer hears every event first, on the training thread), feeds the worker's
-events to the :class:`~gui.run_model.RunModel` and the progress bar, and turns
+events to the :class:`~gui.run.model.RunModel` and the progress bar, and turns
 outcomes into messages. The jobs themselves are the engine's; each is a plain
 ``job(emit, control)`` callable built on the training thread (loading data
 takes a moment).
@@ -26,13 +26,14 @@ from engine.events import Emit, RunFailed, RunFinished, RunStarted
 from engine.jobs import Job as EngineJob, continue_job, new_job, run_job
 from engine.pretraining.comparison import Comparison, classifier_config, encoder_source
 from engine.session import Session, SessionWriter
-from gui.coalescing import MetricsBatch
 from gui.panels.run_controls import IDLE, PAUSED, RUNNING, STOPPING, RunControlsPanel
 from gui.preferences import Preferences
-from gui.run_model import RunModel, short_name
-from gui.worker import Job, Worker
+from gui.run.coalescing import MetricsBatch
+from gui.run.model import RunModel, short_name
+from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)
+
 
 def comparison_job(path: Path, run_id: str | None, budgets: list, epochs: int,
                    freeze: bool, versus: list[Path] = ()) -> EngineJob:
@@ -79,6 +80,12 @@ class RunController(QObject):
         self._outcome: str | None = None
         self._announced = False
         self.slow: float = 0.0   # slow motion's seconds between steps (0: off)
+
+    @property
+    def outcome(self) -> str | None:
+        """How the last run of the job ended: ``"completed"``, ``"stopped"``, ``"failed"``
+        (None before any ended)."""
+        return self._outcome
 
     # -- starting -----------------------------------------------------------------------
     def start_new(self, config: RunConfig) -> bool:

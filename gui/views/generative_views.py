@@ -1,6 +1,6 @@
 """The views of the generative families and of 2-D point data, beside the Training tab's own.
 
-:class:`~gui.training_views.TrainingViews` shows every run; for some runs a
+:class:`~gui.views.training_views.TrainingViews` shows every run; for some runs a
 place of its holds something else (each family's
 :class:`~engine.models.ModelTraits` says what it has):
 
@@ -34,7 +34,7 @@ from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.rbm_views import GibbsChainsPanel, StochasticCodesPanel
 from gui.panels.samples import NOT_VARIATIONAL, SamplesPanel
-from gui.run_state import RunState
+from gui.run.state import RunState
 from gui.widgets.caption import caption_label
 from gui.widgets.frame import framed
 

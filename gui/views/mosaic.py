@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gui.images import grid_shape
+from engine.tiles import grid_shape
 
 PAD = 1
 WHITE = 1.0

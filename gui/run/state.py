@@ -1,6 +1,6 @@
 """One run as the window knows it, with no Qt: its plan, series, saved epochs and caches.
 
-A :class:`RunState` is what the :class:`~gui.run_model.RunModel` holds for each
+A :class:`RunState` is what the :class:`~gui.run.model.RunModel` holds for each
 run of the session on display. Beside its plain data (config, offsets on the
 shared axes, the epoch means) it reads what views ask of a saved epoch — the
 snapshot, the CPU decoder, the CPU copy of the model, small arrays over every
@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from engine.config import RunConfig
 from engine.decoding import LatentDecoder
-from engine.errors import StudioError
+from engine.errors import SessionError, StudioError
 from engine.events import DatasetInfo, EpochSnapshot, RunPlan
 from engine.models import Model, cpu_copy
+from engine.pretraining.stack import first_layer_features
 from engine.session import SessionRun
 from engine.session.weights import kept_rows, nearest, set_bytes, slots_for
 
@@ -96,6 +99,11 @@ class RunState:
     def epochs(self) -> list[int]:
         return sorted(set(self.stored_epochs) | set(self.live))
 
+    def nearest_epoch(self, epoch: int) -> int | None:
+        """The saved epoch to show for ``epoch``: the latest at or before it, else the first
+        (None: none saved). Runs compared side by side each show their nearest one."""
+        return nearest(self.epochs, epoch)
+
     def snapshot(self, epoch: int) -> EpochSnapshot:
         """The epoch's replay data; its weights are the nearest earlier kept ones when it
         kept none (``weights_epoch`` then says which epoch's)."""
@@ -123,6 +131,16 @@ class RunState:
         kept = self.weights_epoch(epoch)
         return "" if kept is None or kept == epoch else \
             f"decoding with the weights of epoch {kept}"
+
+    def add_live_snapshot(self, snap: EpochSnapshot, budget: int) -> None:
+        """A live run's new saved epoch: what was cached for that epoch (a resumed run
+        retrains it) is forgotten, and the weights kept in memory thinned to ``budget``
+        bytes' worth of epochs (:meth:`thin_live_weights`)."""
+        self.live[snap.epoch] = snap
+        self._decoders.pop(snap.epoch, None)
+        self._models.pop(snap.epoch, None)
+        self._small.pop(snap.epoch, None)
+        self.thin_live_weights(budget)
 
     def thin_live_weights(self, budget: int) -> None:
         """Keep in memory the weights of the live epochs the session keeps (the same
@@ -180,6 +198,36 @@ class RunState:
             return self._models.get_or(kept, make)
         except (StudioError, KeyError, ValueError, RuntimeError):
             return None
+
+    def first_layer_features(self, image_shape: tuple | None = None
+                             ) -> tuple[np.ndarray | None, str]:
+        """Each first-layer unit's input weights as an image, from the run's newest weights
+        (the last checkpoint seen live, else the stored one).
+
+        Parameters
+        ----------
+        image_shape : (C, H, W) of the pixels; default the run's data's.
+
+        Returns
+        -------
+        ``(features, "")`` with features (units, C, H, W) float32 raw weights, or
+        ``(None, why)``: no weights yet, an unreadable checkpoint, a convolutional encoder.
+        """
+        weights = self.weights
+        if weights is None and self.stored is not None:
+            try:
+                ck = self.stored.checkpoint()
+            except SessionError as e:
+                return None, f"No first-layer features: {e}"
+            weights = ck.model if ck is not None else None
+        if weights is None:
+            return None, "No saved weights yet."
+        shape = tuple(image_shape if image_shape is not None else self.data.image_shape)
+        features = first_layer_features(weights, shape)
+        if features is None:
+            return None, ("First-layer features are an MLP's input weights; this run's "
+                          "encoder is convolutional.")
+        return np.asarray(features), ""
 
     def arrays_over_epochs(self, name: str) -> tuple[list[int], list]:
         """``arrays[name]`` of every saved epoch that has it: (epochs, arrays).

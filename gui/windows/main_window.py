@@ -1,13 +1,13 @@
 """The main window: lays out the panels and the menus, and connects them.
 
-What is shown lives in the Qt-free :class:`~gui.run_model.RunModel`; the
+What is shown lives in the Qt-free :class:`~gui.run.model.RunModel`; the
 Training tab's views subscribe to it through
-:class:`~gui.training_views.TrainingViews`, the Fine-tuning tab
+:class:`~gui.views.training_views.TrainingViews`, the Fine-tuning tab
 (:class:`~gui.panels.finetune_panel.FineTuningPanel`) directly. Every job —
 training, pretraining, a comparison, continuing any of them — goes through
-the one :class:`~gui.run_controller.RunController`; what is done with session
-files (open, save as, recent, the folder, exports) is
-:class:`~gui.session_actions.SessionActions`'. The window only composes.
+the one :class:`~gui.run.controller.RunController`; what is done with session
+files (open, save as, recent, the folder) is its collaborator
+:class:`~gui.windows.session_files.SessionFiles`'. The window only composes.
 ``MainWindow()`` works in any script once a ``QApplication`` exists.
 """
 
@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QMainWindow, QMessageBox, QSplitter,
-                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from engine.errors import SessionError
 from engine.jobs import unfinished_job
-from engine.pretraining.stack import first_layer_features
 from engine.session import Session
-from gui.code_views import CodeViews
+from gui.views.code_views import CodeViews
 from gui.gui_thread_gc import collect_garbage_on_gui_thread
 from gui.native_memory import limit_malloc_arenas
 from gui.panels.finetune_panel import FineTuningPanel
@@ -34,28 +32,32 @@ from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.reconstructions import ReconstructionsPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.run_controls import IDLE, RunControlsPanel
-from gui.panels.run_settings import RunSettingsPanel
+from gui.forms.run_settings import RunSettingsPanel
 from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
-from gui.run_controller import RunController
-from gui.run_model import RunModel
-from gui.session_actions import TRAINING_TAB, SessionActions
-from gui.session_follower import SessionFollower
-from gui.training_views import TrainingViews
-from gui.widgets.elided_label import ElidedLabel
+from gui.run.controller import RunController
+from gui.run.model import RunModel
+from gui.windows.session_files import SessionFiles, form_config
+from gui.run.follower import SessionFollower
+from gui.views.figure_export import export_figure
+from gui.views.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
-from gui.window_menus import WindowMenus
+from gui.windows.window_layout import apply_minimum_sizes, restore_layout, save_layout
+from gui.windows.window_menus import WindowMenus
 
 
 
-class MainWindow(SessionActions, QMainWindow):
+#: the window's tabs, in order (an opened session shows the first with something to show)
+TRAINING_TAB, CODE_VIEWS_TAB, FINE_TUNING_TAB = 0, 1, 2
+
+
+class MainWindow(QMainWindow):
     """Autoencoder Studio's window.
 
-    Opening, saving, the recent sessions, the session folder and exporting figures are
-    :class:`~gui.session_actions.SessionActions`'.
+    Opening, saving, the recent sessions and the session folder are its ``sessions``'
+    (:class:`~gui.windows.session_files.SessionFiles`).
 
     Parameters
     ----------
@@ -103,7 +105,8 @@ class MainWindow(SessionActions, QMainWindow):
         self.controller = RunController(self.model, self.controls_panel, self.preferences, self)
         self._features_shown_for: str | None = None
         self._build_layout()
-        self._build_status_bar()
+        self.sessions = SessionFiles(self.model, self.controller, self.preferences, self.banner,
+                                     self.statusBar(), self)
         self.menus = WindowMenus(self)
         self.follower = SessionFollower(self)   # a session another process writes
         self._connect()
@@ -147,32 +150,6 @@ class MainWindow(SessionActions, QMainWindow):
         layout.addWidget(self.controls_panel)
         self.setCentralWidget(central)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        # A long path must not widen the window: the labels shorten it with "…" (the whole
-        # text is their tooltip).
-        self.session_label = named(ElidedLabel("No session", Qt.ElideMiddle), "sessionLabel",
-                                   "Current session file")
-        self.folder_label = named(ElidedLabel("", Qt.ElideMiddle, min_chars=20),
-                                  "sessionFolderLabel", "Session folder")
-        self.folder_button = named(QToolButton(), "changeSessionFolderButton",
-                                   "Change session folder")
-        self.folder_button.setText("Change…")
-        self.folder_button.clicked.connect(self.choose_session_folder)
-        self.manage_button = named(QToolButton(), "manageSessionsButton",
-                                   "Show the session folder's files, to delete old ones")
-        self.manage_button.setText("Manage…")
-        self.manage_button.clicked.connect(self.manage_sessions)
-        holder = QWidget()
-        h = QHBoxLayout(holder)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.folder_label, 1)
-        h.addWidget(self.folder_button)
-        h.addWidget(self.manage_button)
-        bar.addWidget(self.session_label, 1)
-        bar.addPermanentWidget(holder, 1)
-        self._update_folder_label()
-
     def _connect(self) -> None:
         c = self.controls_panel
         c.train_clicked.connect(self.train)
@@ -188,14 +165,15 @@ class MainWindow(SessionActions, QMainWindow):
         self.timeline_panel.describe = self.model.describe
         self.controller.message.connect(self.show_message)
         self.controller.state_changed.connect(self._on_state_changed)
-        self.controller.session_written.connect(self._on_session_written)
+        self.controller.session_written.connect(lambda _path: self._update_title())
+        self.sessions.opened.connect(self._show_opened)
+        self.sessions.recent_changed.connect(self.menus.rebuild_recent)
         self.views.problem.connect(lambda text: self.show_message(text, "error"))
         self.finetune_panel.message.connect(self.show_message)
         self.generative_panel.message.connect(self.show_message)
         self.finetune_panel.comparison_requested.connect(self.run_comparison)
         self.finetune_panel.stop_requested.connect(self.controller.stop)
         self.model.run_changed.connect(lambda run: self._update_current_run())
-        self.model.run_added.connect(self._check_folder_budget)
 
     # -- messages and state -----------------------------------------------------------------
     def show_message(self, text: str, kind: str = "error") -> None:
@@ -208,14 +186,13 @@ class MainWindow(SessionActions, QMainWindow):
         self.menus.set_idle(idle)
         comparison = self.controller.kind == "finetune"
         self.finetune_panel.set_busy(not idle, comparison)
-        self._update_can_continue()
+        self.update_can_continue()
         if idle:
-            self._update_folder_label()
-            self._remind_folder_budget()
+            self.sessions.after_training()
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
             self._update_current_run()
             if comparison:
-                self.finetune_panel.finished(self.controller._outcome)
+                self.finetune_panel.finished(self.controller.outcome)
 
     # -- the encoder on display -------------------------------------------------------------
     def _encoder_run(self):
@@ -252,28 +229,18 @@ class MainWindow(SessionActions, QMainWindow):
                 self.finetune_panel.features.set_features(None, "No trained encoder on display.")
             return
         self._features_shown_for = key
-        state = run.weights
-        if state is None and run.stored is not None:
-            try:
-                ck = run.stored.checkpoint()
-            except SessionError as e:
-                self.finetune_panel.features.set_features(None, f"No first-layer features: {e}")
-                return
-            state = ck.model if ck is not None else None
-        shape = tuple(run.data.image_shape)
-        features = None if state is None else first_layer_features(state, shape)
+        features, why = run.first_layer_features()
         if features is None:
-            self.finetune_panel.features.set_features(
-                None, "First-layer features are an MLP's input weights; this run's encoder "
-                      "is convolutional." if state is not None else "No saved weights yet.")
+            self.finetune_panel.features.set_features(None, why)
         else:
             name = run.plan.title if run.plan.role == "stack" else run.config.name
             # A stack's title already starts with "the" ("the stack 784-256-64, end to end").
             name = name[:1].upper() + name[1:] if name.startswith("the ") else f"The {name}"
             self.finetune_panel.features.set_features(
-                np.asarray(features), f"{name}: first layer, {len(features)} units")
+                features, f"{name}: first layer, {len(features)} units")
 
-    def _update_can_continue(self) -> None:
+    def update_can_continue(self) -> None:
+        """Continue is offered for a session on display whose file is there."""
         path = self.model.session_path
         self.controls_panel.set_can_continue(
             bool(self.model.training_runs()) and path is not None and Path(path).exists())
@@ -329,11 +296,62 @@ class MainWindow(SessionActions, QMainWindow):
         if self.controller.is_running():
             return
         self.model.clear()
-        self.session_label.setText("No session")
+        self.sessions.session_label.setText("No session")
         self.controls_panel.show_ready()
         self.banner.clear()
         self._update_current_run()
-        self._update_can_continue()
+        self.update_can_continue()
+        self._update_title()
+
+    # -- sessions and figures -------------------------------------------------------------
+    def open_session(self, path: str | Path) -> bool:
+        """Show the session at ``path`` (File → Open); a problem becomes a message."""
+        return self.sessions.open(path)
+
+    def save_session_as(self, target: str | Path) -> bool:
+        """Copy the displayed session file to ``target``."""
+        return self.sessions.save_as(target)
+
+    def manage_sessions(self):
+        """The session folder's dialog (to delete old files, and its budgets)."""
+        return self.sessions.manage()
+
+    def export_figure(self, which: str, path: str | Path) -> bool:
+        """Save a PNG of panel ``which`` (a key of ``frames``) or of the ``window``; the
+        message strip says where it went, or why there is none."""
+        written, words = export_figure(self, which, path)
+        self.show_message(words, "info" if written else "error")
+        return written
+
+    def _show_opened(self, session) -> None:
+        """A session was opened: follow its file, its config in the form, how far it came
+        in the progress bar, and the first tab with something to show."""
+        self.follower.watch_session(session)
+        self.settings_panel.set_config(form_config(session))
+        self._after_open(session.path)
+        self._show_opened_progress(session.path)
+        self.tabs.setCurrentIndex(TRAINING_TAB if self.model.training_runs() else
+                                  FINE_TUNING_TAB)
+
+    def _show_opened_progress(self, path: Path) -> None:
+        """The bar says how far the opened session's run came (not the last training's)."""
+        runs = self.model.training_runs()
+        run = runs[-1] if runs else None
+        if run is None:
+            self.controls_panel.show_ready()
+            return
+        epoch = run.epoch_offset + run.last_epoch
+        planned = max(r.epoch_offset + r.planned_epochs for r in runs)
+        self.controls_panel.show_run(
+            f"{Path(path).name}: {run.status} at epoch {epoch} (step "
+            f"{run.step_offset + run.last_step:,})", epoch,
+            epoch if run.status == "completed" else planned)
+
+    def _after_open(self, path: Path) -> None:
+        self.sessions.remember(path)
+        self._features_shown_for = None
+        self.update_can_continue()
+        self._update_current_run()
         self._update_title()
 
     # -- closing ----------------------------------------------------------------------------
@@ -366,5 +384,5 @@ class MainWindow(SessionActions, QMainWindow):
             self.controls_panel.show_text("stopping: saving the session…")
             self.controller.shutdown()
         save_layout(self, self.preferences)
-        self._release_displayed()
+        self.sessions.release_displayed()
         super().closeEvent(event)

@@ -3,10 +3,10 @@
 napari's pattern: a plain model with events, views that subscribe. The
 :class:`RunModel` holds every run of the session on display — a plain run,
 the stages and stack of a greedy job, the classifier runs of a comparison —
-fed either by live events (from :class:`~gui.worker.Worker`, through the
+fed either by live events (from :class:`~gui.run.worker.Worker`, through the
 controller) or by an opened :class:`~engine.session.Session`. Panels
 connect to its :class:`EventHook` attributes and read what they need.
-Each run is a :class:`~gui.run_state.RunState` (its series, saved epochs
+Each run is a :class:`~gui.run.state.RunState` (its series, saved epochs
 and the caches of what views read from them).
 
 Runs of a job lie one after another on shared axes: a training run's
@@ -26,8 +26,8 @@ from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, JobStarte
                            RunFinished, RunOpened, RunPlan, RunStarted)
 from engine.session import MAIN_RUN, Session, SessionRun
 from engine.session.weights import DEFAULT_BUDGET as DEFAULT_WEIGHTS_BUDGET
-from gui.coalescing import MetricsBatch
-from gui.run_state import CLASSIFIER, RunState
+from gui.run.coalescing import MetricsBatch
+from gui.run.state import CLASSIFIER, RunState
 
 
 class EventHook:
@@ -213,11 +213,7 @@ class RunModel:
             self.run_changed.emit(run)
         elif isinstance(event, EpochSnapshot):
             run = self.runs[self._live_run]
-            run.live[event.epoch] = event
-            run._decoders.pop(event.epoch, None)
-            run._models.pop(event.epoch, None)
-            run._small.pop(event.epoch, None)
-            run.thin_live_weights(self.weights_budget)
+            run.add_live_snapshot(event, self.weights_budget)
             self.snapshot_added.emit(run, event.epoch)
         elif isinstance(event, CheckpointSaved):
             run = self.runs[self._live_run]

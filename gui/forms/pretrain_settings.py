@@ -4,7 +4,7 @@ A checkable group. Ticked, Train runs greedy layer-wise pretraining
 (:class:`~engine.pretraining.GreedyPretrainer`) instead of an ordinary run,
 and the group's fields replace the Architecture fields and Epochs (the
 run-settings panel hides those). The fields hold text as typed;
-:mod:`gui.pretrain_form` turns them into a config.
+:mod:`gui.forms.pretrain_form` turns them into a config.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QLineE
                                QVBoxLayout, QWidget)
 
 from engine.validation import STACK_ACTIVATIONS
-from gui.pretrain_form import (END_TO_END_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS, UNITS,
-                               WIDTHS, PretrainValues, fit_kinds, parse_widths)
+from gui.forms.pretrain_form import (END_TO_END_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS,
+                                     UNITS, WIDTHS, PretrainValues, fit_kinds, parse_widths)
 from gui.widgets.naming import named
 
 ErrorLabelFactory = Callable[[str], QLabel]

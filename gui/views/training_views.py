@@ -1,4 +1,4 @@
-"""The Training tab's views, subscribed to the :class:`~gui.run_model.RunModel`.
+"""The Training tab's views, subscribed to the :class:`~gui.run.model.RunModel`.
 
 Every view shows the same epoch: the replay timeline picks a (global) epoch,
 the model turns it into a run and an epoch, and the loss plot's marker, the
@@ -7,7 +7,7 @@ swaps two places for views of its own — the stage reconstructions (each
 stage's input and output, the images through the stack) and, in the bottom
 row, the first-layer features beside the table of stages — through two
 ``QStackedWidget`` switches. The same switches give a GAN, an RBM and 2-D
-point data the views of their own (:mod:`gui.generative_views`). Views
+point data the views of their own (:mod:`gui.views.generative_views`). Views
 compute nothing; the shifts of a job's runs onto shared axes are the
 model's ``step_offset`` / ``epoch_offset``.
 """
@@ -20,9 +20,8 @@ from PySide6.QtWidgets import QGroupBox, QSplitter, QWidget
 
 from engine.data.toy2d import is_point_data
 from engine.models import family_class
-from engine.pretraining.stack import first_layer_features
-from gui.coalescing import MetricsBatch
-from gui.generative_views import GenerativeViews
+from gui.run.coalescing import MetricsBatch
+from gui.views.generative_views import GenerativeViews
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LOSS_AXIS_LABEL, LossCurvesPanel
@@ -31,8 +30,8 @@ from gui.panels.replay_timeline import ReplayTimelinePanel
 from gui.panels.samples import SamplesPanel
 from gui.panels.stage_reconstructions import StageReconstructionsPanel, StageView
 from gui.panels.stage_summary import StageSummaryPanel
-from gui.run_model import RunModel, short_name
-from gui.run_state import RunState
+from gui.run.model import RunModel, short_name
+from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 from gui.widgets.page_stack import PageStack
@@ -67,7 +66,7 @@ class TrainingViews(QObject):
         self.loss, self.reconstructions, self.explorer = loss, reconstructions, explorer
         self.samples, self.timeline = samples, timeline
         self.stage_reconstructions = StageReconstructionsPanel()
-        self.summary = StageSummaryPanel()
+        self.summary = StageSummaryPanel(model)   # subscribes to the model itself
         self.features = FeatureGridPanel("pretrain")
         self.reconstructions_switch = named(PageStack(), "reconstructionsSwitch",
                                             "Reconstructions")
@@ -142,10 +141,6 @@ class TrainingViews(QObject):
         self.explorer.clear()
         self.generative.clear()
         self.samples.clear()
-        if job:
-            self.summary.show(self.model)
-        else:
-            self.summary.clear()
         self.features.set_features(None, "First-layer features appear when stage 1 ends."
                                    if job else "")
         self.timeline.set_epochs([])
@@ -182,7 +177,6 @@ class TrainingViews(QObject):
         else:
             self.loss.plan_steps(self.model.planned_steps())
         if job:
-            self.summary.show(self.model)
             if run.stored is None or run.run_id == self.model.training_runs()[0].run_id:
                 self.stage_reconstructions.begin(self._pixel_probes())
         self._update_features()
@@ -190,8 +184,6 @@ class TrainingViews(QObject):
     def _on_run_changed(self, run: RunState) -> None:
         if run.is_classifier:
             return
-        if self.showing_stages:
-            self.summary.show(self.model)
         if run.status != "running":
             self._update_features()
 
@@ -274,13 +266,9 @@ class TrainingViews(QObject):
             key = f"{run_id}:{run.last_step}"
             if key == self._features_of:
                 return
-            state = run.weights
-            if state is None and run.stored is not None:
-                ck = run.stored.checkpoint()
-                state = ck.model if ck is not None else None
             pixels = self._pixel_probes()
-            features = None if state is None or pixels is None else first_layer_features(
-                state, tuple(pixels.shape[1:]))
+            features = None if pixels is None else \
+                run.first_layer_features(tuple(pixels.shape[1:]))[0]
             if features is not None:
                 self._features_of = key
                 self.features.set_features(features, f"{caption}: {len(features)} units")
