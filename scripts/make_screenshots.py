@@ -45,6 +45,7 @@ import torch  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from engine.models import RBM  # noqa: E402
 from engine.presets import load_preset  # noqa: E402
 from screenshot_steps import (panel_png, settle, stop, train_to_end, train_until,  # noqa: E402
                               wait_until)
@@ -185,14 +186,14 @@ def shoot_generative(app, win, out: Path) -> None:
             win.explorer_panel.move_marker(1.2, 0.4)
             panel_png(win, "reconstructions", out / "gan-data-space.png")
         if preset == "rbm-toy":
-            chains = win.views.generative.chains
+            chains = win.views.generative.families[RBM].chains
             chains.restart()
             for _ in range(30):
                 chains.step()
         settle(app, 0.5)
         win.grab().save(str(out / f"{shot}.png"))
     train_to_end(app, win, load_preset("rbm"))
-    chains = win.views.generative.chains
+    chains = win.views.generative.families[RBM].chains
     for _ in range(20):
         chains.step()
     settle(app, 0.5)

@@ -9,6 +9,7 @@ import numpy as np
 from engine.errors import SessionError
 from engine.export.quality_words import info_lines as quality_lines
 from engine.export.research_summary import measure_lines
+from engine.models import family_class
 from engine.pretraining.comparison import comparison_table
 from engine.session import Session, SessionRun
 from engine.words import size_words
@@ -70,62 +71,23 @@ def summary_lines(s: Session, run: SessionRun) -> list[str]:
 
 def run_lines(r: SessionRun) -> list[str]:
     cfg, data, eh = r.config, r.data, r.epoch_history
+    family = family_class(cfg)
     c, h, w = data.image_shape
     lines = [
         f"run:       '{r.run_id}' ({r.title})" if r.run_id != "main" else None,
-        f"kind:      {cfg.kind_label()}  (config '{cfg.name}', {_model_words(cfg)})",
+        f"kind:      {cfg.kind_label()}  (config '{cfg.name}', {family.describe(cfg)})",
         f"data:      {data.source}: {data.n_train} train / {data.n_val} validation images "
         f"{c}x{h}x{w}",
         _epoch_line(r),
         _snapshot_line(r),
         _weights_line(r),
-        _likelihood_line(r),
+        *family.report_lines(r),   # what the family adds (an RBM's log Z)
     ]
     lines += quality_lines(r)   # sample quality (engine.export.quality_words)
     if r.status_message:
         lines.append(f"{'failure:' if r.status == 'failed' else r.status + ':':<11}"
                      f"{r.status_message}")
     return [x for x in lines if x] + _final_terms(r, eh) + measure_lines(r)
-
-
-def _model_words(cfg) -> str:
-    m = cfg.model
-    hidden = "-".join(str(x) for x in m.hidden)
-    if m.family == "gan":
-        g = cfg.gan_settings
-        return (f"{m.architecture} generator {m.latent_dim}-d z -> {hidden or 'no hidden'} -> "
-                f"x, discriminator x -> {hidden or 'no hidden'} -> 1, {g.d_steps} "
-                f"discriminator step(s) per generator step")
-    if m.family == "rbm":
-        r = cfg.rbm_settings
-        how = f"{'persistent ' if r.persistent else ''}CD-{r.cd_k}"
-        return f"{cfg.objective.likelihood} visible units x {m.latent_dim} hidden units, {how}"
-    head = (f", {cfg.objective.likelihood} likelihood" if m.family == "autoencoder" else
-            ", linear head on the code")
-    return f"{m.architecture} {hidden or 'no hidden layers'} -> {m.latent_dim}-d code{head}"
-
-
-def _likelihood_line(r: SessionRun) -> str | None:
-    """An RBM's log Z at its last epoch: exact, or AIS with its error bar.
-
-    log Z is the validation nll minus the validation free energy (both per image,
-    float64 in the epoch table); the snapshot keeps the AIS error bar.
-    """
-    if r.config.model.family != "rbm" or not len(r.epoch_history["epoch"]):
-        return None
-    val = r.epoch_history["val"]
-    name = next((t for t in ("nll_exact", "nll_ais") if t in val), None)
-    if name is None or "free_energy" not in val:
-        return None
-    log_z = float(val[name][-1] - val["free_energy"][-1])
-    if name == "nll_exact":
-        return f"log Z:     {log_z:.3f}, exact (all 2^{r.config.model.latent_dim} hidden states)"
-    a = r.snapshot(r.snapshot_epochs[-1]).arrays if r.snapshot_epochs else {}
-    bar = (f"; ±3 standard errors {log_z - float(a['log_z_below']):.2f} … "
-           f"{log_z + float(a['log_z_above']):.2f}" if "log_z_below" in a else "")
-    s = r.config.rbm_settings
-    return (f"log Z:     {log_z:.2f}, an AIS estimate ({s.ais_chains} runs, {s.ais_steps} "
-            f"temperatures{bar}): nll_ais is an estimate")
 
 
 def _epoch_line(r: SessionRun) -> str:

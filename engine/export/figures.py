@@ -144,9 +144,10 @@ def epoch_figures(session: SessionRun, epoch: int) -> dict[str, np.ndarray]:
         return figures
     decoder: LatentDecoder = session.decoder(epoch)
     prior = traits.prior_samples
-    if "samples" not in figures and (prior or cfg.model.family == "autoencoder"):
+    # Real-valued codes decode to pictures: drawn from the prior, or around the data's codes.
+    if "samples" not in figures and (prior or traits.continuous_code):
         figures["samples"] = image_grid(decoder.decode(prior_codes(snap, prior, 64, cfg.seed)), 8)
-    if cfg.model.latent_dim == 2 and cfg.model.family != "rbm":
+    if cfg.model.latent_dim == 2 and traits.continuous_code:
         figures["manifold"] = image_grid(decoder.decode(manifold_codes(snap, prior)),
                                          MANIFOLD_SIDE, pad=0)
     return figures

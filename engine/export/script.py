@@ -28,6 +28,7 @@ from engine.config import RunConfig
 from engine.data import load_dataset
 from engine import random_streams
 from engine.errors import StudioError
+from engine.models import family_class
 from engine.session.runs import SessionRun
 from engine.session.schema import fail
 from engine.export.script_parts import (corruption_code, likelihood_code, loss_code,
@@ -42,7 +43,7 @@ def check_script(run: SessionRun, path: str | Path, force: bool = False) -> None
     """Raise what :func:`export_script` would refuse before reading the data or writing."""
     path = Path(path)
     cfg = run.config
-    if cfg.model.family != "autoencoder":
+    if not family_class(cfg).traits(cfg).scriptable:
         raise fail(run.path, f"run '{run.run_id}' is a {cfg.model.family}: --script writes "
                              "autoencoder runs only")
     if run.role != "run":

@@ -19,6 +19,7 @@ import numpy as np
 from engine.analysis.identity_probe import NOISE_IMAGES
 from engine.data.toy2d import is_point_data
 from engine.errors import SessionError
+from engine.models import family_class
 from engine.session import Session
 from engine.export.canvas import PixelCanvas
 from engine.export.figures import LABEL_COLOURS
@@ -169,8 +170,9 @@ def _run_panels(path: Path, identity: bool, width: int,
     panels = []
     with Session.open(path) as s:
         run = s.run()
-        if not run.snapshot_epochs or run.config.model.family == "classifier":
-            return panels
+        traits = family_class(run.config).traits(run.config)
+        if not run.snapshot_epochs or not (traits.reconstructs or traits.generative):
+            return panels      # a classifier: it draws nothing, its numbers are the bars
         epoch = run.snapshot_epochs[-1]
         snap = run.snapshot(epoch)
         label = f"{path.stem}: {run.config.kind_label()}, epoch {epoch}"

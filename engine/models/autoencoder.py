@@ -23,8 +23,8 @@ from engine.analysis.recon_field import code_line, field_grid
 from engine.corruption import corrupt
 from engine.data.toy2d import GENERATED_POINTS, is_point_data
 from engine.likelihoods import Likelihood, make_likelihood
-from engine.models.base import (Batch, Model, ModelTraits, Probe, batches_of, register,
-                                to_numpy)
+from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, to_numpy
+from engine.models.registry import register
 from engine.models.conv import ConvDecoder, ConvEncoder
 from engine.models.layers import activation
 from engine.models.mlp import MLPDecoder, MLPEncoder
@@ -96,6 +96,12 @@ class Encoder(nn.Module):
         return Code(z=z, h=mean, mean=mean, logvar=logvar)
 
 
+def code_words(model) -> str:
+    """An encoder's code in words: ``z ∈ R^D``, and whether q(z|x) has a prior."""
+    return f"z ∈ R^{model.latent_dim}" + (", q(z|x) and prior N(0, I)" if model.variational
+                                          else ", z = f(x)")
+
+
 @register
 class Autoencoder(Model):
     """Encoder, decoder and output likelihood, built from a run config.
@@ -135,17 +141,27 @@ class Autoencoder(Model):
 
     @classmethod
     def traits(cls, config) -> ModelTraits:
+        shared = dict(encoder=True, reconstructs=True, continuous_code=True,
+                      autoencoder_code=True, scriptable=True, classifier_encoder=True,
+                      code=code_words(config.model))
+        no_map = {"data_map": "no map: a VAE's p(x) has no closed form (its ELBO only bounds "
+                              "it), and a deterministic autoencoder defines none"}
         if config.model.variational:
             return ModelTraits(
-                generative="explicit", encoder=True, reconstructs=True, prior_samples=True,
+                generative="explicit", prior_samples=True, **shared,
                 likelihood="the ELBO, a lower bound on log p(x) (the elbo curve); "
-                           "reconstructions come back through q(z|x) and p(x|z)")
+                           "reconstructions come back through q(z|x) and p(x|z)",
+                missing=no_map)
         return ModelTraits(
-            encoder=True, reconstructs=True,
-            likelihood="none: a deterministic autoencoder defines no density p(x)",
-            missing={"samples": "This run is not variational, so it has no prior to sample: "
+            **shared, likelihood="none: a deterministic autoencoder defines no density p(x)",
+            missing={**no_map,
+                     "samples": "This run is not variational, so it has no prior to sample: "
                                 "tick 'variational' in the run settings and train to see "
                                 "samples."})
+
+    @classmethod
+    def describe(cls, config) -> str:
+        return f"{super().describe(config)}, {config.objective.likelihood} likelihood"
 
     @classmethod
     def term_weights(cls, config) -> dict[str, float]:

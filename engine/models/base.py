@@ -21,27 +21,31 @@ training step):
 - :meth:`Model.draw_samples` — samples of its own distribution (a VAE's decoded
   prior codes, a GAN's g(z), an RBM's Gibbs chains), for sample quality.
 - :meth:`Model.traits` — what its runs offer the views (an encoder,
-  reconstructions, samples from a prior, a likelihood), so a view that does
-  not apply says why instead of staying empty.
+  reconstructions, samples from a prior, a likelihood; :mod:`engine.models.traits`),
+  so a view that does not apply says why instead of staying empty.
+- :meth:`Model.describe` and :meth:`Model.report_lines` — what ``info`` says about
+  a run of it; :attr:`Model.title` its name in sentences.
 - :meth:`Model.validation_only_terms` — terms too costly for every step (an
   RBM's log-likelihood), computed by :meth:`Model.evaluate` alone.
 
-Adding a family is one model file, one line in :mod:`engine.models`, a preset
-and its tests.
+The registry (:mod:`engine.models.registry`) finds a family by ``model.family``;
+the rest of the app asks the class, not the name. Adding a family
+is one model file, one line in :mod:`engine.models`, a preset and its tests
+(``docs/families.md``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from engine.checkpoint import load_module_arrays, module_arrays
-from engine.errors import ConfigError
+from engine.checkpoint import module_arrays
+from engine.models.traits import ModelTraits
 from engine.optim import make_optimizer
 
 if TYPE_CHECKING:
@@ -79,31 +83,6 @@ class Probe:
 
     images: Tensor
     map_images: Tensor
-
-
-@dataclass(frozen=True)
-class ModelTraits:
-    """What a family's runs offer the views, and in words why a view shows nothing.
-
-    Attributes
-    ----------
-    generative : how it models the data: ``explicit`` (it has a density p(x), or a
-        bound on it), ``implicit`` (it draws samples but cannot evaluate p(x)) or
-        ``""`` (no generative model of x).
-    encoder : the data has codes (q(z|x), p(h|v)): the latent map shows encoded data.
-    reconstructs : its snapshots reconstruct the probe images (``probe_recon``).
-    prior_samples : codes drawn from N(0, I) decode to samples (samples panel, manifold).
-    likelihood : what it reports about log p(x), in words.
-    missing : view name -> why that view has nothing to show for this family
-        (``reconstructions``, ``samples``, ``likelihood``, ``encoder``).
-    """
-
-    generative: str = ""
-    encoder: bool = False
-    reconstructs: bool = False
-    prior_samples: bool = False
-    likelihood: str = ""
-    missing: dict[str, str] = field(default_factory=dict)
 
 
 class NonFiniteTerm(Exception):
@@ -177,6 +156,8 @@ class Model(nn.Module):
     """
 
     family: ClassVar[str] = ""
+    #: The family's name in a sentence ("GAN", "RBM"); :attr:`family` when unset.
+    title: ClassVar[str] = ""
     #: The family trains on labelled batches (``Batch.y``).
     needs_labels: ClassVar[bool] = False
     #: Submodules whose weights each snapshot carries, for the window's CPU copy.
@@ -186,6 +167,11 @@ class Model(nn.Module):
     decoder_part: ClassVar[str | None] = None
     #: On a CPU copy (:func:`cpu_copy`), the interactive parts its weights lacked.
     missing_parts: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("title"):
+            cls.title = cls.family
 
     @classmethod
     def from_config(cls, config: "RunConfig", image_shape: tuple[int, int, int],
@@ -201,6 +187,22 @@ class Model(nn.Module):
     def traits(cls, config: "RunConfig") -> ModelTraits:
         """What runs of this config offer the views (see :class:`ModelTraits`)."""
         return ModelTraits()
+
+    @classmethod
+    def describe(cls, config: "RunConfig") -> str:
+        """The model in a few words, for ``info``: its layers, code and what it trains with."""
+        m = config.model
+        hidden = "-".join(str(x) for x in m.hidden)
+        return f"{m.architecture} {hidden or 'no hidden layers'} -> {m.latent_dim}-d code"
+
+    @classmethod
+    def report_lines(cls, run) -> list[str]:
+        """What ``info`` adds about a stored run of this family (``label:  words`` lines).
+
+        ``run`` is a stored run (:class:`~engine.session.runs.SessionRun`: ``config``,
+        ``epoch_history``, ``snapshot_epochs``, ``snapshot(epoch)``); the default adds none.
+        """
+        return []
 
     @classmethod
     def term_weights(cls, config: "RunConfig") -> dict[str, float]:
@@ -297,67 +299,6 @@ class Model(nn.Module):
         for part in self.interactive_parts:
             out.update({f"{part}.{k}": v for k, v in module_arrays(getattr(self, part)).items()})
         return out
-
-
-# -- the registry -------------------------------------------------------------------------
-
-FAMILIES: dict[str, type[Model]] = {}
-
-
-def register(cls: type[Model]) -> type[Model]:
-    """Class decorator: make ``cls`` the family named ``cls.family``."""
-    FAMILIES[cls.family] = cls
-    return cls
-
-
-def family_class(config: "RunConfig") -> type[Model]:
-    """The class of ``config.model.family``; ConfigError naming the known ones."""
-    cls = FAMILIES.get(config.model.family)
-    if cls is None:
-        raise ConfigError(f"must be one of {', '.join(sorted(FAMILIES))} "
-                          f"(got {config.model.family!r})", "model.family")
-    return cls
-
-
-def build_model(config: "RunConfig", image_shape: tuple[int, int, int],
-                n_classes: int | None = None) -> Model:
-    """The model a config describes, with fresh weights (seed them with ``fork_rng``)."""
-    return family_class(config).from_config(config, tuple(image_shape), n_classes)
-
-
-def cpu_copy(config: "RunConfig", image_shape: tuple[int, int, int],
-             weights: dict[str, np.ndarray], n_classes: int | None = None) -> Model:
-    """A CPU model whose :attr:`~Model.interactive_parts` hold ``weights``.
-
-    Built on the ``meta`` device: no memory for the other parts and, above
-    all, no draws from torch's global generator, which a training thread may
-    be seeding at that moment. Only the interactive parts may be used.
-
-    A part with no weights at all in ``weights`` stays on the meta device and
-    is named in the copy's ``missing_parts`` (a tuple): sessions written before
-    an autoencoder's snapshots carried its encoder hold only ``decoder.*``,
-    and still decode. Check ``"encoder" in copy.missing_parts`` before encoding.
-
-    Raises
-    ------
-    ValueError
-        When the weights do not fit those parts, or fit none of them.
-    """
-    with torch.device("meta"):
-        model = build_model(config, image_shape, n_classes)
-    missing = []
-    for part in model.interactive_parts:
-        prefix = part + "."
-        arrays = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
-        if not arrays and getattr(model, part).state_dict():
-            missing.append(part)
-            continue
-        load_module_arrays(getattr(model, part), arrays, assign=True)
-    if missing and len(missing) == len(model.interactive_parts):
-        raise ValueError(f"weights do not match the model: missing every weight of "
-                         f"{', '.join(missing)}")
-    model.missing_parts = tuple(missing)
-    return model.eval()
 
 
 def to_numpy(t: Tensor) -> np.ndarray:

@@ -23,8 +23,9 @@ from torch import Tensor, nn
 
 from engine.data.labels import labelled_subset, resolve_budget
 from engine.errors import DataError
-from engine.models.autoencoder import Encoder
-from engine.models.base import Batch, Model, ModelTraits, register
+from engine.models.autoencoder import Encoder, code_words
+from engine.models.base import Batch, Model, ModelTraits
+from engine.models.registry import register
 
 if TYPE_CHECKING:
     from engine.config import RunConfig
@@ -66,8 +67,13 @@ class Classifier(Model):
     def traits(cls, config) -> ModelTraits:
         return ModelTraits(
             encoder=True, likelihood="none: a classifier models p(label | x), not p(x)",
+            code=code_words(config.model),
             missing={"reconstructions": "A classifier has no decoder: its encoder's code goes "
                                         "to a linear layer over the classes."})
+
+    @classmethod
+    def describe(cls, config) -> str:
+        return f"{super().describe(config)}, linear head on the code"
 
     @classmethod
     def training_indices(cls, config: "RunConfig", dataset) -> np.ndarray:

@@ -43,9 +43,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
-from engine.models.base import Batch, Model, ModelTraits, Probe, register, to_numpy
+from engine.models.base import Batch, Model, ModelTraits, Probe, to_numpy
 from engine.models.conv import ConvDecoder, ConvEncoder, dcgan_init
 from engine.models.mlp import MLPDecoder, MLPEncoder
+from engine.models.registry import register
 from engine.optim import make_optimizer
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class GAN(Model):
     """
 
     family = "gan"
+    title = "GAN"
     interactive_parts = ("generator",)
     decoder_part = "generator"
 
@@ -164,9 +166,14 @@ class GAN(Model):
     def traits(cls, config) -> ModelTraits:
         return ModelTraits(
             generative="implicit", encoder=False, reconstructs=False, prior_samples=True,
+            continuous_code=True,
             likelihood="none: an implicit model draws samples but cannot evaluate p(x), "
                        "so there is no ELBO or log-likelihood to plot",
+            code=f"z ∈ R^{config.model.latent_dim} from N(0, I); no encoder: no image has "
+                 "a code",
+            sampler="g(z), z ~ N(0, I)",
             missing={
+                "code": "GAN (it has no encoder)",
                 "reconstructions": "a GAN has no encoder, nothing maps an image back to a "
                                    "code; its generator only maps z to x.",
                 "likelihood": "A GAN is an implicit model: it can draw samples but cannot "
@@ -175,6 +182,14 @@ class GAN(Model):
                 "encoder": "A GAN has no encoder, so no image has a code: the map shows "
                            "z drawn from the prior N(0, I), coloured by how real the "
                            "discriminator finds g(z)."})
+
+    @classmethod
+    def describe(cls, config) -> str:
+        m, g = config.model, config.gan_settings
+        hidden = "-".join(str(x) for x in m.hidden) or "no hidden"
+        return (f"{m.architecture} generator {m.latent_dim}-d z -> {hidden} -> x, "
+                f"discriminator x -> {hidden} -> 1, {g.d_steps} discriminator step(s) per "
+                "generator step")
 
     # -- the Model interface -------------------------------------------------------------
     def term_names(self) -> tuple[str, ...]:

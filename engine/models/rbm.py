@@ -34,6 +34,7 @@ Terms, per image in nats:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,9 +43,9 @@ from torch import Tensor, nn
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from engine.models.autoencoder import Code
-from engine.models.base import (Batch, Model, ModelTraits, Probe, batches_of, register,
-                                to_numpy)
+from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, to_numpy
 from engine.models.boltzmann import EXACT_MAX_HIDDEN, BoltzmannMachine, ais_log_z
+from engine.models.registry import register
 
 GIBBS_SHOWN = 36       # chains whose samples each snapshot shows
 GIBBS_STEPS = 100      # Gibbs sweeps from the probe images to those samples
@@ -68,6 +69,39 @@ class HiddenCode:
         return Code(z=p, h=p)
 
 
+@dataclass(frozen=True)
+class LogPartition:
+    """An RBM's log Z at an epoch, from its validation terms (both per image).
+
+    Attributes
+    ----------
+    nll : -log p(v), the validation ``nll_exact`` or ``nll_ais``.
+    log_z : the nll minus the validation free energy.
+    exact : summed over every hidden state (else an AIS estimate).
+    below, above : 3 standard errors of an AIS estimate, below and above (None when the
+        snapshot keeps none).
+    """
+
+    nll: float
+    log_z: float
+    exact: bool
+    below: float | None = None
+    above: float | None = None
+
+
+def log_partition(val: dict[str, float], arrays: dict) -> LogPartition | None:
+    """log Z from one epoch's validation terms and its snapshot's arrays (the AIS error
+    bar, ``log_z_below`` / ``log_z_above``); None when the terms are not there."""
+    name = next((t for t in ("nll_exact", "nll_ais") if t in val), None)
+    if name is None or val.get(name) is None or val.get("free_energy") is None:
+        return None
+    nll = float(val[name])
+    bar = ("log_z_below" in arrays and name == "nll_ais")
+    return LogPartition(nll, nll - float(val["free_energy"]), name == "nll_exact",
+                        float(arrays["log_z_below"]) if bar else None,
+                        float(arrays["log_z_above"]) if bar else None)
+
+
 @register
 class RBM(Model):
     """A restricted Boltzmann machine on images (or points) of ``image_shape``.
@@ -80,6 +114,7 @@ class RBM(Model):
     """
 
     family = "rbm"
+    title = "RBM"
     interactive_parts = ("machine",)
     decoder_part = "machine"
 
@@ -111,11 +146,49 @@ class RBM(Model):
         exact = config.model.latent_dim <= EXACT_MAX_HIDDEN
         how = (f"exact: all 2^{config.model.latent_dim} hidden states summed" if exact else
                "an estimate: log Z by annealed importance sampling")
+        # Its free energies are negative: a log axis would hide them.
         return ModelTraits(
             generative="explicit", encoder=True, reconstructs=True, prior_samples=False,
+            log_loss=False,
             likelihood=f"log p(v) = -F(v) - log Z, {how} (the {cls.nll_name(config)} curve)",
+            code=f"h ∈ {{0,1}}^{config.model.latent_dim}; the encoder p(h|v), the decoder "
+                 "p(v|h)",
+            sampler="Gibbs chains",
             missing={"samples": "An RBM's samples come from Gibbs chains, not from codes "
-                                "drawn from N(0, I): see the Gibbs chains."})
+                                "drawn from N(0, I): see the Gibbs chains.",
+                     "code": "RBM (its code is stochastic binary units)",
+                     "classifier_encoder": "for an RBM's features, pretrain a deep belief "
+                                           "network (python main.py pretrain --stage-kind "
+                                           "rbm) and use its stack"})
+
+    @classmethod
+    def describe(cls, config) -> str:
+        r = config.rbm_settings
+        how = f"{'persistent ' if r.persistent else ''}CD-{r.cd_k}"
+        return (f"{config.objective.likelihood} visible units x {config.model.latent_dim} "
+                f"hidden units, {how}")
+
+    @classmethod
+    def report_lines(cls, run) -> list[str]:
+        """log Z at the run's last epoch: exact, or AIS with its error bar."""
+        eh = run.epoch_history
+        if not len(eh["epoch"]):
+            return []
+        last = {k: float(v[-1]) for k, v in eh["val"].items()}
+        exact = "nll_exact" in last
+        arrays = ({} if exact or not run.snapshot_epochs else
+                  run.snapshot(run.snapshot_epochs[-1]).arrays)
+        z = log_partition(last, arrays)
+        if z is None:
+            return []
+        if z.exact:
+            return [f"log Z:     {z.log_z:.3f}, exact (all 2^{run.config.model.latent_dim} "
+                    "hidden states)"]
+        bar = (f"; ±3 standard errors {z.log_z - z.below:.2f} … {z.log_z + z.above:.2f}"
+               if z.below is not None else "")
+        s = run.config.rbm_settings
+        return [f"log Z:     {z.log_z:.2f}, an AIS estimate ({s.ais_chains} runs, "
+                f"{s.ais_steps} temperatures{bar}): nll_ais is an estimate"]
 
     @staticmethod
     def nll_name(config) -> str:

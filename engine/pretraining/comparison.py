@@ -34,6 +34,7 @@ from engine.data import Dataset, load_dataset
 from engine.data.labels import ALL, resolve_budget
 from engine.errors import ConfigError, DataError, SessionError
 from engine.events import Emit, JobStarted, RunOpened, RunPlan
+from engine.models import family_class
 from engine.models.classifier import encoder_weights
 from engine.trainer import Trainer
 
@@ -75,10 +76,10 @@ def encoder_source(session, run_id: str | None = None) -> EncoderSource:
         When that run is no autoencoder or has saved no weights.
     """
     run = session.run(run_id)
-    if run.config.model.family != "autoencoder":
-        hint = (" — for an RBM's features, pretrain a deep belief network "
-                "(python main.py pretrain --stage-kind rbm) and use its stack"
-                if run.config.model.family == "rbm" else "")
+    traits = family_class(run.config).traits(run.config)
+    if not traits.classifier_encoder:
+        hint = traits.missing.get("classifier_encoder", "")
+        hint = f" — {hint}" if hint else ""
         raise SessionError(f"{session.path.name}: run '{run.run_id}' is a "
                            f"{run.config.model.family}, not an autoencoder: choose the run "
                            f"whose encoder to use (it has: {', '.join(session.runs)}){hint}")

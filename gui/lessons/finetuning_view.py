@@ -24,6 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QStackedWidget
 
 from engine.errors import StudioError
+from engine.models import family_class
 from engine.pretraining.stack import first_layer_features
 from gui.panels.accuracy_curves import INIT_TITLES
 from gui.panels.code_view import CodeViewPanel, quiet_plot
@@ -136,8 +137,7 @@ class FineTuningView(CodeViewPanel):
             if ck is not None:
                 features = first_layer_features(ck.model, tuple(first.data.image_shape))
                 why = "" if features is not None else "The first stage is convolutional."
-        kind = str(first.meta.get("kind", "")) if first is not None else ""
-        what = "RBM" if kind == "rbm" else "autoencoder"
+        what = family_class(first.config).title if first is not None else ""
         self.caption.setText(f"What the {what} stack's first stage learned, without labels: "
                              "each unit's input weights." if features is not None else why)
         self.features.set_features(None if features is None else np.asarray(features),

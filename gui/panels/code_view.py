@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.data.toy2d import is_point_data
+from engine.models import family_class
 from gui.style import cache_axes
 from gui.widgets.naming import named
 
@@ -142,19 +143,14 @@ def epoch_words(epoch: int | None, weights_words: str = "") -> str:
     return f"epoch {epoch} ({weights_words}): " if weights_words else f"epoch {epoch}: "
 
 
-def family_of(run) -> str:
-    return run.config.model.family
-
-
 def autoencoder_reason(run, view: str) -> str:
-    """"" for an autoencoder, else why ``view`` does not apply."""
-    family = family_of(run)
-    if family == "autoencoder":
+    """"" for a run with an autoencoder's code, else why ``view`` does not apply (in the
+    family's words, ``ModelTraits.missing["code"]``)."""
+    traits = family_class(run.config).traits(run.config)
+    if traits.autoencoder_code:
         return ""
-    return NOT_AUTOENCODER.format(view=view, family={"gan": "GAN (it has no encoder)",
-                                                      "rbm": "RBM (its code is stochastic "
-                                                             "binary units)"}.get(family,
-                                                                                  family))
+    return NOT_AUTOENCODER.format(view=view, family=traits.missing.get(
+        "code", run.config.model.family))
 
 
 def images_reason(run, view: str) -> str:

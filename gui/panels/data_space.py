@@ -33,12 +33,12 @@ from engine.analysis.recon_field import recon_field
 from engine.data.toy2d import DATA_EXTENT, is_point_data
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.export.data_space import GENERATED, REAL, RECON, map_rgb
+from engine.models import ModelTraits, family_class
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 NOT_POINTS = "Data space is drawn for 2-D point data (two moons, rings, spiral, 8 Gaussians)."
-NO_MAP = {"autoencoder": "no map: a VAE's p(x) has no closed form (its ELBO only bounds it), "
-                         "and a deterministic autoencoder defines none"}
+NO_MAP = "no map: this family has no discriminator or density to draw"
 
 
 FIELD, CURVE = "#2b2b2b", "#009E73"
@@ -136,7 +136,7 @@ class DataSpacePanel(QWidget):
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.caption)
         self.data: DatasetInfo | None = None
-        self.family = ""
+        self.traits = ModelTraits()    # the family's, of the run on display
         self.shown: dict[str, np.ndarray] = {}
         self.run = None
         self.epoch: int | None = None
@@ -158,12 +158,12 @@ class DataSpacePanel(QWidget):
         if run is None or run.data is None or not is_point_data(run.data.image_shape):
             self.clear(NOT_POINTS)
             return
-        self.data, self.family = run.data, run.config.model.family
+        self.data, self.traits = run.data, family_class(run.config).traits(run.config)
         self._reset_items()
         self._show_plane(True)
         real = np.asarray(run.data.probe_images, np.float32).reshape(-1, 2)
         self._set_points("real", real)
-        self.checks["field"].setEnabled(self.family == "autoencoder")
+        self.checks["field"].setEnabled(self.traits.autoencoder_code)
         self.caption.setText("The model's points appear after the first epoch.")
 
     def show_epoch(self, run, epoch: int) -> None:
@@ -222,12 +222,10 @@ class DataSpacePanel(QWidget):
         self._draw_field(a)
         self._apply_visibility()
         self._update_legend(a)
-        how = {"rbm": "Gibbs chains", "gan": "g(z), z ~ N(0, I)"}.get(self.family,
-                                                                    "decoded z ~ N(0, I)")
-        generated = f"generated: {how}; " if "generated_points" in a else ""
-        self.caption.setText(generated + (f"background: {what}" if what else NO_MAP.get(
-            self.family, "no map: this family has no discriminator or density to draw"))
-            + self._field_words(a))
+        generated = f"generated: {self.traits.sampler}; " if "generated_points" in a else ""
+        self.caption.setText(generated + (f"background: {what}" if what else
+                                          self.traits.missing.get("data_map", NO_MAP))
+                             + self._field_words(a))
 
     def _draw_field(self, arrays: dict) -> None:
         """The arrows r(x) − x on the grid, and a 1-D code's learned curve."""
@@ -248,7 +246,7 @@ class DataSpacePanel(QWidget):
             self.curve_item.setData(curve[:, 0], curve[:, 1])
 
     def _field_words(self, arrays: dict) -> str:
-        if self.family != "autoencoder":
+        if not self.traits.autoencoder_code:   # the field r(x) - x is an autoencoder's
             return ""
         if self.field is None:
             return "<br>" + OLD_SESSION.format(view="the reconstruction field",

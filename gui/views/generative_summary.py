@@ -89,7 +89,6 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         from engine.session.schema import fail
         raise fail(run.path, f"run '{run.run_id}' has no saved epoch to compare yet")
     snap = run.snapshot(epoch)
-    family = cfg.model.family
     title = f"{cfg.kind_label()} ({cfg.name}), epoch {epoch}"
     points = is_point_data(run.data.image_shape)
     samples = picture = None
@@ -119,11 +118,7 @@ def summarise(run: SessionRun) -> GenerativeSummary:
         recon_picture = render_data_space(
             _without(snap.arrays, "generated_points", "disc_map", "density_map"), real, 240)
         recon_note = "grey: the data; blue: each point passed through the model"
-    m = cfg.model
-    code = {"gan": f"z ∈ R^{m.latent_dim} from N(0, I); no encoder: no image has a code",
-            "rbm": f"h ∈ {{0,1}}^{m.latent_dim}; the encoder p(h|v), the decoder p(v|h)",
-            }.get(family, f"z ∈ R^{m.latent_dim}" + (", q(z|x) and prior N(0, I)"
-                                                    if m.variational else ", z = f(x)"))
+    code = traits.code or f"z ∈ R^{cfg.model.latent_dim}"
     return GenerativeSummary(
         title=title, data=run.data.source, kind=KIND_WORDS.get(traits.generative, ""),
         code=code, samples=samples, points=picture, reconstructions=recon,

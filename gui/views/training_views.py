@@ -7,7 +7,8 @@ swaps two places for views of its own — the stage reconstructions (each
 stage's input and output, the images through the stack) and, in the bottom
 row, the first-layer features beside the table of stages — through two
 ``QStackedWidget`` switches. The same switches give a GAN, an RBM and 2-D
-point data the views of their own (:mod:`gui.views.generative_views`). Views
+point data the views of their own (:mod:`gui.views.generative_views`,
+:mod:`gui.views.families`). Views
 compute nothing; the shifts of a job's runs onto shared axes are the
 model's ``step_offset`` / ``epoch_offset``.
 """
@@ -117,9 +118,7 @@ class TrainingViews(QObject):
         page = self.generative.reconstruction_page(run)
         if page is not None:
             self.reconstructions_switch.setCurrentWidget(page)
-            self._title_reconstructions("Data space" if page is self.generative.data_space
-                                        else "Real versus generated (a GAN reconstructs "
-                                             "nothing)")
+            self._title_reconstructions(self.generative.reconstruction_title(run))
         bottom = self.generative.bottom_page(run)
         if bottom is not None:
             self.bottom_switch.setCurrentWidget(bottom)

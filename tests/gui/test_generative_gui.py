@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.models import GAN, RBM
 from engine.presets import load_preset
 from tests.gui.conftest import train_and_wait
 
@@ -32,10 +33,10 @@ def points(preset: str, **over):
 def test_a_gan_on_images_says_it_has_no_reconstructions(qtbot, window):
     train_and_wait(qtbot, window, gan_images())
     views = window.views
-    assert views.reconstructions_switch.currentWidget() is views.generative.discriminator
+    d = views.generative.families[GAN].discriminator
+    assert views.reconstructions_switch.currentWidget() is d
     frame = window.frames["reconstructions"]
     assert "reconstructs nothing" in frame.title()
-    d = views.generative.discriminator
     assert "no encoder" in d.note.text() and "mean D(x) =" in d.summary.text()
     # The latent explorer shows prior samples, coloured by the discriminator, and says why.
     ex = window.explorer_panel
@@ -51,8 +52,8 @@ def test_a_gan_on_images_says_it_has_no_reconstructions(qtbot, window):
 
 def test_an_rbm_shows_its_stochastic_encoder_decoder_and_gibbs_chains(qtbot, window):
     train_and_wait(qtbot, window, rbm_images())
-    g = window.views.generative
-    assert window.views.bottom_switch.currentWidget() is g.bottom_pages[0]
+    g = window.views.generative.families[RBM]
+    assert window.views.bottom_switch.currentWidget() is g.bottom_page
     assert "exact" in g.likelihood_label.text() and "log Z =" in g.likelihood_label.text()
     assert not window.loss_panel.log_check.isChecked()   # free energies are negative
     codes = g.codes
@@ -79,6 +80,7 @@ def test_two_d_points_draw_data_space(qtbot, window, preset):
     train_and_wait(qtbot, window, points(preset))
     g = window.views.generative
     ds = g.data_space
+    rbm = g.families[RBM]
     assert window.views.reconstructions_switch.currentWidget() is ds
     assert window.frames["reconstructions"].title() == "Data space"
     assert ds.shown["real"].shape == (40, 2)      # the 10 % validation points
@@ -95,9 +97,9 @@ def test_two_d_points_draw_data_space(qtbot, window, preset):
         assert not ex.manifold_check.isEnabled()   # decoded points are no pictures
     if preset == "rbm-toy":
         assert "log p(x)" in ds.caption.text()
-        g.chains.play_button.setChecked(True)
-        qtbot.waitUntil(lambda: g.chains.sweeps >= 2, timeout=5000)
-        g.chains.play_button.setChecked(False)
+        rbm.chains.play_button.setChecked(True)
+        qtbot.waitUntil(lambda: rbm.chains.sweeps >= 2, timeout=5000)
+        rbm.chains.play_button.setChecked(False)
         assert len(ds.items["chains"].data) == 200
     if preset == "vae-toy":
         assert "ELBO only bounds it" in ds.caption.text()
