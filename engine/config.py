@@ -127,18 +127,17 @@ class OptimConfig:
 class PretrainingConfig:
     """Greedy layer-wise pretraining of the run's MLP autoencoder.
 
-    The stages are the model's layers: widths ``model.hidden + [latent_dim]``,
-    each stage training ``optim.epochs``. ``kinds`` gives one kind per stage
-    (``plain``, ``sparse``, ``contractive``, ``denoising``, a "+"
-    combination, or ``shared``: every regulariser the objective sets; or
-    ``rbm``: a restricted Boltzmann machine trained by contrastive divergence
-    with the ``rbm`` section's settings — stages all ``rbm`` make a deep
-    belief network); empty means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
-    the whole stack follow (0: none).
+    The stages are the model's layers: widths ``model.hidden + [latent_dim]``, each
+    stage training ``optim.epochs``. ``kinds`` gives one kind per stage (``plain``,
+    ``sparse``, ``contractive``, ``denoising``, a "+" combination, or ``shared``: every
+    regulariser the objective sets; or ``rbm``: a restricted Boltzmann machine trained
+    by contrastive divergence with the ``rbm`` section's settings — stages all ``rbm``
+    make a deep belief network); empty means ``shared`` for all. ``end_to_end_epochs``
+    of training the whole stack end to end follow (0: none; older files' ``finetune_epochs``).
     """
 
     kinds: tuple[str, ...] = ()
-    finetune_epochs: int = 0
+    end_to_end_epochs: int = 0
 
     def stage_kind(self, k: int) -> str:
         """The kind of stage ``k`` (1-based)."""
@@ -218,6 +217,7 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "objective": ObjectiveConf
             "optim": OptimConfig, "pretraining": PretrainingConfig,
             "classifier": ClassifierConfig, "gan": GanConfig, "rbm": RbmConfig}
 OPTIONAL_SECTIONS = ("pretraining", "classifier", "gan", "rbm")
+RENAMED = {"pretraining.finetune_epochs": "pretraining.end_to_end_epochs"}  # old: read as new
 _TUPLES = {("model", "hidden"), ("pretraining", "kinds")}
 
 
@@ -342,7 +342,7 @@ class RunConfig:
             assignments = {**assignments, "data.source": "file"}
         d = self.to_dict()
         for dotted, value in assignments.items():
-            parts = dotted.split(".")
+            parts = RENAMED.get(dotted, dotted).split(".")
             node = d
             for p in parts[:-1]:
                 if node is d and p in OPTIONAL_SECTIONS and node.get(p) is None:
@@ -381,11 +381,11 @@ def _unknown(name: str, allowed: list[str]) -> ConfigError:
 def _section_from_dict(cls: type, name: str, value: Any) -> Any:
     if not isinstance(value, dict):
         raise ConfigError(f"must be a JSON object (got {value!r})", name)
+    value = {RENAMED.get(f"{name}.{k}", f"{name}.{k}")[len(name) + 1:]: v for k, v in value.items()}
     allowed = [f.name for f in fields(cls)]
     for key in value:
         if key not in allowed:
             raise _unknown(f"{name}.{key}", [f"{name}.{a}" for a in allowed])
-    value = dict(value)
     for section, key in _TUPLES:
         if section == name and key in value:
             v = value[key]
