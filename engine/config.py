@@ -95,9 +95,8 @@ class ModelConfig:
     order; the decoder mirrors them) or, for ``conv``, the channels of the
     stride-2 convolutions. ``code_activation`` is applied to the code of a
     deterministic encoder (``sigmoid`` gives the classic contractive AE); a
-    variational encoder's mean is always linear. ``variational`` and
-    ``code_activation`` are an autoencoder's alone; they stay here because
-    every saved config and preset names them ``model.*``.
+    variational encoder's mean is always linear. ``variational`` and ``code_activation``
+    are an autoencoder's alone, kept here as every saved config names them ``model.*``.
     """
 
     family: str = setting("autoencoder", check=False)
@@ -174,18 +173,17 @@ class OptimConfig:
 class PretrainingConfig:
     """Greedy layer-wise pretraining of the run's MLP autoencoder.
 
-    The stages are the model's layers: widths ``model.hidden + [latent_dim]``,
-    each stage training ``optim.epochs``. ``kinds`` gives one kind per stage
-    (``plain``, ``sparse``, ``contractive``, ``denoising``, a "+"
-    combination, or ``shared``: every regulariser the objective sets; or
-    ``rbm``: a restricted Boltzmann machine trained by contrastive divergence
-    with the ``rbm`` section's settings — stages all ``rbm`` make a deep
-    belief network); empty means ``shared`` for all. ``finetune_epochs`` of end-to-end training of
-    the whole stack follow (0: none).
+    The stages are the model's layers: widths ``model.hidden + [latent_dim]``, each
+    stage training ``optim.epochs``. ``kinds`` gives one kind per stage (``plain``,
+    ``sparse``, ``contractive``, ``denoising``, a "+" combination, or ``shared``: every
+    regulariser the objective sets; or ``rbm``: a restricted Boltzmann machine trained
+    by contrastive divergence with the ``rbm`` section's settings — stages all ``rbm``
+    make a deep belief network); empty means ``shared`` for all. ``end_to_end_epochs``
+    of training the whole stack end to end follow (0: none; older files' ``finetune_epochs``).
     """
 
     kinds: tuple[str, ...] = ()
-    finetune_epochs: int = 0
+    end_to_end_epochs: int = 0
 
     def stage_kind(self, k: int) -> str:
         """The kind of stage ``k`` (1-based)."""
@@ -219,6 +217,7 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "objective": ObjectiveConf
             "optim": OptimConfig, "pretraining": PretrainingConfig,
             "classifier": ClassifierConfig}
 OPTIONAL_SECTIONS = ("pretraining", "classifier")
+RENAMED = {"pretraining.finetune_epochs": "pretraining.end_to_end_epochs"}  # old: read as new
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,7 @@ class RunConfig:
             return ["stacked"] + (out or ["plain"])
         return out or ["plain"]
 
-    def kind_label(self) -> str:
+    def kind_label(self) -> str:  # "sparse + denoising"
         return " + ".join(self.kinds())
 
     def replace(self, **changes: Any) -> "RunConfig":
@@ -290,12 +289,10 @@ class RunConfig:
             sections[name] = changes.pop(name)
         return dataclasses.replace(self, **changes, family_sections=_ordered(sections))
 
-    # -- validation ----------------------------------------------------------
     def validate(self) -> "RunConfig":
         V.check_run(self, optional_sections())
         return self
 
-    # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = F.to_dict(dataclasses.replace(self, family_sections=()))
         del d["family_sections"]
@@ -316,6 +313,7 @@ class RunConfig:
         if not isinstance(d, dict):
             raise ConfigError(f"a run config must be a JSON object (got {type(d).__name__})")
         own, names = registered_settings(), _top_names()
+        d = {k: _renamed(k, v) for k, v in d.items()}
         for key in d:
             if key not in names:
                 raise F.unknown_field(key, names)
@@ -344,7 +342,7 @@ class RunConfig:
         optional = optional_sections()
         d = self.to_dict()
         for dotted, value in assignments.items():
-            parts = dotted.split(".")
+            parts = RENAMED.get(dotted, dotted).split(".")
             node = d
             for p in parts[:-1]:
                 if node is d and p in optional and node.get(p) is None:
@@ -375,6 +373,12 @@ def kind_fields() -> list[tuple[str, F.FieldInfo]]:
 def _ordered(sections: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The family sections in registry order (so equal configs compare equal)."""
     return tuple((n, sections[n]) for n in registered_settings() if sections.get(n) is not None)
+
+
+def _renamed(section: str, value: Any) -> Any:   # a section with old field names renamed
+    old = {o.split(".", 1)[1]: n.split(".", 1)[1] for o, n in RENAMED.items()
+           if o.startswith(section + ".")}
+    return {old.get(k, k): v for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def _top_names() -> list[str]:

@@ -10,7 +10,7 @@ import time
 class TrainingControl:
     """Shared between the thread that trains and the one that steers it (GUI, signal handler).
 
-    The trainer calls :meth:`checkpoint` before every batch: it returns at once
+    The trainer calls :meth:`should_stop` before every batch: it returns at once
     unless paused or slowed, blocks while paused, and returns True when a stop
     was asked. A Stop press therefore takes effect within one batch, also while
     paused.
@@ -71,7 +71,7 @@ class TrainingControl:
     def stop_requested(self) -> bool:
         return self._stop
 
-    def checkpoint(self) -> bool:
+    def should_stop(self) -> bool:
         """Block while paused (or until slow motion's next step); True when the run should
         stop now."""
         if not self._paused and self._slow is None:  # fast path: no lock per batch

@@ -317,7 +317,7 @@ class Trainer:
             # Under torchrun a stop asked on any rank travels with a step's terms
             # (StepContext.finite) and every rank stops before the next batch: no
             # collective and no device sync of its own.
-            asked = control.checkpoint()
+            asked = control.should_stop()
             if (asked and ranks is None) or self._peers_stop:
                 self._save_checkpoint(emit)
                 emit(RunFinished(epoch=self.epochs_done, step=self.step, reason="stopped",

@@ -130,7 +130,7 @@ def check_pretraining(cfg) -> None:
           f"(one stage each, plus model.latent_dim)", list(m.hidden))
     for i, w in enumerate(m.hidden):
         int_in(w, f"model.hidden[{i}]", 1, MAX_STAGE_WIDTH)
-    int_in(p.finetune_epochs, "pretraining.finetune_epochs", 0, 100_000)
+    int_in(p.end_to_end_epochs, "pretraining.end_to_end_epochs", 0, 100_000)
     kinds = p.kinds
     check(isinstance(kinds, (tuple, list)) and (not kinds or len(kinds) == len(widths)),
           "pretraining.kinds", f"empty or one kind per stage ({len(widths)})", list(kinds))

@@ -145,7 +145,7 @@ def shoot_pretraining(app, win, out: Path) -> None:
     settings = win.settings_panel
     settings.load_preset("stacked-pretraining")
     settings.pretrain_group.stage_epochs_edit.setText(str(STAGE_EPOCHS))
-    settings.pretrain_group.finetune_edit.setText(str(END_TO_END_EPOCHS))
+    settings.pretrain_group.end_to_end_edit.setText(str(END_TO_END_EPOCHS))
     win.train()
     wait_until(app, lambda: win.controller.is_running())
     wait_until(app, lambda: not win.controller.is_running())

@@ -36,7 +36,7 @@ def fingerprint(name: str) -> list[str]:
     small = {k: v for k, v in SMALL.items()
              if k.split(".")[-1] in _fields(cfg, k.split(".")[0])}
     if cfg.pretraining is not None:
-        small["pretraining.finetune_epochs"] = min(1, cfg.pretraining.finetune_epochs)
+        small["pretraining.end_to_end_epochs"] = min(1, cfg.pretraining.end_to_end_epochs)
     if getattr(cfg, "rbm", None) is not None:
         small["rbm.ais_chains"], small["rbm.ais_steps"] = 4, 20
     cfg = cfg.with_overrides(small)
@@ -50,12 +50,11 @@ def fingerprint(name: str) -> list[str]:
             out.append(f"epoch {event.epoch} " + " ".join(
                 f"val/{k}={float(v).hex()}" for k, v in sorted(event.val.items())))
 
-    if cfg.pretraining is not None:
-        from engine.pretraining.greedy import GreedyPretraining
-        GreedyPretraining(cfg).run(emit)
-    else:
-        from engine.trainer import Trainer
-        Trainer(cfg).run(emit, snapshots=False, checkpoints=False)
+    # Through the one job runner, as the window, the CLI, lessons and sweeps train. A greedy
+    # pretraining keeps its snapshots (its stages' probes are part of what it computes).
+    from engine.jobs import new_job, run_job
+    flags = {} if cfg.pretraining is not None else {"snapshots": False, "checkpoints": False}
+    run_job(new_job(cfg, **flags), emit)
     return out
 
 

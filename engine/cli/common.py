@@ -203,6 +203,8 @@ class JobProgress:
             print(f"{event.title}: {len(event.runs)} runs", flush=True)
         elif isinstance(event, RunOpened):
             self.run_id = event.run_id
+            if not event.job_id:   # a run continued on its own: no job, no heading
+                return
             n = list(self.plan).index(event.run_id) + 1 if event.run_id in self.plan else 0
             print(f"[{n}/{len(self.plan)}] {self.plan.get(event.run_id, event.run_id)}",
                   flush=True)

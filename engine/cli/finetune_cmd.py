@@ -10,6 +10,7 @@ from engine.config import OptimConfig
 from engine.control import TrainingControl
 from engine.data.labels import parse_budgets
 from engine.errors import ConfigError
+from engine.jobs import new_job, run_job
 from engine.pretraining.comparison import (DEFAULT_OPTIM, Comparison, ComparisonTable,
                                            classifier_config, encoder_source)
 from engine.session import Session, SessionWriter
@@ -89,19 +90,9 @@ def run(args) -> int:
           f"{job.dataset.n_val} validation images; {mode}, {t.epochs} epochs, batch "
           f"{t.batch_size}, {t.optimizer} lr {t.lr:g}", flush=True)
     progress = JobProgress(args.quiet)
-    listeners = ([writer] if writer else []) + [progress]
-
-    def emit(event) -> None:
-        for listener in listeners:
-            listener(event)
-
     control = TrainingControl()
-    try:
-        with stop_on_interrupt(control) as interrupt:
-            job.run(emit, control, snapshots=writer is not None)
-    finally:
-        if writer is not None:
-            writer.close()
+    with stop_on_interrupt(control) as interrupt:
+        run_job(new_job(job, snapshots=writer is not None), progress, control, writer=writer)
     table = ComparisonTable.from_finals(job, progress.finals)
     print()
     print(table.format(job.budget_names))

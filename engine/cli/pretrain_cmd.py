@@ -9,6 +9,7 @@ from engine.cli.common import (JobProgress, add_config_options, add_run_options,
                                stop_on_interrupt, weights_budget)
 from engine.control import TrainingControl
 from engine.errors import ConfigError
+from engine.jobs import new_job, run_job
 from engine.pretraining.greedy import GreedyPretraining
 from engine.session import SessionWriter
 
@@ -16,7 +17,7 @@ DEFAULT_PRETRAIN_PRESET = "stacked-pretraining"
 #: The options that set a pretraining field, for messages that name the option.
 OPTION_FIELDS = {"--stages": ("model.hidden", "model.latent_dim"),
                  "--kinds": ("pretraining.kinds",), "--stage-kind": ("pretraining.kinds",),
-                 "--finetune-epochs": ("pretraining.finetune_epochs",)}
+                 "--end-to-end-epochs": ("pretraining.end_to_end_epochs",)}
 
 
 def add_parser(sub) -> None:
@@ -36,7 +37,8 @@ def add_parser(sub) -> None:
                    help="one kind for every stage; 'rbm' makes every stage a restricted "
                         "Boltzmann machine trained by contrastive divergence (a deep belief "
                         "network, unrolled into the same deep autoencoder)")
-    p.add_argument("--finetune-epochs", type=int, metavar="N",
+    # --finetune-epochs: the option's name before "fine-tuning" came to mean the classifier.
+    p.add_argument("--end-to-end-epochs", "--finetune-epochs", type=int, metavar="N",
                    help="epochs of end-to-end training of the whole stack afterwards (0: none)")
     p.add_argument("--out", type=Path, help="write the run (every stage and the stack) to "
                                             "this session file")
@@ -63,7 +65,7 @@ def config_from_pretrain_args(args):
     base = apply_overrides(_with_asked_kinds(named_config(args), args), args)
     over: dict = {}
     if base.pretraining is None:
-        over["pretraining"] = {"kinds": [], "finetune_epochs": 0}
+        over["pretraining"] = {"kinds": [], "end_to_end_epochs": 0}
         m = base.model
         if m.activation != m.code_activation or m.activation not in ("sigmoid", "tanh", "relu"):
             over.update({"model.activation": "sigmoid", "model.code_activation": "sigmoid"})
@@ -81,7 +83,7 @@ def config_from_pretrain_args(args):
     try:
         cfg = base.with_overrides(over) if over else base
         section = {"kinds": list(cfg.pretraining.kinds),
-                   "finetune_epochs": cfg.pretraining.finetune_epochs}
+                   "end_to_end_epochs": cfg.pretraining.end_to_end_epochs}
         if args.stages and len(section["kinds"]) != len(widths):
             section["kinds"] = []  # new widths with another stage count: every stage "shared"
         if args.kinds and args.stage_kind:
@@ -92,8 +94,8 @@ def config_from_pretrain_args(args):
         if args.stage_kind:
             n = len(cfg.model.hidden) + 1
             section["kinds"] = [args.stage_kind.strip()] * n
-        if args.finetune_epochs is not None:
-            section["finetune_epochs"] = args.finetune_epochs
+        if args.end_to_end_epochs is not None:
+            section["end_to_end_epochs"] = args.end_to_end_epochs
         return cfg.with_overrides({"pretraining": section})
     except ConfigError as e:
         raise _named_by_option(e, args) from None
@@ -138,20 +140,16 @@ def run(args) -> int:
     writer = SessionWriter(args.out, force=args.force,   # made first: fails early
                            weights_budget=weights_budget(args)) if args.out else None
     progress = JobProgress(args.quiet)
-    listeners = ([writer] if writer else []) + [progress]
-
-    def emit(event) -> None:
-        for listener in listeners:
-            listener(event)
-
-    job = GreedyPretraining(cfg)
-    control = TrainingControl()
     try:
-        with stop_on_interrupt(control) as interrupt:
-            outcome = job.run(emit, control, snapshots=writer is not None)
-    finally:
+        job = GreedyPretraining(cfg)
+    except BaseException:
         if writer is not None:
             writer.close()
+        raise
+    control = TrainingControl()
+    with stop_on_interrupt(control) as interrupt:
+        outcome = run_job(new_job(job, snapshots=writer is not None), progress, control,
+                          writer=writer).outcome
     sizes = "-".join(str(w) for w in (cfg.model.hidden + (cfg.model.latent_dim,)))
     where = (f"; saved to {args.out} (next: python main.py finetune {args.out})" if args.out
              else " (not saved: add --out stack.h5 to keep it)")

@@ -10,9 +10,8 @@ from engine.control import TrainingControl
 from engine.device import resolve_device
 from engine.distributed import is_main_process, launched_by_torchrun, torchrun_process_group
 from engine.errors import ConfigError
-from engine.events import Event, RunOpened
-from engine.pretraining.jobs import job_from_session, unfinished_job
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.jobs import continue_job, run_job, unfinished_job
+from engine.session import Session, SessionWriter
 
 
 def add_parser(sub) -> None:
@@ -45,10 +44,7 @@ def run(args) -> int:
 def _resume(args, main: bool) -> int:
     with Session.open(args.session) as session:
         job_id = unfinished_job(session) if args.run_id is None and args.epochs is None else None
-        if job_id is not None:
-            job = job_from_session(session, job_id)
-            trainer = until = None
-        else:
+        if job_id is None:   # a run, not a job, continues: say what it continues from
             target = session.run(args.run_id)
             if args.epochs is None and target.status == "completed":
                 n = target.epochs_trained
@@ -56,39 +52,23 @@ def _resume(args, main: bool) -> int:
                 raise ConfigError(f"run '{target.run_id}' is complete ({n} "
                                   f"epoch{'s' if n != 1 else ''}): python main.py resume "
                                   f"{args.session}{run_opt} --epochs N adds N more")
-            trainer, until = resume_trainer(target, args.epochs, args.device)
-            run_id = target.run_id
-            if main and trainer.epochs_done < target.epochs_trained:
+            ck = target.checkpoint()
+            done = ck.epoch if ck is not None else 0
+            if main and done < target.epochs_trained:
                 # The checkpoint is written every ~30 s: a killed run retrains what followed.
-                since = (f"from its checkpoint at epoch {trainer.epochs_done}"
-                         if trainer.epochs_done else "from the start (it was stopped before "
-                         "its first checkpoint)")
+                since = (f"from its checkpoint at epoch {done}" if done else "from the start "
+                         "(it was stopped before its first checkpoint)")
                 print(f"note: {args.session.name} holds {target.epochs_trained} epochs; "
                       f"training continues {since}")
     # Under torchrun rank 0 alone writes; the others' trainers report nothing.
     writer = SessionWriter(args.session, append=True, weights_budget=weights_budget(args)) \
         if main else None
     progress = JobProgress(quiet=args.quiet)
-
-    def emit(event: Event) -> None:
-        if writer is not None:
-            writer(event)  # first: when an epoch's line is printed, the ones before are on disk
-        progress(event)
-
     control = TrainingControl()
-    try:
-        with stop_on_interrupt(control) as interrupt:
-            if trainer is None:
-                with Session.open(args.session) as previous:
-                    job.run(emit, control, previous=previous)
-            else:
-                if writer is not None:
-                    writer(RunOpened(job_id="", run_id=run_id))  # the run the events go to
-                outcome = trainer.run(emit, control, until_epoch=until)
-                if not main:
-                    return 1 if outcome == "failed" else 0
-    finally:
-        if writer is not None:
-            writer.close()
+    job = continue_job(args.session, epochs=args.epochs, run_id=args.run_id, device=args.device)
+    with stop_on_interrupt(control) as interrupt:
+        result = run_job(job, progress, control, writer=writer)
+    if not main:
+        return 1 if result.outcome == "failed" else 0
     print(f"session: {args.session}")
     return exit_code(progress.outcome, interrupt)

@@ -11,9 +11,8 @@ from engine.control import TrainingControl
 from engine.device import resolve_device
 from engine.distributed import is_main_process, torchrun_process_group
 from engine.errors import ConfigError
-from engine.events import Event
+from engine.jobs import new_job, run_job
 from engine.session import SessionWriter
-from engine.trainer import Trainer
 
 
 def add_parser(sub) -> None:
@@ -43,22 +42,11 @@ def _train(args, cfg, main: bool) -> int:
     writer = SessionWriter(args.out, force=args.force, weights_budget=weights_budget(args)) \
         if args.out and main else None
     printer = ProgressPrinter(quiet=args.quiet)
-    # The writer first: when an epoch's line is printed, the epochs before it are on disk.
-    listeners = ([writer] if writer else []) + [printer]
-
-    def emit(event: Event) -> None:
-        for listener in listeners:
-            listener(event)
-
-    try:
-        trainer = Trainer(cfg)
-        control = TrainingControl()
-        recording = args.out is not None   # every rank does the same work under torchrun
-        with stop_on_interrupt(control) as interrupt:
-            outcome = trainer.run(emit, control, snapshots=recording, checkpoints=recording)
-    finally:
-        if writer is not None:
-            writer.close()
+    recording = args.out is not None   # every rank does the same work under torchrun
+    control = TrainingControl()
+    with stop_on_interrupt(control) as interrupt:
+        result = run_job(new_job(cfg, snapshots=recording, checkpoints=recording), printer,
+                         control, writer=writer)
     if main:
         if writer is None:
             print("not saved (add --out run.h5 to keep the run as a session)")
@@ -66,4 +54,4 @@ def _train(args, cfg, main: bool) -> int:
             print(f"session: {args.out}" if args.out.exists() else "no session file was written")
     if interrupt.asked:
         return INTERRUPTED
-    return 1 if outcome == "failed" else 0
+    return 1 if result.outcome == "failed" else 0

@@ -3,8 +3,9 @@
 Nothing here trains: an ordinary run is a :class:`~engine.trainer.Trainer`
 run, a ``pretrain`` run the :class:`~engine.pretraining.GreedyPretraining`
 job, a ``compare`` run the :class:`~engine.pretraining.Comparison` job,
-each recorded by the ordinary :class:`~engine.session.SessionWriter` into
-``<out_dir>/<label>.h5``. A run whose session already holds it complete, with
+each recorded into ``<out_dir>/<label>.h5`` — a
+:class:`~engine.jobs.RunFolder`, the folder of resumable runs sweeps use too,
+trained through the one job runner. A run whose session already holds it complete, with
 the same settings, is kept (not retrained); one stopped or killed part way
 continues from its checkpoint, as ``resume`` would; one with other settings
 (the lesson file changed, or the tiny configuration was run there) is
@@ -21,11 +22,11 @@ from pathlib import Path
 
 from engine.config import RunConfig
 from engine.control import TrainingControl
-from engine.errors import ConfigError, SessionError, StudioError
-from engine.events import Emit, Event, RunFailed, RunFinished, RunOpened
+from engine.errors import SessionError, StudioError
+from engine.events import Emit
+from engine.jobs.folder import COMPLETE, NEW, OTHER, RunFolder, StoredRun, same_settings
 from engine.lessons.format import Lesson, LessonRun
 from engine.presets import load_preset
-from engine.sweep.plan import identity
 
 CLAIM_FILE = "claim.json"
 
@@ -88,61 +89,23 @@ def run_config(run: LessonRun, tiny: bool = False) -> RunConfig:
     return load_preset(run.preset).with_overrides(run.settings(tiny))
 
 
-def _same(a: RunConfig, b: RunConfig) -> bool:
-    return identity(a) == identity(b)
-
-
-def _complete_session(path: Path, planned: RunConfig | None) -> bool | None:
-    """True: the session holds the planned run(s) complete; False: it holds them
-    unfinished (resumable); None: nothing usable (missing, damaged, other settings)."""
-    from engine.pretraining.jobs import unfinished_job
-    from engine.session import Session
-    if not path.is_file():
-        return None
-    try:
-        with Session.open(path) as s:
-            if planned is not None and planned.pretraining is not None:
-                job = s.jobs.get("pretrain")
-                if job is None or not _same(RunConfig.from_json(job.spec_json), planned):
-                    return None
-            elif planned is not None:
-                if not _same(s.run().config, planned):
-                    return None
-            done = unfinished_job(s) is None and all(r.status == "completed"
-                                                     for r in s.runs.values())
-            if not done and planned is not None and planned.pretraining is None:
-                # Killed before its first checkpoint: nothing to resume, train it anew.
-                ck = s.run().checkpoint()
-                if ck is None or not ck.optimizers:
-                    return None
-            return done
-    except StudioError:
-        return None
+def _stored(folder: RunFolder, run: LessonRun, planned: RunConfig | None) -> StoredRun:
+    """What the run's session holds; a file of other settings (the lesson changed, or
+    the tiny configuration ran there) is trained anew, like a missing or damaged one."""
+    stored = folder.stored(run.file_name, planned)
+    return StoredRun(NEW) if stored.state == OTHER else stored
 
 
 def lesson_done(lesson: Lesson, out_dir: str | Path, tiny: bool = False) -> bool:
     """Whether every run of the lesson is complete in ``out_dir`` with its settings."""
+    folder = RunFolder(out_dir)
     for run, path in zip(lesson.runs, lesson_paths(lesson, out_dir)):
         planned = None if run.job == "compare" else run_config(run, tiny)
-        if _complete_session(path, planned) is not True:
+        if _stored(folder, run, planned).state != COMPLETE:
             return False
         if run.job == "compare" and not _compare_matches(run, path, lesson, out_dir, tiny):
             return False
     return True
-
-
-def _prepare_folder(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"{out_dir} is a file, not a folder for the lesson's sessions",
-                          "--out")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"cannot create the folder {out_dir}: {e.strerror or e}",
-                          "--out") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write in {out_dir} (permission denied): choose another "
-                          f"folder", "--out")
 
 
 def run_lesson(lesson: Lesson, out_dir: str | Path, emit: Emit | None = None,
@@ -175,7 +138,8 @@ def run_lesson(lesson: Lesson, out_dir: str | Path, emit: Emit | None = None,
     out_dir = Path(out_dir)
     emit = emit or (lambda event: None)
     control = control or TrainingControl()
-    _prepare_folder(out_dir)
+    folder = RunFolder(out_dir)
+    folder.prepare("the lesson's sessions")
     paths = lesson_paths(lesson, out_dir)
     result = LessonResult(lesson=lesson, outcome="completed", paths=paths)
     for i, (run, path) in enumerate(zip(lesson.runs, paths)):
@@ -183,22 +147,22 @@ def run_lesson(lesson: Lesson, out_dir: str | Path, emit: Emit | None = None,
             result.outcome = "stopped"
             break
         planned = None if run.job == "compare" else run_config(run, tiny)
-        state = _complete_session(path, planned)
-        if state is not None and run.job == "compare" and (
+        stored = _stored(folder, run, planned)
+        if stored.state != NEW and run.job == "compare" and (
                 set(run.sources) & set(result.trained)
                 or not _compare_matches(run, path, lesson, out_dir, tiny)):
-            state = None   # its encoders were trained anew, or it compared others
-        if state is True and not again:
+            stored = StoredRun(NEW)   # its encoders were trained anew, or it compared others
+        if stored.state == COMPLETE and not again:
             emit(LessonRunOpened(lesson.name, run.label, i, len(paths), path, kept=True))
             result.kept.append(run.label)
             continue
         emit(LessonRunOpened(lesson.name, run.label, i, len(paths), path, kept=False))
-        resume = state is False and not again
-        outcome, message = _train(lesson, run, path, planned, out_dir, tiny, resume, emit,
-                                  control)
+        plan = planned if run.job != "compare" else _comparison(lesson, run, out_dir, tiny)
+        trained = folder.train(run.file_name, plan, StoredRun(NEW) if again else stored, emit,
+                               control)
         result.trained.append(run.label)
-        if outcome != "completed":
-            result.outcome, result.message = outcome, message
+        if trained.outcome != "completed":
+            result.outcome, result.message = trained.outcome, trained.message
             break
     if result.outcome == "completed":
         result.claim = measure_claim(lesson, paths)
@@ -221,61 +185,9 @@ def _write_claim(path: Path, lesson: Lesson, claim, tiny: bool) -> None:
         raise SessionError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-class _Outcome:
-    """The last RunFinished/RunFailed seen: how a run or job ended, and why."""
-
-    def __init__(self, emit: Emit):
-        self.emit, self.failed, self.stopped = emit, "", False
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, RunFailed):
-            self.failed = event.message
-        elif isinstance(event, RunFinished) and event.reason == "stopped":
-            self.stopped = True
-        self.emit(event)
-
-
-def _train(lesson: Lesson, run: LessonRun, path: Path, planned: RunConfig | None,
-           out_dir: Path, tiny: bool, resume: bool, emit: Emit, control) -> tuple[str, str]:
-    """Train one run into ``path`` (continuing it when ``resume``); (outcome, message)."""
-    from engine.session import Session, SessionWriter, resume_trainer
-    from engine.trainer import Trainer
-    watch = _Outcome(emit)
-    writer = SessionWriter(path, append=resume, force=not resume)
-
-    def both(event: Event) -> None:
-        writer(event)   # first: when the GUI hears of an epoch, it is on disk
-        watch(event)
-
-    try:
-        if run.job == "train":
-            if resume:
-                with Session.open(path) as s:
-                    stored = s.run()
-                    trainer, until = resume_trainer(stored, None, planned.device)
-                    both(RunOpened(job_id="", run_id=stored.run_id))
-            else:
-                trainer, until = Trainer(planned), None
-            outcome = trainer.run(both, control, until_epoch=until)
-        else:
-            job = _job(lesson, run, planned, out_dir, tiny)
-            if resume:
-                with Session.open(path) as previous:
-                    outcome = job.run(both, control, previous=previous)
-            else:
-                outcome = job.run(both, control)
-    finally:
-        writer.close()
-    if outcome == "completed" and (watch.failed or watch.stopped):
-        outcome = "failed" if watch.failed else "stopped"
-    return outcome, watch.failed
-
-
-def _job(lesson: Lesson, run: LessonRun, planned: RunConfig | None, out_dir: Path,
-         tiny: bool):
-    from engine.pretraining import Comparison, GreedyPretraining
-    if run.job == "pretrain":
-        return GreedyPretraining(planned)
+def _comparison(lesson: Lesson, run: LessonRun, out_dir: Path, tiny: bool):
+    """The ``compare`` run's job: classifiers on its sources' encoders."""
+    from engine.pretraining import Comparison
     sources, template = compare_plan(lesson, run, out_dir, tiny)
     budget = template.classifier.labels
     return Comparison(sources, [budget if budget is not None else "all"], template)
@@ -315,4 +227,4 @@ def _compare_matches(run: LessonRun, path: Path, lesson: Lesson, out_dir, tiny: 
             stored = RunConfig.from_dict(job.spec["template"]) if job else None
     except StudioError:
         return False
-    return stored is not None and _same(stored, template)
+    return stored is not None and same_settings(stored, template)

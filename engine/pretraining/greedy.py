@@ -6,7 +6,7 @@ produce. Those earlier stages are frozen by construction: their codes are
 computed once, before stage k starts, and stage k's trainer and optimiser
 never see their weights. Then the stages' layers are assembled into the
 deep autoencoder, whose own run (``stack``) trains it end to end for
-``pretraining.finetune_epochs`` (none: it is kept as assembled).
+``pretraining.end_to_end_epochs`` (none: it is kept as assembled).
 
 The job emits ``JobStarted`` with the plan, then ``RunOpened`` and the
 trainer's own events for each run; a greedy stage's snapshots also carry
@@ -53,7 +53,7 @@ class GreedyPretraining:
     Attributes (after :meth:`run`)
     ------------------------------
     stages : the trained stage autoencoders, stage 1 first.
-    stacked : the stack's trainer (its model fine-tuned when asked), or None.
+    stacked : the stack's trainer (its model trained end to end when asked), or None.
     """
 
     def __init__(self, config: RunConfig, dataset: Dataset | None = None):
@@ -76,7 +76,7 @@ class GreedyPretraining:
                          "likelihood": stage_config(cfg, k).objective.likelihood})
                 for k in range(1, len(inputs))]
         sizes = "-".join(str(w) for w in inputs)
-        e2e = cfg.pretraining.finetune_epochs
+        e2e = cfg.pretraining.end_to_end_epochs
         runs.append(RunPlan(STACK_RUN, f"the stack {sizes}, end to end" if e2e else
                             f"the stack {sizes} (as assembled)", "stack",
                             {"epochs": e2e}))
@@ -147,7 +147,7 @@ class GreedyPretraining:
         emit(RunOpened(JOB_ID, STACK_RUN))
         # Always the job's end-to-end epochs: the stack config asks for at least 1 (to
         # stay valid), which a resumed stack "kept as assembled" must not train.
-        return self.stacked.run(emit, control, cfg.pretraining.finetune_epochs, **flags)
+        return self.stacked.run(emit, control, cfg.pretraining.end_to_end_epochs, **flags)
 
 
 def _stored(previous, run_id: str):

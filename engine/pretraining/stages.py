@@ -84,11 +84,11 @@ def stack_config(cfg: RunConfig) -> RunConfig:
     """The RunConfig of the stacked autoencoder's own run (end-to-end training).
 
     Its model is the run's MLP, its objective the run's as it is (every
-    shared regulariser), its epochs ``pretraining.finetune_epochs`` (at least
+    shared regulariser), its epochs ``pretraining.end_to_end_epochs`` (at least
     1 in the config, so it stays valid and can be resumed for more; a job
     with no end-to-end epochs trains it for none).
     """
-    epochs = max(1, cfg.pretraining.finetune_epochs)
+    epochs = max(1, cfg.pretraining.end_to_end_epochs)
     return cfg.replace(
         name=f"{cfg.name} end-to-end", pretraining=None, rbm=None,
         optim=dataclasses.replace(cfg.optim, epochs=epochs)).validate()

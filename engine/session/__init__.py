@@ -8,7 +8,6 @@
 - :class:`Session` opens a file read-only for replay and resume; its
   :class:`SessionRun` objects are the runs. Every problem with a file is a
   :class:`~engine.errors.SessionError`.
-- :func:`resume_trainer` rebuilds a trainer from a run's checkpoint.
 What is made from a session (figures, exports to other tools, several
 sessions compared) is :mod:`engine.export`; this package is the file format
 only. The layout is documented in ``docs/session-format.md``.
@@ -17,9 +16,8 @@ only. The layout is documented in ``docs/session-format.md``.
 from engine.errors import SessionError
 from engine.session.reader import Session, open_h5_for_reading
 from engine.session.runs import SessionJob, SessionRun
-from engine.session.resume import resume_trainer
 from engine.session.schema import FORMAT_NAME, FORMAT_VERSION, MAIN_RUN
 from engine.session.writer import SessionWriter
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MAIN_RUN", "Session", "SessionError", "SessionJob",
-           "SessionRun", "SessionWriter", "open_h5_for_reading", "resume_trainer"]
+           "SessionRun", "SessionWriter", "open_h5_for_reading"]

@@ -132,19 +132,3 @@ def plan_runs(base: RunConfig, axes: list[Axis]) -> list[SweepRun]:
         runs.append(SweepRun(name=name, values=values, config=config))
     return runs
 
-
-def identity(config: RunConfig) -> dict:
-    """What makes two runs the same run of a sweep: the config without the device and
-    its description (words, which follow the data: see ``described_for_data``)."""
-    d = config.to_dict()
-    d.pop("device", None)
-    d.pop("description", None)
-    return d
-
-
-def same_run(a: RunConfig, b: RunConfig) -> bool:
-    """Whether a stored run can be continued as the planned one: the same config, whatever
-    the device and the number of epochs."""
-    da, db = identity(a), identity(b)
-    da["optim"].pop("epochs"), db["optim"].pop("epochs")
-    return da == db

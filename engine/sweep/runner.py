@@ -27,9 +27,10 @@ from pathlib import Path
 
 import engine
 from engine.errors import ConfigError, StudioError
+from engine.jobs.folder import RunFolder, identity
 from engine.session import Session
 from engine.sweep.index import IndexedRun, SweepIndex, read_index
-from engine.sweep.plan import SweepRun, identity
+from engine.sweep.plan import SweepRun
 from engine.sweep.worker import BUSY, LOCK_WAIT_S
 
 INTERRUPTED = 130
@@ -73,11 +74,9 @@ def prepare_folder(folder: Path, index: SweepIndex, force: bool) -> SweepIndex:
     ------
     ConfigError
         The folder holds another sweep (without ``force``, which removes that sweep's
-        session files first), or is a file.
+        session files first), is a file, or cannot be made or written in.
     """
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder} is a file, not a folder for the sweep", "--out")
-    folder.mkdir(parents=True, exist_ok=True)
+    RunFolder(folder).prepare("the sweep")
     try:
         old = read_index(folder)
     except StudioError:

@@ -53,10 +53,7 @@ def main() -> int:
     from engine.cli.common import ProgressPrinter, exit_code, stop_on_interrupt
     from engine.config import RunConfig
     from engine.errors import StudioError
-    from engine.events import RunOpened
-    from engine.session import Session, SessionWriter, resume_trainer
-    from engine.sweep.plan import same_run
-    from engine.trainer import Trainer
+    from engine.jobs.folder import COMPLETE, OTHER, RunFolder, same_run
 
     out = Path(job["out"])
     lock = _lock(out.with_name(f".{out.stem}.lock"), control,
@@ -68,49 +65,22 @@ def main() -> int:
         return BUSY
     try:
         config = RunConfig.from_dict(job["config"])
-        printer = ProgressPrinter(quiet=True)
-        trainer, until, append, session = None, None, False, None
-        if out.exists():
-            try:
-                session = Session.open(out)
-            except StudioError as e:   # damaged, or cut short: this run starts again
-                print(f"note: {e}; training it again", file=sys.stderr)
-                session = None
-        if session is not None:
-            with session:
-                stored = session.run()
-                run_id = stored.run_id
-                if not same_run(stored.config, config):
-                    print(f"error: {out} holds a run of other settings; pass --force to the "
-                          f"sweep to replace it", file=sys.stderr)
-                    return 2
-                ck = stored.checkpoint()
-                more = config.optim.epochs - (ck.epoch if ck is not None else 0)
-                if stored.status == "completed" and more <= 0:
-                    return 0
-                if ck is not None and ck.optimizers and more > 0:
-                    trainer, until = resume_trainer(stored, more, config.device)
-                    append = True
+        folder = RunFolder(out.parent)
+        stored = folder.stored(out.name, config, same=same_run)
+        if stored.note:   # damaged, or cut short: this run starts again
+            print(f"note: {stored.note}; training it again", file=sys.stderr)
+        if stored.state == OTHER:
+            print(f"error: {out} holds a run of other settings; pass --force to the "
+                  f"sweep to replace it", file=sys.stderr)
+            return 2
+        if stored.state == COMPLETE:
+            return 0
         if control.stop_requested:   # the sweep is gone: leave the file as it is
             return SWEEP_GONE
-        budget = job.get("weights_budget")
-        writer = SessionWriter(out, append=append, force=not append,
-                               **({} if budget is None else {"weights_budget": int(budget)}))
-        listeners = [writer, printer]
-
-        def emit(event):
-            for listener in listeners:
-                listener(event)
-
-        try:
-            with stop_on_interrupt(control):
-                if trainer is None:
-                    Trainer(config).run(emit, control)
-                else:
-                    writer(RunOpened(job_id="", run_id=run_id))
-                    trainer.run(emit, control, until_epoch=until)
-        finally:
-            writer.close()
+        printer = ProgressPrinter(quiet=True)
+        with stop_on_interrupt(control):
+            folder.train(out.name, config, stored, printer, control,
+                         weights_budget=job.get("weights_budget"))
         return exit_code(printer.outcome)
     except StudioError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -27,8 +27,8 @@ WIDTHS = "pretraining.widths"
 KINDS = "pretraining.kinds"
 UNITS = "pretraining.units"
 STAGE_EPOCHS = "pretraining.stage_epochs"
-FINETUNE_EPOCHS = "pretraining.finetune_epochs"
-FIELD_KEYS = (WIDTHS, KINDS, UNITS, STAGE_EPOCHS, FINETUNE_EPOCHS)
+END_TO_END_EPOCHS = "pretraining.end_to_end_epochs"
+FIELD_KEYS = (WIDTHS, KINDS, UNITS, STAGE_EPOCHS, END_TO_END_EPOCHS)
 
 #: What a stage may be, as (text shown, engine kind). "shared" keeps every
 #: regulariser ticked under Kind, so it is the natural default.
@@ -54,7 +54,7 @@ class PretrainValues:
     widths : stage widths as typed, e.g. ``"256, 64"``.
     kinds : one engine kind per stage (``"shared"``, ``"denoising"``, ...).
     units : the activation of every stage (sigmoid, tanh or relu).
-    stage_epochs, finetune_epochs : as typed.
+    stage_epochs, end_to_end_epochs : as typed.
     """
 
     enabled: bool = False
@@ -62,7 +62,7 @@ class PretrainValues:
     kinds: tuple[str, ...] = (SHARED_KIND, SHARED_KIND)
     units: str = "sigmoid"
     stage_epochs: str = "10"
-    finetune_epochs: str = "0"
+    end_to_end_epochs: str = "0"
 
 
 def parse_widths(text: str) -> tuple[tuple[int, ...] | None, str]:
@@ -100,7 +100,7 @@ def values_from_config(cfg: RunConfig) -> PretrainValues:
         enabled=True, widths=", ".join(str(w) for w in widths),
         kinds=fit_kinds(tuple(section.kinds), len(widths)),
         units=m.code_activation if same else "sigmoid", stage_epochs=str(cfg.optim.epochs),
-        finetune_epochs=str(section.finetune_epochs))
+        end_to_end_epochs=str(section.end_to_end_epochs))
 
 
 def put_stacked_model(d: dict[str, Any], v: PretrainValues, errors: dict[str, str]) -> None:
@@ -142,12 +142,12 @@ def finish(cfg: RunConfig | None, v: PretrainValues, errors: dict[str, str],
     for old, new in _REPLACED.items():
         if old in errors:
             errors.setdefault(new, errors.pop(old))
-    finetune = _int(v.finetune_epochs, FINETUNE_EPOCHS, "End-to-end epochs", errors)
+    end_to_end = _int(v.end_to_end_epochs, END_TO_END_EPOCHS, "End-to-end epochs", errors)
     if cfg is None or errors:
         return None
     widths = tuple(cfg.model.hidden) + (cfg.model.latent_dim,)
     kinds = list(fit_kinds(v.kinds, len(widths)))
-    over = {"pretraining": {"kinds": kinds, "finetune_epochs": finetune}}
+    over = {"pretraining": {"kinds": kinds, "end_to_end_epochs": end_to_end}}
     if RBM_KIND in kinds:
         over["rbm"] = rbm if rbm is not None else {}
     try:
@@ -180,7 +180,7 @@ def _friendly(e: ConfigError) -> tuple[str, str]:
             if need in text:
                 text = text.split(" (the stages share")[0] + f": {hint}"
         return KINDS, text
-    keys = {"pretraining.kinds": KINDS, "pretraining.finetune_epochs": FINETUNE_EPOCHS,
+    keys = {"pretraining.kinds": KINDS, "pretraining.end_to_end_epochs": END_TO_END_EPOCHS,
             **_REPLACED}
     key = keys.get(e.base_field, "")
     if key == WIDTHS and e.base_field == "model.hidden" and "[" in e.field:

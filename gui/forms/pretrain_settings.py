@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QLineE
                                QVBoxLayout, QWidget)
 
 from engine.validation import STACK_ACTIVATIONS
-from gui.forms.pretrain_form import (FINETUNE_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS, UNITS,
-                               WIDTHS, PretrainValues, fit_kinds, parse_widths)
+from gui.forms.pretrain_form import (END_TO_END_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS,
+                                     UNITS, WIDTHS, PretrainValues, fit_kinds, parse_widths)
 from gui.widgets.naming import named
 
 ErrorLabelFactory = Callable[[str], QLabel]
@@ -82,15 +82,15 @@ class PretrainSettingsGroup(QGroupBox):
         self.stage_epochs_edit = named(QLineEdit(), "stageEpochsEdit", "Epochs per stage",
                                        "Passes over the training set for each stage")
         self._row("Epochs / stage", self.stage_epochs_edit, STAGE_EPOCHS)
-        self.finetune_edit = named(QLineEdit(), "endToEndEpochsEdit", "End-to-end epochs",
+        self.end_to_end_edit = named(QLineEdit(), "endToEndEpochsEdit", "End-to-end epochs",
                                    "Epochs of training the whole stacked autoencoder "
                                    "afterwards (0: none)")
-        self._row("End-to-end", self.finetune_edit, FINETUNE_EPOCHS)
+        self._row("End-to-end", self.end_to_end_edit, END_TO_END_EPOCHS)
         self._loading = False
         self.toggled.connect(self._on_toggled)
         self.widths_edit.textChanged.connect(self._on_widths_changed)
         self.units_combo.currentIndexChanged.connect(self._emit_changed)
-        for edit in (self.stage_epochs_edit, self.finetune_edit):
+        for edit in (self.stage_epochs_edit, self.end_to_end_edit):
             edit.textChanged.connect(self._emit_changed)
         self.set_values(PretrainValues())
 
@@ -108,7 +108,7 @@ class PretrainSettingsGroup(QGroupBox):
             enabled=self.isChecked(), widths=self.widths_edit.text(),
             kinds=tuple(c.currentData() for c in self.kind_combos),
             units=self.units_combo.currentData(), stage_epochs=self.stage_epochs_edit.text(),
-            finetune_epochs=self.finetune_edit.text())
+            end_to_end_epochs=self.end_to_end_edit.text())
 
     def set_values(self, v: PretrainValues) -> None:
         self._loading = True
@@ -119,7 +119,7 @@ class PretrainSettingsGroup(QGroupBox):
             i = self.units_combo.findData(v.units)
             self.units_combo.setCurrentIndex(max(0, i))
             self.stage_epochs_edit.setText(v.stage_epochs)
-            self.finetune_edit.setText(v.finetune_epochs)
+            self.end_to_end_edit.setText(v.end_to_end_epochs)
             self._rebuild_kind_rows(v.kinds)
         finally:
             self._loading = False

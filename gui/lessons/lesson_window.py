@@ -236,12 +236,13 @@ class LessonWindow(QMainWindow):
         self._results, self._failures, self.progress = results, [], LessonProgress()
 
         def job(emit, control):
+            if control.stop_requested:   # closed before it began
+                return
             results.append(run_lesson(lesson, out, emit=emit, control=control, tiny=tiny,
                                       again=again))
 
         worker = Worker(job)
         worker.event.connect(self._on_event)
-        worker.listener_failed.connect(lambda text: self.show_message(text, "error"))
         self.job = Job(worker, self)
         self.job.finished.connect(self._on_finished)
         self.job.start()

@@ -2,12 +2,13 @@
 
 :class:`RunController` owns the window's one job at a time — a run, a
 greedy pretraining, a pretrained-versus-random comparison, or the
-continuation of any of them. It picks the session file, starts a
-:class:`~gui.run.worker.Job` with a :class:`~engine.session.SessionWriter`
-listening on the training thread, feeds the worker's events to the
-:class:`~gui.run.model.RunModel` and the progress bar, and turns outcomes
-into messages. The jobs themselves are the engine's; each is a plain
-``run(emit, control)`` callable built on the training thread (loading data
+continuation of any of them. It picks the session file, opens its
+:class:`~engine.session.SessionWriter`, starts a :class:`~gui.run.worker.Job` that
+runs the job through the engine's one job runner (:func:`engine.jobs.run_job`:
+the writer hears every event first, on the training thread), feeds the worker's
+events to the :class:`~gui.run.model.RunModel` and the progress bar, and turns
+outcomes into messages. The jobs themselves are the engine's; each is a plain
+``job(emit, control)`` callable built on the training thread (loading data
 takes a moment).
 """
 
@@ -15,55 +16,27 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.config import RunConfig
 from engine.control import TrainingControl
 from engine.errors import SessionError
-from engine.events import Emit, RunFailed, RunFinished, RunOpened, RunStarted
+from engine.events import Emit, RunFailed, RunFinished, RunStarted
+from engine.jobs import Job as EngineJob, continue_job, new_job, run_job
 from engine.pretraining.comparison import Comparison, classifier_config, encoder_source
-from engine.pretraining.greedy import GreedyPretraining
-from engine.pretraining.jobs import job_from_session, unfinished_job
-from engine.session import Session, SessionWriter, resume_trainer
-from engine.trainer import Trainer
-from gui.run.coalescing import MetricsBatch
+from engine.session import Session, SessionWriter
 from gui.panels.run_controls import IDLE, PAUSED, RUNNING, STOPPING, RunControlsPanel
 from gui.preferences import Preferences
+from gui.run.coalescing import MetricsBatch
 from gui.run.model import RunModel, short_name
 from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)
 
-JobFactory = Callable[[Emit, TrainingControl], object]
-
-
-def train_job(config: RunConfig) -> JobFactory:
-    """A fresh run of ``config``: greedy pretraining when it has a pretraining section."""
-    def job(emit: Emit, control: TrainingControl):
-        if config.pretraining is not None:
-            return GreedyPretraining(config).run(emit, control)
-        return Trainer(config).run(emit, control)
-    return job
-
-
-def continue_job(path: Path, epochs: int | None, run_id: str | None) -> JobFactory:
-    """Continue a session: its unfinished job, else ``epochs`` more epochs of a run."""
-    def job(emit: Emit, control: TrainingControl):
-        with Session.open(path) as session:
-            job_id = unfinished_job(session) if run_id is None else None
-            if job_id is not None:
-                return job_from_session(session, job_id).run(emit, control, previous=session)
-            run = session.run(run_id)
-            trainer, until = resume_trainer(run, epochs)
-        emit(RunOpened(job_id="", run_id=run.run_id))
-        return trainer.run(emit, control, until_epoch=until)
-    return job
-
 
 def comparison_job(path: Path, run_id: str | None, budgets: list, epochs: int,
-                   freeze: bool, versus: list[Path] = ()) -> JobFactory:
+                   freeze: bool, versus: list[Path] = ()) -> EngineJob:
     """Classifiers on a session run's encoder (and on those of ``versus``' sessions), each
     pretrained one versus random, into the same file."""
     def job(emit: Emit, control: TrainingControl):
@@ -128,7 +101,7 @@ class RunController(QObject):
         self.model.clear()
         self.model.session_path = path if writer else None
         kind = "pretrain" if config.pretraining is not None else "train"
-        return self._launch(kind, train_job(config), writer, path if writer else None)
+        return self._launch(kind, new_job(config), writer, path if writer else None)
 
     def continue_session(self, path: Path, epochs: int | None,
                          run_id: str | None = None) -> bool:
@@ -143,8 +116,8 @@ class RunController(QObject):
         with Session.open(path) as session:
             self.model.load_session(session)
         self._release_files()
-        return self._launch("train", continue_job(Path(path), epochs, run_id), writer,
-                            Path(path))
+        return self._launch("train", continue_job(Path(path), epochs=epochs, run_id=run_id),
+                            writer, Path(path))
 
     def start_comparison(self, path: Path, run_id: str | None, budgets: list, epochs: int,
                          freeze: bool, versus: list[Path] = ()) -> bool:
@@ -184,17 +157,23 @@ class RunController(QObject):
             if run.stored is not None:
                 run.stored.session.release()
 
-    def _launch(self, kind: str, job: JobFactory, writer: SessionWriter | None,
+    def _launch(self, kind: str, job: EngineJob, writer: SessionWriter | None,
                 session_path: Path | None) -> bool:
         self.session_path = session_path
         self.kind = kind
         self._outcome = None
         self._announced = False
         self._stop_asked = False
-        worker = Worker(job, listeners=[writer] if writer else [])
+
+        def run(emit: Emit, control: TrainingControl) -> None:
+            # A full disk must not end the run: it goes on unsaved, and the window says so.
+            run_job(job, emit, control, writer=writer,
+                    on_writer_failed=worker.problem.emit)
+
+        worker = Worker(run)
         worker.control.set_slow(self.slow)
         worker.event.connect(self._on_event)
-        worker.listener_failed.connect(self._on_listener_failed)
+        worker.problem.connect(self._on_writer_failed)
         self.job = Job(worker, self)
         self.job.finished.connect(self._on_job_finished)
         self.model.may_build_decoders = False
@@ -274,7 +253,7 @@ class RunController(QObject):
         n = ids.index(run.run_id) + 1 if run.run_id in ids else 0
         return f"{short_name(run.plan)} ({n} of {len(plan)}) · "
 
-    def _on_listener_failed(self, text: str) -> None:
+    def _on_writer_failed(self, text: str) -> None:
         self.message.emit(f"The session file could not be written, training goes on "
                           f"unsaved: {text}", "error")
 

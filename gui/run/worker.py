@@ -3,10 +3,11 @@
 :class:`Worker` lives on a ``QThread``. It calls its job there — a
 trainer, a greedy pretraining, a comparison: anything with the engine's
 ``run(emit, control)`` shape (Orange3's ``concurrent`` and superqt's
-workers are the model) — hands every event to its plain listeners (the
-session writer) on the training thread, and forwards events to the GUI as
-one queued signal: step metrics coalesced to a few batches a second,
-everything else as it comes. :class:`Job` owns the thread and the worker
+workers are the model) — and forwards its events to the GUI as one queued
+signal: step metrics coalesced to a few batches a second, everything else as
+it comes. Recording is the job's own: the engine's job runner
+(:func:`engine.jobs.run_job`) hands each event to the session writer before
+the worker hears of it. :class:`Job` owns the thread and the worker
 and is what the controller talks to.
 """
 
@@ -16,7 +17,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Callable, Sequence
+from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 #: responsive; on an idle machine it changes nothing. See bench_gui_latency.py.
 TRAINING_NICE = 5
 
-Listener = Callable[[Event], None]
 #: Called on the training thread: builds the job (loading data takes a moment) and runs it.
 RunCallable = Callable[[Emit, TrainingControl], object]
 
@@ -48,10 +48,10 @@ class _FlushingControl(TrainingControl):
         super().__init__()
         self._flush = flush
 
-    def checkpoint(self) -> bool:
+    def should_stop(self) -> bool:
         if self.paused:
             self._flush()
-        return super().checkpoint()
+        return super().should_stop()
 
 
 class Worker(QObject):
@@ -60,10 +60,6 @@ class Worker(QObject):
     Parameters
     ----------
     job : ``job(emit, control)``, called on the training thread.
-    listeners : called with every event on the training thread, in order,
-        before the GUI hears of it (e.g. a session writer). A listener that
-        raises is dropped and reported through :attr:`listener_failed`;
-        training goes on.
     interval : minimum seconds between two metrics batches.
     nice : lower the training thread's priority by this much (0: leave it;
         None: :data:`TRAINING_NICE`, read when the worker is made).
@@ -73,20 +69,20 @@ class Worker(QObject):
     event(object) : every engine event, in order; step metrics arrive as
         ``MetricsBatch``. A job that cannot start (bad data, a missing device)
         sends a ``RunFailed``.
-    listener_failed(str) : a listener broke; its message.
+    problem(str) : the job reports a problem it carries on after (its session file could
+        not be written); the message. Emitted from the training thread.
     done() : always last, whatever happened.
     """
 
     event = Signal(object)
-    listener_failed = Signal(str)
+    problem = Signal(str)
     done = Signal()
 
-    def __init__(self, job: RunCallable, listeners: Sequence[Listener] = (),
-                 interval: float = DEFAULT_INTERVAL, nice: int | None = None):
+    def __init__(self, job: RunCallable, interval: float = DEFAULT_INTERVAL,
+                 nice: int | None = None):
         super().__init__()
         self._job = job
         self.nice = TRAINING_NICE if nice is None else nice
-        self._listeners = list(listeners)
         self._coalescer = StepCoalescer(interval)
         self.control = _FlushingControl(self._flush)
 
@@ -96,8 +92,7 @@ class Worker(QObject):
         """Build and run the job; every outcome ends with :attr:`done`."""
         lower_thread_priority(self.nice)
         try:
-            if not self.control.stop_requested:
-                self._job(self._on_event, self.control)
+            self._job(self._on_event, self.control)   # one stopped already returns at once
         except StudioError as e:  # bad data file, device missing, bad config
             self.event.emit(RunFailed(message=str(e), epoch=0, step=0))
         except Exception as e:  # a bug: say so in the window rather than die silently
@@ -106,17 +101,9 @@ class Worker(QObject):
                 message=f"training could not start: {type(e).__name__}: {e}", epoch=0, step=0))
         finally:
             self._flush()
-            self._close_listeners()
             self.done.emit()
 
     def _on_event(self, event: Event) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception as e:  # e.g. disk full: keep training, tell the user once
-                log.exception("listener failed")
-                self._listeners.remove(listener)
-                self.listener_failed.emit(f"{type(e).__name__}: {e}")
         if isinstance(event, StepMetrics):
             if self._coalescer.add(event):
                 self._flush()
@@ -128,18 +115,6 @@ class Worker(QObject):
         batch = self._coalescer.take()
         if batch is not None:
             self.event.emit(batch)
-
-    def _close_listeners(self) -> None:
-        for listener in self._listeners:
-            close = getattr(listener, "close", None)
-            if close is None:
-                continue
-            try:
-                close()
-            except Exception as e:
-                log.exception("closing listener failed")
-                self.listener_failed.emit(f"{type(e).__name__}: {e}")
-        self._listeners = []
 
 
 def lower_thread_priority(nice: int) -> None:

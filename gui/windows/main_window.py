@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QMainWindow, QMessageBox, QSplitter, QTabWidget, 
                                QWidget)
 
 from engine.errors import SessionError
-from engine.pretraining.jobs import unfinished_job
+from engine.jobs import unfinished_job
 from engine.session import Session
 from gui.views.code_views import CodeViews
 from gui.gui_thread_gc import collect_garbage_on_gui_thread

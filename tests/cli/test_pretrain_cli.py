@@ -223,7 +223,7 @@ def test_train_refuses_a_pretraining_preset_with_a_pointer(capsys):
     (["pretrain", "--kinds", "sparse,plain"], "objective.sparsity"),
     (["pretrain", "--kinds", "sparse,plain"], "--kinds[0]"),
     (["pretrain", "--kinds", "plain"], "--kinds"),
-    (["pretrain", "--finetune-epochs", "-1"], "--finetune-epochs"),
+    (["pretrain", "--end-to-end-epochs", "-1"], "--end-to-end-epochs"),
     (["pretrain", "--preset", "nope"], "unknown preset"),
     (["pretrain", "--preset", "vae-2d"], "variational"),
     (["pretrain", "--set", "model.activation=relu"], "model.activation"),

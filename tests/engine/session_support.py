@@ -46,13 +46,13 @@ def tiny_config(preset: str = "variational", epochs: int = 2, **overrides) -> Ru
     return load_preset(preset).with_overrides(over)
 
 
-def tiny_pretraining(epochs: int = 1, stages=(16, 8), finetune_epochs: int = 0,
+def tiny_pretraining(epochs: int = 1, stages=(16, 8), end_to_end_epochs: int = 0,
                      **overrides) -> RunConfig:
     """The stacked-pretraining preset, tiny: 784-16-8 sigmoid stages of ``epochs`` each."""
     over = {"data.limit": 300, "data.n_probe": 8, "optim.batch_size": 50, "device": "cpu",
             "optim.epochs": epochs, "model.hidden": list(stages[:-1]),
             "model.latent_dim": stages[-1],
-            "pretraining": {"kinds": [], "finetune_epochs": finetune_epochs}}
+            "pretraining": {"kinds": [], "end_to_end_epochs": end_to_end_epochs}}
     over.update({k.replace("__", "."): v for k, v in overrides.items()})
     return load_preset("stacked-pretraining").with_overrides(over)
 
@@ -77,7 +77,7 @@ class StopAfter(TrainingControl):
         super().__init__()
         self.left = batches
 
-    def checkpoint(self) -> bool:
+    def should_stop(self) -> bool:
         self.left -= 1
         return self.left < 0
 

@@ -24,7 +24,8 @@ import torch
 from engine.checkpoint import module_arrays
 from engine.device import resolve_device
 from engine.events import CheckpointSaved, EpochEnded, StepMetrics
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
+from engine.jobs import resume_trainer
 from engine.trainer import Trainer
 from session_support import Recorder, StopAfter, fan_out, tiny_config
 

@@ -13,12 +13,12 @@ from engine.events import RunStarted
 from engine.pretraining import (Comparison, ComparisonTable, EncoderSource, GreedyPretraining,
                                 classifier_config, comparison_table, decode_through,
                                 encode_through, encoder_source)
-from engine.pretraining.jobs import job_from_session
+from engine.jobs import job_from_session
 from engine.session import Session, SessionWriter
 from session_support import Recorder, dataset_for, fan_out, single_torch_thread, tiny_pretraining
 
 RBM_STAGES = {"objective__corruption": "none", "objective__corruption_level": 0.0,
-              "pretraining": {"kinds": ["rbm", "rbm"], "finetune_epochs": 0},
+              "pretraining": {"kinds": ["rbm", "rbm"], "end_to_end_epochs": 0},
               "rbm": {"ais_chains": 10, "ais_steps": 50}}
 
 

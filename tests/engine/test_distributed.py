@@ -27,7 +27,8 @@ from engine.checkpoint import module_arrays
 from engine.control import TrainingControl
 from engine.distributed import Ranks
 from engine.events import RunFailed, RunFinished
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
+from engine.jobs import resume_trainer
 from engine.trainer import Trainer
 from host_syncs import reads_while_training
 from session_support import (Recorder, StopAfter, single_torch_thread, tiny_config,

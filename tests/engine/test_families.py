@@ -16,7 +16,8 @@ from engine.checkpoint import load_module_arrays
 from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, EpochSnapshot, RunOpened, StepMetrics
 from engine.models import FAMILIES, Batch, cpu_copy, family_class
-from engine.session import Session, SessionError, SessionWriter, resume_trainer
+from engine.session import Session, SessionError, SessionWriter
+from engine.jobs import resume_trainer
 from engine.export.figures import export_epoch
 from session_support import (Recorder, dataset_for, fan_out, single_torch_thread, tiny_config,
                              tiny_trainer)

@@ -16,7 +16,8 @@ import pytest
 
 from engine.control import TrainingControl
 from engine.events import StepMetrics
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
+from engine.jobs import resume_trainer
 from session_support import (Recorder, fan_out, model_arrays, read_everything,
                              single_torch_thread, tiny_config, tiny_trainer)
 

@@ -9,7 +9,7 @@ from engine.errors import SessionError
 from engine.events import RunOpened, StepMetrics
 from engine.pretraining import (Comparison, GreedyPretraining, classifier_config,
                                 comparison_table, encoder_source)
-from engine.pretraining.jobs import job_from_session, unfinished_job
+from engine.jobs import job_from_session, unfinished_job
 from engine.session import Session, SessionWriter
 from session_support import (FIXTURES, Recorder, dataset_for, fan_out, histories_equal,
                              read_everything, single_torch_thread, tiny_pretraining)
@@ -37,7 +37,7 @@ def stop_in(run_id: str, step: int, control: TrainingControl):
 
 @pytest.fixture(scope="module")
 def pretrain_config():
-    return tiny_pretraining(epochs=2, stages=STAGES, finetune_epochs=1)
+    return tiny_pretraining(epochs=2, stages=STAGES, end_to_end_epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_a_stack_kept_as_assembled_is_not_trained_when_its_job_continues(tmp_pat
     """Killed after the stack's checkpoint, before its end was recorded."""
     from engine.checkpoint import module_arrays
     from engine.pretraining import assemble_stacked, stack_config
-    cfg = tiny_pretraining(epochs=1, stages=STAGES, finetune_epochs=0)
+    cfg = tiny_pretraining(epochs=1, stages=STAGES, end_to_end_epochs=0)
     job = GreedyPretraining(cfg, dataset_for(cfg))
     rec = Recorder()
     assert job.run(rec) == "completed"

@@ -20,11 +20,12 @@ from torch import Tensor, nn
 
 from engine.cli.info_cmd import run_lines
 from engine.export.figures import export_epoch
+from engine.jobs import resume_trainer
 from engine.models import FAMILIES, Batch, Model, ModelTraits, Probe, family_class, register
 from engine.models.base import batches_of, to_numpy
 from engine.models.registry import unregister
 from engine.presets import load_preset
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
 from engine.trainer import Trainer
 
 FAMILY = "linear_ae"

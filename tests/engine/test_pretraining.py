@@ -161,7 +161,7 @@ def test_first_layer_features_are_the_first_stage_weights(pretrained):
 
 
 def test_end_to_end_finetuning_starts_from_the_stack(mnist300):
-    cfg = tiny_pretraining(epochs=1, stages=(16, 8), finetune_epochs=1, **CLEAN)
+    cfg = tiny_pretraining(epochs=1, stages=(16, 8), end_to_end_epochs=1, **CLEAN)
     p = GreedyPretraining(cfg, mnist300)
     rec = Recorder()
     initial = {}
@@ -201,7 +201,7 @@ def test_end_to_end_finetuning_starts_from_the_stack(mnist300):
     ({"model.architecture": "conv"}, "model.architecture"),
     ({"model.family": "classifier"}, "model.family"),
     ({"optim.epochs": 0}, "optim.epochs"),
-    ({"pretraining.finetune_epochs": -1}, "pretraining.finetune_epochs"),
+    ({"pretraining.end_to_end_epochs": -1}, "pretraining.end_to_end_epochs"),
 ])
 def test_invalid_pretrain_settings_name_the_field(change, field):
     with pytest.raises(ConfigError) as err:
@@ -244,7 +244,7 @@ def test_stage_kinds_select_the_shared_regularisers():
     cfg = tiny_pretraining(stages=(8, 4), objective__sparsity=0.1,
                            objective__corruption="masking", objective__corruption_level=0.2,
                            pretraining__kinds=["denoising", "sparse"],
-                           pretraining__finetune_epochs=3)
+                           pretraining__end_to_end_epochs=3)
     o1, o2 = stage_objective(cfg, 1), stage_objective(cfg, 2)
     assert (o1.corruption, o1.corruption_level, o1.sparsity) == ("masking", 0.2, 0.0)
     assert (o2.corruption, o2.corruption_level, o2.sparsity) == ("none", 0.0, 0.1)
@@ -403,3 +403,34 @@ def test_an_ordinary_session_is_an_encoder_source(mnist300, tmp_path):
     with Session.open(tmp_path / "clf.h5") as s:
         with pytest.raises(SessionError, match="is a classifier, not an autoencoder"):
             encoder_source(s)
+
+
+def test_the_old_name_finetune_epochs_is_read_as_end_to_end_epochs(tmp_path):
+    """Files, lessons and --set written before the rename keep working; what is written
+    uses the new name."""
+    from engine.cli import build_parser
+    from engine.cli.pretrain_cmd import config_from_pretrain_args
+    from engine.lessons import read_lesson, run_config
+    old = json.loads(load_preset("stacked-pretraining").to_json())
+    old["pretraining"] = {"kinds": [], "finetune_epochs": 2}
+    cfg = RunConfig.from_dict(old)
+    assert cfg.pretraining.end_to_end_epochs == 2
+    assert "finetune_epochs" not in cfg.to_json() and '"end_to_end_epochs": 2' in cfg.to_json()
+    assert cfg.with_overrides({"pretraining.finetune_epochs": 3}).pretraining \
+        .end_to_end_epochs == 3
+    with pytest.raises(ConfigError) as err:   # checked under its new name
+        cfg.with_overrides({"pretraining.finetune_epochs": -1})
+    assert err.value.field == "pretraining.end_to_end_epochs"
+    lesson = {"number": 31, "title": "Old", "claim": "c", "text": "An old lesson file.",
+              "formula": "E", "look_for": "x", "views": ["reconstructions"],
+              "measure": "reconstruction_improves",
+              "runs": [{"label": "a", "preset": "stacked-pretraining", "job": "pretrain",
+                        "overrides": {"pretraining.finetune_epochs": 1}},
+                       {"label": "b", "preset": "stacked-pretraining", "job": "pretrain"}]}
+    (tmp_path / "old.json").write_text(json.dumps(lesson), encoding="utf-8")
+    assert run_config(read_lesson(tmp_path / "old.json").runs[0]).pretraining \
+        .end_to_end_epochs == 1
+    for argv in (["--set", "pretraining.finetune_epochs=4"], ["--finetune-epochs", "4"],
+                 ["--end-to-end-epochs", "4"]):
+        args = build_parser().parse_args(["pretrain", *argv])
+        assert config_from_pretrain_args(args).pretraining.end_to_end_epochs == 4, argv

@@ -23,7 +23,8 @@ from engine.checkpoint import module_arrays
 from engine.events import CheckpointSaved
 from engine.random_streams import (NOISE, ORDER, SCHEME, ContinuedStream, RandomStreams,
                                    stream_seed)
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
+from engine.jobs import resume_trainer
 from session_support import (Recorder, StopAfter, single_torch_thread, tiny_config,
                              tiny_trainer)
 

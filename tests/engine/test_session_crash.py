@@ -96,7 +96,7 @@ def test_sigkill_during_pretraining_then_resume_completes_the_job(tmp_path):
     epochs, e2e = 12, 1
     cmd = [sys.executable, str(ROOT / "main.py"), "pretrain", "--quiet", "--device", "cpu",
            "--set", "data.limit=300", "--set", "data.n_probe=8", "--set", "optim.batch_size=50",
-           "--stages", "32,16", "--epochs", str(epochs), "--finetune-epochs", str(e2e),
+           "--stages", "32,16", "--epochs", str(epochs), "--end-to-end-epochs", str(e2e),
            "--out", str(path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=CHILD_ENV, cwd=tmp_path)

@@ -7,7 +7,8 @@ import pytest
 
 from engine.control import TrainingControl
 from engine.events import CheckpointSaved, StepMetrics
-from engine.session import Session, SessionError, SessionWriter, resume_trainer
+from engine.session import Session, SessionError, SessionWriter
+from engine.jobs import resume_trainer
 from session_support import (Recorder, fan_out, model_arrays, record_run, single_torch_thread,
                              tiny_config, tiny_trainer)
 

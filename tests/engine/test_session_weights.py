@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from engine.events import CheckpointSaved, EpochSnapshot
-from engine.session import FORMAT_VERSION, Session, SessionWriter, resume_trainer
+from engine.session import FORMAT_VERSION, Session, SessionWriter
+from engine.jobs import resume_trainer
 from engine.session.weights import kept_rows, nearest, set_bytes, slots_for, spacing
 from session_support import FIXTURES, record_run, single_torch_thread, tiny_config
 

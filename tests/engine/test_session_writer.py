@@ -405,7 +405,7 @@ def test_a_full_disk_says_so_and_what_the_file_keeps(tmp_path, monkeypatch):
         assert s.run().epochs_trained == kept >= 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full.h5"]
     disk.full = False                # space freed: the run resumes to its end
-    from engine.session import resume_trainer
+    from engine.jobs import resume_trainer
     with Session.open(path) as s:
         trainer, until = resume_trainer(s.run(), None, "cpu")
     with SessionWriter(path, append=True) as again:

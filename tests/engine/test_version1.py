@@ -26,7 +26,8 @@ from engine.data.labels import labelled_subset
 from engine.decoding import LatentDecoder
 from engine.events import EpochEnded, RunOpened, StepMetrics
 from engine.pretraining import GreedyPretraining, comparison_table, encoder_source
-from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter, resume_trainer
+from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter
+from engine.jobs import resume_trainer
 from engine.trainer import Trainer
 from session_support import FIXTURES, Recorder, single_torch_thread
 
@@ -178,7 +179,7 @@ def test_a_version_1_pretraining_is_a_job_with_its_stack_as_encoder_source():
         job = s.jobs["pretrain"]
         assert job.kind == "pretrain" and [p.run_id for p in job.plan] == [
             "stage-1", "stage-2", "stack"]
-        assert RunConfig.from_json(job.spec_json).pretraining.finetune_epochs == 1
+        assert RunConfig.from_json(job.spec_json).pretraining.end_to_end_epochs == 1
         assert s.runs["stage-2"].data.image_shape == (1, 1, 16)
         assert s.runs["stage-2"].meta["kind"] == "denoising"
         src = encoder_source(s)

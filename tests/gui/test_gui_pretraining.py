@@ -27,7 +27,7 @@ def test_preset_selects_pretraining_mode_and_the_form_follows_the_widths(window)
     assert group.isChecked() and not panel.architecture_box.isVisibleTo(panel)
     assert not panel.kind_checks["variational"].isEnabled()
     section = panel.config().pretraining
-    assert (section.kinds, section.finetune_epochs) == (("denoising", "denoising"), 0)
+    assert (section.kinds, section.end_to_end_epochs) == (("denoising", "denoising"), 0)
     group.widths_edit.setText("64, 32, 16")
     assert [c.objectName() for c in group.kind_combos] == [
         "stageKindCombo1", "stageKindCombo2", "stageKindCombo3"]
@@ -47,7 +47,7 @@ def test_preset_selects_pretraining_mode_and_the_form_follows_the_widths(window)
 
 
 def test_pretraining_run_shows_stages_on_one_axis_and_reconstructions(qtbot, window):
-    train_and_wait(qtbot, window, tiny_pretraining(**{"pretraining.finetune_epochs": 1}))
+    train_and_wait(qtbot, window, tiny_pretraining(**{"pretraining.end_to_end_epochs": 1}))
     assert "Pretraining completed: 2 stage(s)" in window.banner.text(), window.banner.text()
     loss = window.loss_panel
     labels = [line.label.format for line in loss.stage_lines]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.session import Session, SessionWriter, resume_trainer
+from engine.session import Session, SessionWriter
+from engine.jobs import resume_trainer
 from tests.engine.session_support import single_torch_thread, tiny_config, tiny_trainer
 
 VIEWS = ("reconstructions", "kl_per_dimension")

@@ -23,7 +23,7 @@ def pretraining_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pretraining") / "stack.h5"
     subprocess.run([sys.executable, "main.py", "pretrain", "--set", "data.limit=300",
                     "--set", "data.n_probe=8", "--stages", "32,16", "--epochs", "2",
-                    "--finetune-epochs", "1", "--quiet", "--out", str(out)],
+                    "--end-to-end-epochs", "1", "--quiet", "--out", str(out)],
                    cwd=ROOT, check=True, capture_output=True, timeout=120)
     return out
 

@@ -50,26 +50,26 @@ def test_a_run_reports_finished_only_once_its_thread_has_ended(qtbot):
 
 
 def test_the_worker_runs_any_job_and_coalesces_its_steps(qtbot):
-    """One worker for every job: a plain run(emit, control) callable; its listeners hear
-    every event on the training thread, the GUI a batch of steps and the rest in order."""
+    """One worker for every job: a plain run(emit, control) callable, called on the
+    training thread; the GUI hears a batch of steps and the rest in order."""
     from engine.events import EpochEnded, StepMetrics
     from gui.run.coalescing import MetricsBatch
     heard, forwarded = [], []
 
     def job(emit, control):
+        heard.append(threading.current_thread().name)
         for step in range(1, 6):
             emit(StepMetrics(epoch=1, step=step, batch=step, batches=5, terms={"total": 1.0 / step},
                              samples_per_sec=1.0, wall_time=0.01 * step))
         emit(EpochEnded(epoch=1, step=5, train={"total": 0.5}, val={}, wall_time=0.05,
                         samples_per_sec=1.0))
 
-    worker = Worker(job, listeners=[lambda ev: heard.append(threading.current_thread().name)],
-                    interval=60.0, nice=0)
+    worker = Worker(job, interval=60.0, nice=0)
     worker.event.connect(forwarded.append)
     run = Job(worker)
     with qtbot.waitSignal(run.finished, timeout=5000):
         run.start()
-    assert len(heard) == 6 and threading.main_thread().name not in heard   # the training thread
+    assert len(heard) == 1 and threading.main_thread().name not in heard   # the training thread
     assert [type(e) for e in forwarded] == [MetricsBatch, EpochEnded]
     assert forwarded[0].steps.tolist() == [1, 2, 3, 4, 5]
     assert forwarded[0].terms["total"].tolist() == [1.0, 0.5, 1 / 3, 0.25, 0.2]

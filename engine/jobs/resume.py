@@ -1,4 +1,8 @@
-"""Continuing a recorded run: a trainer rebuilt from a run's config and checkpoint."""
+"""Continuing a recorded run: a trainer rebuilt from a run's config and checkpoint.
+
+In the app only the job runner (:func:`engine.jobs.continue_job`) calls it: the window,
+the CLI, lessons and sweeps all continue a session through the runner.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ def resume_trainer(run: SessionRun, epochs: int | None,
     if ck is not None and not ck.optimizers:   # weights without optimiser state (version 1)
         raise fail(run.path, f"run '{run.run_id}' has no optimiser state to resume from")
     # No checkpoint: the run was killed before its first one (written after about 30 s of
-    # training, see writer.py): it trains again from its start, in the same file.
+    # training, see engine/session/writer.py): it trains again from its start, in the same file.
     done = ck.epoch if ck is not None else 0
     until = done + epochs if epochs is not None else max(run.config.optim.epochs, done)
     overrides = {"optim.epochs": max(until, 1)}
