@@ -7,6 +7,7 @@ import json
 from importlib import resources as ir
 from pathlib import Path
 
+import engine.models  # noqa: F401  (registers every family and its settings section)
 from engine.config import RunConfig
 from engine.errors import ConfigError
 

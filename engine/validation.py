@@ -1,10 +1,12 @@
-"""Every check on a run configuration, in one place.
+"""The checks on a run configuration that are rules *between* fields.
 
-Each function takes a config section (see :mod:`engine.config`) and raises
-:class:`~engine.errors.ConfigError` naming the dotted field
-(``model.latent_dim``, ``pretraining.kinds[1]``) and the allowed values.
-The module reads the sections' attributes only, so it imports no config
-class: ``engine.config`` calls it, never the other way round.
+Each field's own bounds and choices are in its description
+(:func:`engine.fields.setting` in :mod:`engine.config` and in each family's
+settings); :func:`check_run` checks those with :func:`engine.fields.check_fields`
+and adds the rules here, raising :class:`~engine.errors.ConfigError` naming the
+dotted field (``model.latent_dim``, ``pretraining.kinds[1]``) and the allowed
+values. The module imports no config class: ``engine.config`` calls it, never
+the other way round; a family's own rules are its settings' ``check_run``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.fields import (check, check_fields, choice, int_in,  # noqa: F401
+                           is_int, is_num, num_in)
 
 #: The procedural 2-D point sets (engine.data.toy2d.TOY_SETS; not imported: no cycle).
 POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
@@ -51,71 +55,23 @@ MAX_STAGE_WIDTH = 512           # a stage's width is its code size: latent_dim's
 CLASSIFIER_INITS = ("pretrained", "random")
 
 
-# -- primitives -------------------------------------------------------------------------
-
-def check(ok: bool, field: str, allowed: str, value: Any) -> None:
-    """Raise ``ConfigError(field, "must be <allowed> (got <value>)")`` unless ``ok``."""
-    if not ok:
-        raise ConfigError(f"must be {allowed} (got {value!r})", field)
-
-
-def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def choice(v: Any, field: str, options: tuple[str, ...]) -> None:
-    check(v in options, field, "one of " + ", ".join(options), v)
-
-
-def int_in(v: Any, field: str, lo: int, hi: int | None = None) -> None:
-    rng = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
-    check(is_int(v) and v >= lo and (hi is None or v <= hi), field, rng, v)
-
-
-def num_in(v: Any, field: str, lo: float, hi: float | None = None,
-           lo_open: bool = False) -> None:
-    ok = (is_num(v) and not math.isnan(v) and (v > lo if lo_open else v >= lo)
-          and (hi is None or v <= hi))
-    low = f"> {lo}" if lo_open else f">= {lo}"
-    check(ok, field, f"a number {low}" + (f" and <= {hi}" if hi is not None else ""), v)
-
-
 def kind_parts(kind: str) -> tuple[str, ...]:
     """``"sparse+denoising"`` -> ``("sparse", "denoising")``."""
     return tuple(p.strip() for p in kind.split("+") if p.strip())
 
 
-# -- sections ---------------------------------------------------------------------------
+# -- rules between fields -----------------------------------------------------------------
 
 def check_data(d) -> None:
-    choice(d.source, "data.source", DATA_SOURCES)
+    check_fields(d, "data.")
     if d.source == "file":
         check(isinstance(d.path, str) and bool(d.path), "data.path",
               "a file or folder path when data.source is 'file'", d.path)
-    if d.limit is not None:
-        int_in(d.limit, "data.limit", 2)
-    num_in(d.val_fraction, "data.val_fraction", 0.0, 0.9)
-    int_in(d.n_probe, "data.n_probe", 1, 1024)
-    check(d.sprite_size in (32, 64), "data.sprite_size", "32 or 64", d.sprite_size)
-    int_in(d.n_sprites, "data.n_sprites", 16, 200_000)
-    check(d.stream in (None, True, False), "data.stream",
-          "true (read batches from the file), false (load it) or null (stream only what "
-          "does not fit in memory)", d.stream)
-    if d.workers is not None:
-        int_in(d.workers, "data.workers", 0, 64)
-    int_in(d.n_points, "data.n_points", 16, 1_000_000)
-    check(isinstance(d.points, str), "data.points", "text of x,y points", type(d.points))
     if d.source == DRAWN_SOURCE:
         from engine.data.drawn import points_problem  # numpy only: no cycle
         problem = points_problem(d.points)
         if problem:
             raise ConfigError(problem, "data.points")
-    if d.point_noise is not None:
-        num_in(d.point_noise, "data.point_noise", 0.0, 0.5)
     lo, hi = IMAGE_SIZES
     check(d.image_size is None or (is_int(d.image_size) and lo <= d.image_size <= hi),
           "data.image_size", f"an integer from {lo} to {hi} (the side, in pixels, of the "
@@ -125,10 +81,6 @@ def check_data(d) -> None:
           "data.image_size",
           f"null for the 2-D points of data.source {d.source} (they are points, not images)",
           d.image_size)
-    check(isinstance(d.sprite_colour, bool), "data.sprite_colour", "true or false",
-          d.sprite_colour)
-    check(isinstance(d.sprite_factors, str), "data.sprite_factors",
-          "text such as 'shape=0, y=0.3:0.7'", type(d.sprite_factors))
     from engine.data.sprites import parse_factor_ranges  # numpy only: no cycle
     try:
         parse_factor_ranges(d.sprite_factors)
@@ -139,45 +91,17 @@ def check_data(d) -> None:
 def check_model(m) -> None:
     check(isinstance(m.family, str) and m.family.isidentifier(), "model.family",
           "the name of a model family, e.g. autoencoder", m.family)
-    choice(m.architecture, "model.architecture", ARCHITECTURES)
-    check(isinstance(m.hidden, (tuple, list)) and len(m.hidden) <= 6,
-          "model.hidden", "a list of at most 6 layer widths", m.hidden)
+    check_fields(m, "model.")
     if m.architecture == "conv":
         check(1 <= len(m.hidden) <= 4, "model.hidden", "1 to 4 channel counts for a conv model",
               m.hidden)
-    for i, w in enumerate(m.hidden):
-        int_in(w, f"model.hidden[{i}]", 1, 8192)
-    # Above 784: an overcomplete code for MNIST (the identity-risk preset uses 1024).
-    int_in(m.latent_dim, "model.latent_dim", 1, 8192)
-    choice(m.activation, "model.activation", ACTIVATIONS)
-    choice(m.code_activation, "model.code_activation", CODE_ACTIVATIONS)
-    check(isinstance(m.variational, bool), "model.variational", "true or false", m.variational)
 
 
 def check_objective(o) -> None:
-    choice(o.likelihood, "objective.likelihood", LIKELIHOODS)
-    int_in(o.levels, "objective.levels", 2, 256)
-    num_in(o.gaussian_std, "objective.gaussian_std", 0.0, 10.0, lo_open=True)
-    num_in(o.sparsity, "objective.sparsity", 0.0, 1e3)
-    num_in(o.contractive, "objective.contractive", 0.0, 1e3)
-    choice(o.contractive_estimator, "objective.contractive_estimator", CONTRACTIVE_ESTIMATORS)
-    int_in(o.projections, "objective.projections", 1, 64)
-    num_in(o.beta, "objective.beta", 0.0, 1e3)
-    choice(o.corruption, "objective.corruption", CORRUPTIONS)
+    check_fields(o, "objective.")
     hi = 1.0 if o.corruption in ("masking", "salt_pepper") else 5.0
     num_in(o.corruption_level, "objective.corruption_level", 0.0, hi,
            lo_open=o.corruption != "none")
-
-
-def check_optim(o) -> None:
-    choice(o.optimizer, "optim.optimizer", OPTIMIZERS)
-    num_in(o.lr, "optim.lr", 0.0, 10.0, lo_open=True)
-    int_in(o.batch_size, "optim.batch_size", 1, 65536)
-    int_in(o.epochs, "optim.epochs", 1, 100_000)
-    num_in(o.weight_decay, "optim.weight_decay", 0.0, 1.0)
-    num_in(o.momentum, "optim.momentum", 0.0, 1.0)
-    if o.grad_clip is not None:
-        num_in(o.grad_clip, "optim.grad_clip", 0.0, 1e6, lo_open=True)
 
 
 def check_pretraining(cfg) -> None:
@@ -245,87 +169,47 @@ def check_pretraining(cfg) -> None:
                               "objective.corruption=masking", field)
 
 
-def check_classifier(cfg) -> None:
-    c = cfg.classifier
-    check(cfg.model.family == "classifier", "classifier",
-          "only set for model.family classifier", cfg.model.family)
-    if c.labels is not None:
-        int_in(c.labels, "classifier.labels", 1)
-    check(isinstance(c.freeze, bool), "classifier.freeze", "true or false", c.freeze)
-    choice(c.init, "classifier.init", CLASSIFIER_INITS)
-    check(isinstance(c.encoder, str), "classifier.encoder", "a description (text)", c.encoder)
+def check_sections(cfg, sections: dict) -> None:
+    """Each optional section that is set: for a run it belongs to, and its fields valid."""
+    for name, cls in sections.items():
+        value = getattr(cfg, name)
+        if value is None:
+            continue
+        check(cls.used_by(cfg), name, f"only set for {cls.used_for}", cfg.model.family)
+        check_fields(value, f"{name}.")
 
 
-def check_gan(cfg) -> None:
-    g = cfg.gan
-    check(cfg.model.family == "gan", "gan", "only set for model.family gan", cfg.model.family)
-    int_in(g.d_steps, "gan.d_steps", 1, 100)
-    if g.d_lr is not None:
-        num_in(g.d_lr, "gan.d_lr", 0.0, 10.0, lo_open=True)
-    num_in(g.adam_beta1, "gan.adam_beta1", 0.0, 0.999)
-    num_in(g.instance_noise, "gan.instance_noise", 0.0, 1.0)
-    num_in(g.d_dropout, "gan.d_dropout", 0.0, 0.9)
-
-
-def check_rbm(cfg) -> None:
-    r = cfg.rbm
-    rbm_stages = cfg.pretraining is not None and RBM_KIND in cfg.pretraining.kinds
-    check(cfg.model.family == "rbm" or rbm_stages, "rbm",
-          "only set for model.family rbm or a pretraining with rbm stages", cfg.model.family)
-    int_in(r.cd_k, "rbm.cd_k", 1, 1000)
-    check(isinstance(r.persistent, bool), "rbm.persistent", "true or false", r.persistent)
-    int_in(r.chains, "rbm.chains", 1, 10_000)
-    int_in(r.ais_chains, "rbm.ais_chains", 2, 10_000)
-    int_in(r.ais_steps, "rbm.ais_steps", 10, 1_000_000)
-
-
-def check_family(cfg) -> None:
-    """Rules a family sets on the shared sections (what its model can be built from)."""
-    m, o = cfg.model, cfg.objective
+def check_family(cfg, sections: dict) -> None:
+    """Rules on the shared sections: the data's, and those the family's settings set."""
+    m = cfg.model
     if cfg.data.source in POINT_SOURCES + (DRAWN_SOURCE,):
         check(m.architecture == "mlp", "model.architecture",
               f"mlp for the 2-D points of data.source {cfg.data.source} (convolutions need "
               "images)", m.architecture)
-    if m.family == "rbm":
-        check(m.architecture == "mlp", "model.architecture",
-              "mlp for an RBM (every visible unit connects to every hidden unit)",
-              m.architecture)
-        check(len(m.hidden) == 0, "model.hidden", "empty for an RBM: it has one layer of "
-              "hidden units, model.latent_dim of them", list(m.hidden))
-        check(not m.variational, "model.variational", "false for an RBM", m.variational)
-        choice(o.likelihood, "objective.likelihood", RBM_VISIBLE)
-    if m.family == "gan":
-        check(not m.variational, "model.variational",
-              "false for a GAN (its generator has no encoder to make stochastic)",
-              m.variational)
+    for cls in sections.values():
+        if m.family in cls.families:
+            cls.check_run(cfg)
 
 
-def check_run(cfg) -> None:
-    """Every section, then the rules between sections."""
-    check(isinstance(cfg.name, str), "name", "a string", cfg.name)
-    check(isinstance(cfg.description, str), "description", "a string", cfg.description)
-    int_in(cfg.seed, "seed", 0, 2**63 - 1)
+def check_run(cfg, optional: dict) -> None:
+    """Every field, then the rules between fields and sections.
+
+    ``optional``: the optional sections' classes by name (pretraining, classifier and
+    the families' own: :func:`engine.config.optional_sections`).
+    """
+    check_fields(cfg)
     check(isinstance(cfg.device, str) and (
         cfg.device in DEVICES or (cfg.device.startswith("cuda:") and cfg.device[5:].isdigit())),
         "device", "one of auto, cpu, cuda, cuda:N, mps", cfg.device)
-    choice(cfg.precision, "precision", PRECISIONS)
-    int_in(cfg.snapshot_every, "snapshot_every", 1, 10_000)
-    if cfg.quality_every is not None:
-        int_in(cfg.quality_every, "quality_every", 1, 10_000)
-    int_in(cfg.log_every, "log_every", 1, 10_000)
     check_data(cfg.data)
     if cfg.pretraining is not None:  # a stage's width is its code size: say that range
         for i, w in enumerate(getattr(cfg.model, "hidden", ())):
             int_in(w, f"model.hidden[{i}]", 1, MAX_STAGE_WIDTH)
     check_model(cfg.model)
     check_objective(cfg.objective)
-    check_optim(cfg.optim)
+    check_fields(cfg.optim, "optim.")
     if cfg.pretraining is not None:
         check_pretraining(cfg)
-    if cfg.classifier is not None:
-        check_classifier(cfg)
-    if cfg.gan is not None:
-        check_gan(cfg)
-    if cfg.rbm is not None:
-        check_rbm(cfg)
-    check_family(cfg)
+    sections = {k: v for k, v in optional.items() if k != "pretraining"}
+    check_sections(cfg, sections)
+    check_family(cfg, sections)

@@ -95,7 +95,7 @@ def main() -> None:
         settings = win.settings_panel
         settings.load_preset("gan-toy")
         settings.source_combo.setCurrentIndex(settings.source_combo.findData("drawn"))
-        settings.epochs_edit.setText("300")
+        settings.widgets["optim.epochs"].setText("300")
         settle()
         t = np.linspace(0.0, 1.0, 40)
         drag(settings.draw_panel, list(zip(0.15 + 0.7 * t, 0.35 + 0.3 * np.sin(np.pi * t))))

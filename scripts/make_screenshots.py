@@ -84,7 +84,7 @@ SCREEN_SIZES = [(1366, 768), (1920, 1080)]
 def shoot_vae(app, win, out: Path) -> None:
     """The 2-D VAE on MNIST: everything at once, mid-training."""
     win.settings_panel.load_preset("vae-2d")
-    win.settings_panel.epochs_edit.setText("30")
+    win.settings_panel.widgets["optim.epochs"].setText("30")
     train_until(app, win, win.settings_panel.config(), epochs_seen=10)
     explorer = win.explorer_panel
     explorer.move_marker(0.6, -0.8)

@@ -21,17 +21,16 @@ from importlib import resources as ir
 from pathlib import Path
 from typing import Any
 
+from engine import fields as F
 from engine.errors import ConfigError
+from engine.fields import setting
 
 #: The jobs a lesson's run can be: an ordinary run (``train``), a greedy layer-wise
 #: pretraining (``pretrain``) or a pretrained-versus-random comparison (``compare``).
 JOBS = ("train", "pretrain", "compare")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
-_REQUIRED_TEXT = ("title", "claim", "text", "formula", "look_for")
-_KEYS = {"number", "title", "claim", "text", "formula", "look_for", "runs", "views",
-         "measure", "all_runs"}
-_RUN_KEYS = {"label", "preset", "overrides", "job", "tiny_overrides", "sources"}
+_TEXT = "a non-empty text"
 
 
 @dataclass(frozen=True)
@@ -56,9 +55,9 @@ class LessonRun:
     label: str
     preset: str
     overrides: dict[str, Any] = field(default_factory=dict)
-    job: str = "train"
+    job: str = setting("train", choices=JOBS)
     tiny_overrides: dict[str, Any] = field(default_factory=dict)
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = setting((), must="a list of earlier runs' labels")
 
     def settings(self, tiny: bool = False) -> dict[str, Any]:
         """The overrides to apply: ``overrides``, then ``tiny_overrides`` when ``tiny``."""
@@ -87,17 +86,17 @@ class Lesson:
     path : the file it was read from.
     """
 
-    name: str
-    number: int
-    title: str
-    claim: str
-    text: str
-    formula: str
-    look_for: str
-    runs: tuple[LessonRun, ...]
-    views: tuple[str, ...]
-    measure: str
-    path: Path | None = None
+    name: str = setting(check=False)
+    number: int = setting(lo=1, must="a whole number from 1")
+    title: str = setting(text=True)
+    claim: str = setting(text=True)
+    text: str = setting(text=True)
+    formula: str = setting(text=True)
+    look_for: str = setting(text=True)
+    runs: tuple[LessonRun, ...] = setting(check=False)
+    views: tuple[str, ...] = setting(check=False)
+    measure: str = setting(check=False)
+    path: Path | None = setting(None, check=False)
 
     def run(self, label: str) -> LessonRun:
         for r in self.runs:
@@ -148,18 +147,17 @@ def lesson_from_dict(data: Any, path: Path) -> Lesson:
     if not _SLUG.match(name):
         raise bad("", f"the file name '{name}' is the lesson's name: use lower-case letters, "
                       "digits and '-' (e.g. identity-risk.json)")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise bad(unknown[0], f"is not a lesson field (the fields are: {', '.join(sorted(_KEYS))})")
+    _known_keys(data, [fi.name for fi in F.described(Lesson)][1:-1] + ["all_runs"], "lesson",
+                "", bad)
     number = data.get("number")
-    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-        raise bad("number", f"must be a whole number from 1 (got {number!r})")
+    _checked(F.info(Lesson, "number"), number, "number", bad)
     texts = {}
-    for key in _REQUIRED_TEXT:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise bad(key, "must be a non-empty text" + ("" if key in data else " (missing)"))
-        texts[key] = value.strip()
+    for fi in F.described(Lesson):
+        if fi.get("text"):
+            value = data.get(fi.name)
+            if not isinstance(value, str) or not value.strip():
+                raise bad(fi.name, f"must be {_TEXT}" + ("" if fi.name in data else " (missing)"))
+            texts[fi.name] = value.strip()
     shared = data.get("all_runs", {})
     if not isinstance(shared, dict) or set(shared) - {"overrides", "tiny_overrides"}:
         raise bad("all_runs", "must be an object with 'overrides' and/or 'tiny_overrides'")
@@ -190,10 +188,7 @@ def lesson_from_dict(data: Any, path: Path) -> Lesson:
 def _run_from_dict(raw: Any, where: str, shared: dict, earlier: list[str], bad) -> LessonRun:
     if not isinstance(raw, dict):
         raise bad(where, "must be an object with label, preset, overrides, job")
-    unknown = sorted(set(raw) - _RUN_KEYS)
-    if unknown:
-        raise bad(f"{where}.{unknown[0]}",
-                  f"is not a run field (the fields are: {', '.join(sorted(_RUN_KEYS))})")
+    _known_keys(raw, [fi.name for fi in F.described(LessonRun)], "run", f"{where}.", bad)
     label = raw.get("label")
     if not isinstance(label, str) or not _LABEL.match(label):
         raise bad(f"{where}.label", "must be a name of lower-case letters, digits, '.' and '-' "
@@ -201,8 +196,7 @@ def _run_from_dict(raw: Any, where: str, shared: dict, earlier: list[str], bad) 
     if label in earlier:
         raise bad(f"{where}.label", f"'{label}' is the label of an earlier run too")
     job = raw.get("job", "train")
-    if job not in JOBS:
-        raise bad(f"{where}.job", f"must be one of {', '.join(JOBS)} (got {job!r})")
+    _checked(F.info(LessonRun, "job"), job, f"{where}.job", bad)
     preset = raw.get("preset", "")
     if not isinstance(preset, str) or (job != "compare" and not preset):
         raise bad(f"{where}.preset", "must name a preset (python main.py presets lists them)")
@@ -219,8 +213,7 @@ def _run_from_dict(raw: Any, where: str, shared: dict, earlier: list[str], bad) 
                                         '{"model.latent_dim": 1024}')
         over[key] = {**shared.get(key, {}), **value}
     sources = raw.get("sources", [])
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise bad(f"{where}.sources", "must be a list of earlier runs' labels")
+    _checked(F.info(LessonRun, "sources"), sources, f"{where}.sources", bad)
     if job == "compare":
         if not sources:
             raise bad(f"{where}.sources", "a compare run needs the labels of the earlier "
@@ -236,6 +229,23 @@ def _run_from_dict(raw: Any, where: str, shared: dict, earlier: list[str], bad) 
     if job != "compare":
         _check_config(run, where, bad)
     return run
+
+
+def _known_keys(data: dict, known: list[str], what: str, where: str, bad) -> None:
+    """Refuse a key that is not a field of the lesson (or run), closest names first."""
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise bad(f"{where}{unknown[0]}", f"is not a {what} field"
+                  f"{F.did_you_mean(unknown[0], known)} (the fields are: "
+                  f"{', '.join(sorted(known))})")
+
+
+def _checked(fi: F.FieldInfo, value: Any, where: str, bad) -> None:
+    """Check ``value`` against its field's description, as the file's error."""
+    try:
+        F.check_value(fi, value, where)
+    except ConfigError as e:
+        raise bad(where, e.problem) from None
 
 
 def _check_config(run: LessonRun, where: str, bad) -> None:

@@ -223,3 +223,36 @@ def ais_log_z(machine: BoltzmannMachine, chains: int, steps: int,
     lower = base + math.log(mean_r - 3 * sem) if mean_r > 3 * sem else float("-inf")
     return AisEstimate(log_z=base + math.log(mean_r), lower=lower,
                        upper=base + math.log(mean_r + 3 * sem), chains=chains, steps=steps)
+
+
+@dataclass(frozen=True)
+class LogPartition:
+    """An RBM's log Z at an epoch, from its validation terms (both per image).
+
+    Attributes
+    ----------
+    nll : -log p(v), the validation ``nll_exact`` or ``nll_ais``.
+    log_z : the nll minus the validation free energy.
+    exact : summed over every hidden state (else an AIS estimate).
+    below, above : 3 standard errors of an AIS estimate, below and above (None when the
+        snapshot keeps none).
+    """
+
+    nll: float
+    log_z: float
+    exact: bool
+    below: float | None = None
+    above: float | None = None
+
+
+def log_partition(val: dict[str, float], arrays: dict) -> LogPartition | None:
+    """log Z from one epoch's validation terms and its snapshot's arrays (the AIS error
+    bar, ``log_z_below`` / ``log_z_above``); None when the terms are not there."""
+    name = next((t for t in ("nll_exact", "nll_ais") if t in val), None)
+    if name is None or val.get(name) is None or val.get("free_energy") is None:
+        return None
+    nll = float(val[name])
+    bar = ("log_z_below" in arrays and name == "nll_ais")
+    return LogPartition(nll, nll - float(val["free_energy"]), name == "nll_exact",
+                        float(arrays["log_z_below"]) if bar else None,
+                        float(arrays["log_z_above"]) if bar else None)

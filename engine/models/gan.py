@@ -36,12 +36,15 @@ alternation where it stopped.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engine.fields import check, setting
+from engine.settings import SectionSettings, family_settings
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.models.base import Batch, Model, ModelTraits, Probe, to_numpy
 from engine.models.conv import ConvDecoder, ConvEncoder, dcgan_init
@@ -51,6 +54,44 @@ from engine.optim import make_optimizer
 
 if TYPE_CHECKING:
     from engine.config import OptimConfig, RunConfig
+
+@family_settings("gan")
+@dataclass(frozen=True)
+class GanConfig(SectionSettings):
+    """How a GAN's two players train (config section ``gan``; absent: these defaults).
+
+    ``d_steps`` is Goodfellow et al.'s k (Algorithm 1): every step updates the
+    discriminator on a fresh batch, every k-th step the generator too. Adam's
+    ``adam_beta1`` is 0.5 for both players as in DCGAN (the usual 0.9 lets their
+    momentum chase each other). ``instance_noise`` (Sønderby et al., 2016) blurs
+    the real and generated images alike until they overlap, so a discriminator on
+    a small data set cannot win outright and starve the generator of gradient;
+    Goodfellow et al.'s MNIST discriminator used dropout (``d_dropout``) too.
+    """
+
+    families = ("gan",)
+    used_for = "model.family gan"
+    title = "GAN: two players"
+    note = ("A GAN: a generator (the decoder's architecture) and a discriminator (the "
+            "encoder's), trained against each other. The kinds above are autoencoder "
+            "regularisers: a GAN uses none of them.")
+
+    d_steps: int = setting(1, lo=1, hi=100, label="k (D steps per G step)", form="family",
+                           help="Discriminator updates per generator update")
+    d_lr: float | None = setting(None, lo=0.0, hi=10.0, lo_open=True, label="Discriminator lr",
+                                 form="family", help="Blank: the learning rate below")
+    adam_beta1: float = setting(0.5, lo=0.0, hi=0.999)
+    instance_noise: float = setting(0.0, lo=0.0, hi=1.0, label="Instance noise", form="family",
+                                    help="Std of noise added to every image D sees")
+    d_dropout: float = setting(0.0, lo=0.0, hi=0.9, label="D dropout", form="family",
+                               help="Dropout after each discriminator layer")
+
+    @classmethod
+    def check_run(cls, cfg: "RunConfig") -> None:
+        check(not cfg.model.variational, "model.variational",
+              "false for a GAN (its generator has no encoder to make stochastic)",
+              cfg.model.variational)
+
 
 SAMPLES = 64          # generated images in every snapshot (the same z each epoch)
 MAP_SAMPLES = 500     # prior samples drawn as the latent map: a GAN encodes no data

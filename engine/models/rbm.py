@@ -40,12 +40,59 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from engine.fields import check, choice, setting
+from engine.settings import SectionSettings, family_settings
+from engine.validation import RBM_KIND, RBM_VISIBLE
 from engine.data.toy2d import GENERATED_POINTS, MAP_SIDE, grid_points, is_point_data
 from engine.likelihoods import BernoulliLikelihood, GaussianLikelihood
 from engine.models.autoencoder import Code
 from engine.models.base import Batch, Model, ModelTraits, Probe, batches_of, to_numpy
-from engine.models.boltzmann import EXACT_MAX_HIDDEN, BoltzmannMachine, ais_log_z
+from engine.models.boltzmann import (EXACT_MAX_HIDDEN, BoltzmannMachine, ais_log_z,
+                                     log_partition)
 from engine.models.registry import register
+
+
+@family_settings("rbm")
+@dataclass(frozen=True)
+class RbmConfig(SectionSettings):
+    """How an RBM trains and is measured (config section ``rbm``: the rbm family, RBM stages)."""
+
+    families = ("rbm",)
+    used_for = "model.family rbm or a pretraining with rbm stages"
+    title = "RBM: contrastive divergence"
+    note = ("An RBM: Latent size is its number of hidden units, Likelihood its visible "
+            "units (Bernoulli, or Gaussian with the std of the objective). The kinds "
+            "above are autoencoder regularisers: an RBM uses none of them.")
+
+    cd_k: int = setting(1, lo=1, hi=1000, label="CD steps k", form="family",
+                        help="Gibbs steps per update (CD-k)")
+    persistent: bool = setting(False, label="Persistent chains (PCD)", form="family",
+                               help="Keep the chains between updates (persistent CD, "
+                                    "Tieleman 2008) instead of starting each at the batch")
+    chains: int = setting(100, lo=1, hi=10_000, label="Chains", form="family",
+                          help="Persistent chains (and Gibbs samples shown)")
+    ais_chains: int = setting(100, lo=2, hi=10_000, label="AIS runs", form="family",
+                              help="Runs of annealed importance sampling for log p(x) "
+                                   "(> 20 hidden units; below that it is exact)")
+    ais_steps: int = setting(1000, lo=10, hi=1_000_000, label="AIS temperatures",
+                             form="family", help="Intermediate temperatures of each AIS run")
+
+    @classmethod
+    def used_by(cls, cfg: "RunConfig") -> bool:
+        stages = cfg.pretraining is not None and RBM_KIND in cfg.pretraining.kinds
+        return super().used_by(cfg) or stages
+
+    @classmethod
+    def check_run(cls, cfg: "RunConfig") -> None:
+        m = cfg.model
+        check(m.architecture == "mlp", "model.architecture",
+              "mlp for an RBM (every visible unit connects to every hidden unit)",
+              m.architecture)
+        check(len(m.hidden) == 0, "model.hidden", "empty for an RBM: it has one layer of "
+              "hidden units, model.latent_dim of them", list(m.hidden))
+        check(not m.variational, "model.variational", "false for an RBM", m.variational)
+        choice(cfg.objective.likelihood, "objective.likelihood", RBM_VISIBLE)
+
 
 GIBBS_SHOWN = 36       # chains whose samples each snapshot shows
 GIBBS_STEPS = 100      # Gibbs sweeps from the probe images to those samples
@@ -67,39 +114,6 @@ class HiddenCode:
                  sample: bool = False) -> Code:
         p = self.machine.hidden_probs(x.flatten(1))
         return Code(z=p, h=p)
-
-
-@dataclass(frozen=True)
-class LogPartition:
-    """An RBM's log Z at an epoch, from its validation terms (both per image).
-
-    Attributes
-    ----------
-    nll : -log p(v), the validation ``nll_exact`` or ``nll_ais``.
-    log_z : the nll minus the validation free energy.
-    exact : summed over every hidden state (else an AIS estimate).
-    below, above : 3 standard errors of an AIS estimate, below and above (None when the
-        snapshot keeps none).
-    """
-
-    nll: float
-    log_z: float
-    exact: bool
-    below: float | None = None
-    above: float | None = None
-
-
-def log_partition(val: dict[str, float], arrays: dict) -> LogPartition | None:
-    """log Z from one epoch's validation terms and its snapshot's arrays (the AIS error
-    bar, ``log_z_below`` / ``log_z_above``); None when the terms are not there."""
-    name = next((t for t in ("nll_exact", "nll_ais") if t in val), None)
-    if name is None or val.get(name) is None or val.get("free_energy") is None:
-        return None
-    nll = float(val[name])
-    bar = ("log_z_below" in arrays and name == "nll_ais")
-    return LogPartition(nll, nll - float(val["free_energy"]), name == "nll_exact",
-                        float(arrays["log_z_below"]) if bar else None,
-                        float(arrays["log_z_above"]) if bar else None)
 
 
 @register

@@ -76,8 +76,8 @@ def stage_config(cfg: RunConfig, k: int) -> RunConfig:
                                    model=model, objective=obj).validate()
     model = ModelConfig(architecture="mlp", hidden=(), latent_dim=width,
                         activation=act, code_activation=act, variational=False)
-    return dataclasses.replace(cfg, name=f"{cfg.name} stage {k}", pretraining=None, rbm=None,
-                               model=model, objective=stage_objective(cfg, k)).validate()
+    return cfg.replace(name=f"{cfg.name} stage {k}", pretraining=None, rbm=None,
+                       model=model, objective=stage_objective(cfg, k)).validate()
 
 
 def stack_config(cfg: RunConfig) -> RunConfig:
@@ -89,8 +89,8 @@ def stack_config(cfg: RunConfig) -> RunConfig:
     with no end-to-end epochs trains it for none).
     """
     epochs = max(1, cfg.pretraining.end_to_end_epochs)
-    return dataclasses.replace(
-        cfg, name=f"{cfg.name} end-to-end", pretraining=None, rbm=None,
+    return cfg.replace(
+        name=f"{cfg.name} end-to-end", pretraining=None, rbm=None,
         optim=dataclasses.replace(cfg.optim, epochs=epochs)).validate()
 
 

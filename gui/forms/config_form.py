@@ -6,8 +6,8 @@ names (``optim.lr``), the same names the engine's
 :class:`~engine.errors.ConfigError` messages start with, so an engine
 message lands beside the field it is about. Fields the form does not show
 (activation, likelihood levels, …) come from the *base* config — the preset
-the user started from. An engine :class:`~engine.errors.ConfigError` names
-its field in ``field``, so it lands beside the field it is about.
+the user started from. Which fields it shows, their words and how their
+text parses all come from the fields' descriptions (:mod:`engine.fields`).
 """
 
 from __future__ import annotations
@@ -17,76 +17,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import RunConfig
+from engine import fields as F
+from engine.config import SECTIONS, RunConfig, kind_fields
 from engine.errors import ConfigError
 from engine.presets import described_for_data
 from gui.forms import pretrain_form
 from gui.forms.family_form import FamilyValues, put_family_fields, values_from_config
 from gui.forms.pretrain_form import PretrainValues
+from gui.forms.field_text import from_text, to_text
 
-#: Default regulariser settings when a kind is ticked on a config that had none.
-KIND_DEFAULTS = {"sparsity": "0.05", "contractive": "0.1", "corruption": "masking",
-                 "corruption_level": "0.3", "beta": "1"}
 GENERAL = ""                   # key of errors that belong to no single field
+#: The sections whose fields the form may show, by config name ("" : the top level).
+_SECTIONS = {**{n: SECTIONS[n] for n in ("data", "model", "objective", "optim")}, "": RunConfig}
+
+
+def form_fields() -> list[tuple[str, F.FieldInfo]]:
+    """``(dotted key, field)`` of every field the form shows, in declaration order."""
+    return [(f"{s}.{fi.name}" if s else fi.name, fi) for s, cls in _SECTIONS.items()
+            for fi in F.described(cls) if fi.get("form")]
+
+
+def kinds() -> list[tuple[str, str]]:
+    """``(kind, what it does)`` of each autoencoder kind the form ticks, in order."""
+    return [(fi.get("kind"), fi.get("kind_help", "")) for _, fi in kind_fields()]
 
 
 @dataclass
 class FormValues:
-    """What the run-settings form shows: choices and text exactly as entered."""
+    """What the run-settings form shows, exactly as entered.
 
-    source: str = "mnist"
-    path: str = ""
-    points: str = ""          # a drawn distribution's points (engine.data.drawn)
-    limit: str = ""
-    image_size: str = ""
-    sparse: bool = False
-    contractive: bool = False
-    denoising: bool = False
-    variational: bool = False
-    architecture: str = "mlp"
-    hidden: str = "400"
-    latent_dim: str = "20"
-    likelihood: str = "bernoulli"
-    sparsity: str = "0"
-    contractive_weight: str = "0"
-    beta: str = "1"
-    corruption: str = "masking"
-    corruption_level: str = "0.3"
-    optimizer: str = "adam"
-    lr: str = "0.001"
-    batch_size: str = "128"
-    epochs: str = "10"
-    device: str = "auto"
-    seed: str = "0"
+    Attributes
+    ----------
+    fields : dotted key -> text as typed, a choice's value or a check box's state.
+    kinds : autoencoder kind -> ticked (a kind's fields count only when it is).
+    """
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[str, bool] = field(default_factory=dict)
     pretraining: PretrainValues = field(default_factory=PretrainValues)
     family: FamilyValues = field(default_factory=FamilyValues)
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+def _switch(fi: F.FieldInfo) -> str | None:
+    """The kind a field belongs to (it counts only while that kind is ticked)."""
+    return fi.get("kind") or fi.get("needs")
 
 
 def form_from_config(cfg: RunConfig) -> FormValues:
     """The form's values for ``cfg``."""
-    o, m, op, d = cfg.objective, cfg.model, cfg.optim, cfg.data
-    return FormValues(
-        source=d.source, path=d.path or "", limit="" if d.limit is None else str(d.limit),
-        image_size="" if d.image_size is None else str(d.image_size), points=d.points,
-        sparse=o.sparsity > 0, contractive=o.contractive > 0,
-        denoising=o.corruption != "none", variational=m.variational,
-        architecture=m.architecture, hidden=", ".join(str(h) for h in m.hidden),
-        latent_dim=str(m.latent_dim), likelihood=o.likelihood,
-        sparsity=_num(o.sparsity) if o.sparsity > 0 else KIND_DEFAULTS["sparsity"],
-        contractive_weight=(_num(o.contractive) if o.contractive > 0
-                            else KIND_DEFAULTS["contractive"]),
-        beta=_num(o.beta),
-        corruption=o.corruption if o.corruption != "none" else KIND_DEFAULTS["corruption"],
-        corruption_level=(_num(o.corruption_level) if o.corruption != "none"
-                          else KIND_DEFAULTS["corruption_level"]),
-        optimizer=op.optimizer, lr=_num(op.lr), batch_size=str(op.batch_size),
-        epochs=str(op.epochs), device=cfg.device, seed=str(cfg.seed),
-        pretraining=pretrain_form.values_from_config(cfg),
-        family=values_from_config(cfg))
+    d = cfg.to_dict()
+    ticked = {fi.get("kind"): _get(d, f"{s}.{fi.name}") != fi.get("off", False)
+              for s, fi in kind_fields()}
+    values = {}
+    for key, fi in form_fields():
+        value = _get(d, key)
+        if _switch(fi) and "off" in fi.meta and value == fi.get("off"):
+            values[key] = fi.get("on")          # what a ticked kind starts from
+        else:
+            values[key] = to_text(fi, value)
+    return FormValues(values, ticked, pretrain_form.values_from_config(cfg),
+                      values_from_config(cfg))
+
+
+def shown(fi: F.FieldInfo, values: dict[str, Any]) -> bool:
+    """Whether the form shows ``fi`` for these values (its ``when`` / ``unless``)."""
+    return (all(values.get(k) in allowed for k, allowed in fi.get("when", {}).items())
+            and not any(values.get(k) in no for k, no in fi.get("unless", {}).items()))
 
 
 def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, dict[str, str]]:
@@ -99,65 +95,28 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     """
     errors: dict[str, str] = {}
     d = base.to_dict()
-
-    def put(key: str, value: Any) -> None:
-        node = d
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
-
-    def number(key: str, text: str, kind=float, optional: bool = False) -> Any:
-        text = text.strip()
-        if optional and text.lower() in ("", "all", "none"):
-            return None
-        try:
-            return kind(text) if kind is float else int(text, 10)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            errors[key] = f"{key} must be {what} (got {text!r})"
-            return None
-
-    put("data.source", v.source)
-    # Only the file source reads a path: one left in the hidden field is not recorded.
-    put("data.path", (v.path.strip() or None) if v.source == "file" else None)
-    put("data.points", v.points if v.source == "drawn" else "")   # a drawing: drawn's alone
-    if v.source == "file":
-        if not v.path.strip():
-            errors["data.path"] = "data.path: choose a data file or folder (File… or Folder…)"
-        elif not Path(v.path.strip()).expanduser().exists():
-            errors["data.path"] = f"data.path: no such file or folder: {v.path.strip()}"
-    put("data.limit", number("data.limit", v.limit, int, optional=True))
-    put("data.image_size", number("data.image_size", v.image_size, int, optional=True))
-    put("model.architecture", v.architecture)
-    put("model.hidden", _widths(v.hidden, errors))
-    put("model.latent_dim", number("model.latent_dim", v.latent_dim, int))
-    put("model.variational", v.variational)
-    put("objective.likelihood", v.likelihood)
-    for ticked, key, text, kind_name in (
-            (v.sparse, "objective.sparsity", v.sparsity, "sparse"),
-            (v.contractive, "objective.contractive", v.contractive_weight, "contractive")):
-        value = number(key, text) if ticked else 0.0
-        if ticked and value is not None and value <= 0 and key not in errors:
-            errors[key] = (f"{key} must be > 0 for a {kind_name} autoencoder "
-                           f"(untick '{kind_name}' for none)")
-        put(key, value)
-    if v.variational:
-        put("objective.beta", number("objective.beta", v.beta))
-    put("objective.corruption", v.corruption if v.denoising else "none")
-    put("objective.corruption_level",
-        number("objective.corruption_level", v.corruption_level) if v.denoising else 0.0)
-    put("optim.optimizer", v.optimizer)
-    put("optim.lr", number("optim.lr", v.lr))
-    put("optim.batch_size", number("optim.batch_size", v.batch_size, int))
-    put("optim.epochs", number("optim.epochs", v.epochs, int))
-    put("device", v.device)
-    put("seed", number("seed", v.seed, int))
-    for key in errors:  # unparsable text: validate the rest with the base's value there
-        if key in _PATHS:
-            put(key, _get(base.to_dict(), key))
+    base_d = base.to_dict()
+    for key, fi in form_fields():
+        kind = _switch(fi)
+        if not shown(fi, v.fields):
+            _put(d, key, fi.default)    # a hidden field is not recorded (a stale path)
+        elif kind and fi.kind is bool:
+            _put(d, key, bool(v.kinds.get(kind)))
+        elif kind and not v.kinds.get(kind):
+            if "off" in fi.meta:
+                _put(d, key, fi.get("off"))
+        else:
+            value, problem = from_text(fi, key, v.fields.get(key, ""))
+            if (not problem and fi.get("kind") and fi.kind in (int, float)
+                    and value <= fi.get("off")):
+                problem = f"{key} must be > 0 for a {kind} autoencoder (untick '{kind}' for none)"
+            if not problem and fi.get("widget") == "path":
+                problem = _path_problem(key, value)
+            if problem:
+                errors[key] = problem
+            _put(d, key, _get(base_d, key) if problem else value)
     if "data.path" in errors:  # a placeholder, so the other fields are still checked
-        put("data.path", "(path to check)")
+        _put(d, "data.path", "(path to check)")
     put_family_fields(d, v.family, errors)
     pre = v.pretraining
     rbm_section = None
@@ -176,9 +135,19 @@ def config_from_form(base: RunConfig, v: FormValues) -> tuple[RunConfig | None, 
     return described_for_data(cfg, base), {}
 
 
-_PATHS = {"data.path", "data.limit", "data.image_size", "model.hidden", "model.latent_dim", "objective.sparsity",
-          "objective.contractive", "objective.beta", "objective.corruption_level", "optim.lr",
-          "optim.batch_size", "optim.epochs", "seed"}
+def _path_problem(key: str, path: str | None) -> str:
+    if not path:
+        return f"{key}: choose a data file or folder (File… or Folder…)"
+    if not Path(path).expanduser().exists():
+        return f"{key}: no such file or folder: {path}"
+    return ""
+
+
+def _put(d: dict, key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    for p in parents:
+        d = d[p]
+    d[leaf] = value
 
 
 def _get(d: dict, key: str) -> Any:
@@ -200,7 +169,7 @@ def _widths(text: str, errors: dict[str, str]) -> list[int]:
 def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> RunConfig | None:
     """Validate; on each field error, note it, restore the base value there, and go on."""
     base_d = base.to_dict()
-    for _ in range(len(_PATHS) + 8):
+    for _ in range(len(form_fields()) + 8):
         try:
             return RunConfig.from_dict(d)
         except ConfigError as e:

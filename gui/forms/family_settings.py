@@ -1,10 +1,12 @@
-"""The run settings of a GAN and of an RBM: the ``gan`` and ``rbm`` config sections.
+"""The run settings a model family brings of its own (a GAN's ``gan``, an RBM's ``rbm``).
 
 Shown for a run of that family (its preset, or an opened session's config)
-in place of what it does not use: the autoencoder's kinds. The fields hold
-text as typed; :func:`gui.forms.family_form.put_family_fields` writes them into
-the config dictionary the form validates, so every problem lands under its field like
-any other (``gan.d_steps``, ``rbm.cd_k``).
+in place of what it does not use: the autoencoder's kinds. The rows are
+generated from each registered family's settings description
+(:mod:`engine.settings`); :func:`gui.forms.family_form.put_family_fields`
+writes them into the config dictionary the form validates, so every problem
+lands under its field like any other (``gan.d_steps``, ``rbm.cd_k``). A
+family without settings of its own shows no group.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QLabel, QWidget
 
-from gui.forms.family_form import FAMILY_FIELDS, NOTES, FamilyValues
+from engine.config import settings_for_family
+from gui.forms.family_form import FamilyValues, all_family_settings, form_fields
+from gui.forms.field_widgets import field_widget, on_change, set_value, value_of
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
+
 class FamilySettingsGroup(QGroupBox):
-    """The GAN's or the RBM's fields (hidden for an autoencoder or a classifier).
+    """The current family's own fields (hidden for a family without any).
+
+    Attributes
+    ----------
+    edits : section name -> field name -> its widget (a line edit or a check box).
 
     Signals
     -------
@@ -36,52 +45,50 @@ class FamilySettingsGroup(QGroupBox):
         self.grid.setVerticalSpacing(3)
         self.note = caption_label("", "familyNote", "What this model family is", wrap=True)
         self.grid.addWidget(self.note, 0, 0, 1, 2)
-        self.edits: dict[str, dict[str, QLineEdit]] = {}
+        self.edits: dict[str, dict[str, QWidget]] = {}
         self.rows: dict[str, list[QWidget]] = {}
-        for family, fields in FAMILY_FIELDS.items():
-            self.edits[family], self.rows[family] = {}, []
-            for name, text, tip, _ in fields:
+        for section, settings in all_family_settings().items():
+            self.edits[section], self.rows[section] = {}, []
+            for fi in form_fields(settings):
+                key = f"{section}.{fi.name}"
+                w = field_widget(key, fi)
+                on_change(w, self.changed.emit)
                 r = self.grid.rowCount()
-                edit = named(QLineEdit(), f"{family}{name.title().replace('_', '')}Edit",
-                             text, tip)
-                edit.textChanged.connect(lambda _text: self.changed.emit())
-                label = QLabel(text)
-                label.setBuddy(edit)
-                err = error_label(f"{family}.{name}")
-                self.grid.addWidget(label, r, 0)
-                self.grid.addWidget(edit, r, 1)
-                self.grid.addWidget(err, r + 1, 0, 1, 2)
-                self.edits[family][name] = edit
-                self.rows[family] += [label, edit]
-        self.persistent_check = named(QCheckBox("Persistent chains (PCD)"), "persistentCheck",
-                                      "Persistent contrastive divergence",
-                                      "Keep the chains between updates instead of starting "
-                                      "each at the batch")
-        self.persistent_check.toggled.connect(lambda _on: self.changed.emit())
-        self.grid.addWidget(self.persistent_check, self.grid.rowCount(), 0, 1, 2)
-        self.rows["rbm"].append(self.persistent_check)
+                if isinstance(w, QCheckBox):      # a check box carries its own label
+                    self.grid.addWidget(w, r, 0, 1, 2)
+                    shown = [w]
+                else:
+                    label = QLabel(fi.label)
+                    label.setBuddy(w)
+                    self.grid.addWidget(label, r, 0)
+                    self.grid.addWidget(w, r, 1)
+                    shown = [label, w]
+                self.grid.addWidget(error_label(key), r + 1, 0, 1, 2)
+                self.edits[section][fi.name] = w
+                self.rows[section] += shown
         self.family = "autoencoder"
         self.setVisible(False)
 
+    def _section(self, family: str) -> str | None:
+        own = settings_for_family(family)
+        return own[0] if own else None
+
     def values(self) -> FamilyValues:
-        edits = self.edits.get(self.family, {})
-        return FamilyValues(self.family, {k: e.text() for k, e in edits.items()},
-                            self.persistent_check.isChecked())
+        edits = self.edits.get(self._section(self.family), {})
+        return FamilyValues(self.family, {k: value_of(w) for k, w in edits.items()})
 
     def set_values(self, v: FamilyValues) -> None:
         self.family = v.family
-        for family, edits in self.edits.items():
-            for name, edit in edits.items():
-                edit.blockSignals(True)
-                edit.setText(v.text.get(name, "") if family == v.family else "")
-                edit.blockSignals(False)
-        self.persistent_check.blockSignals(True)
-        self.persistent_check.setChecked(v.persistent)
-        self.persistent_check.blockSignals(False)
-        for family, widgets in self.rows.items():
+        own = settings_for_family(v.family)
+        section = own[0] if own else None
+        for name, edits in self.edits.items():
+            for field, w in edits.items():
+                w.blockSignals(True)
+                set_value(w, v.text.get(field, "") if name == section else "")
+                w.blockSignals(False)
+        for name, widgets in self.rows.items():
             for w in widgets:
-                w.setVisible(family == v.family)
-        titles = {"gan": "GAN: two players", "rbm": "RBM: contrastive divergence"}
-        self.setTitle(titles.get(v.family, "Family"))
-        self.note.setText(NOTES.get(v.family, ""))
-        self.setVisible(v.family in FAMILY_FIELDS)
+                w.setVisible(name == section)
+        self.setTitle(own[1].title if own else "Family")
+        self.note.setText(own[1].note if own else "")
+        self.setVisible(own is not None)

@@ -121,3 +121,45 @@ def test_importing_the_engine_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_a_family_registers_its_own_settings_and_they_are_parsed_checked_and_shown():
+    """A family's settings dataclass, registered beside it, is a config section like any."""
+    from dataclasses import dataclass
+
+    from engine.fields import setting
+    from engine.settings import FAMILY_SETTINGS, SectionSettings, family_settings
+    from gui.forms.family_form import put_family_fields, values_from_config
+
+    @family_settings("toy")
+    @dataclass(frozen=True)
+    class ToyConfig(SectionSettings):
+        families = ("toyfam",)
+        used_for = "model.family toyfam"
+        steps: int = setting(2, lo=1, hi=9, label="Steps", form="family")
+
+    try:
+        base = RunConfig().with_overrides({"model.family": "toyfam"})
+        assert base.toy is None and base.toy_settings.steps == 2
+        cfg = base.with_overrides({"toy.steps": 3})
+        assert cfg.toy.steps == 3 and cfg.to_dict()["toy"] == {"steps": 3}
+        assert RunConfig.from_json(cfg.to_json()) == cfg
+        with pytest.raises(ConfigError) as err:
+            base.with_overrides({"toy.steps": 0})
+        assert err.value.field == "toy.steps" and "from 1 to 9" in err.value.problem
+        with pytest.raises(ConfigError, match="did you mean toy.steps"):
+            base.with_overrides({"toy.stpes": 3})
+        with pytest.raises(ConfigError) as err:                # not this family's section
+            RunConfig().with_overrides({"toy.steps": 3})
+        assert err.value.field == "toy" and "model.family toyfam" in err.value.problem
+        # The form shows the family's own fields, and a family without any gets none.
+        v = values_from_config(cfg)
+        assert v.text == {"steps": "3"}
+        d, errors = cfg.to_dict(), {}
+        v.text["steps"] = "many"
+        put_family_fields(d, v, errors)
+        assert set(errors) == {"toy.steps"}
+        assert values_from_config(RunConfig().with_overrides(
+            {"model.family": "flow"})).text == {}
+    finally:
+        FAMILY_SETTINGS.pop("toy", None)

@@ -144,3 +144,11 @@ def test_all_runs_overrides_apply_to_every_run_and_a_run_overrides_them(tmp_path
     assert run_config(lesson.runs[0]).optim.epochs == 2
     assert run_config(lesson.runs[1]).optim.epochs == 7
     assert run_config(lesson.runs[1], tiny=True).data.limit == 300
+
+
+def test_a_misspelt_lesson_field_suggests_the_right_one(tmp_path):
+    data = _lesson()
+    data["titel"] = data.pop("title")
+    with pytest.raises(ConfigError) as e:
+        read_lesson(_write(tmp_path, "my-lesson", data))
+    assert e.value.field == "titel" and "did you mean title?" in e.value.problem

@@ -117,13 +117,13 @@ def test_the_form_shows_the_family_fields_and_marks_their_errors(qtbot, window):
     assert s.config().gan.d_steps == 3
     s.load_preset("rbm")
     assert s.family_group.title().startswith("RBM")
-    s.family_group.persistent_check.setChecked(True)
+    s.family_group.edits["rbm"]["persistent"].setChecked(True)
     s.family_group.edits["rbm"]["cd_k"].setText("two")
     assert "rbm.cd_k" in s.errors and s.error_labels["rbm.cd_k"].isVisibleTo(s)
     s.family_group.edits["rbm"]["cd_k"].setText("5")
     cfg = s.config()
     assert cfg.rbm.cd_k == 5 and cfg.rbm.persistent and cfg.model.family == "rbm"
-    s.hidden_edit.setText("32")                    # an RBM has one layer: said at the field
+    s.widgets["model.hidden"].setText("32")        # an RBM has one layer: said at the field
     assert "model.hidden" in s.errors
     s.load_preset("vae-2d")
     assert not s.family_group.isVisible() and s.kind_box.isEnabled()

@@ -22,7 +22,8 @@ def test_form_round_trips_the_pretraining_preset_and_names_bad_stage_fields():
     _, errors = config_from_form(base, dataclasses.replace(v, pretraining=bad))
     assert "Stage 2 width" in errors[WIDTHS] and STAGE_EPOCHS in errors
     # Denoising stages need a corruption: the reason points at the Kind box to tick.
-    _, errors = config_from_form(base, dataclasses.replace(v, denoising=False))
+    no_noise = dataclasses.replace(v, kinds={**v.kinds, "denoising": False})
+    _, errors = config_from_form(base, no_noise)
     assert "tick 'denoising'" in errors[KINDS]
     off = dataclasses.replace(v, pretraining=dataclasses.replace(v.pretraining, enabled=False))
     cfg, errors = config_from_form(base, off)

@@ -132,7 +132,7 @@ def test_drawing_a_distribution_makes_the_training_set_and_it_trains(qtbot, wind
     assert window.controls_panel.train_button.isEnabled()
     draw.undo()
     assert len(draw.strokes) == 1 and s.config().data.points == draw.text()
-    s.epochs_edit.setText("2")
+    s.widgets["optim.epochs"].setText("2")
     qtbot.mouseClick(window.controls_panel.train_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=60_000)
     run = window.model.shown_run

@@ -90,7 +90,8 @@ def test_form_reports_every_bad_field_with_its_name():
     v = form_from_config(base)
     cfg, errors = config_from_form(base, v)
     assert cfg is not None and not errors
-    v.lr, v.latent_dim, v.hidden, v.epochs = "fast", "0", "12, x", "-3"
+    v.fields.update({"optim.lr": "fast", "model.latent_dim": "0", "model.hidden": "12, x",
+                     "optim.epochs": "-3"})
     cfg, errors = config_from_form(base, v)
     assert cfg is None
     assert set(errors) == {"optim.lr", "model.latent_dim", "model.hidden", "optim.epochs"}
@@ -100,13 +101,14 @@ def test_form_reports_every_bad_field_with_its_name():
 def test_form_kinds_map_onto_config_fields():
     base = load_preset("plain")
     v = form_from_config(base)
-    v.sparse, v.denoising, v.variational = True, True, True
-    v.sparsity, v.corruption, v.corruption_level = "0.01", "gaussian", "0.2"
+    v.kinds.update(sparse=True, denoising=True, variational=True)
+    v.fields.update({"objective.sparsity": "0.01", "objective.corruption": "gaussian",
+                     "objective.corruption_level": "0.2"})
     cfg, errors = config_from_form(base, v)
     assert not errors
     assert cfg.kinds() == ["sparse", "denoising", "variational"]
     assert cfg.objective.corruption == "gaussian" and cfg.objective.sparsity == 0.01
-    v.sparsity = "0"
+    v.fields["objective.sparsity"] = "0"
     _, errors = config_from_form(base, v)
     assert "objective.sparsity" in errors
 
@@ -115,7 +117,7 @@ def test_engine_errors_land_at_their_field():
     """The form reads the field from the engine's ConfigError, not from its text."""
     base = load_preset("plain")
     v = form_from_config(base)
-    v.hidden, v.seed = "400, 0", "-1"
+    v.fields.update({"model.hidden": "400, 0", "seed": "-1"})
     _, errors = config_from_form(base, v)
     assert "model.hidden[1] must be an integer from 1" in errors["model.hidden"]
     assert errors["seed"].startswith("seed must be an integer")

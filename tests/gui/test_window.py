@@ -37,21 +37,21 @@ def test_every_control_has_an_object_and_accessible_name(window):
 def test_invalid_value_is_refused_at_the_field(qtbot, window):
     panel = window.settings_panel
     train = window.controls_panel.train_button
-    panel.lr_edit.setText("fast")
+    panel.widgets["optim.lr"].setText("fast")
     label = panel.error_labels["optim.lr"]
     # The field's own label, not the config's internal name.
     assert not label.isHidden() and label.text().startswith("Learning rate ")
     assert "optim.lr" not in label.text()
     assert not train.isEnabled()
-    panel.latent_edit.setText("0")
+    panel.widgets["model.latent_dim"].setText("0")
     text = panel.error_labels["model.latent_dim"].text()
     assert text.startswith("Latent size must be") and "model.latent_dim" not in text
-    panel.hidden_edit.setText("512, 0")
+    panel.widgets["model.hidden"].setText("512, 0")
     text = panel.error_labels["model.hidden"].text()
     assert text.startswith("Hidden (layer 2) "), text
-    panel.hidden_edit.setText("400")
-    panel.lr_edit.setText("1e-3")
-    panel.latent_edit.setText("2")
+    panel.widgets["model.hidden"].setText("400")
+    panel.widgets["optim.lr"].setText("1e-3")
+    panel.widgets["model.latent_dim"].setText("2")
     assert label.isHidden() and train.isEnabled()
 
 
@@ -62,7 +62,8 @@ def test_kind_checkboxes_change_the_config(window):
     panel.kind_checks["sparse"].setChecked(True)
     cfg = panel.config()
     assert cfg.kinds() == ["sparse", "denoising"]
-    assert panel.level_edit.isEnabled() and not panel.beta_edit.isEnabled()
+    w = panel.widgets
+    assert w["objective.corruption_level"].isEnabled() and not w["objective.beta"].isEnabled()
 
 
 def test_export_figure_writes_png(window, tmp_path):

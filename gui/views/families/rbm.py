@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.data.toy2d import is_point_data
 from engine.models import RBM
-from engine.models.rbm import log_partition
+from engine.models.boltzmann import log_partition
 from engine.pretraining.stack import first_layer_features
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.panels.rbm_views import GibbsChainsPanel, StochasticCodesPanel
