@@ -19,6 +19,9 @@ imported: the config imports this module.)
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 
 class SectionSettings:
     """What an optional section says about itself (mixed into its dataclass).
@@ -58,13 +61,19 @@ def family_settings(name: str):
     return register
 
 
-def registered_settings() -> dict[str, type]:
-    """Every family's settings section, registered as :mod:`engine.models` imports each family.
+#: Where the bundled families register themselves: loaded by name on the first lookup, as a
+#: plugin system loads its plugins, so that a config read by itself
+#: (``RunConfig.from_json``) knows a ``gan`` section too. By name, not by an import
+#: statement: the families import this module and the config, not the other way round.
+BUNDLED_FAMILIES = ("engine.models",)
 
-    The modules that read configs from files (:mod:`engine.presets`,
-    :mod:`engine.session.loaders`) import :mod:`engine.models` first, so a saved
-    ``gan`` section is known; this module imports no family (the families import it).
-    """
+
+def registered_settings() -> dict[str, type]:
+    """Every family's settings section: the bundled families' (loaded on first use) and any
+    registered since with :func:`family_settings` (a family defined elsewhere, a test's)."""
+    for module in BUNDLED_FAMILIES:
+        if module not in sys.modules:
+            importlib.import_module(module)
     return FAMILY_SETTINGS
 
 

@@ -163,3 +163,20 @@ def test_a_family_registers_its_own_settings_and_they_are_parsed_checked_and_sho
             {"model.family": "flow"})).text == {}
     finally:
         FAMILY_SETTINGS.pop("toy", None)
+
+
+def test_a_config_read_in_a_fresh_interpreter_knows_the_families_sections():
+    """The families register their sections as engine.models imports them; a config read
+    before anything imported the models (a script's first line) must still know them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys; from engine.config import RunConfig; "
+            "assert 'engine.models' not in sys.modules; "
+            "d = json.load(open('resources/presets/gan-toy.json')); d = d.get('config', d); "
+            "print(RunConfig.from_dict(d).gan.d_steps)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
