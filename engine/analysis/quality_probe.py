@@ -80,6 +80,11 @@ class FeatureSpace:
     def available(self) -> bool:
         return bool(self.name)
 
+    @property
+    def items(self) -> str:
+        """What is scored, in words: ``points`` in data space, else ``images``."""
+        return "points" if self.name == DATA_SPACE else "images"
+
     def words(self) -> str:
         """Where the numbers are measured ("in data space …"), for a caption or ``info``."""
         if self.name == DATA_SPACE:

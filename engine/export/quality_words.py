@@ -75,12 +75,13 @@ def quality_series(run) -> QualitySeries:
                          np.asarray(values, np.float64).reshape(-1, 3), real, space, why)
 
 
-def scores_words(values, real=None) -> str:
-    """``FID 12.3, precision 0.81, recall 0.55`` (with the real images' in brackets)."""
+def scores_words(values, real=None, items: str = "images") -> str:
+    """``FID 12.3, precision 0.81, recall 0.55`` (with the real ``items``' in brackets:
+    ``images``, or ``points`` for 2-D point data)."""
     fid, p, r = (float(v) for v in values)
     if real is None or not np.isfinite(real).all():
         return f"FID {fid:.3g}, precision {p:.2f}, recall {r:.2f}"
-    return (f"FID {fid:.3g} (real images: {float(real[0]):.3g}), precision {p:.2f} "
+    return (f"FID {fid:.3g} (real {items}: {float(real[0]):.3g}), precision {p:.2f} "
             f"({float(real[1]):.2f}), recall {r:.2f} ({float(real[2]):.2f})")
 
 
@@ -91,9 +92,10 @@ def info_lines(run) -> list[str]:
     s = quality_series(run)
     if s.last is None:
         return [f"quality:   {s.why_not}"]
-    return [f"quality:   epoch {int(s.epochs[-1])}: {scores_words(s.last, s.real)}",
+    items = s.space.items
+    return [f"quality:   epoch {int(s.epochs[-1])}: {scores_words(s.last, s.real, items)}",
             f"measured:  {s.space.words()}; samples against the validation set, in "
-            f"brackets real training images against it"]
+            f"brackets real training {items} against it"]
 
 
 def quality_table(runs) -> str | None:

@@ -142,9 +142,12 @@ class SampleQualityPanel(CodeViewPanel):
         shown = [label for label, _, _ in self._comparable()]
         others = (f" Bold: this run; thin: {', '.join(shown)} (the columns above, in their "
                   "colours)." if shown else "")
+        items = space.items
+        self.fid_widget.getPlotItem().setTitle(f"FID against held-out {items} (lower is better)",
+                                               size="9pt")
         self.caption.setText(
-            f"{when}: {scores_words(v[last], real)} — in brackets (grey dashes), real "
-            f"training images against the same held-out images. Measured {space.words()}."
+            f"{when}: {scores_words(v[last], real, items)} — in brackets (grey dashes), real "
+            f"training {items} against the same held-out {items}. Measured {space.words()}."
             f"{how}{others}")
 
     def reset_plots(self) -> None:

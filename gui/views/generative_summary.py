@@ -71,7 +71,7 @@ class GenerativeSummary:
         q = self.quality
         if q is None or q.last is None:
             return q.why_not if q is not None else ""
-        return f"epoch {int(q.epochs[-1])}: {scores_words(q.last, q.real)}"
+        return f"epoch {int(q.epochs[-1])}: {scores_words(q.last, q.real, q.space.items)}"
 
 
 def summarise(run: SessionRun) -> GenerativeSummary:

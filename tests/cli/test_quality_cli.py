@@ -67,7 +67,9 @@ def test_a_gans_info_reports_fid_precision_and_recall_of_its_last_epoch(sessions
 def test_info_of_points_says_data_space_and_of_other_runs_why_not(sessions, capsys):
     capsys.readouterr()
     main(["info", str(sessions["gan-toy"])])
-    assert "measured:  in data space" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "measured:  in data space" in out
+    assert "(real points: " in _quality_line(out) and "real training points" in out
     main(["info", str(sessions["sprites-gan"])])
     line = _quality_line(capsys.readouterr().out)
     assert "not available" in line and "sprites are not digits" in line

@@ -59,6 +59,9 @@ def test_sample_quality_fills_in_during_a_run_and_follows_replay(qtbot, window):
     np.testing.assert_allclose(panel.series[1], want)
     assert panel.showing and f"epoch {last}:" in panel.caption.text()
     assert "data space" in panel.caption.text()
+    # 2-D points are points, in the caption and the plot's title (not "images")
+    assert "held-out points" in panel.caption.text() and "images" not in panel.caption.text()
+    assert "held-out points" in panel.fid_widget.getPlotItem().titleLabel.text
     window.model.select(1)                              # the replay slider
     assert panel.caption.text().startswith("epoch 1:")
     assert panel.epoch_lines[0].value() == 1
