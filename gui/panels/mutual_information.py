@@ -47,7 +47,9 @@ class MutualInformationPanel(CodeViewPanel):
         p.setLabel("left", "nats")
         p.showGrid(x=True, y=True, alpha=0.2)
         quiet_plot(p)
-        legend = p.addLegend(offset=(-4, -4), labelTextSize="8pt")
+        legend = p.addLegend(offset=(30, 4), labelTextSize="8pt")  # top left: the
+        # y range leaves room above the curves (bottom right hid the I(x; z) curve; log M is
+        # labelled at the right)
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.kl_curve = p.plot(pen=pg.mkPen(KL_COLOUR, width=2), symbol="o", symbolSize=5,
                                symbolBrush=KL_COLOUR, symbolPen=None,
@@ -81,8 +83,12 @@ class MutualInformationPanel(CodeViewPanel):
         kl_epochs, kls = run.arrays_over_epochs("kl_per_dim")
         self.values = {e: float(np.asarray(v)) for e, v in zip(epochs, mis)}
         self.mi_curve.setData(np.asarray(epochs, float), list(self.values.values()))
-        self.kl_curve.setData(np.asarray(kl_epochs, float),
-                              [float(np.asarray(k, np.float64).sum()) for k in kls])
+        kl_sums = [float(np.asarray(k, np.float64).sum()) for k in kls]
+        self.kl_curve.setData(np.asarray(kl_epochs, float), kl_sums)
+        # Room above the curves for the legend (top left), which would otherwise hide them.
+        top = max([v for v in (*self.values.values(), *kl_sums) if np.isfinite(v)] or [1.0])
+        self.mi_curve.getViewBox().setYRange(min(0.0, *self.values.values()), 1.8 * top,
+                                              padding=0.02)
         m = len(a["map_latents"]) if "map_latents" in a else 0
         if m > 1:
             self.ceiling.setValue(math.log(m))
