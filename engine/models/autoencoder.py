@@ -113,6 +113,8 @@ class Autoencoder(Model):
     """
 
     family = "autoencoder"
+    takes_kinds = True
+    stacks_greedily = True
     # The encoder too, so the window's CPU copy can encode a drawing or noisy probes.
     interactive_parts = ("encoder", "decoder")
     decoder_part = "decoder"

@@ -165,6 +165,11 @@ class Model(nn.Module):
     #: The interactive part whose ``decode_mean(z)`` turns codes into images (an
     #: autoencoder's decoder, a GAN's generator), or None when codes decode to nothing.
     decoder_part: ClassVar[str | None] = None
+    #: The kinds (sparse, contractive, denoising, variational) regularise this family's
+    #: objective: the settings form's Kind box applies to it.
+    takes_kinds: ClassVar[bool] = False
+    #: Greedy layer-wise pretraining can stack this family's layers (an MLP's).
+    stacks_greedily: ClassVar[bool] = False
     #: On a CPU copy (:func:`cpu_copy`), the interactive parts its weights lacked.
     missing_parts: tuple[str, ...] = ()
 

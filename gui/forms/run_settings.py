@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 
 from engine.config import RunConfig
 from engine.device import available_devices
+from engine.models import FAMILIES
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.forms.config_form import (GENERAL, FormValues, config_from_form, form_fields,
                                    form_from_config, in_words, kinds, shown)
@@ -303,16 +304,18 @@ class RunSettingsPanel(QScrollArea):
             w.setVisible(not pre)
         self.kind_checks["variational"].setEnabled(not pre)
         # The kinds are an autoencoder's regularisers; another family has its own group.
-        autoencoder = v.family.family == "autoencoder"
-        self.kind_box.setEnabled(autoencoder)
-        self.kind_box.setToolTip("" if autoencoder else
+        family = FAMILIES.get(v.family.family)
+        kinds = family is not None and family.takes_kinds
+        self.kind_box.setEnabled(kinds)
+        self.kind_box.setToolTip("" if kinds else
                                  f"Kinds are autoencoder regularisers: a {v.family.family} "
                                  "uses none of them")
+        stackable = family is not None and family.stacks_greedily
         self.pretrain_group.set_available(
-            pre or (v.fields.get("model.architecture") == "mlp" and autoencoder),
+            pre or (v.fields.get("model.architecture") == "mlp" and stackable),
             "Greedy layer-wise pretraining stacks fully connected layers of an autoencoder: "
             "choose an autoencoder preset with the MLP architecture to use it"
-            if not autoencoder else
+            if not stackable else
             "Greedy layer-wise pretraining stacks fully connected layers: choose the MLP "
             "architecture to use it")
 

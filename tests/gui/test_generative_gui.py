@@ -110,6 +110,7 @@ def test_the_form_shows_the_family_fields_and_marks_their_errors(qtbot, window):
     s = window.settings_panel
     s.load_preset("gan")
     assert s.family_group.isVisible() and not s.kind_box.isEnabled()
+    assert not s.pretrain_group.isEnabled()     # greedy stacking is an autoencoder's
     assert s.family_group.edits["gan"]["d_dropout"].text() == "0.5"
     s.family_group.edits["gan"]["d_steps"].setText("0")
     assert s.config() is None and "gan.d_steps" in s.errors
@@ -127,6 +128,7 @@ def test_the_form_shows_the_family_fields_and_marks_their_errors(qtbot, window):
     assert "model.hidden" in s.errors
     s.load_preset("vae-2d")
     assert not s.family_group.isVisible() and s.kind_box.isEnabled()
+    assert s.pretrain_group.isEnabled()           # vae-2d: an MLP autoencoder
     i = s.source_combo.findData("moons")
     assert i >= 0
     s.source_combo.setCurrentIndex(i)
