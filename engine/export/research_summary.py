@@ -65,7 +65,9 @@ def measure_lines(run: SessionRun) -> list[str]:
         kl = f" of the {m['kl']:.3g} nats of KL" if "kl" in m else ""
         units = (f"; {int(m['active_units'])} of {int(m['latent_dim'])} dimensions active"
                  if "active_units" in m else "")
-        lines.append(f"mutual information: I(x; z) = {m['mutual_information']:.3g} nats"
+        # I(x; z) >= 0; at a collapsed code the estimate's noise can dip below 0: say 0
+        mi = max(float(m["mutual_information"]), 0.0)
+        lines.append(f"mutual information: I(x; z) = {mi:.3g} nats"
                      f"{kl} at epoch {int(m['epoch'])} (He et al. 2019, under q){units}")
     if "mig" in m:
         factors = ", ".join(run.data.factor_names) or "the data's factors"

@@ -96,7 +96,8 @@ class MutualInformationPanel(CodeViewPanel):
         mi = float(np.asarray(a["mutual_information"]))
         kl = float(np.asarray(a["kl_per_dim"], np.float64).sum()) if "kl_per_dim" in a else None
         act = active_units(np.asarray(a["map_latents"])) if "map_latents" in a else None
-        parts = [f"epoch {epoch}: <b>I(x; z) = {mi:.2f} nats</b>"]
+        # I(x; z) >= 0; at a collapsed code the estimate's noise can dip below 0: say 0
+        parts = [f"epoch {epoch}: <b>I(x; z) = {max(mi, 0.0):.2f} nats</b>"]
         if kl is not None:
             parts.append(f"of a KL of {kl:.2f}: {max(kl - mi, 0.0):.2f} nats only match q(z) "
                          "to the prior")
