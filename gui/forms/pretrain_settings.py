@@ -143,6 +143,11 @@ class PretrainSettingsGroup(QGroupBox):
                           f"What stage {k} learns; strengths come from the Objective fields")
             for text, data in KIND_CHOICES:
                 combo.addItem(text, data)
+            # Sized to a short kind, not to "RBM (a deep belief network's layer)": at the
+            # longest item's width the stage rows pushed the form past its 1366x768 column
+            # (the list still shows every item whole).
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
             combo.activated.connect(lambda _i, c=combo: self.kind_chosen.emit(c.currentData()))
             combo.currentIndexChanged.connect(self._emit_changed)
             label = QLabel()
