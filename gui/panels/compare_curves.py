@@ -72,9 +72,13 @@ class CompareCurvesPanel(QWidget):
                     if y is None or not len(y):
                         continue
                     positive &= bool(np.all(np.asarray(y) > 0))
+                    # A run of one epoch is one point: a line alone would draw nothing
+                    dot = dict(symbol="o" if part == "train" else "t", symbolSize=7,
+                               symbolBrush=r.colour, symbolPen=None) if len(y) == 1 else {}
                     plot.plot(np.asarray(eh["epoch"], float), np.asarray(y, float),
                               pen=pg.mkPen(r.colour, width=2, style=style),
-                              name=escaped(r.label) if part == "train" and plot is first else None)
+                              name=escaped(r.label) if part == "train" and plot is first else None,
+                              **dot)
             line = pg.InfiniteLine(angle=90, movable=False,
                                    pen=pg.mkPen("#7a7a7a", width=1, style=Qt.DashLine))
             plot.addItem(line, ignoreBounds=True)

@@ -17,6 +17,7 @@ def two_sessions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("compare")
     with single_torch_thread():
         record_run(folder / "beta1.h5", tiny_config("vae-2d", epochs=3))
+        record_run(folder / "one.h5", tiny_config("vae-2d", epochs=1, seed=5))
         record_run(folder / "beta4.h5", tiny_config("vae-2d", epochs=2, objective__beta=4.0))
         record_run(folder / "wide.h5", tiny_config("variational", epochs=2,
                                                    model__latent_dim=5, seed=3))
@@ -108,3 +109,15 @@ def test_compare_from_the_main_window_menu(qtbot, window, two_sessions, monkeypa
         lambda *a, **k: ([str(two_sessions / "nope.h5")], "")))
     window.menus.compare_action.trigger()
     assert "nothing to compare" in window.banner.text()
+
+
+def test_a_run_of_one_epoch_is_drawn_as_a_point(qtbot, two_sessions):
+    """A one-epoch run's curves are single points: drawn as lines only, they showed nothing
+    (an empty plot beside the other runs' curves)."""
+    w = _window(qtbot, [two_sessions / "beta1.h5", two_sessions / "one.h5"])
+    one = next(r for r in w.compared.runs if r.label == "one")
+    items = [i for i in w.curves.plots["total"].listDataItems()
+             if i.opts["pen"].color().name() == one.colour.lower()]
+    assert items and all(i.opts["symbol"] is not None and len(i.xData) == 1 for i in items)
+    many = [i for i in w.curves.plots["total"].listDataItems() if i not in items]
+    assert all(i.opts["symbol"] is None for i in many)      # longer runs stay lines
