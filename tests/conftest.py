@@ -31,3 +31,21 @@ def _no_thread_policy_left_behind():
     if threads.installed() is not None:
         threads.uninstall()
         torch.set_num_threads(count)
+
+
+# One torch thread for a test module (or a test): the tiny models of most tests gain
+# nothing from two, and on a shared 2-core machine two threads waiting on each other make
+# every op many times slower. A module asks with
+# ``pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")``.
+@pytest.fixture(scope="module")
+def one_torch_thread_per_module():
+    from tests.engine.session_support import single_torch_thread
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture
+def one_torch_thread():
+    from tests.engine.session_support import single_torch_thread
+    with single_torch_thread():
+        yield

@@ -9,7 +9,6 @@ import sys
 import h5py
 import numpy as np
 import pytest
-import torch
 
 from engine.cli import main
 
@@ -17,12 +16,7 @@ TINY = ["--device", "cpu", "--quiet", "--set", "data.limit=300", "--set", "data.
         "--set", "model.hidden=[32]", "--set", "optim.batch_size=64"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

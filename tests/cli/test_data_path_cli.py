@@ -13,7 +13,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from engine.cli import main
 from engine.session import Session
@@ -22,12 +21,7 @@ TINY = ["--device", "cpu", "--quiet", "--epochs", "1", "--set", "model.hidden=[1
         "--set", "data.n_probe=8", "--set", "optim.batch_size=32"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from engine.cli import main as cli_main
 from engine.control import TrainingControl
@@ -21,16 +20,11 @@ TINY = ["--set", "data.limit=300", "--set", "data.n_probe=8", "--stages", "32,16
         "--epochs", "1", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")
-def run_file(tmp_path_factory, _one_thread):
+def run_file(tmp_path_factory, one_torch_thread_per_module):
     """A tiny pretraining run written by the command itself."""
     import contextlib
     import io

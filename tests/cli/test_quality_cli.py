@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from engine.cli import main
 from engine.session import Session
@@ -15,12 +14,7 @@ SMALL = ["--device", "cpu", "--quiet", "--set", "optim.batch_size=64", "--set",
          "data.n_probe=16"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from engine.analysis.dci import dci
@@ -23,12 +22,7 @@ SPRITES = ["--device", "cpu", "--quiet", "--set", "data.n_sprites=600",
            "--set", "model.latent_dim=4", "--set", "optim.batch_size=64"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

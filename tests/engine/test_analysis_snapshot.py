@@ -13,13 +13,10 @@ from engine.models import Autoencoder, Batch, build_model, cpu_copy, family_clas
 from engine.presets import load_preset
 from engine.session import Session
 
-from tests.engine.session_support import record_run, single_torch_thread, tiny_config
+from tests.engine.session_support import record_run, tiny_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def _last_snapshot(rec) -> EpochSnapshot:

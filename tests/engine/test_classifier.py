@@ -16,13 +16,10 @@ from engine.models import Batch, Classifier, build_model
 from engine.models.classifier import accuracy, encoder_weights
 from engine.pretraining import Comparison, EncoderSource, classifier_config
 from engine.trainer import Trainer
-from session_support import Recorder, dataset_for, single_torch_thread, tiny_config, tiny_trainer
+from session_support import Recorder, dataset_for, tiny_config, tiny_trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def autoencoder_config(**over):

@@ -15,17 +15,14 @@ from engine.pretraining import (Comparison, ComparisonTable, EncoderSource, Gree
                                 encode_through, encoder_source)
 from engine.jobs import job_from_session
 from engine.session import Session, SessionWriter
-from session_support import Recorder, dataset_for, fan_out, single_torch_thread, tiny_pretraining
+from session_support import Recorder, dataset_for, fan_out, tiny_pretraining
 
 RBM_STAGES = {"objective__corruption": "none", "objective__corruption_level": 0.0,
               "pretraining": {"kinds": ["rbm", "rbm"], "end_to_end_epochs": 0},
               "rbm": {"ais_chains": 10, "ais_steps": 50}}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

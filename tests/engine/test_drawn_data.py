@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from engine.cli import main
 from engine.config import RunConfig
@@ -14,12 +13,7 @@ from engine.presets import load_preset
 from engine.session import Session
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def _drawing(n_per_stroke=(60, 80), seed=0):

@@ -19,7 +19,7 @@ from engine.models import FAMILIES, Batch, cpu_copy, family_class
 from engine.session import Session, SessionError, SessionWriter
 from engine.jobs import resume_trainer
 from engine.export.figures import export_epoch
-from session_support import (Recorder, dataset_for, fan_out, single_torch_thread, tiny_config,
+from session_support import (Recorder, dataset_for, fan_out, tiny_config,
                              tiny_trainer)
 
 #: Settings a family cannot train without (a classifier's label budget, an RBM's one layer).
@@ -52,10 +52,7 @@ def cases():
     return out
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def config_for(over):

@@ -18,8 +18,7 @@ from engine.control import TrainingControl
 from engine.events import StepMetrics
 from engine.session import Session, SessionWriter
 from engine.jobs import resume_trainer
-from session_support import (Recorder, fan_out, model_arrays, read_everything,
-                             single_torch_thread, tiny_config, tiny_trainer)
+from session_support import (Recorder, fan_out, model_arrays, read_everything, tiny_config, tiny_trainer)
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {
@@ -31,10 +30,7 @@ CASES = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def config(case: str, epochs: int = 2):

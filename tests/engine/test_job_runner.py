@@ -14,16 +14,13 @@ from engine.control import TrainingControl
 from engine.events import EpochEnded, RunOpened, RunStarted, StepMetrics
 from engine.jobs import continue_job, new_job, run_job
 from engine.session import Session, SessionWriter
-from session_support import (Recorder, StopAfter, histories_equal, single_torch_thread,
+from session_support import (Recorder, StopAfter, histories_equal,
                              tiny_config, tiny_pretraining)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def step_terms(events) -> dict[int, dict[str, float]]:

@@ -12,15 +12,12 @@ from engine.pretraining import (Comparison, GreedyPretraining, classifier_config
 from engine.jobs import job_from_session, unfinished_job
 from engine.session import Session, SessionWriter
 from session_support import (FIXTURES, Recorder, dataset_for, fan_out, histories_equal,
-                             read_everything, single_torch_thread, tiny_pretraining)
+                             read_everything, tiny_pretraining)
 
 STAGES = (16, 8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def stop_in(run_id: str, step: int, control: TrainingControl):

@@ -21,17 +21,14 @@ from engine.pretraining import (Comparison, ComparisonTable, EncoderSource, Gree
                                 stage_objective)
 from engine.pretraining.stages import code_likelihood, stage_widths
 from engine.session import Session, SessionWriter
-from session_support import (Recorder, dataset_for, fan_out, single_torch_thread,
+from session_support import (Recorder, dataset_for, fan_out,
                              tiny_pretraining, tiny_trainer)
 
 # No corruption: a stage's encoder inputs are then exactly the codes of the one before.
 CLEAN = {"objective__corruption": "none", "objective__corruption_level": 0.0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

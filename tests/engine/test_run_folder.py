@@ -15,13 +15,10 @@ from engine.jobs import (COMPLETE, NEW, OTHER, RESUMABLE, RunFolder, new_job, ru
                          same_run)
 from engine.events import CheckpointSaved
 from engine.session import Session, SessionWriter
-from session_support import StopAfter, histories_equal, single_torch_thread, tiny_config
+from session_support import StopAfter, histories_equal, tiny_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture

@@ -11,13 +11,10 @@ import pytest
 from engine.events import CheckpointSaved, EpochEnded, RunFailed
 from engine.session import Session, SessionWriter, atomic, layout
 from engine.session import writer as writer_module
-from session_support import Recorder, fan_out, single_torch_thread, tiny_config, tiny_trainer
+from session_support import Recorder, fan_out, tiny_config, tiny_trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 class Clock:

@@ -12,13 +12,10 @@ import numpy as np
 import pytest
 
 from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter
-from session_support import record_run, single_torch_thread, tiny_config
+from session_support import record_run, tiny_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,13 @@ from engine.control import TrainingControl
 from engine.events import CheckpointSaved, StepMetrics
 from engine.session import Session, SessionError, SessionWriter
 from engine.jobs import resume_trainer
-from session_support import (Recorder, fan_out, model_arrays, record_run, single_torch_thread,
+from session_support import (Recorder, fan_out, model_arrays, record_run,
                              tiny_config, tiny_trainer)
 
 EPOCHS = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,12 @@ from engine.events import CheckpointSaved, EpochSnapshot
 from engine.session import FORMAT_VERSION, Session, SessionWriter
 from engine.jobs import resume_trainer
 from engine.session.weights import kept_rows, nearest, set_bytes, slots_for, spacing
-from session_support import FIXTURES, record_run, single_torch_thread, tiny_config
+from session_support import FIXTURES, record_run, tiny_config
 
 EPOCHS = 9
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def test_the_thinning_keeps_a_bounded_log_spaced_set_written_once_each():

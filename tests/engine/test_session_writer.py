@@ -16,14 +16,11 @@ from engine.events import (CheckpointSaved, EpochEnded, EpochSnapshot, JobStarte
                            RunOpened, RunPlan, StepMetrics)
 from engine.session import MAIN_RUN, Session, SessionError, SessionWriter
 from engine.session import atomic
-from session_support import (Recorder, fan_out, model_arrays, record_run, single_torch_thread,
+from session_support import (Recorder, fan_out, model_arrays, record_run,
                              tiny_config, tiny_trainer)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,7 @@ from engine.session import Session, SessionWriter
 from engine.trainer import Trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def _config(preset="gan-toy", epochs=2):

@@ -29,7 +29,7 @@ from engine.pretraining import GreedyPretraining, comparison_table, encoder_sour
 from engine.session import FORMAT_VERSION, Session, SessionError, SessionWriter
 from engine.jobs import resume_trainer
 from engine.trainer import Trainer
-from session_support import FIXTURES, Recorder, single_torch_thread
+from session_support import FIXTURES, Recorder
 
 FILES = ["v1-vae-2d.h5", "v1-denoising.h5", "v1-pretraining.h5"]
 CLASSIFIERS_DENOISING = ["classifier-pretrained-50", "classifier-random-50"]
@@ -45,10 +45,7 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 
 def digest(path) -> str:

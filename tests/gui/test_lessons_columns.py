@@ -8,15 +8,12 @@ import pytest
 
 from engine.session import Session, SessionWriter
 from engine.jobs import resume_trainer
-from tests.engine.session_support import single_torch_thread, tiny_config, tiny_trainer
+from tests.engine.session_support import tiny_config, tiny_trainer
 
 VIEWS = ("reconstructions", "kl_per_dimension")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_columns_follow_their_files_and_share_one_slider(qtbot, tmp_path):

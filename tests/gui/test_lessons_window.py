@@ -14,15 +14,11 @@ from PySide6.QtWidgets import QMenu
 
 from engine.lessons import lesson_done, lesson_paths, load_lessons, measure_claim
 from engine.session import Session
-from tests.engine.session_support import single_torch_thread
 
 LESSON = "denoising"      # two small autoencoders: about a second in its tiny form
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _action_text(action: QAction) -> str:
