@@ -28,6 +28,7 @@ from gui.forms.comparison_settings import NO_CURRENT, ComparisonSettingsForm
 from gui.panels.comparison_table import ComparisonTablePanel, percent
 from gui.panels.confusion_matrix import ConfusionMatrixPanel
 from gui.panels.feature_grid import FeatureGridPanel
+from gui.run.following import FollowsModel
 from gui.run.model import RunModel
 from gui.run.state import RunState
 from gui.widgets.frame import framed
@@ -35,7 +36,7 @@ from gui.widgets.naming import named
 
 
 
-class FineTuningPanel(ComparisonSettingsForm, QWidget):
+class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
     """Settings, curves, table, confusion matrix and features of a comparison.
 
     The settings form and the encoder source are :class:`ComparisonSettingsForm`'s.
@@ -97,10 +98,8 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         self._asked: list = []
         self._update_source_row()
         self._update_buttons()
-        model.reset.connect(self._rebuild)
-        model.job_started.connect(self._on_job_started)
-        model.run_added.connect(self._on_run)
-        model.run_changed.connect(self._on_run)
+        self._features_shown_for: str | None = None   # "path:run:step" of the features shown
+        self.follow(model)
 
     @property
     def showing(self) -> bool:
@@ -112,6 +111,54 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         """A job trains in the window (``comparison``: it is this tab's)."""
         self.busy, self.running = busy, busy and comparison
         self._update_buttons()
+        if not busy:
+            self._show_encoder()
+
+    # -- the encoder on display --------------------------------------------------------------
+    def _encoder_run(self) -> RunState | None:
+        """The trained autoencoder on display: the stack of a job, else the primary run."""
+        runs = [r for r in self.model.training_runs() if r.status in ("completed", "stopped")]
+        stacks = [r for r in runs if r.plan.role == "stack"]
+        return (stacks or [r for r in runs if r.plan.role == "run"] or [None])[-1]
+
+    def _show_encoder(self) -> None:
+        """The trained encoder on display is the source of Run comparison; its features."""
+        run, path = self._encoder_run(), self.model.session_path
+        if run is None or path is None or not Path(path).exists():
+            self.set_current_run(None)
+        else:
+            what = ("stacked autoencoder" if run.plan.role == "stack" else
+                    f"{run.config.kind_label()} autoencoder ({run.config.name})")
+            self.set_current_run(Path(path), f"{what} from {Path(path).name}", run.data)
+        self._show_features_if_seen()
+
+    def _show_features_if_seen(self) -> None:
+        """Draw the first-layer features of the encoder on display, once the tab is on screen.
+
+        Reading the weights back and drawing the grid takes tens of milliseconds:
+        done for a hidden tab at every run's end, it was the window's longest stall.
+        """
+        if not self.isVisible() or self.busy:
+            return
+        run = self._encoder_run()
+        key = None if run is None else f"{self.model.session_path}:{run.run_id}:{run.last_step}"
+        if key is None or key == self._features_shown_for:
+            if run is None:
+                self.features.set_features(None, "No trained encoder on display.")
+            return
+        self._features_shown_for = key
+        features, why = run.first_layer_features()
+        if features is None:
+            self.features.set_features(None, why)
+        else:
+            name = run.plan.title if run.plan.role == "stack" else run.config.name
+            # A stack's title already starts with "the" ("the stack 784-256-64, end to end").
+            name = name[:1].upper() + name[1:] if name.startswith("the ") else f"The {name}"
+            self.features.set_features(features, f"{name}: first layer, {len(features)} units")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self._show_features_if_seen()
 
     def _update_buttons(self) -> None:
         refusal = "" if self.busy else self.refusal()
@@ -172,15 +219,16 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         return self.running
 
     # -- the classifier runs of the model ------------------------------------------------------
-    def _on_job_started(self, job) -> None:
+    def on_job_started(self, job) -> None:
         if job.kind != "finetune":
             return
         source = json.loads(job.spec_json).get("source", {}).get("description", "the encoder")
         self.status.setText(f"Classifier on the code of the {source}.")
-        self._rebuild()
+        self.on_reset()
 
-    def _rebuild(self) -> None:
+    def on_reset(self) -> None:
         """Show the classifier runs the model holds (none after a reset)."""
+        self._features_shown_for = None   # the same file name may come back retrained
         runs = self.model.classifier_runs()
         budgets = list(dict.fromkeys(int(p.meta.get("budget", 0)) for p in self.model.plan
                                      if p.role == "classifier"))
@@ -201,8 +249,9 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
             self._show_stored_settings()
         self._budget_labels = {b: self.accuracy.label(b) for b in budgets}
         for run in runs:
-            self._on_run(run)
+            self.on_run_changed(run)
         self._update_progress()
+        self._show_encoder()
 
     def _stored_spec(self) -> dict:
         spec = self.model.jobs.get("finetune", ("{}", []))[0]
@@ -236,7 +285,12 @@ class FineTuningPanel(ComparisonSettingsForm, QWidget):
         self.status.setText(f"Comparison stored in {where}: classifier on the code of the "
                             f"{source}.")
 
-    def _on_run(self, run: RunState) -> None:
+    def on_run_added(self, run: RunState) -> None:
+        self.on_run_changed(run)
+
+    def on_run_changed(self, run: RunState) -> None:
+        if not run.is_classifier:
+            self._show_encoder()
         if not run.is_classifier or run.config is None:
             return
         init, budget = str(run.plan.meta.get("init")), int(run.plan.meta.get("budget", 0))

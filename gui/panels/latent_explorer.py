@@ -9,7 +9,8 @@ decodes on the GUI thread with the panel's own CPU
 it never waits for training. For a VAE the background can show the
 decoded manifold and the prior's 1/2/3-sigma circles. Double-click a point
 to pin its reconstruction beside the map, or anywhere else on the map to pin
-the image decoded there (the marker and pins: :mod:`gui.panels.map_markers`).
+the image decoded there (the marker and pins: :mod:`gui.panels.map_markers`). On the
+Training tab the panel follows the run model (:mod:`gui.run.following`).
 
 A family without an encoder (a GAN: :class:`~engine.models.ModelTraits`)
 has no codes of data: its map shows the snapshot's prior samples z,
@@ -29,27 +30,27 @@ from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.models import ModelTraits, family_class
-from engine.tiles import tile, to_display
-from gui.views.latent_projection import (LatentProjection, dims_projection, grid_points,
-                                   pca_projection)
+from gui.views.latent_projection import LatentProjection, dims_projection, pca_projection
 from gui.panels.latent_colouring import PointColouring
+from gui.panels.map_background import MapBackground
 from gui.panels.map_markers import MapMarkers
 from gui.panels.pinned_reconstructions import PinnedReconstructions
+from gui.run.following import FollowsModel
 from gui.widgets.caption import caption_label
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.naming import named
 from gui.widgets.placeholder import Placeholder
 
-MANIFOLD_GRID = 12      # decoded images per side of the background manifold
 #: The colouring of a map of prior samples (no encoder), by the snapshot's array.
 SCORE_COLOURINGS = {"D(g(z))": "map_d_fake"}
 
 
-class LatentExplorerPanel(MapMarkers, QWidget):
+class LatentExplorerPanel(MapBackground, MapMarkers, FollowsModel, QWidget):
     """The latent map, the draggable decoding marker and the pinned reconstructions.
 
-    The marker, the pins and the extra marker are :class:`~gui.panels.map_markers.MapMarkers`'.
+    The marker, the pins and the extra marker are :class:`~gui.panels.map_markers.MapMarkers`',
+    a VAE's manifold and prior circles :class:`~gui.panels.map_background.MapBackground`'s.
     """
 
     decoded = Signal()          # a new decoded image is in the pane (before painting)
@@ -160,16 +161,7 @@ class LatentExplorerPanel(MapMarkers, QWidget):
                                 "Latent map: drag the marker to decode")
         self.plot: pg.PlotItem = self.map_widget.getPlotItem()
         self.plot.setAspectLocked(True)
-        self.manifold_item = pg.ImageItem()
-        self.manifold_item.setOpacity(0.4)   # the coloured points must stay readable on top
-        self.manifold_item.setZValue(-20)
-        self.plot.addItem(self.manifold_item, ignoreBounds=True)
-        self.prior_items = [pg.PlotCurveItem(pen=pg.mkPen("#555555", width=1, style=Qt.DashLine),
-                                             antialias=True)
-                            for _ in range(3)]
-        for item in self.prior_items:
-            item.setZValue(-10)
-            self.plot.addItem(item, ignoreBounds=True)
+        self._build_background()
         self.scatter = pg.ScatterPlotItem(size=6, pen=None)
         self.scatter.sigClicked.connect(self._on_points_clicked)
         self.plot.addItem(self.scatter)
@@ -276,6 +268,26 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         if self.decoder is not None:
             self.pinned.refresh(snapshot.arrays["map_latents"], self.decoder)
 
+    # -- following the run model (the Training tab) -------------------------------
+    def on_reset(self) -> None:
+        self.clear()
+        self.decoded_pane.setVisible(True)
+        self.pinned.setVisible(True)
+
+    def on_run_added(self, run) -> None:
+        if run.is_classifier or self.run_model.shows_stages:
+            return
+        self.set_run(run.config, run.data)
+        points = is_point_data(run.data.image_shape)   # decoded points show in data space
+        self.decoded_pane.setVisible(not points)
+        self.pinned.setVisible(not points)
+
+    def on_position(self, run, epoch: int) -> None:
+        snap = run.snapshot(epoch)
+        if not self.run_model.shows_stages and "map_latents" in snap.arrays:
+            self.show_snapshot(snap, run.decoder(epoch) if self.run_model.may_build_decoders
+                               else None)
+
     # -- projection -----------------------------------------------------------------
     def _update_dim_controls(self) -> None:
         dims = self.projection_combo.currentText() == "dimensions"
@@ -334,18 +346,6 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         self._refresh_pin_markers()
         self._refresh_extra_marker()
 
-    def _redraw_prior(self, *_args) -> None:
-        show = (self.prior_check.isChecked() and self.config is not None
-                and self.traits.prior_samples and self.projection is not None
-                and self.projection.latent_dim > 1)
-        t = np.linspace(0, 2 * np.pi, 120)
-        for r, item in enumerate(self.prior_items, start=1):
-            if show:
-                c = self.projection.prior_centre()
-                item.setData(c[0] + r * np.cos(t), c[1] + r * np.sin(t))
-            else:
-                item.clear()
-
     def map_extent(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The map area the manifold covers: the codes (1st-99th percentile) and ±3σ of the prior."""
         pts = self.projection.project(self.snapshot.arrays["map_latents"])
@@ -356,26 +356,6 @@ class LatentExplorerPanel(MapMarkers, QWidget):
         span = np.maximum(hi - lo, 1e-6)
         lo, hi = lo - 0.05 * span, hi + 0.05 * span
         return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
-
-    def _redraw_manifold(self, *_args) -> None:
-        show = (self.manifold_check.isEnabled() and self.manifold_check.isChecked()
-                and self.decoder is not None
-                and self.config is not None and self.traits.prior_samples
-                and self.projection is not None and self.projection.latent_dim > 1)
-        if not show:
-            self.manifold_item.clear()
-            return
-        (x0, x1), (y0, y1) = self.map_extent()
-        # Square cells, so the decoded images are not stretched.
-        side = max(x1 - x0, y1 - y0)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        x0, x1, y0, y1 = cx - side / 2, cx + side / 2, cy - side / 2, cy + side / 2
-        codes = self.projection.to_latent(grid_points((x0, x1), (y0, y1), MANIFOLD_GRID))
-        images = to_display(self.decoder.decode(codes))
-        mosaic = tile(images, MANIFOLD_GRID, pad=0)
-        # Row 0 of the mosaic is the top of the map; the plot's y axis points up.
-        self.manifold_item.setImage(mosaic[::-1], levels=(0.0, 1.0))
-        self.manifold_item.setRect(x0, y0, x1 - x0, y1 - y0)
 
     def fit_view(self) -> None:
         """Show the codes (and, for a VAE, the prior's 3σ circle); follow them from now on."""

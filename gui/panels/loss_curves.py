@@ -22,8 +22,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from gui.run.coalescing import MetricsBatch
+from engine.data.toy2d import is_point_data
+from engine.models import family_class
 from gui.panels.loss_series import LossLegend, TermCurves
+from gui.run.coalescing import MetricsBatch
+from gui.run.following import FollowsModel
+from gui.run.model import short_name
 from gui.run.series import SeriesBuffer
 from gui.style import cache_axes
 from gui.widgets.naming import named
@@ -33,13 +37,16 @@ from gui.widgets.placeholder import Placeholder
 MAX_REDRAW_SHARE = 0.1   # redraws may use at most this share of the GUI thread's time
 MIN_REDRAW_INTERVAL = 1 / 4    # curves need no more: each redraw repaints axes and all curves
 LOSS_AXIS_LABEL = "loss per image (nats)"
+STAGE_AXIS_LABEL = "loss per stage input (nats)"
 
 
-class LossCurvesPanel(LossLegend, QWidget):
+class LossCurvesPanel(LossLegend, FollowsModel, QWidget):
     """Live and replayed loss terms against the optimiser step.
 
-    The curves of each term are a :class:`~gui.panels.loss_series.TermCurves`; the legend
-    and which terms it lists are :class:`~gui.panels.loss_series.LossLegend`'s.
+    The curves of each term are a :class:`~gui.panels.loss_series.TermCurves`; the legend,
+    which terms it lists and the readout under the mouse are
+    :class:`~gui.panels.loss_series.LossLegend`'s. In the window it follows the run model
+    (:mod:`gui.run.following`).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -189,13 +196,10 @@ class LossCurvesPanel(LossLegend, QWidget):
         self.plot.enableAutoRange(x=False)
         self.plot.setXRange(0, max(1, int(last_step)), padding=0.03)  # room for the '0' label
 
-    def append(self, batch: MetricsBatch) -> None:
-        """Add a batch of logged steps (during training)."""
-        self.append_rows(batch.steps, batch.epochs, batch.terms)
-
     def append_rows(self, steps: np.ndarray, epochs: np.ndarray,
                     terms: Mapping[str, np.ndarray]) -> None:
-        """Add rows of steps with each term's values (terms missing here are skipped)."""
+        """Add rows of steps with each term's values (terms missing here are skipped; a
+        live run's rows come as a :class:`~gui.run.coalescing.MetricsBatch`)."""
         x = np.asarray(steps, dtype=np.float64)
         self._steps.extend(x, x)
         self._epochs.extend(x, np.asarray(epochs, dtype=np.float64))
@@ -221,16 +225,6 @@ class LossCurvesPanel(LossLegend, QWidget):
                 w = self.term_weights.get(name, 1.0)
                 curve.val.extend(np.array([float(step)]), np.array([float(v) * w]))
         self.schedule_redraw()
-
-    def truncate_after(self, step: int) -> None:
-        """Forget rows after ``step`` (a resumed run logs them again)."""
-        for buf in (self._steps, self._epochs):
-            buf.keep_while(step)
-        for c in self.curves.values():
-            c.raw.keep_while(step)
-            c.val.keep_while(step)
-            c.smooth.rebuild(c.raw.x, c.raw.y, self.smoothing)
-        self.redraw()
 
     def mark_epoch(self, step: int | None, epoch: int | None = None,
                    text: str | None = None) -> None:
@@ -353,27 +347,46 @@ class LossCurvesPanel(LossLegend, QWidget):
     def _update_smooth_label(self) -> None:
         self.smooth_label.setText(f"{self.smoothing:.2f}")
 
-    def _on_mouse_moved(self, args) -> None:
-        pos = args[0]
-        if not self.plot.sceneBoundingRect().contains(pos) or self._steps.n == 0:
-            return
-        x = self.plot.vb.mapSceneToView(pos).x()
-        self.show_readout_at(x)
+    # -- following the run model -----------------------------------------------------
+    # A job's runs lie one after another on the step axis: each run's steps are shifted
+    # by its ``step_offset`` (the model's), and a marker names where each begins.
+    def on_reset(self) -> None:
+        self.reset((), STAGE_AXIS_LABEL if self.run_model.shows_stages else LOSS_AXIS_LABEL)
 
-    def show_readout_at(self, x: float) -> str:
-        """Show the terms at the logged step nearest to ``x``; returns the text."""
-        steps = self._steps.x
-        if len(steps) == 0:
-            return ""
-        i = int(np.clip(np.searchsorted(steps, x), 0, len(steps) - 1))
-        if i > 0 and abs(steps[i - 1] - x) < abs(steps[i] - x):
-            i -= 1
-        parts = [f"step {int(steps[i])}  epoch {int(self._epochs.y[i])}"]
-        for name, c in self.curves.items():
-            if i < c.raw.n:
-                parts.append(f"{self.label_of(name)} {c.raw.y[i]:.4g}")
-        text = "   ".join(parts)
-        self.hover_line.setValue(float(steps[i]))
-        self.hover_line.show()
-        self.hover_label.setText(text)
-        return text
+    def on_run_added(self, run) -> None:
+        if run.is_classifier:
+            return
+        model, cfg = self.run_model, run.config
+        if model.shows_stages:
+            self.plot.setLabel("left", STAGE_AXIS_LABEL)
+        else:
+            if is_point_data(run.data.image_shape):   # nats per 2-D point, not per image
+                self.plot.setLabel("left", LOSS_AXIS_LABEL.replace("image", "point"))
+            self.log_check.setChecked(family_class(cfg).traits(cfg).log_loss)
+        self.set_term_weights(family_class(cfg).term_weights(cfg))
+        self.add_terms(run.term_names)
+        if len(model.training_runs()) > 1 or model.shows_stages:
+            self.add_stage_marker(run.step_offset, short_name(run.plan))
+        if run.stored is None:
+            return self.plan_steps(model.planned_steps())
+        h, eh = run.stored.history, run.stored.epoch_history
+        if len(h.get("step", ())):
+            self.append_rows(h["step"] + run.step_offset, h["epoch"] + run.epoch_offset,
+                             {k: h[k] for k in run.term_names if k in h})
+        for i, step in enumerate(eh.get("step", [])):
+            self.add_validation(int(step) + run.step_offset, {
+                k: float(v[i]) for k, v in eh.get("val", {}).items() if np.isfinite(v[i])})
+        self.redraw()
+
+    def on_metrics(self, run, batch: MetricsBatch) -> None:
+        if not run.is_classifier:
+            self.append_rows(batch.steps + run.step_offset, batch.epochs + run.epoch_offset,
+                             batch.terms)
+
+    def on_validation(self, run, step: int, values) -> None:
+        if not run.is_classifier:
+            self.add_validation(step + run.step_offset, values)
+
+    def on_position(self, run, epoch: int) -> None:
+        self.mark_epoch(run.snapshot(epoch).step + run.step_offset,
+                        text=self.run_model.describe(run.epoch_offset + epoch))

@@ -71,7 +71,8 @@ class TermCurves:
 
 
 class LossLegend:
-    """The legend of the loss plot and the terms it lists (a mixin of the panel).
+    """The loss plot in words: its legend, the terms it lists, and the readout of every
+    term at the step under the mouse (a mixin of the panel).
 
     Attributes
     ----------
@@ -132,3 +133,28 @@ class LossLegend:
         if item is self.validation_sample:
             item.setVisible(True)  # the sample is only a key
         self.redraw()
+
+    def _on_mouse_moved(self, args) -> None:
+        pos = args[0]
+        if not self.plot.sceneBoundingRect().contains(pos) or self._steps.n == 0:
+            return
+        x = self.plot.vb.mapSceneToView(pos).x()
+        self.show_readout_at(x)
+
+    def show_readout_at(self, x: float) -> str:
+        """Show the terms at the logged step nearest to ``x``; returns the text."""
+        steps = self._steps.x
+        if len(steps) == 0:
+            return ""
+        i = int(np.clip(np.searchsorted(steps, x), 0, len(steps) - 1))
+        if i > 0 and abs(steps[i - 1] - x) < abs(steps[i] - x):
+            i -= 1
+        parts = [f"step {int(steps[i])}  epoch {int(self._epochs.y[i])}"]
+        for name, c in self.curves.items():
+            if i < c.raw.n:
+                parts.append(f"{self.label_of(name)} {c.raw.y[i]:.4g}")
+        text = "   ".join(parts)
+        self.hover_line.setValue(float(steps[i]))
+        self.hover_line.show()
+        self.hover_label.setText(text)
+        return text

@@ -4,6 +4,9 @@ The probe set is the same images every epoch, so moving the replay
 timeline shows one digit's reconstruction sharpen. The grid is one image
 item (a mosaic), cheap to update; a click on a cell opens the large view
 with the per-pixel error (:class:`~gui.panels.image_detail.ImageDetailDialog`).
+On the Training tab the panel follows the run model (:mod:`gui.run.following`); the
+lessons and the Code views tab wrap one of their own
+(:class:`~gui.panels.wrapped_views.ReconstructionsView`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import gui.style  # noqa: F401  (row-major images)
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.tiles import tile, to_display
 from gui.panels.image_detail import ImageDetailDialog
+from gui.run.following import FollowsModel
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.placeholder import Placeholder
@@ -74,7 +78,7 @@ class ReconLayout:
 ROW_TITLES = {"original": "original", "input": "noisy input", "reconstruction": "reconstructed"}
 
 
-class ReconstructionsPanel(QWidget):
+class ReconstructionsPanel(FollowsModel, QWidget):
     """The probe images and their reconstructions at the displayed epoch."""
 
     cell_clicked = Signal(int, str)
@@ -149,6 +153,19 @@ class ReconstructionsPanel(QWidget):
         self.caption.setText("Train a model to see reconstructions.")
         self.placeholder.show_text("The same probe images and their reconstructions "
                                    "appear here every epoch.")
+
+    # -- following the run model (the Training tab) -------------------------------
+    def on_reset(self) -> None:
+        self.clear()
+
+    def on_run_added(self, run) -> None:
+        if not run.is_classifier and not self.run_model.shows_stages:
+            self.set_run(run.data, run.config.objective.corruption != "none")
+
+    def on_position(self, run, epoch: int) -> None:
+        snap = run.snapshot(epoch)
+        if not self.run_model.shows_stages and "probe_recon" in snap.images:
+            self.show_snapshot(snap)
 
     # -- drawing ------------------------------------------------------------------
     def _rows(self) -> tuple[str, ...]:

@@ -6,6 +6,9 @@ is paced: at most one epoch is shown per ``FOLLOW_INTERVAL_S``, the newest
 when it is due, because drawing every panel for each of a fast preset's
 epochs (several a second) took a fifth of the training thread's time
 through the GIL; the timeline still holds every epoch.
+
+In the main window the timeline follows the run model (:mod:`gui.run.following`): its
+epochs are the model's saved epochs, and a chosen epoch is the model's position.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from gui.run.following import FollowsModel
 from gui.widgets.naming import named
 
 PLAY_INTERVAL_MS = 500
 FOLLOW_INTERVAL_S = 1.0
 
 
-class ReplayTimelinePanel(QWidget):
-    """Chooses the displayed epoch; emits :attr:`epoch_selected`."""
+class ReplayTimelinePanel(FollowsModel, QWidget):
+    """Chooses the displayed epoch; emits :attr:`epoch_selected` (a followed model shows it)."""
 
     epoch_selected = Signal(int)
 
@@ -57,6 +61,30 @@ class ReplayTimelinePanel(QWidget):
         self.slider.valueChanged.connect(self._follow_timer.stop)  # the user took over
         self.play_button.toggled.connect(self._on_play_toggled)
         self.set_epochs([])
+
+    # -- following the run model ------------------------------------------------------------
+    def follow(self, model) -> None:
+        """Follow ``model``: follow it last, so that every view knows a run the timeline
+        then selects an epoch of."""
+        super().follow(model)
+        self.describe = model.describe
+        self.epoch_selected.connect(model.select)
+
+    def on_reset(self) -> None:
+        self.set_epochs([])
+
+    def on_run_added(self, run) -> None:
+        if not run.is_classifier and run.stored is not None:
+            self.set_epochs(self.run_model.timeline())   # shows its last epoch at once
+
+    def on_snapshot_added(self, run, epoch: int) -> None:
+        if run.is_classifier:
+            return
+        g = run.epoch_offset + epoch
+        known = g in self.epochs
+        self.add_epoch(g)                      # a new epoch: the timeline follows the run
+        if known and self.run_model.current == (run.run_id, epoch):
+            self.run_model.select(g)           # retrained after a resume: show it anew
 
     @property
     def current_epoch(self) -> int | None:

@@ -4,7 +4,9 @@ The same seed is kept across epochs, so replaying the timeline shows the
 same codes turn into better images; Refresh draws a new set. "Mean" shows the
 likelihood's mean E[x|z] of each code; "Sample of p(x|z)" one draw from it
 (Bernoulli pixels are 0 or 1, Gaussian ones noisy, Categorical ones one of K
-levels): the decoder is a distribution.
+levels): the decoder is a distribution. On the Training tab the panel follows the run
+model (:mod:`gui.run.following`); what it shows follows the family's
+:class:`~engine.models.ModelTraits` (samples, or why there are none).
 """
 
 from __future__ import annotations
@@ -12,18 +14,22 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
+from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
+from engine.models import family_class
 from engine.tiles import grid_shape, tile, to_display
+from gui.run.following import FollowsModel
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
 NOT_VARIATIONAL = ("This run is not variational, so it has no prior to sample: tick "
                    "'variational' in the run settings and train to see samples.")
+POINT_SAMPLES = "For 2-D points the samples are the orange points in data space."
 NO_RUN = "Samples from the prior N(0, I) appear here after the first epoch of a variational run."
 
 
-class SamplesPanel(QWidget):
+class SamplesPanel(FollowsModel, QWidget):
     """A grid of prior samples from the displayed epoch's decoder."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -90,6 +96,28 @@ class SamplesPanel(QWidget):
         """Draw samples with ``decoder`` (the displayed epoch's)."""
         self.decoder, self.epoch = decoder, epoch
         self._draw()
+
+    # -- following the run model (the Training tab) -------------------------------
+    def on_reset(self) -> None:
+        self.pane.setVisible(True)
+        self.clear()
+
+    def on_run_added(self, run) -> None:
+        if run.is_classifier or self.run_model.shows_stages:
+            return
+        traits = family_class(run.config).traits(run.config)
+        points = is_point_data(run.data.image_shape)
+        self.pane.setVisible(not points)
+        if points:
+            self.set_variational(False, POINT_SAMPLES)
+        else:
+            self.set_variational(traits.prior_samples,
+                                 traits.missing.get("samples", NOT_VARIATIONAL))
+
+    def on_position(self, run, epoch: int) -> None:
+        if not self.run_model.shows_stages:
+            self.show_decoder(run.decoder(epoch) if self.run_model.may_build_decoders
+                              else None, epoch)
 
     @property
     def drawing_samples(self) -> bool:

@@ -5,7 +5,8 @@ Stage 1 reconstructs images, like any run. Stage k >= 2 reconstructs the
 tile, one grey cell per unit — and below them the same probe images go
 through the whole stack so far (encode with stages 1..k, decode back with
 k..1), so a stage's effect on real images stays visible. The end-to-end
-pass is an ordinary autoencoder on images again.
+pass is an ordinary autoencoder on images again. While a job is on display the panel
+follows the run model (:mod:`gui.run.following`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 
 import gui.style  # noqa: F401  (row-major images)
 from engine.tiles import to_display
+from gui.run.following import FollowsModel
 from gui.views.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
@@ -53,7 +55,7 @@ class StageView:
     epoch: int
 
 
-class StageReconstructionsPanel(QWidget):
+class StageReconstructionsPanel(FollowsModel, QWidget):
     """Probe images, a stage's reconstructions of its own input, and through the stack."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -100,6 +102,31 @@ class StageReconstructionsPanel(QWidget):
         self.rows = []
         self.image_item.clear()
         self.caption.setText(IDLE_TEXT)
+
+    # -- following the run model --------------------------------------------------
+    def on_reset(self) -> None:
+        self.clear()
+
+    def on_run_added(self, run) -> None:
+        model = self.run_model
+        if run.is_classifier or not model.shows_stages:
+            return
+        if run.stored is None or run.run_id == model.training_runs()[0].run_id:
+            self.begin(model.pixel_probes())
+
+    def on_position(self, run, epoch: int) -> None:
+        if not self.run_model.shows_stages:
+            return
+        snap = run.snapshot(epoch)
+        stage = run.plan.role == "stage"
+        denoising = run.config.objective.corruption != "none"
+        self.show_view(StageView(
+            stage=int(run.plan.meta.get("stage", 0)), title=run.plan.title,
+            code_input=stage and int(run.plan.meta.get("stage", 1)) > 1,
+            clean=run.data.probe_images,
+            noisy=snap.images.get("probe_inputs") if denoising else None,
+            recon=snap.images["probe_recon"], stack=snap.images.get("stack_recon"),
+            epoch=epoch))
 
     # -- drawing ------------------------------------------------------------------
     def _image_rows(self, images: np.ndarray, n: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The stages of a pretraining run as a table: layer, kind, likelihood, progress, loss."""
+"""A greedy job on display: its stages as a table (layer, kind, likelihood, progress, loss)
+and its first layer's features, each following the run model (:mod:`gui.run.following`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
+from gui.panels.feature_grid import FeatureGridPanel
+from gui.run.following import FollowsModel
 from gui.run.model import RunModel, short_name
 from gui.run.state import RunState
 from gui.widgets.naming import named
@@ -15,16 +18,11 @@ from gui.widgets.table_with_note import add_table_with_note
 COLUMNS = ("stage", "layer", "kind", "likelihood", "epochs", "val recon", "status")
 
 
-class StageSummaryPanel(QWidget):
-    """One row per stage, filled in as the stages run.
+class StageSummaryPanel(FollowsModel, QWidget):
+    """One row per stage, filled in as the stages run (a run that is no stage of a job
+    leaves it empty)."""
 
-    Parameters
-    ----------
-    model : the runs on display; the table follows it (a run that is no stage of a job
-        leaves it empty). Without one, :meth:`show` fills it.
-    """
-
-    def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         named(self, "stageSummaryPanel", "Pretraining stages")
         self.table, self.note = add_table_with_note(
@@ -32,10 +30,15 @@ class StageSummaryPanel(QWidget):
             "Each stage's layer, what it learns and how far it is",
             "stagesNote", "Pretraining stages note", stretch_all=False)
         self._rows: dict[str, int] = {}
-        if model is not None:
-            model.reset.connect(lambda: self.show(model))
-            model.run_added.connect(lambda _run: self.show(model))
-            model.run_changed.connect(lambda _run: self.show(model))
+
+    def on_reset(self) -> None:
+        self.show(self.run_model)
+
+    def on_run_added(self, _run) -> None:
+        self.show(self.run_model)
+
+    def on_run_changed(self, _run) -> None:
+        self.show(self.run_model)
 
     def show(self, model: RunModel) -> None:
         """One row per planned stage and the stack, with how far each has come."""
@@ -83,3 +86,45 @@ class StageSummaryPanel(QWidget):
         self.table.setRowCount(0)
         self._rows.clear()
         self.note.clear()
+
+
+class StackFeaturesPanel(FollowsModel, FeatureGridPanel):
+    """A job's first-layer features: stage 1's units once it has trained, the stacked
+    encoder's first layer at the end (each unit's input weights as a picture)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("pretrain", parent)
+        self._features_of: str | None = None    # "run id:step" of the features shown
+
+    def on_reset(self) -> None:
+        self._features_of = None
+        self.set_features(None, "First-layer features appear when stage 1 ends."
+                          if self.run_model.shows_stages else "")
+
+    def on_run_added(self, _run) -> None:
+        self._update()
+
+    def on_run_changed(self, run) -> None:
+        if run.status != "running":
+            self._update()
+
+    def _update(self) -> None:
+        model = self.run_model
+        if not model.shows_stages:
+            return
+        runs = {r.run_id: r for r in model.training_runs()}
+        for run_id, caption in (("stack", "The stacked encoder's first layer"),
+                                ("stage-1", "Stage 1's units: each unit's input weights")):
+            run = runs.get(run_id)
+            if run is None or run.status == "running":
+                continue
+            key = f"{run_id}:{run.last_step}"
+            if key == self._features_of:
+                return
+            pixels = model.pixel_probes()
+            features = None if pixels is None else \
+                run.first_layer_features(tuple(pixels.shape[1:]))[0]
+            if features is not None:
+                self._features_of = key
+                self.set_features(features, f"{caption}: {len(features)} units")
+                return

@@ -35,7 +35,19 @@ class FollowsModel:
         self.run_model = model
         for name in EVENTS:
             if hasattr(self, f"on_{name}"):
-                getattr(model, name).connect(getattr(self, f"on_{name}"))
+                handler = self._position_or_problem if name == "position" else \
+                    getattr(self, f"on_{name}")
+                getattr(model, name).connect(handler)
+
+    def _position_or_problem(self, run, epoch: int) -> None:
+        """``on_position``; an epoch it cannot show becomes the model's ``problem``, and the
+        other views still show it."""
+        try:
+            self.on_position(run, epoch)
+        except KeyError as e:  # a snapshot without a quantity this view needs
+            self.run_model.problem.emit(f"Epoch {epoch} cannot be shown: its snapshot has no {e}")
+        except Exception as e:  # noqa: BLE001 - a damaged epoch: say so, keep the rest
+            self.run_model.problem.emit(f"Epoch {epoch} cannot be shown: {e}")
 
 
 class DrawsWhenShown(FollowsModel):
@@ -48,9 +60,12 @@ class DrawsWhenShown(FollowsModel):
     Attributes
     ----------
     pending : ``(run, epoch)`` the model asks for and the view has not drawn yet.
+    at_once : draw a position at once when on screen, not at the next pass (a view that
+        others draw over, e.g. data space under an RBM's chains).
     """
 
     pending = None
+    at_once = False
     _drawn_key: tuple | None = None
 
     def _init_following(self) -> None:
@@ -72,7 +87,10 @@ class DrawsWhenShown(FollowsModel):
 
     def on_position(self, run, epoch: int) -> None:
         self.pending = (run, epoch)
-        self._schedule_catch_up()
+        if self.at_once:
+            self.catch_up()
+        else:
+            self._schedule_catch_up()
 
     # -- drawing --------------------------------------------------------------------------
     def follows_off_screen(self) -> bool:

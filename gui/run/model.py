@@ -30,6 +30,10 @@ from gui.run.coalescing import MetricsBatch
 from gui.run.state import CLASSIFIER, RunState
 
 
+#: the roles of a greedy job's runs, shown by the job's own views
+STAGE_ROLES = ("stage", "stack")
+
+
 class EventHook:
     """A list of callbacks: ``connect(fn)``, ``disconnect(fn)``, ``emit(*args)``."""
 
@@ -61,11 +65,12 @@ class RunModel:
     position(run, epoch) : the views should now show this epoch of this run.
     job_started(job) : a live job began (a JobStarted); runs of an earlier job of the same
         id with another plan are gone from the model.
+    problem(text) : a view could not show what the model asked for (e.g. a damaged epoch).
     """
 
     def __init__(self):
         for name in ("reset", "run_added", "run_changed", "metrics", "validation",
-                     "snapshot_added", "position", "job_started"):
+                     "snapshot_added", "position", "job_started", "problem"):
             setattr(self, name, EventHook())
         self.runs: dict[str, RunState] = {}
         self.plan: list[RunPlan] = []
@@ -86,6 +91,20 @@ class RunModel:
 
     def classifier_runs(self) -> list[RunState]:
         return [r for r in self.runs.values() if r.is_classifier and r.config is not None]
+
+    @property
+    def shows_stages(self) -> bool:
+        """Whether a greedy job is on display (its stages and stack take the job's views)."""
+        return any(p.role in STAGE_ROLES for p in self.plan) or any(
+            r.plan.role in STAGE_ROLES for r in self.runs.values())
+
+    def pixel_probes(self):
+        """The probe images in pixels, (P, C, H, W): stage 1's, or any run's on the images
+        (None before a run)."""
+        for r in self.training_runs():
+            if r.plan.role != "stage" or int(r.plan.meta.get("stage", 1)) == 1:
+                return r.data.probe_images
+        return None
 
     def timeline(self) -> list[int]:
         """Every saved epoch of the training runs, as global epochs."""

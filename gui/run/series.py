@@ -34,10 +34,6 @@ class SeriesBuffer:
     def clear(self) -> None:
         self.n = 0
 
-    def keep_while(self, x_max: float) -> None:
-        """Drop the rows whose x is above ``x_max`` (x is increasing)."""
-        self.n = int(np.searchsorted(self.x, x_max, side="right"))
-
     @property
     def x(self) -> np.ndarray:
         return self._x[:self.n]

@@ -11,9 +11,11 @@ place of its holds something else:
   view, an RBM's bottom row) puts its pages in those places; the registry finds them
   by the run's model class.
 
-What the generic views show follows the family's :class:`~engine.models.ModelTraits`
-(samples or why not, the loss plot's axis). Everything runs on the displayed epoch's
-CPU copy of the weights (``RunState.cpu_model``), like the explorer's decoder.
+Each of these follows the run model itself (:mod:`gui.run.following`), as the generic
+views do (what those show follows the family's :class:`~engine.models.ModelTraits`:
+samples or why not, the loss plot's axis); this class owns them and says which place
+shows what. Everything runs on the displayed epoch's CPU copy of the weights
+(``RunState.cpu_model``), like the explorer's decoder.
 """
 
 from __future__ import annotations
@@ -23,15 +25,12 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from engine.data.toy2d import is_point_data
-from engine.models import family_class
 from gui.panels.data_space import DataSpacePanel
 from gui.panels.latent_explorer import LatentExplorerPanel
-from gui.panels.loss_curves import LossCurvesPanel
-from gui.panels.samples import NOT_VARIATIONAL, SamplesPanel
+from gui.run.model import RunModel
 from gui.run.state import RunState
 from gui.views.families import FAMILY_VIEWS, FamilyViews, family_of
 
-POINT_SAMPLES = "For 2-D points the samples are the orange points in data space."
 DATA_SPACE = "Data space"
 
 
@@ -48,11 +47,12 @@ class GenerativeViews(QObject):
     frames : export targets of the families' views.
     """
 
-    def __init__(self, explorer: LatentExplorerPanel, samples: SamplesPanel,
-                 loss: LossCurvesPanel, parent: QObject | None = None):
+    def __init__(self, model: RunModel, explorer: LatentExplorerPanel,
+                 parent: QObject | None = None):
         super().__init__(parent)
-        self.explorer, self.samples, self.loss = explorer, samples, loss
+        self.model, self.explorer = model, explorer
         self.data_space = DataSpacePanel()
+        self.data_space.at_once = True     # before the family's views draw on it (chains)
         self.families: dict[type, FamilyViews] = {
             family: views(self.data_space, self) for family, views in FAMILY_VIEWS.items()}
         own = list(self.families.values())
@@ -61,7 +61,8 @@ class GenerativeViews(QObject):
         self.bottom_pages: list[QWidget] = [v.bottom_page for v in own
                                             if v.bottom_page is not None]
         self.frames = {k: w for v in own for k, w in v.frames.items()}
-        self.run: RunState | None = None
+        for view in (self.data_space, *own):
+            view.follow(model)
         explorer.decoded.connect(self._on_decoded)
 
     def views_of(self, run: RunState) -> FamilyViews | None:
@@ -87,52 +88,10 @@ class GenerativeViews(QObject):
         views = self.views_of(run)
         return None if views is None else views.bottom_page
 
-    # -- a run, an epoch ----------------------------------------------------------------
-    def set_run(self, run: RunState) -> None:
-        """A new run on display: prepare the views its family and data use."""
-        self.run = run
-        cfg, data = run.config, run.data
-        traits = family_class(cfg).traits(cfg)
-        points = is_point_data(data.image_shape)
-        self.explorer.decoded_pane.setVisible(not points)
-        self.explorer.pinned.setVisible(not points)
-        self.samples.pane.setVisible(not points)
-        if points:
-            self.data_space.set_run(run)
-            self.samples.set_variational(False, POINT_SAMPLES)
-        else:
-            self.data_space.clear()
-            self.samples.set_variational(traits.prior_samples,
-                                         traits.missing.get("samples", NOT_VARIATIONAL))
-        views = self.views_of(run)
-        if views is not None:
-            views.set_run(run, traits, points)
-        self.loss.log_check.setChecked(traits.log_loss)
-
-    def clear(self) -> None:
-        self.run = None
-        self.data_space.clear()
-        for views in self.families.values():
-            views.clear()
-        self.explorer.decoded_pane.setVisible(True)
-        self.explorer.pinned.setVisible(True)
-        self.samples.pane.setVisible(True)
-
-    def show(self, run: RunState, epoch: int, snapshot) -> None:
-        """The displayed epoch of ``run`` in every view of this binder."""
-        if run is not self.run:
-            return
-        if is_point_data(run.data.image_shape):
-            self.data_space.show_epoch(run, epoch)
-            self._on_decoded()
-        views = self.views_of(run)
-        if views is not None:
-            views.show(run, epoch, snapshot)
-
     def _on_decoded(self) -> None:
         """The explorer's marker, decoded, as a point in data space."""
-        run = self.run
-        if run is None or not is_point_data(run.data.image_shape):
+        run = self.model.shown_run
+        if run is None or run.is_classifier or not is_point_data(run.data.image_shape):
             return
         if self.bottom_page(run) is not None:   # the explorer is not on screen (an RBM's views)
             self.data_space.show_marker(None)

@@ -103,7 +103,6 @@ class MainWindow(QMainWindow):
         self.generative_panel = GenerativeComparisonPanel(self.model)
         self.frames["generative-models"] = self.generative_panel
         self.controller = RunController(self.model, self.controls_panel, self.preferences, self)
-        self._features_shown_for: str | None = None
         self._build_layout()
         self.sessions = SessionFiles(self.model, self.controller, self.preferences, self.banner,
                                      self.statusBar(), self)
@@ -161,19 +160,16 @@ class MainWindow(QMainWindow):
         c.slow_changed.connect(self.controller.set_slow)
         self.settings_panel.validity_changed.connect(c.set_config_valid)
         c.set_config_valid(self.settings_panel.config() is not None)
-        self.tabs.currentChanged.connect(lambda _index: self._show_features_if_seen())
-        self.timeline_panel.describe = self.model.describe
         self.controller.message.connect(self.show_message)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.session_written.connect(lambda _path: self._update_title())
         self.sessions.opened.connect(self._show_opened)
         self.sessions.recent_changed.connect(self.menus.rebuild_recent)
-        self.views.problem.connect(lambda text: self.show_message(text, "error"))
+        self.model.problem.connect(lambda text: self.show_message(text, "error"))
         self.finetune_panel.message.connect(self.show_message)
         self.generative_panel.message.connect(self.show_message)
         self.finetune_panel.comparison_requested.connect(self.run_comparison)
         self.finetune_panel.stop_requested.connect(self.controller.stop)
-        self.model.run_changed.connect(lambda run: self._update_current_run())
 
     # -- messages and state -----------------------------------------------------------------
     def show_message(self, text: str, kind: str = "error") -> None:
@@ -190,54 +186,8 @@ class MainWindow(QMainWindow):
         if idle:
             self.sessions.after_training()
             self.timeline_panel.flush_follow()  # the run's last epoch, without waiting
-            self._update_current_run()
             if comparison:
                 self.finetune_panel.finished(self.controller.outcome)
-
-    # -- the encoder on display -------------------------------------------------------------
-    def _encoder_run(self):
-        """The trained autoencoder on display: the stack of a job, else the primary run."""
-        runs = [r for r in self.model.training_runs() if r.status in ("completed", "stopped")]
-        stacks = [r for r in runs if r.plan.role == "stack"]
-        return (stacks or [r for r in runs if r.plan.role == "run"] or [None])[-1]
-
-    def _update_current_run(self) -> None:
-        """Tell the Fine-tuning tab which trained encoder is on display (and its features)."""
-        run, path = self._encoder_run(), self.model.session_path
-        if run is None or path is None or not Path(path).exists():
-            self.finetune_panel.set_current_run(None)
-        else:
-            what = ("stacked autoencoder" if run.plan.role == "stack" else
-                    f"{run.config.kind_label()} autoencoder ({run.config.name})")
-            self.finetune_panel.set_current_run(Path(path), f"{what} from {Path(path).name}",
-                                                run.data)
-        self._show_features_if_seen()
-
-    def _show_features_if_seen(self) -> None:
-        """Draw the first-layer features of the encoder on display, once the Fine-tuning
-        tab is on screen.
-
-        Reading the weights back and drawing the grid takes tens of milliseconds:
-        done for a hidden tab at every run's end, it was the window's longest stall.
-        """
-        if self.tabs.currentWidget() is not self.finetune_panel or self.controller.is_running():
-            return
-        run = self._encoder_run()
-        key = None if run is None else f"{self.model.session_path}:{run.run_id}:{run.last_step}"
-        if key is None or key == self._features_shown_for:
-            if run is None:
-                self.finetune_panel.features.set_features(None, "No trained encoder on display.")
-            return
-        self._features_shown_for = key
-        features, why = run.first_layer_features()
-        if features is None:
-            self.finetune_panel.features.set_features(None, why)
-        else:
-            name = run.plan.title if run.plan.role == "stack" else run.config.name
-            # A stack's title already starts with "the" ("the stack 784-256-64, end to end").
-            name = name[:1].upper() + name[1:] if name.startswith("the ") else f"The {name}"
-            self.finetune_panel.features.set_features(
-                features, f"{name}: first layer, {len(features)} units")
 
     def update_can_continue(self) -> None:
         """Continue is offered for a session on display whose file is there."""
@@ -259,7 +209,6 @@ class MainWindow(QMainWindow):
             return False
         self.banner.clear()
         self.tabs.setCurrentIndex(TRAINING_TAB)
-        self._features_shown_for = None  # the same file name may come back retrained
         return self.controller.start_new(cfg)
 
     def continue_training(self, epochs: int) -> bool:
@@ -270,7 +219,6 @@ class MainWindow(QMainWindow):
             self.show_message("Open a session (or train a run) to continue it.", "error")
             return False
         self.banner.clear()
-        self._features_shown_for = None  # new weights: read the features again afterwards
         shown = self.model.shown_run
         try:
             with Session.open(path) as session:
@@ -299,7 +247,6 @@ class MainWindow(QMainWindow):
         self.sessions.session_label.setText("No session")
         self.controls_panel.show_ready()
         self.banner.clear()
-        self._update_current_run()
         self.update_can_continue()
         self._update_title()
 
@@ -349,9 +296,7 @@ class MainWindow(QMainWindow):
 
     def _after_open(self, path: Path) -> None:
         self.sessions.remember(path)
-        self._features_shown_for = None
         self.update_can_continue()
-        self._update_current_run()
         self._update_title()
 
     # -- closing ----------------------------------------------------------------------------

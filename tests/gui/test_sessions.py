@@ -18,6 +18,7 @@ def test_open_session_and_move_the_timeline(qtbot, window, preferences):
     path = _trained_session(qtbot, window)
     other = MainWindow(preferences)
     qtbot.addWidget(other)
+    other.show()                       # tabs draw what they show once on screen
     assert other.open_session(path)
     assert other.timeline_panel.epochs == [1, 2, 3]
     assert other.views.displayed_epoch == 3

@@ -6,7 +6,8 @@ curves); a family with views of its own subclasses :class:`FamilyViews` in a fil
 own (:mod:`gui.views.families.gan`, :mod:`gui.views.families.rbm`) and registers it for
 its model class with :func:`register_views` — napari maps a layer type to its controls
 the same way. :class:`~gui.views.generative_views.GenerativeViews` builds one of each at
-start and asks the registry, never a family's name, which to show.
+start and asks the registry, never a family's name, which to show; each follows the run
+model (:mod:`gui.run.following`) and takes the runs of its own family.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Callable, ClassVar
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from engine.data.toy2d import is_point_data
 from engine.errors import ConfigError
 from engine.models import Model, ModelTraits, family_class
 from gui.panels.data_space import DataSpacePanel
+from gui.run.following import FollowsModel
 from gui.run.state import RunState
 
 
-class FamilyViews(QObject):
+class FamilyViews(FollowsModel, QObject):
     """A family's own views and the places of the Training tab they take.
 
     Attributes
@@ -34,10 +37,11 @@ class FamilyViews(QObject):
     frames : export targets (*File → Export figure*), by key.
 
     Subclasses build their panels in ``__init__`` and override :meth:`set_run`,
-    :meth:`show` and :meth:`clear`.
+    :meth:`show` and :meth:`clear`; :func:`register_views` sets :attr:`family`.
     """
 
     reconstruction_title: ClassVar[str] = ""
+    family: ClassVar[type[Model] | None] = None
 
     def __init__(self, data_space: DataSpacePanel, parent: QObject | None = None):
         super().__init__(parent)
@@ -45,6 +49,24 @@ class FamilyViews(QObject):
         self.reconstruction_page: QWidget | None = None
         self.bottom_page: QWidget | None = None
         self.frames: dict[str, QWidget] = {}
+        self.run: RunState | None = None     # the run of this family on display
+
+    # -- following the run model ------------------------------------------------------
+    def on_reset(self) -> None:
+        self.run = None
+        self.clear()
+
+    def on_run_added(self, run: RunState) -> None:
+        if run.is_classifier or run.config is None or self.run_model.shows_stages:
+            return
+        self.run = run if family_of(run) is self.family else None
+        if self.run is not None:
+            cfg = run.config
+            self.set_run(run, family_class(cfg).traits(cfg), is_point_data(run.data.image_shape))
+
+    def on_position(self, run: RunState, epoch: int) -> None:
+        if run is self.run and self.run_model.may_build_decoders:
+            self.show(run, epoch, run.snapshot(epoch))
 
     def page_for_reconstructions(self, points: bool) -> QWidget | None:
         """The page for the reconstructions' place (2-D points keep data space)."""
@@ -68,6 +90,7 @@ def register_views(family: type[Model]) -> Callable[[type[FamilyViews]], type[Fa
     """Class decorator: ``views`` are the views of runs of ``family``."""
     def decorate(views: type[FamilyViews]) -> type[FamilyViews]:
         FAMILY_VIEWS[family] = views
+        views.family = family
         return views
     return decorate
 
