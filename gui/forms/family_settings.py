@@ -16,7 +16,7 @@ from typing import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QWidget
 
-from engine.config import settings_for_family
+from engine.settings import settings_for_family
 from gui.forms.family_form import FamilyValues, all_family_settings, form_fields
 from gui.forms.field_widgets import (add_row, field_grid, field_widget, on_change, set_value,
                                     value_of)
