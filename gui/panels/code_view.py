@@ -5,8 +5,10 @@ A view is a :class:`CodeViewPanel`: ``set_run(run)`` when a run comes on display
 (the view decides whether it applies: family, data, the arrays the snapshots carry),
 ``show_epoch(run, epoch)`` for the epoch the replay slider or the live run shows
 (it reads ``run.snapshot(epoch)`` and ``run.cpu_model(epoch)``), ``clear(why)`` and
-``save_png(path)``. The main window's :class:`~gui.views.code_views.CodeViews` and the
-lessons window feed the same panels (:data:`gui.views.code_views.VIEW_PANELS`).
+``save_png(path)``. In the main window each view follows the run model itself
+(:meth:`~gui.run.following.FollowsModel.follow`: the model's run and position, drawn
+while on screen); the lessons window feeds the same panels
+(:data:`gui.views.code_views.VIEW_PANELS`) one run each.
 
 A view that does not apply shows its reason in place of its plots, never empty axes.
 """
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.data.toy2d import is_point_data
 from engine.models import family_class
+from gui.run.following import DrawsWhenShown
 from gui.style import cache_axes
 from gui.widgets.naming import named
 
@@ -31,7 +34,7 @@ OLD_SESSION = ("This session was written before {view} existed: its snapshots ha
 NO_EPOCH = "Appears after the first epoch."
 
 
-class CodeViewPanel(QWidget):
+class CodeViewPanel(DrawsWhenShown, QWidget):
     """Base of the code views (see the module docstring).
 
     Subclasses set :attr:`view_name`, :attr:`object_name`, :attr:`title`, build their
@@ -72,6 +75,7 @@ class CodeViewPanel(QWidget):
         self.run = None
         self.epoch: int | None = None
         self.applies = False
+        self._init_following()
 
     # -- the interface ------------------------------------------------------------------
     def set_run(self, run) -> None:

@@ -16,7 +16,8 @@ overcomplete plain one they vanish (the identity). A 1-D code draws its
 learned curve (``code_curve``: the decoder along a line of codes).
 
 The panel has the code views' interface (``set_run(run)``, ``show_epoch(run,
-epoch)``, ``clear(why)``, ``save_png``) so the Code views tab and the lessons
+epoch)``, ``clear(why)``, ``save_png``) and follows the run model the same way
+(:class:`~gui.run.following.DrawsWhenShown`), so the Code views tab and the lessons
 show it too.
 """
 
@@ -27,13 +28,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from gui.panels.code_view import OLD_SESSION
-
 from engine.analysis.recon_field import recon_field
 from engine.data.toy2d import DATA_EXTENT, is_point_data
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.export.data_space import GENERATED, REAL, RECON, map_rgb
 from engine.models import ModelTraits, family_class
+from gui.panels.code_view import OLD_SESSION
+from gui.run.following import DrawsWhenShown
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -69,7 +70,7 @@ def arrow_segments(starts: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     return points.reshape(-1, 2)
 
 
-class DataSpacePanel(QWidget):
+class DataSpacePanel(DrawsWhenShown, QWidget):
     """The unit square of a 2-D point set, with what the displayed epoch put in it."""
 
     view_name = "data_space"
@@ -78,6 +79,7 @@ class DataSpacePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._init_following()
         named(self, self.object_name, "Data space")
         self.plot_widget = named(pg.PlotWidget(), "dataSpacePlot",
                                  "Data space: real and model points, and the model's map")

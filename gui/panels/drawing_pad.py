@@ -168,6 +168,11 @@ class DrawingPadPanel(CodeViewPanel):
         self.encoded = 0           # how many times the drawing was encoded
 
     # -- the view interface -------------------------------------------------------------
+    def follows_off_screen(self) -> bool:
+        # A drawing follows the model even off screen: its marker is on the Training tab's
+        # map too (one encoding, a fraction of a millisecond).
+        return bool(self.canvas.image.any())
+
     def why_not(self, run) -> str:
         return (autoencoder_reason(run, "The drawing pad")
                 or images_reason(run, "The drawing pad"))

@@ -67,9 +67,6 @@ class LatentTrailsPanel(CodeViewPanel):
         self.body_layout.addLayout(controls)
         self.body_layout.addWidget(self.map_widget, 1)
         self.body_layout.addWidget(self.caption)
-        #: the session file a live run is written to (the binder sets it; a stored run
-        #: knows its own)
-        self.session_path: Path | None = None
         self.trails: np.ndarray | None = None      # (E, n, D)
         self.points: np.ndarray | None = None      # (E, n, 2) on the map
         self.trail_epochs: list[int] = []
@@ -143,9 +140,11 @@ class LatentTrailsPanel(CodeViewPanel):
             if run.stored is not None:
                 export_gif(run.stored, path, force=True)
             else:
-                if self.session_path is None or not Path(self.session_path).exists():
+                # a live run's session file is the followed model's (a stored run knows its own)
+                path = self.run_model.session_path if self.run_model is not None else None
+                if path is None or not Path(path).exists():
                     return "This run has no session file yet."
-                with Session.open(self.session_path) as session:
+                with Session.open(path) as session:
                     export_gif(session.run(run.run_id), path, force=True)
         except (StudioError, OSError, KeyError) as e:
             return f"Cannot write the GIF: {e}"

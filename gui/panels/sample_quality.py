@@ -197,36 +197,3 @@ class SampleQualityPanel(CodeViewPanel):
             values = np.concatenate(logs)
             self.fid_widget.getPlotItem().getAxis("left").setTicks(
                 [log_ticks(float(values.min()), float(values.max()))])
-
-    # -- following the window's run model ---------------------------------------------------------
-    def follow(self, model) -> None:
-        """Show the :class:`~gui.run.model.RunModel`'s run and epoch, live and in replay; drawn
-        when on screen (a hidden tab catches up when it is shown)."""
-        self._model, self._pending = model, None
-        model.reset.connect(lambda: (self._set_pending(None), self.clear()))
-        model.run_added.connect(self._on_run_added)
-        model.position.connect(lambda run, epoch: self._set_pending((run, epoch)))
-
-    def _on_run_added(self, run) -> None:
-        if not run.is_classifier and run.config is not None and run is not self.run:
-            self.set_run(run)
-
-    def _set_pending(self, where) -> None:
-        self._pending = where
-        if where is not None and self.isVisible():
-            self._show_pending()
-
-    def _show_pending(self) -> None:
-        if self._pending is None:
-            return
-        run, epoch = self._pending
-        self._pending = None
-        try:
-            self.show_epoch(run, epoch)
-        except Exception as e:  # noqa: BLE001 - a damaged epoch: this view says so
-            self.clear(f"Epoch {epoch} cannot be shown here: {e}")
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if getattr(self, "_pending", None) is not None:
-            self._show_pending()

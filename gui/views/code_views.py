@@ -6,24 +6,22 @@ Jacobian, the identity probe, a live noise slider, a drawing pad, the latent
 map over time and, for 2-D points, data space with the reconstruction field.
 :data:`VIEW_PANELS` is the registry of view classes (the lessons window makes
 them with :func:`make_view` and feeds them ``show_epoch(run, epoch)``);
-:class:`CodeViews` builds the main window's tab of them and follows the
-RunModel's position (the live run, the replay slider) as
-:class:`~gui.views.generative_views.GenerativeViews` does.
+:class:`CodeViews` lays the main window's tab out, and each view in it follows the
+RunModel itself (the live run, the replay slider; :mod:`gui.run.following`).
 
 Nothing here slows training: the views read what the epoch's snapshot already
 holds, and what they compute (the noise slider, the drawing) runs on the epoch's
 CPU copy of the model (:meth:`~gui.run.state.RunState.cpu_model`). Positions are
-coalesced (one update per pass of the event loop) and only the sub-page on
-screen is updated; the others catch up when they are shown.
+coalesced (one update per pass of the event loop) and only the views on screen
+draw; the others catch up when they are shown.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gui.panels.activation_histogram import ActivationHistogramPanel
-from gui.panels.code_view import NO_RUN
 from gui.panels.data_space import DataSpacePanel
 from gui.panels.disentanglement_scores import DisentanglementScoresPanel
 from gui.panels.drawing_pad import DrawingPadPanel
@@ -39,7 +37,6 @@ from gui.panels.noise_level import NoiseLevelPanel
 from gui.panels.sample_quality import SampleQualityPanel
 from gui.panels.wrapped_views import LatentExplorerView, ReconstructionsView, SamplesView
 from gui.run.model import RunModel
-from gui.run.state import RunState
 from gui.widgets.frame import framed
 from gui.widgets.naming import named
 
@@ -98,18 +95,9 @@ def export_key(name: str) -> str:
     return "drawing-latent-map" if name == "latent_explorer" else name.replace("_", "-")
 
 
-class _Page(QWidget):
-    """The tab's page; says when it comes on screen."""
-
-    shown = Signal()
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        self.shown.emit()
-
-
 class CodeViews(QObject):
-    """The Code views tab and its binding to the RunModel (see the module docstring).
+    """The Code views tab (see the module docstring): its pages, and each view following the
+    model.
 
     Attributes
     ----------
@@ -121,12 +109,11 @@ class CodeViews(QObject):
     def __init__(self, model: RunModel, explorer: LatentExplorerPanel | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
-        self.model = model
         self.main_explorer = explorer
         self.panels = {key: make_view(key) for _, _, keys in PAGES for key in keys}
         self.frames = {export_key(k): framed(FRAME_TITLES[k], f"{p.objectName()}Frame", p)
                        for k, p in self.panels.items()}
-        self.page = named(_Page(), "codeViewsTab", "Code views")
+        self.page = named(QWidget(), "codeViewsTab", "Code views")
         self.pages = named(QTabWidget(), "codeViewsPages", "Code views")
         self.pages.setDocumentMode(True)
         for title, orientation, keys in PAGES:
@@ -150,83 +137,16 @@ class CodeViews(QObject):
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
-        self.pending: tuple[RunState, int] | None = None
-        self._drawn: dict[str, tuple] = {}      # view -> (run id, epoch, step) it shows
-        self._timer = QTimer(self, singleShot=True, interval=0)
-        self._timer.timeout.connect(self.flush)
-        self.page.shown.connect(self._schedule)
-        self.pages.currentChanged.connect(lambda _i: self._schedule())
+        for panel in self.panels.values():
+            panel.follow(model)
         drawing: DrawingPadPanel = self.panels["drawing_pad"]
         drawing.code_changed.connect(self._on_drawing_code)
         self.panels["latent_interpolation"].path_changed.connect(self._on_interpolation_path)
-        model.reset.connect(self._on_reset)
-        model.run_added.connect(self._on_run_added)
-        model.position.connect(self._on_position)
-        self._on_reset()
-
-    # -- model events ---------------------------------------------------------------------
-    def _on_reset(self) -> None:
-        self.pending = None
-        self._drawn = {}
-        for panel in self.panels.values():
-            panel.clear(NO_RUN)
-
-    def _on_run_added(self, run: RunState) -> None:
-        """Say at once which views apply to the new run (cheap; no epoch yet)."""
-        if run.is_classifier or run.config is None:
-            return
-        if self.pending is None or self.pending[0] is not run:
-            for panel in self.panels.values():
-                panel.set_run(run)
-            self._drawn = {}
-
-    def _on_position(self, run: RunState, epoch: int) -> None:
-        self.pending = (run, epoch)
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if self.pending is not None and not self._timer.isActive():
-            self._timer.start(0 if self.model.may_build_decoders else 50)
-
-    # -- showing ----------------------------------------------------------------------------
-    def visible_views(self) -> list[str]:
-        """The views on screen now (none while the tab is hidden)."""
-        pad = self.panels["drawing_pad"]
-        # A drawing follows the model even off screen: its marker is on the Training tab's
-        # map too (one encoding, a fraction of a millisecond).
-        drawing = ["drawing_pad"] if pad.canvas.image.any() else []
-        if not self.page.isVisible():
-            return drawing
-        _title, _, keys = PAGES[self.pages.currentIndex()]
-        return list(keys) + [k for k in drawing if k not in keys]
 
     def flush(self, everything: bool = False) -> None:
-        """Show the pending position in the views on screen (``everything``: in all)."""
-        if self.pending is None:
-            return
-        if not self.model.may_build_decoders:   # a trainer is being built: later
-            self._timer.start(50)
-            return
-        run, epoch = self.pending
-        try:
-            snap = run.snapshot(epoch)
-        except Exception:  # noqa: BLE001 - the views say nothing of an epoch they cannot read
-            return
-        key = (run.run_id, epoch, snap.step)
-        for name in (list(self.panels) if everything else self.visible_views()):
-            if self._drawn.get(name) == key:
-                continue
-            self._drawn[name] = key
-            self.show_in(name, run, epoch)
-
-    def show_in(self, name: str, run: RunState, epoch: int) -> None:
-        panel = self.panels[name]
-        if name == "latent_trails":
-            panel.session_path = self.model.session_path
-        try:
-            panel.show_epoch(run, epoch)
-        except Exception as e:  # noqa: BLE001 - a damaged epoch: this view says so, not all
-            panel.clear(f"Epoch {epoch} cannot be shown here: {e}")
+        """Draw the model's position now in the views on screen (``everything``: in all)."""
+        for panel in self.panels.values():
+            panel.catch_up(hidden_too=everything)
 
     def _on_interpolation_path(self, codes) -> None:
         if self.main_explorer is not None:

@@ -62,8 +62,8 @@ def test_sample_quality_fills_in_during_a_run_and_follows_replay(qtbot, window):
     # 2-D points are points, in the caption and the plot's title (not "images")
     assert "held-out points" in panel.caption.text() and "images" not in panel.caption.text()
     assert "held-out points" in panel.fid_widget.getPlotItem().titleLabel.text
-    window.model.select(1)                              # the replay slider
-    assert panel.caption.text().startswith("epoch 1:")
+    window.model.select(1)                              # the replay slider (drawn next pass)
+    qtbot.waitUntil(lambda: panel.caption.text().startswith("epoch 1:"))
     assert panel.epoch_lines[0].value() == 1
     assert f"FID {float(want[0][0]):.3g}" in panel.caption.text()
 
@@ -87,6 +87,7 @@ def test_the_generative_tab_draws_added_sessions_beside_the_run_on_display(qtbot
         paths.append(window.model.session_path)
     tab = window.generative_panel
     panel = _quality_tab(window)
+    panel.catch_up()                  # the epoch on display, drawn now that the tab is shown
     for p in paths:
         assert tab.add_session(p)
     labels = [label for label, _, _ in panel.compared]

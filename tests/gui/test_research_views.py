@@ -113,7 +113,8 @@ def test_the_replay_slider_moves_the_views_back(qtbot, sprites, tmp_path):
     window, run = sprites
     views = show(qtbot, window)
     window.timeline_panel.select_epoch(run.epoch_offset + 2)
-    qtbot.waitUntil(lambda: views.pending is not None and views.pending[1] == 2)
+    pending = views.panels["latent_traversals"]
+    qtbot.waitUntil(lambda: pending.pending is not None and pending.pending[1] == 2)
     views.flush(everything=True)
     assert find(window, "latentTraversals").epoch == 2
     trav = find(window, "latentTraversals")
