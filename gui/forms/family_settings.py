@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QWidget
 
 from engine.settings import settings_for_family
 from gui.forms.family_form import FamilyValues, all_family_settings, form_fields
-from gui.forms.field_widgets import (add_row, field_grid, field_widget, on_change, set_value,
+from gui.forms.field_widgets import (add_row, form_grid, field_widget, on_change, set_value,
                                     value_of)
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
@@ -41,7 +41,7 @@ class FamilySettingsGroup(QGroupBox):
     def __init__(self, error_label: Callable[[str], QLabel], parent: QWidget | None = None):
         super().__init__("Family", parent)
         named(self, "familyGroup", "Settings of the model family")
-        self.grid = field_grid(self)
+        self.grid = form_grid(self)
         self.note = caption_label("", "familyNote", "What this model family is", wrap=True)
         self.grid.addWidget(self.note, 0, 0, 1, 2)
         self.edits: dict[str, dict[str, QWidget]] = {}

@@ -69,7 +69,7 @@ def on_change(w: QWidget, slot: Callable[[], None]) -> None:
         w.textChanged.connect(lambda _t: slot())
 
 
-def field_grid(parent: QWidget, spacing: int = 3) -> QGridLayout:
+def form_grid(parent: QWidget, spacing: int = 3) -> QGridLayout:
     """A grid of labelled rows on ``parent``: labels, then fields that take the spare width."""
     grid = QGridLayout(parent)
     grid.setColumnStretch(1, 1)

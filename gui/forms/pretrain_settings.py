@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.validation import STACK_ACTIVATIONS
-from gui.forms.field_widgets import add_row, field_grid
+from gui.forms.field_widgets import add_row, form_grid
 from gui.forms.pretrain_form import (END_TO_END_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS,
                                      UNITS, WIDTHS, PretrainValues, fit_kinds, parse_widths)
 from gui.widgets.naming import named
@@ -53,7 +53,7 @@ class PretrainSettingsGroup(QGroupBox):
         # unused group takes one line of the settings column.
         self.body = QWidget()
         outer.addWidget(self.body)
-        grid = field_grid(self.body)
+        grid = form_grid(self.body)
         grid.setContentsMargins(0, 0, 0, 0)
         self.widths_edit = named(QLineEdit(), "stageWidthsEdit", "Stage widths",
                                  "Code size of each stage, input first: 256, 64 trains "
@@ -66,7 +66,7 @@ class PretrainSettingsGroup(QGroupBox):
             self.units_combo.addItem(name, name)
         add_row(grid, "Units", self.units_combo, error_label(UNITS))
         self.kinds_box = QWidget()
-        self.kinds_grid = field_grid(self.kinds_box, spacing=2)
+        self.kinds_grid = form_grid(self.kinds_box, spacing=2)
         self.kinds_grid.setContentsMargins(0, 0, 0, 0)
         r = grid.rowCount()
         grid.addWidget(self.kinds_box, r, 0, 1, 2)

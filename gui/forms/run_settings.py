@@ -21,7 +21,7 @@ from engine.models import FAMILIES
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.forms.config_form import (GENERAL, FormValues, config_from_form, form_fields,
                                    form_from_config, in_words, kinds, shown)
-from gui.forms.field_widgets import (add_row, field_grid, field_widget, on_change, set_value,
+from gui.forms.field_widgets import (add_row, form_grid, field_widget, on_change, set_value,
                                     value_of)
 from gui.panels.draw_distribution import DrawDistributionPanel
 from gui.forms.family_settings import FamilySettingsGroup
@@ -96,7 +96,7 @@ class RunSettingsPanel(QScrollArea):
     def _group(self, title: str, name: str) -> QGridLayout:
         box = named(QGroupBox(title), name, title)
         self._layout.addWidget(box)
-        return field_grid(box)
+        return form_grid(box)
 
     def _row(self, grid: QGridLayout, text: str, widget: QWidget, key: str | None) -> QLabel:
         """A labelled field and, under it, its (hidden) error label."""
