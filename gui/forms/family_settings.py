@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QWidget
 
 from engine.settings import settings_for_family
 from gui.forms.family_form import FamilyValues, all_family_settings, form_fields
-from gui.forms.field_widgets import (add_row, form_grid, field_widget, on_change, set_value,
+from gui.forms.field_widgets import (add_row, field_widget, form_grid, on_change, set_value,
                                     value_of)
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

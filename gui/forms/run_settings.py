@@ -21,7 +21,7 @@ from engine.models import FAMILIES
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.forms.config_form import (GENERAL, FormValues, config_from_form, form_fields,
                                    form_from_config, in_words, kinds, shown)
-from gui.forms.field_widgets import (add_row, form_grid, field_widget, on_change, set_value,
+from gui.forms.field_widgets import (add_row, field_widget, form_grid, on_change, set_value,
                                     value_of)
 from gui.panels.draw_distribution import DrawDistributionPanel
 from gui.forms.family_settings import FamilySettingsGroup
