@@ -25,7 +25,7 @@ from engine import fields as F
 from engine import validation as V
 from engine.errors import ConfigError
 from engine.fields import setting
-from engine.settings import SectionSettings, registered_settings, settings_for_family  # noqa
+from engine.settings import SectionSettings, registered_settings
 from engine.validation import (ACTIVATIONS, CODE_ACTIVATIONS, DATA_SOURCES, LIKELIHOODS,
                                OPTIMIZERS)
 

@@ -41,7 +41,3 @@ class DataError(StudioError):
 
 class SessionError(StudioError):
     """A session file cannot be read or written; the message says what is wrong."""
-
-
-class TrainingError(StudioError):
-    """Training cannot continue (for example a non-finite loss)."""

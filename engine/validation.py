@@ -11,12 +11,9 @@ the other way round; a family's own rules are its settings' ``check_run``.
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from engine.errors import ConfigError
-from engine.fields import (check, check_fields, choice, int_in,  # noqa: F401
-                           is_int, is_num, num_in)
+from engine.fields import (check, check_fields, choice, int_in,
+                           is_int, num_in)
 
 #: The procedural 2-D point sets (engine.data.toy2d.TOY_SETS; not imported: no cycle).
 POINT_SOURCES = ("moons", "rings", "spiral", "gaussians")
@@ -29,11 +26,9 @@ DATA_SOURCES = (("mnist", "sprites") + POINT_SOURCES + (DRAWN_SOURCE, "file")
 #: data.image_size's range (engine.data.resize): below 8 a conv model has nothing to
 #: convolve; above 1024 one RGB image is 12 MB as float32 and an MLP's first layer explodes.
 IMAGE_SIZES = (8, 1024)
-ARCHITECTURES = ("mlp", "conv")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "leaky_relu")
 CODE_ACTIVATIONS = ("linear", "sigmoid", "relu", "tanh")
 LIKELIHOODS = ("gaussian", "bernoulli", "categorical")
-CORRUPTIONS = ("none", "gaussian", "masking", "salt_pepper")
 CONTRACTIVE_ESTIMATORS = ("exact", "projection")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -50,8 +50,6 @@ import numpy as np
 BINS = 20
 #: Images per cell of a joint table of two binned variables that :func:`bins_for` aims at.
 CELL_COUNT = 5
-#: Fewer images than this give rough scores (the views and ``info`` say so).
-RELIABLE_IMAGES = 200
 #: A factor with at most this many distinct integer values is categorical.
 MAX_CLASSES = 20
 #: Bins per factor when fixing a factor's value for the FactorVAE score.

@@ -42,7 +42,6 @@ SCORE_WORDS = {"mig": "MIG", "dci_disentanglement": "DCI disentanglement",
 SCORE_EVERY = 5
 #: Fewer images than this cannot be scored (half of them fit DCI's regressor).
 MIN_IMAGES = 20
-MEASURE_ARRAYS = ("mutual_information", "disentanglement", "factor_code_mi", "dci_importance")
 
 
 def scored_epoch(epoch: int, last_epoch: int, every: int = SCORE_EVERY) -> bool:

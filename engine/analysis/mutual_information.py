@@ -104,9 +104,3 @@ def mutual_information(mean: np.ndarray, logvar: np.ndarray, seed: int = 0) -> f
     own = log_q[torch.arange(len(some)), torch.from_numpy(some)]     # log q(z_i | x_i)
     log_qz = torch.logsumexp(log_q, dim=1) - math.log(m)              # log q(z_i)
     return float((own - log_qz).mean())
-
-
-def marginal_kl(mean_kl: float, mi: float) -> float:
-    """KL(q(z) ‖ p(z)) = E_x KL(q(z|x) ‖ p(z)) - I(x; z): the KL that carries no
-    information about x (ELBO surgery), from the mean KL and the estimate above."""
-    return float(mean_kl) - float(mi)

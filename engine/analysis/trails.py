@@ -42,11 +42,3 @@ def latent_trails(codes_per_epoch: Sequence[np.ndarray], n: int = TRAIL_POINTS) 
         raise ValueError(f"every epoch's codes should be one (P, D) shape, got {sorted(shapes)}")
     k = min(n, arrays[0].shape[0])
     return np.stack([a[:k] for a in arrays])
-
-
-def trail_lengths(trails: np.ndarray) -> np.ndarray:
-    """Distance each point travelled, summed over epochs: (E, n, D) -> (n,) float64."""
-    t = np.asarray(trails, dtype=np.float64)
-    if t.shape[0] < 2:
-        return np.zeros(t.shape[1] if t.ndim == 3 else 0)
-    return np.linalg.norm(np.diff(t, axis=0), axis=2).sum(0)

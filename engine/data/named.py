@@ -22,7 +22,6 @@ is a pickle: a data file must never run code on load.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import sys

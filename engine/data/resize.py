@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-#: The smallest and largest ``data.image_size`` (the checks in engine.validation say why).
-MIN_SIZE, MAX_SIZE = 8, 1024
 #: Images resized per torch call: bounds the float temporaries of a large set.
 _CHUNK = 256
 

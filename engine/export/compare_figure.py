@@ -108,7 +108,7 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
     sub = fig.subfigures(len(heights), 1, height_ratios=heights) if len(heights) > 1 else [fig]
     fig.suptitle(f"{len(compared.runs)} runs compared"
                  + (f" — sweep of {', '.join(compared.swept)}" if compared.swept else ""))
-    axes = _term_axes(sub[:n_rows], terms, cols)
+    axes = _term_axes(sub[:n_rows], terms, cols, "epoch")
     for ax, term in zip(axes, terms):
         positive = True
         for i, r in enumerate(compared.runs):
@@ -122,10 +122,6 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
                         label=r.label if part == "train" else None)
         if positive:
             ax.set_yscale("log")
-        ax.set_title(term, fontsize=10)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.25)
     if axes:
         axes[0].legend(fontsize=7, title="solid: train, dashed: validation",
                        title_fontsize=7, loc="best")
@@ -144,7 +140,8 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
     if sweep:
         field, xs = sweep
         order = np.argsort(xs)
-        for ax, term in zip(_term_axes(sub[at:at + n_rows], terms, cols), terms):
+        for ax, term in zip(_term_axes(sub[at:at + n_rows], terms, cols, field, "final "),
+                            terms):
             for part, style, mark in (("val", "-", "o"), ("train", "--", "s")):
                 ys = [r.final(part).get(term, np.nan) for r in compared.runs]
                 ax.plot(np.array(xs)[order], np.array(ys)[order], style, marker=mark,
@@ -152,10 +149,6 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
                         label="validation" if part == "val" else "train")
             if min(xs) > 0 and max(xs) / min(xs) >= 10:
                 ax.set_xscale("log")
-            ax.set_title(f"final {term}", fontsize=10)
-            ax.set_xlabel(field, fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.25)
             ax.legend(fontsize=7)
     try:
         import json
@@ -166,12 +159,18 @@ def write_comparison_png(compared: ComparedRuns, path: str | Path,
     return path
 
 
-def _term_axes(subfigs, terms: list[str], cols: int) -> list:
-    """One axes per term, ``cols`` to a row, in the given subfigures."""
+def _term_axes(subfigs, terms: list[str], cols: int, x_label: str, title: str = "") -> list:
+    """One axes per term, ``cols`` to a row, in the given subfigures, titled ``title``
+    and the term."""
     axes = []
     for k, sf in enumerate(subfigs):
         row_terms = terms[k * cols:(k + 1) * cols]
         axes += list(np.atleast_1d(sf.subplots(1, cols)))[:len(row_terms)]
         for extra in list(np.atleast_1d(sf.axes))[len(row_terms):]:
             extra.set_visible(False)
+    for ax, term in zip(axes, terms):
+        ax.set_title(title + term, fontsize=10)
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.25)
     return axes

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor, nn
 
 from engine.models.layers import activation
@@ -50,11 +49,3 @@ class MLPDecoder(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z).view(z.shape[0], *self.out_shape)
-
-
-def first_layer_weight(encoder: MLPEncoder) -> torch.Tensor:
-    """The weights from the input pixels, (units, C*H*W): one picture per unit."""
-    for m in encoder.modules():
-        if isinstance(m, nn.Linear):
-            return m.weight
-    raise ValueError("encoder has no linear layer")

@@ -161,7 +161,7 @@ class AtomicH5File:
         self._spare, self._behind = False, None
         self.copies += 1
         _unlink(self.tmp)
-        _copy(self.path, self.tmp)
+        shutil.copyfile(self.path, self.tmp)   # in the kernel where the OS allows it
         raw = open(self.tmp, "r+b", buffering=0)
         _lock(raw)
         return raw, False
@@ -313,28 +313,6 @@ def _unlink(path: Path) -> None:
         # A read-only file system says so (EROFS) even for a file that is not there.
         if os.path.lexists(path):
             raise
-
-
-def _copy(src: Path, dst: Path) -> None:
-    """Copy a file's bytes, inside the kernel where the OS allows it."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        size = os.fstat(fin.fileno()).st_size
-        if hasattr(os, "copy_file_range"):
-            try:
-                done = 0
-                while done < size:
-                    n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
-                    if n == 0:
-                        break
-                    done += n
-                if done == size:
-                    return
-            except OSError:  # another file system or an old kernel: copy in user space
-                pass
-            fin.seek(0)
-            fout.seek(0)
-            fout.truncate()
-        shutil.copyfileobj(fin, fout, 1 << 20)
 
 
 def _fsync_dir(folder: Path) -> None:

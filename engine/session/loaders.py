@@ -324,10 +324,6 @@ def _optional(path, g, name, kind, shape):
     return require_dataset(path, g, name, kind, shape=shape)[()] if name in g else None
 
 
-def _optional_int(path, g, name) -> int | None:
-    return require_attr(path, g, name, int) if name in g.attrs else None
-
-
 def _count(path, g, name) -> int:
     v = require_attr(path, g, name, int)
     if v < 0:

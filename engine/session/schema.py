@@ -44,18 +44,12 @@ HISTORY_CHUNK = 64
 EPOCH_CHUNK = 64
 HISTORY_META = ("step", "epoch", "wall_time")
 EPOCH_META = ("epoch", "step", "wall_time")
-SNAPSHOT_DIGITS = 6           # version 1: /snapshots/000012, so tools list epochs in order
 STATUSES = ("running", "completed", "stopped", "failed")
 
 # Largest sizes a reader accepts before reading: a corrupted header could
 # otherwise claim terabytes. Generous for any real session.
 MAX_ROWS = 100_000_000
 MAX_ARRAY_BYTES = 8 << 30
-
-
-def snapshot_name(epoch: int) -> str:
-    """The group name of an epoch's snapshot under ``/snapshots``."""
-    return f"{epoch:0{SNAPSHOT_DIGITS}d}"
 
 
 def fail(path: str | Path, problem: str) -> SessionError:

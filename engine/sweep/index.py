@@ -64,10 +64,6 @@ class SweepIndex:
         return path
 
 
-def is_sweep_folder(path: str | Path) -> bool:
-    return Path(path).is_dir() and (Path(path) / INDEX_NAME).is_file()
-
-
 def read_index(folder: str | Path) -> SweepIndex:
     """The index of a sweep folder.
 

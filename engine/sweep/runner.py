@@ -34,7 +34,6 @@ from engine.sweep.plan import SweepRun
 from engine.sweep.worker import BUSY, LOCK_WAIT_S
 
 INTERRUPTED = 130
-FINISHED = ("completed", "stopped", "failed")
 
 
 @dataclass

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSpinBox, QToolButton, QWidget)
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+                               QToolButton)
 
 from gui.widgets.caption import caption_label
+from gui.widgets.frame import row_of
 from gui.widgets.naming import named
 
 SOURCE_FILTER = "Session files (*.h5 *.hdf5);;All files (*)"
@@ -59,11 +60,7 @@ class ComparisonSettingsForm:
                                    "Browse for an encoder file")
         self.browse_button.setText("Browse…")
         self.browse_button.clicked.connect(self.browse_for_source)
-        self.file_row = QWidget()
-        h = QHBoxLayout(self.file_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.file_edit, 1)
-        h.addWidget(self.browse_button)
+        self.file_row = row_of(self.file_edit, self.browse_button)
         form.addRow("File", self.file_row)
         self.file_row_label = form.labelForField(self.file_row)
         self.versus_edit = named(QLineEdit(), "versusFileEdit", "Versus another encoder",
@@ -75,13 +72,8 @@ class ComparisonSettingsForm:
                                    "Browse for the encoder to compare with")
         self.versus_button.setText("Browse…")
         self.versus_button.clicked.connect(self.browse_for_versus)
-        versus_row = QWidget()
-        hv = QHBoxLayout(versus_row)
-        hv.setContentsMargins(0, 0, 0, 0)
-        hv.addWidget(self.versus_edit, 1)
-        hv.addWidget(self.versus_button)
-        form.addRow("Versus", versus_row)
-        self.versus_row = versus_row
+        self.versus_row = row_of(self.versus_edit, self.versus_button)
+        form.addRow("Versus", self.versus_row)
         self.budgets_edit = named(QLineEdit("100, 1000, all"), "labelBudgetsEdit",
                                   "Label budgets", "Labelled training images per run, "
                                   "class-balanced; 'all' is the whole training split")
@@ -100,12 +92,7 @@ class ComparisonSettingsForm:
                                 "encoder and from random weights, for each label budget")
         self.stop_button = named(QPushButton("Stop"), "stopComparisonButton",
                                  "Stop the comparison", "Stop after the current batch")
-        buttons = QWidget()
-        b = QHBoxLayout(buttons)
-        b.setContentsMargins(0, 0, 0, 0)
-        b.addWidget(self.run_button, 1)
-        b.addWidget(self.stop_button)
-        form.addRow(buttons)
+        form.addRow(row_of(self.run_button, self.stop_button))
         self.progress = named(QProgressBar(), "comparisonProgress", "Comparison progress")
         self.progress.setFormat("ready")
         self.progress.setValue(0)

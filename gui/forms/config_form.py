@@ -156,16 +156,6 @@ def _get(d: dict, key: str) -> Any:
     return d
 
 
-def _widths(text: str, errors: dict[str, str]) -> list[int]:
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    try:
-        return [int(p, 10) for p in parts]
-    except ValueError:
-        errors["model.hidden"] = (f"model.hidden must be layer widths separated by commas, "
-                                  f"e.g. 512, 256 (got {text!r})")
-        return []
-
-
 def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> RunConfig | None:
     """Validate; on each field error, note it, restore the base value there, and go on."""
     base_d = base.to_dict()
@@ -177,13 +167,9 @@ def _validate_collecting(d: dict, base: RunConfig, errors: dict[str, str]) -> Ru
             errors.setdefault(key, str(e))
             try:
                 restored = _get(base_d, key)
-                node = d
-                *parents, leaf = key.split(".")
-                for p in parents:
-                    node = node[p]
-                if node[leaf] == restored:
+                if _get(d, key) == restored:
                     return None      # the base itself is invalid here: nothing more to learn
-                node[leaf] = restored
+                _put(d, key, restored)
             except (KeyError, TypeError):
                 return None
     return None

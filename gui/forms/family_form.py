@@ -15,7 +15,8 @@ from typing import Any
 
 import engine.models  # noqa: F401  (registers every family and its settings section)
 from engine import fields as F
-from engine.config import RunConfig, registered_settings, settings_for_family
+from engine.config import RunConfig
+from engine.settings import registered_settings, settings_for_family
 from gui.forms.field_text import from_text, to_text
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QWidget
 
-from engine.config import settings_for_family
+from engine.settings import settings_for_family
 from gui.forms.family_form import FamilyValues, all_family_settings, form_fields
-from gui.forms.field_widgets import field_widget, on_change, set_value, value_of
+from gui.forms.field_widgets import (add_row, field_widget, form_grid, on_change, set_value,
+                                    value_of)
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 
@@ -40,9 +41,7 @@ class FamilySettingsGroup(QGroupBox):
     def __init__(self, error_label: Callable[[str], QLabel], parent: QWidget | None = None):
         super().__init__("Family", parent)
         named(self, "familyGroup", "Settings of the model family")
-        self.grid = QGridLayout(self)
-        self.grid.setColumnStretch(1, 1)
-        self.grid.setVerticalSpacing(3)
+        self.grid = form_grid(self)
         self.note = caption_label("", "familyNote", "What this model family is", wrap=True)
         self.grid.addWidget(self.note, 0, 0, 1, 2)
         self.edits: dict[str, dict[str, QWidget]] = {}
@@ -58,11 +57,7 @@ class FamilySettingsGroup(QGroupBox):
                     self.grid.addWidget(w, r, 0, 1, 2)
                     shown = [w]
                 else:
-                    label = QLabel(fi.label)
-                    label.setBuddy(w)
-                    self.grid.addWidget(label, r, 0)
-                    self.grid.addWidget(w, r, 1)
-                    shown = [label, w]
+                    shown = [add_row(self.grid, fi.label, w), w]
                 self.grid.addWidget(error_label(key), r + 1, 0, 1, 2)
                 self.edits[section][fi.name] = w
                 self.rows[section] += shown

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
 
 from engine.fields import FieldInfo
 from gui.widgets.naming import named
@@ -67,3 +67,24 @@ def on_change(w: QWidget, slot: Callable[[], None]) -> None:
         w.toggled.connect(lambda _on: slot())
     else:
         w.textChanged.connect(lambda _t: slot())
+
+
+def form_grid(parent: QWidget, spacing: int = 3) -> QGridLayout:
+    """A grid of labelled rows on ``parent``: labels, then fields that take the spare width."""
+    grid = QGridLayout(parent)
+    grid.setColumnStretch(1, 1)
+    grid.setVerticalSpacing(spacing)
+    return grid
+
+
+def add_row(grid: QGridLayout, text: str, widget: QWidget,
+            error: QLabel | None = None) -> QLabel:
+    """``widget`` labelled ``text`` on a new row of ``grid``, ``error`` (hidden) under them."""
+    r = grid.rowCount()
+    label = QLabel(text)
+    label.setBuddy(widget)
+    grid.addWidget(label, r, 0)
+    grid.addWidget(widget, r, 1)
+    if error is not None:
+        grid.addWidget(error, r + 1, 0, 1, 2)
+    return label

@@ -28,7 +28,6 @@ KINDS = "pretraining.kinds"
 UNITS = "pretraining.units"
 STAGE_EPOCHS = "pretraining.stage_epochs"
 END_TO_END_EPOCHS = "pretraining.end_to_end_epochs"
-FIELD_KEYS = (WIDTHS, KINDS, UNITS, STAGE_EPOCHS, END_TO_END_EPOCHS)
 
 #: What a stage may be, as (text shown, engine kind). "shared" keeps every
 #: regulariser ticked under Kind, so it is the natural default.

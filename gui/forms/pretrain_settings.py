@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.validation import STACK_ACTIVATIONS
+from gui.forms.field_widgets import add_row, form_grid
 from gui.forms.pretrain_form import (END_TO_END_EPOCHS, KIND_CHOICES, KINDS, STAGE_EPOCHS,
                                      UNITS, WIDTHS, PretrainValues, fit_kinds, parse_widths)
 from gui.widgets.naming import named
@@ -53,27 +53,21 @@ class PretrainSettingsGroup(QGroupBox):
         # unused group takes one line of the settings column.
         self.body = QWidget()
         outer.addWidget(self.body)
-        grid = QGridLayout(self.body)
+        grid = form_grid(self.body)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setColumnStretch(1, 1)
-        grid.setVerticalSpacing(3)
-        self._grid = grid
-        self._error_label = error_label
         self.widths_edit = named(QLineEdit(), "stageWidthsEdit", "Stage widths",
                                  "Code size of each stage, input first: 256, 64 trains "
                                  "784-256, then 256-64")
         self.widths_edit.setPlaceholderText("e.g. 256, 64")
-        self._row("Stage widths", self.widths_edit, WIDTHS)
+        add_row(grid, "Stage widths", self.widths_edit, error_label(WIDTHS))
         self.units_combo = named(QComboBox(), "stageUnitsCombo", "Stage units",
                                  "The activation of every stage (sigmoid is the classic choice)")
         for name in STACK_ACTIVATIONS:
             self.units_combo.addItem(name, name)
-        self._row("Units", self.units_combo, UNITS)
+        add_row(grid, "Units", self.units_combo, error_label(UNITS))
         self.kinds_box = QWidget()
-        self.kinds_grid = QGridLayout(self.kinds_box)
+        self.kinds_grid = form_grid(self.kinds_box, spacing=2)
         self.kinds_grid.setContentsMargins(0, 0, 0, 0)
-        self.kinds_grid.setColumnStretch(1, 1)
-        self.kinds_grid.setVerticalSpacing(2)
         r = grid.rowCount()
         grid.addWidget(self.kinds_box, r, 0, 1, 2)
         grid.addWidget(error_label(KINDS), r + 1, 0, 1, 2)
@@ -81,11 +75,11 @@ class PretrainSettingsGroup(QGroupBox):
         self.kind_labels: list[QLabel] = []
         self.stage_epochs_edit = named(QLineEdit(), "stageEpochsEdit", "Epochs per stage",
                                        "Passes over the training set for each stage")
-        self._row("Epochs / stage", self.stage_epochs_edit, STAGE_EPOCHS)
+        add_row(grid, "Epochs / stage", self.stage_epochs_edit, error_label(STAGE_EPOCHS))
         self.end_to_end_edit = named(QLineEdit(), "endToEndEpochsEdit", "End-to-end epochs",
                                    "Epochs of training the whole stacked autoencoder "
                                    "afterwards (0: none)")
-        self._row("End-to-end", self.end_to_end_edit, END_TO_END_EPOCHS)
+        add_row(grid, "End-to-end", self.end_to_end_edit, error_label(END_TO_END_EPOCHS))
         self._loading = False
         self.toggled.connect(self._on_toggled)
         self.widths_edit.textChanged.connect(self._on_widths_changed)
@@ -93,14 +87,6 @@ class PretrainSettingsGroup(QGroupBox):
         for edit in (self.stage_epochs_edit, self.end_to_end_edit):
             edit.textChanged.connect(self._emit_changed)
         self.set_values(PretrainValues())
-
-    def _row(self, text: str, widget: QWidget, key: str) -> None:
-        r = self._grid.rowCount()
-        label = QLabel(text)
-        label.setBuddy(widget)
-        self._grid.addWidget(label, r, 0)
-        self._grid.addWidget(widget, r, 1)
-        self._grid.addWidget(self._error_label(key), r + 1, 0, 1, 2)
 
     # -- values -------------------------------------------------------------------
     def values(self) -> PretrainValues:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QScrollArea, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from engine.config import RunConfig
 from engine.device import available_devices
@@ -21,13 +21,15 @@ from engine.models import FAMILIES
 from engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from gui.forms.config_form import (GENERAL, FormValues, config_from_form, form_fields,
                                    form_from_config, in_words, kinds, shown)
-from gui.forms.field_widgets import field_widget, on_change, set_value, value_of
+from gui.forms.field_widgets import (add_row, field_widget, form_grid, on_change, set_value,
+                                    value_of)
 from gui.panels.draw_distribution import DrawDistributionPanel
 from gui.forms.family_settings import FamilySettingsGroup
 from gui.forms.pretrain_settings import PretrainSettingsGroup
 from gui.forms.pretrain_form import KIND_NEEDS_CHECK
 from gui.style import ERROR_STYLE
 from gui.widgets.caption import caption_label
+from gui.widgets.frame import row_of
 from gui.widgets.naming import named
 
 #: The form's groups in order: a field's ``form`` metadata names its group (title, objectName).
@@ -93,23 +95,15 @@ class RunSettingsPanel(QScrollArea):
 
     def _group(self, title: str, name: str) -> QGridLayout:
         box = named(QGroupBox(title), name, title)
-        grid = QGridLayout(box)
-        grid.setColumnStretch(1, 1)
-        grid.setVerticalSpacing(3)
         self._layout.addWidget(box)
-        return grid
+        return form_grid(box)
 
     def _row(self, grid: QGridLayout, text: str, widget: QWidget, key: str | None) -> QLabel:
         """A labelled field and, under it, its (hidden) error label."""
-        r = grid.rowCount()
-        label = QLabel(text)
-        label.setBuddy(widget)
-        grid.addWidget(label, r, 0)
-        grid.addWidget(widget, r, 1)
-        if key is not None:
-            grid.addWidget(self._error_label(key), r + 1, 0, 1, 2)
-            self.field_labels[key] = text
-        return label
+        if key is None:
+            return add_row(grid, text, widget)
+        self.field_labels[key] = text
+        return add_row(grid, text, widget, self._error_label(key))
 
     def _build_preset_row(self) -> None:
         grid = self._group("Start from", "presetGroup")
@@ -174,14 +168,8 @@ class RunSettingsPanel(QScrollArea):
                                    "A folder of images (a subfolder per class, or all in one)")
         self.folder_button.setText("Folder…")
         self.folder_button.clicked.connect(lambda: self.browse_for_data(folder=True))
-        row = QWidget()
-        h = QHBoxLayout(row)
-        h.setContentsMargins(0, 0, 0, 0)
         edit.setMinimumWidth(40)  # the row must fit the narrow panel with two buttons
-        h.addWidget(edit, 1)
-        h.addWidget(self.browse_button)
-        h.addWidget(self.folder_button)
-        return row
+        return row_of(edit, self.browse_button, self.folder_button)
 
     def _build_kind_group(self, title: str, name: str) -> None:
         grid = self._group(title, name)

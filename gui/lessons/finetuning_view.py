@@ -46,10 +46,10 @@ def classifier_runs(session) -> list:
     return [r for r in session.runs.values() if r.role == "classifier"]
 
 
-def accuracy_until(run, epoch: int, part: str = "val") -> dict[int, float]:
-    """Epoch -> accuracy (0..1) of a stored classifier run, up to ``epoch``."""
+def accuracy_until(run, epoch: int) -> dict[int, float]:
+    """Epoch -> validation accuracy (0..1) of a stored classifier run, up to ``epoch``."""
     eh = run.epoch_history
-    values = eh.get(part, {}).get("accuracy")
+    values = eh.get("val", {}).get("accuracy")
     if values is None:
         return {}
     return {int(e): float(v) for e, v in zip(eh["epoch"], values) if int(e) <= epoch}

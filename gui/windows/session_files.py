@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QToolButton, QWidget
 
 from engine.config import RunConfig
 from engine.errors import SessionError
@@ -32,6 +32,7 @@ from gui.run.controller import RunController
 from gui.run.model import RunModel
 from gui.session_folder import folder_words, list_sessions, over_budget_words
 from gui.widgets.elided_label import ElidedLabel
+from gui.widgets.frame import row_of
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
 
@@ -80,14 +81,9 @@ class SessionFiles(QObject):
                                    "Show the session folder's files, to delete old ones")
         self.manage_button.setText("Manage…")
         self.manage_button.clicked.connect(self.manage)
-        holder = QWidget()
-        h = QHBoxLayout(holder)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.folder_label, 1)
-        h.addWidget(self.folder_button)
-        h.addWidget(self.manage_button)
         status_bar.addWidget(self.session_label, 1)
-        status_bar.addPermanentWidget(holder, 1)
+        status_bar.addPermanentWidget(row_of(self.folder_label, self.folder_button,
+                                             self.manage_button), 1)
         self.update_folder_label()
         controller.session_written.connect(self._on_session_written)
         model.run_added.connect(self.check_folder_budget)

@@ -17,7 +17,6 @@ from gui.widgets.markup import menu_text
 from gui.widgets.naming import make_action
 
 
-
 class WindowMenus:
     """The File and Run menus of ``window`` (a :class:`~gui.windows.main_window.MainWindow`).
 
