@@ -102,7 +102,7 @@ class Preferences:
 
     # -- the window's layout -----------------------------------------------------------
     def window_layout(self, version: int) -> dict:
-        """What :func:`gui.windows.window_layout.save_layout` stored: name -> bytes (geometry,
+        """What :func:`gui.window_layout.save_layout` stored: name -> bytes (geometry,
         ``splitter/<name>``) or int (``tab``); empty when none, or of another version."""
         s = self.settings
         s.beginGroup("layout")

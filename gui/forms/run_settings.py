@@ -23,7 +23,7 @@ from gui.forms.config_form import (GENERAL, FormValues, config_from_form, form_f
                                    form_from_config, in_words, kinds, shown)
 from gui.forms.field_widgets import (add_row, field_widget, form_grid, on_change, set_value,
                                     value_of)
-from gui.panels.draw_distribution import DrawDistributionPanel
+from gui.forms.draw_distribution import DrawDistributionPanel
 from gui.forms.family_settings import FamilySettingsGroup
 from gui.forms.pretrain_settings import PretrainSettingsGroup
 from gui.forms.pretrain_form import KIND_NEEDS_CHECK

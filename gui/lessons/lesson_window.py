@@ -39,7 +39,7 @@ from gui.lessons.run_columns import LessonColumns
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.windows.window_layout import fit_to_screen
+from gui.window_layout import fit_to_screen
 from gui.run.worker import Job, Worker
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from gui.views.mosaic import feature_tiles
+from gui.panels.mosaic import feature_tiles
 from gui.widgets.image_pane import ImagePane
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named

@@ -4,7 +4,7 @@ Train them on the same data with the same latent size (``vae-2d`` and
 ``gan``; ``vae-toy``, ``gan-toy`` and ``rbm-toy``), add their sessions
 here, and each column shows what its model has and what it lacks: samples,
 reconstructions or why there are none, and what it can say about log p(x)
-— an ELBO, a log-likelihood, or nothing (:mod:`gui.views.generative_summary`).
+— an ELBO, a log-likelihood, or nothing (:mod:`gui.panels.generative_summary`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QP
 from engine.errors import StudioError
 from engine.export.compared import run_colour
 from engine.session import Session
-from gui.views.generative_summary import GenerativeSummary, summarise
+from gui.panels.generative_summary import GenerativeSummary, summarise
 from engine.tiles import tile, to_display
 from gui.panels.sample_quality import SampleQualityPanel
 from gui.run.model import RunModel
@@ -43,7 +43,7 @@ def _text(text: str, name: str) -> QLabel:
 
 
 class GenerativeComparisonPanel(QWidget):
-    """Columns of :class:`~gui.views.generative_summary.GenerativeSummary`, one per added run.
+    """Columns of :class:`~gui.panels.generative_summary.GenerativeSummary`, one per added run.
 
     Signals
     -------

@@ -1,7 +1,7 @@
 """Latent explorer: the codes as a map, and a marker that decodes as it moves.
 
 The map shows ``EpochSnapshot.arrays["map_latents"]`` (validation images) through a
-:class:`~gui.views.latent_projection.LatentProjection`: the code itself for a
+:class:`~gui.panels.latent_projection.LatentProjection`: the code itself for a
 2-D latent, else a chosen pair of dimensions or PCA, with the other
 coordinates held at the codes' mean or at zero. Dragging the marker
 decodes on the GUI thread with the panel's own CPU
@@ -30,7 +30,7 @@ from engine.data.toy2d import is_point_data
 from engine.decoding import LatentDecoder
 from engine.events import DatasetInfo, EpochSnapshot
 from engine.models import ModelTraits, family_class
-from gui.views.latent_projection import LatentProjection, dims_projection, pca_projection
+from gui.panels.latent_projection import LatentProjection, dims_projection, pca_projection
 from gui.panels.latent_colouring import PointColouring
 from gui.panels.map_background import MapBackground
 from gui.panels.map_markers import MapMarkers

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox
 
 from engine.analysis.traversal import INTERPOLATION_STEPS, interpolation_path
 from engine.tiles import tile, to_display
-from gui.views.latent_projection import LatentProjection, dims_projection, pca_projection
+from gui.panels.latent_projection import LatentProjection, dims_projection, pca_projection
 from gui.panels.code_view import CodeViewPanel, epoch_words, quiet_plot
 from gui.panels.measure_reasons import NO_CODES, decoding_reason
 from gui.widgets.caption import caption_label

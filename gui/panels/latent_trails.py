@@ -3,7 +3,7 @@
 The codes of the first probe images (``probe_latent_mean`` of every saved
 epoch, :func:`engine.analysis.trails.latent_trails`) drawn as trails on one
 fixed map: the code itself for a 2-D latent, the plane of the last epoch's first
-two principal components for more (:func:`gui.views.latent_projection.pca_projection`,
+two principal components for more (:func:`gui.panels.latent_projection.pca_projection`,
 fixed so that what moves is the codes), and for a 1-D code the code against the
 epoch. The last epoch's map codes lie faint behind; the shown epoch is marked.
 "Write GIF…" saves the animated map and manifold over all saved epochs
@@ -22,7 +22,7 @@ from engine.analysis.trails import latent_trails
 from engine.errors import StudioError
 from engine.session import Session
 from engine.export.latent_gif import export_gif
-from gui.views.latent_projection import LatentProjection, dims_projection, pca_projection
+from gui.panels.latent_projection import LatentProjection, dims_projection, pca_projection
 from gui.panels.code_view import CodeViewPanel, autoencoder_reason, quiet_plot
 from gui.style import LABEL_COLOURS
 from gui.widgets.caption import caption_label

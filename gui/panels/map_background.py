@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from engine.tiles import tile, to_display
-from gui.views.latent_projection import grid_points
+from gui.panels.latent_projection import grid_points
 
 MANIFOLD_GRID = 12      # decoded images per side of the background manifold
 

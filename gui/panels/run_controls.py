@@ -1,5 +1,6 @@
 """Train / Pause / Resume / Stop, slow motion (Step, Slow), and the progress bar with time
-left."""
+left, following the window's :class:`~gui.run.controller.RunController` (its state, the run
+it starts, its steps and its words)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QProgressBar, QPushButton
                                QWidget)
 
 from engine.events import RunStarted, StepMetrics
+from gui.run.controller import IDLE, PAUSED, RUNNING, STOPPING, RunController
 from gui.widgets.naming import named
 
-IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 PROGRESS_INTERVAL = 0.25   # seconds between progress bar updates
 
 
@@ -166,6 +167,13 @@ class RunControlsPanel(QWidget):
         """Whether the displayed run has a session file to continue."""
         self.can_continue = can
         self.set_state(self.state)
+
+    def follow(self, controller: RunController) -> None:
+        """Show what ``controller`` does: its state in the buttons, its runs in the bar."""
+        controller.state_changed.connect(self.set_state)
+        controller.run_started.connect(self.start)
+        controller.step_logged.connect(self.update_step)
+        controller.progress_text.connect(self.show_text)
 
     def set_config_valid(self, valid: bool) -> None:
         self.config_valid = valid

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 import gui.style  # noqa: F401  (row-major images)
 from engine.tiles import to_display
 from gui.run.following import FollowsModel
-from gui.views.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
+from gui.panels.mosaic import MosaicRow, code_levels, codes_as_tiles, row_mosaic
 from gui.widgets.caption import caption_label
 from gui.widgets.naming import named
 from gui.widgets.titled_image_view import add_titled_image_view

@@ -26,7 +26,6 @@ from engine.events import Emit, RunFailed, RunFinished, RunStarted
 from engine.jobs import Job as EngineJob, continue_job, new_job, run_job
 from engine.pretraining.comparison import Comparison, classifier_config, encoder_source
 from engine.session import Session, SessionWriter
-from gui.panels.run_controls import IDLE, PAUSED, RUNNING, STOPPING, RunControlsPanel
 from gui.preferences import Preferences
 from gui.run.coalescing import MetricsBatch
 from gui.run.model import RunModel, short_name
@@ -55,6 +54,10 @@ def comparison_job(path: Path, run_id: str | None, budgets: list, epochs: int,
     return job
 
 
+#: the controller's states (``RunController.state``)
+IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+
+
 class RunController(QObject):
     """Runs one job at a time.
 
@@ -63,16 +66,23 @@ class RunController(QObject):
     state_changed(str) : idle, running, paused or stopping.
     message(str, str) : text and kind (``'error'`` or ``'info'``) for the user.
     session_written(str) : the path of a session file that now exists.
+    run_started(RunStarted, str) : a training call starts; the words for which run of a
+        job it is (``"stage 2 (2 of 3) · "``, or "").
+    step_logged(StepMetrics) : the last logged step of a batch of them.
+    progress_text(str) : how the job stands, in a few words (for the progress bar).
     """
 
     state_changed = Signal(str)
     message = Signal(str, str)
     session_written = Signal(str)
+    run_started = Signal(object, str)
+    step_logged = Signal(object)
+    progress_text = Signal(str)
 
-    def __init__(self, model: RunModel, controls: RunControlsPanel, preferences: Preferences,
+    def __init__(self, model: RunModel, preferences: Preferences,
                  parent: QObject | None = None):
         super().__init__(parent)
-        self.model, self.controls, self.preferences = model, controls, preferences
+        self.model, self.preferences = model, preferences
         self.job: Job | None = None
         self.kind = ""
         self.state = IDLE
@@ -178,7 +188,7 @@ class RunController(QObject):
         self.job.finished.connect(self._on_job_finished)
         self.model.may_build_decoders = False
         self._set_state(RUNNING)
-        self.controls.show_text("loading data…")
+        self.progress_text.emit("loading data…")
         self.job.start()
         return True
 
@@ -228,19 +238,19 @@ class RunController(QObject):
     def _on_event(self, ev) -> None:
         self.model.on_event(ev)
         if isinstance(ev, MetricsBatch):
-            self.controls.update_step(ev.last)
+            self.step_logged.emit(ev.last)
         elif isinstance(ev, RunStarted):
             self.model.may_build_decoders = True
             if self.session_path is not None and not self._announced:
                 self._announced = True
                 self.session_written.emit(str(self.session_path))
-            self.controls.start(ev, self._prefix())
+            self.run_started.emit(ev, self._prefix())
         elif isinstance(ev, RunFinished):
             self._outcome = ev.reason
         elif isinstance(ev, RunFailed):
             self._outcome = "failed"
             self.model.may_build_decoders = True
-            self.controls.show_text("training failed")
+            self.progress_text.emit("training failed")
             self.message.emit(ev.message, "error")
 
     def _prefix(self) -> str:
@@ -279,27 +289,26 @@ class RunController(QObject):
             stages = sum(r.plan.role == "stage" and r.status == "completed"
                          for r in self.model.runs.values())
             if outcome == "completed":
-                self.controls.show_text(f"Pretraining completed: {stages} stage(s) stacked")
+                self.progress_text.emit(f"Pretraining completed: {stages} stage(s) stacked")
                 self.message.emit(f"Pretraining completed: {stages} stage(s) stacked.{where} "
                                   "Next: the Fine-tuning tab compares a classifier on this "
                                   "encoder with one from random weights.", "info")
             else:
-                self.controls.show_text("Pretraining stopped")
+                self.progress_text.emit("Pretraining stopped")
                 self.message.emit(f"Pretraining stopped after {stages} completed stage(s); "
                                   f"Continue finishes it.{where}", "info")
             return
         run = self.model.live_run
         if self.kind == "finetune":
             verb = "completed" if outcome == "completed" else "stopped"
-            self.controls.show_text(f"Fine-tuning comparison {verb}")
+            self.progress_text.emit(f"Fine-tuning comparison {verb}")
             return
         verb = "Training completed" if outcome == "completed" else "Training stopped"
         at = f" at epoch {run.last_epoch}" if run is not None else ""
         step = f" (step {run.last_step:,})" if run is not None else ""
-        self.controls.show_text(f"{verb}{at}{step}")
+        self.progress_text.emit(f"{verb}{at}{step}")
         self.message.emit(f"{verb}{at}.{where}", "info")
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        self.controls.set_state(state)
         self.state_changed.emit(state)

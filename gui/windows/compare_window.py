@@ -41,7 +41,7 @@ from gui.widgets.frame import framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import make_action, named
 from gui.widgets.table_with_note import add_table_with_note
-from gui.windows.window_layout import fit_to_screen
+from gui.window_layout import fit_to_screen
 
 PREFERRED_SIZE = QSize(1300, 800)
 RUN_COLUMNS = ["", "run", "file", "kind", "data", "latent", "epochs", "status", "val total"]

@@ -31,11 +31,11 @@ from gui.panels.latent_explorer import LatentExplorerPanel
 from gui.panels.loss_curves import LossCurvesPanel
 from gui.panels.reconstructions import ReconstructionsPanel
 from gui.panels.replay_timeline import ReplayTimelinePanel
-from gui.panels.run_controls import IDLE, RunControlsPanel
+from gui.panels.run_controls import RunControlsPanel
 from gui.forms.run_settings import RunSettingsPanel
 from gui.panels.samples import SamplesPanel
 from gui.preferences import Preferences
-from gui.run.controller import RunController
+from gui.run.controller import IDLE, RunController
 from gui.run.model import RunModel
 from gui.windows.session_files import SessionFiles, form_config
 from gui.run.follower import SessionFollower
@@ -44,7 +44,7 @@ from gui.views.training_views import TrainingViews
 from gui.widgets.frame import framed as _framed
 from gui.widgets.message_banner import MessageBanner
 from gui.widgets.naming import named
-from gui.windows.window_layout import apply_minimum_sizes, restore_layout, save_layout
+from gui.window_layout import apply_minimum_sizes, restore_layout, save_layout
 from gui.windows.window_menus import WindowMenus
 
 
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.frames["fine-tuning"] = self.finetune_panel
         self.generative_panel = GenerativeComparisonPanel(self.model)
         self.frames["generative-models"] = self.generative_panel
-        self.controller = RunController(self.model, self.controls_panel, self.preferences, self)
+        self.controller = RunController(self.model, self.preferences, self)
         self._build_layout()
         self.sessions = SessionFiles(self.model, self.controller, self.preferences, self.banner,
                                      self.statusBar(), self)
@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         c = self.controls_panel
+        c.follow(self.controller)
         c.train_clicked.connect(self.train)
         c.pause_clicked.connect(self.controller.pause)
         c.resume_clicked.connect(self.controller.resume)

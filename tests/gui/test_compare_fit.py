@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from engine.sweep.index import IndexedRun, SweepIndex
-from gui.windows.window_layout import ASSUMED_FRAME
+from gui.window_layout import ASSUMED_FRAME
 from tests.engine.session_support import record_run, single_torch_thread, tiny_config
 from tests.gui.layout_checks import outside_window, overlapping_widgets
 

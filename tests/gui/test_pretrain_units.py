@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.presets import load_preset
 from gui.forms.config_form import config_from_form, form_from_config
-from gui.views.mosaic import MosaicRow, code_tile_shape, codes_as_tiles, row_mosaic
+from gui.panels.mosaic import MosaicRow, code_tile_shape, codes_as_tiles, row_mosaic
 from gui.forms.pretrain_form import KINDS, STAGE_EPOCHS, WIDTHS
 
 

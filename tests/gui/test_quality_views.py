@@ -12,7 +12,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.presets import load_preset
-from gui.panels.run_controls import PAUSED
+from gui.run.controller import PAUSED
 from tests.gui.conftest import train_and_wait
 
 

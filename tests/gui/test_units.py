@@ -8,7 +8,7 @@ from engine.events import StepMetrics
 from engine.presets import load_preset
 from gui.run.coalescing import StepCoalescer
 from gui.forms.config_form import config_from_form, form_from_config
-from gui.views.latent_projection import dims_projection, grid_points, pca_projection
+from gui.panels.latent_projection import dims_projection, grid_points, pca_projection
 from gui.panels.reconstructions import ReconLayout
 from gui.run.series import SeriesBuffer, ema
 

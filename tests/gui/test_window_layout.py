@@ -28,7 +28,7 @@ PROBE = textwrap.dedent("""
     app = QApplication.instance()
     for _ in range(20):
         app.processEvents()
-    from gui.windows.window_layout import MINIMUM_SIZES
+    from gui.window_layout import MINIMUM_SIZES
     def rect(w):
         top_left = w.mapTo(win, w.rect().topLeft())
         return [top_left.x(), top_left.y(), w.width(), w.height()]
@@ -78,7 +78,7 @@ def test_the_window_fits_the_screen_and_every_panel_keeps_its_room(tmp_path, wid
 
 def test_the_layout_is_remembered_between_runs(qtbot, preferences):
     from gui.windows.main_window import MainWindow
-    from gui.windows.window_layout import named_splitters
+    from gui.window_layout import named_splitters
     first = MainWindow(preferences)
     qtbot.addWidget(first)
     first.resize(1200, 700)
@@ -118,7 +118,7 @@ def test_a_layout_saved_on_a_larger_screen_is_fitted_to_this_one(qtbot, preferen
 
 
 def test_a_layout_of_an_older_version_is_not_applied(qtbot, preferences):
-    from gui.windows.window_layout import LAYOUT_VERSION
+    from gui.window_layout import LAYOUT_VERSION
     preferences.set_window_layout(LAYOUT_VERSION - 1, {"geometry": b"not a geometry"})
     assert preferences.window_layout(LAYOUT_VERSION) == {}
     from gui.windows.main_window import MainWindow

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gui.windows.window_layout import ASSUMED_FRAME
+from gui.window_layout import ASSUMED_FRAME
 from tests.engine.session_support import single_torch_thread
 from tests.gui.conftest import tiny_config, train_and_wait
 from tests.gui.layout_checks import outside_window, overlapping_widgets
