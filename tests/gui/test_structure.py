@@ -1,5 +1,5 @@
-"""The GUI's structure, read from its source: no import cycle, no reaching into another
-object's private members.
+"""The GUI's structure, read from its source: no import cycle, its folders layered one
+way, no reaching into another object's private members.
 
 Both are read with :mod:`ast` (nothing is imported), every import counted, those inside
 functions too: a cycle hidden in a function still makes two modules one.
@@ -98,6 +98,47 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path):
 @pytest.mark.parametrize("package", ["engine", "gui"])
 def test_no_import_cycle(package):
     assert import_cycles(package) == []
+
+
+#: The GUI's folders from the bottom up: a module imports only from its own layer and
+#: those below it (the application shell's helpers at the bottom, app.py at the top).
+GUI_LAYERS = (("gui",), ("gui.widgets",), ("gui.run", "gui.forms", "gui.dialogs"),
+              ("gui.panels",), ("gui.views",), ("gui.lessons",), ("gui.windows",),
+              ("gui.app",))
+
+
+def layer_of(module: str, layers=GUI_LAYERS) -> int:
+    """The index of the deepest layer whose name starts ``module`` (a top-level helper:
+    0, the bottom)."""
+    best, depth = 0, -1
+    for i, names in enumerate(layers):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and name.count(".") > depth:
+                best, depth = i, name.count(".")
+    return best
+
+
+def upward_imports(package: str, layers, root: Path = ROOT) -> list[str]:
+    """``a -> b`` for each import of a module from a higher layer (anywhere in the file)."""
+    known = modules(package, root)
+    return sorted(f"{m} -> {t}" for m, p in known.items() for t in imports_of(m, p, known)
+                  if layer_of(t, layers) > layer_of(m, layers))
+
+
+def test_the_layer_check_finds_an_upward_import(tmp_path):
+    """The check itself can fail: a panel importing a view is found, a view importing a
+    panel is not."""
+    for folder in ("pkg", "pkg/panels", "pkg/views"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "pkg/views/v.py").write_text("from pkg.panels.p import f\n")
+    (tmp_path / "pkg/panels/p.py").write_text("def f():\n    from pkg.views import v\n")
+    layers = (("pkg",), ("pkg.panels",), ("pkg.views",))
+    assert upward_imports("pkg", layers, tmp_path) == ["pkg.panels.p -> pkg.views.v"]
+
+
+def test_the_gui_folders_import_downwards_only():
+    assert upward_imports("gui", GUI_LAYERS) == []
 
 
 def private_reads(package: str, root: Path = ROOT) -> list[str]:
