@@ -29,7 +29,7 @@ from engine.settings import SectionSettings, registered_settings
 from engine.validation import (ACTIVATIONS, CODE_ACTIVATIONS, DATA_SOURCES, LIKELIHOODS,
                                OPTIMIZERS)
 
-_SOURCE_TEXT = {"mnist": "Bundled MNIST (5,000 digits)", "sprites": "Sprites (procedural)",
+_SOURCE_TEXT = {"mnist": "MNIST, 5,000 bundled", "sprites": "Sprites (procedural)",
                 "moons": "2-D points: two moons", "rings": "2-D points: concentric rings",
                 "spiral": "2-D points: spiral", "gaussians": "2-D points: 8 Gaussians",
                 "drawn": "2-D points: draw your own", "file": "Data file or folder…",
