@@ -55,7 +55,7 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
 
     def __init__(self, model: RunModel, parent: QWidget | None = None):
         super().__init__(parent)
-        self.model = model
+        self.follow(model)   # run_model: the runs on display
         named(self, "fineTuningPanel", "Fine-tuning")
         self.accuracy = AccuracyCurvesPanel()
         self.table = ComparisonTablePanel()
@@ -99,12 +99,11 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
         self._update_source_row()
         self._update_buttons()
         self._features_shown_for: str | None = None   # "path:run:step" of the features shown
-        self.follow(model)
 
     @property
     def showing(self) -> bool:
         """Whether a comparison is on display (Export figure offers the tab then)."""
-        return bool(self.model.classifier_runs())
+        return bool(self.run_model.classifier_runs())
 
     # -- running --------------------------------------------------------------------------
     def set_busy(self, busy: bool, comparison: bool = False) -> None:
@@ -117,13 +116,13 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
     # -- the encoder on display --------------------------------------------------------------
     def _encoder_run(self) -> RunState | None:
         """The trained autoencoder on display: the stack of a job, else the primary run."""
-        runs = [r for r in self.model.training_runs() if r.status in ("completed", "stopped")]
+        runs = [r for r in self.run_model.training_runs() if r.status in ("completed", "stopped")]
         stacks = [r for r in runs if r.plan.role == "stack"]
         return (stacks or [r for r in runs if r.plan.role == "run"] or [None])[-1]
 
     def _show_encoder(self) -> None:
         """The trained encoder on display is the source of Run comparison; its features."""
-        run, path = self._encoder_run(), self.model.session_path
+        run, path = self._encoder_run(), self.run_model.session_path
         if run is None or path is None or not Path(path).exists():
             self.set_current_run(None)
         else:
@@ -141,7 +140,7 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
         if not self.isVisible() or self.busy:
             return
         run = self._encoder_run()
-        key = None if run is None else f"{self.model.session_path}:{run.run_id}:{run.last_step}"
+        key = None if run is None else f"{self.run_model.session_path}:{run.run_id}:{run.last_step}"
         if key is None or key == self._features_shown_for:
             if run is None:
                 self.features.set_features(None, "No trained encoder on display.")
@@ -229,8 +228,8 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
     def on_reset(self) -> None:
         """Show the classifier runs the model holds (none after a reset)."""
         self._features_shown_for = None   # the same file name may come back retrained
-        runs = self.model.classifier_runs()
-        budgets = list(dict.fromkeys(int(p.meta.get("budget", 0)) for p in self.model.plan
+        runs = self.run_model.classifier_runs()
+        budgets = list(dict.fromkeys(int(p.meta.get("budget", 0)) for p in self.run_model.plan
                                      if p.role == "classifier"))
         # As asked ("all" kept): by this window, or as the stored job says.
         asked = self._asked if self.running and self._asked else self._stored_budgets(budgets)
@@ -254,7 +253,7 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
         self._show_encoder()
 
     def _stored_spec(self) -> dict:
-        spec = self.model.jobs.get("finetune", ("{}", []))[0]
+        spec = self.run_model.jobs.get("finetune", ("{}", []))[0]
         try:
             return json.loads(spec)
         except ValueError:
@@ -281,7 +280,7 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
         freeze = (template.get("classifier") or spec.get("classifier") or {}).get("freeze")
         self.freeze_check.setChecked(bool(freeze))
         source = spec.get("source", {}).get("description") or "the encoder"
-        where = Path(self.model.session_path).name if self.model.session_path else ""
+        where = Path(self.run_model.session_path).name if self.run_model.session_path else ""
         self.status.setText(f"Comparison stored in {where}: classifier on the code of the "
                             f"{source}.")
 
@@ -318,9 +317,9 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
         self._update_progress()
 
     def _update_progress(self) -> None:
-        runs = self.model.classifier_runs()
+        runs = self.run_model.classifier_runs()
         done = sum(r.last_epoch for r in runs)
-        planned = sum(int(p.meta.get("epochs", 0)) for p in self.model.plan
+        planned = sum(int(p.meta.get("epochs", 0)) for p in self.run_model.plan
                       if p.role == "classifier") or sum(r.planned_epochs for r in runs)
         if not runs:
             if not self.running:
@@ -349,11 +348,11 @@ class FineTuningPanel(ComparisonSettingsForm, FollowsModel, QWidget):
     def finished(self, outcome: str | None) -> None:
         """The comparison ended: say what it found, and where it is kept."""
         self._update_progress()
-        if self.model.session_path is not None and self.model.classifier_runs():
+        if self.run_model.session_path is not None and self.run_model.classifier_runs():
             self.status.setText(self.status.text() + f" Its runs are kept in "
-                                f"{Path(self.model.session_path).name}.")
+                                f"{Path(self.run_model.session_path).name}.")
         runs = {(str(r.plan.meta.get("init")), int(r.plan.meta.get("budget", 0))): r
-                for r in self.model.classifier_runs()}
+                for r in self.run_model.classifier_runs()}
         budgets = sorted({b for _, b in runs})
         if outcome != "completed" or not budgets:
             return

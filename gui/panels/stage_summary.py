@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from gui.panels.feature_grid import FeatureGridPanel
 from gui.run.following import FollowsModel
-from gui.run.model import RunModel, short_name
+from gui.run.model import short_name
 from gui.run.state import RunState
 from gui.widgets.naming import named
 from gui.widgets.table_with_note import add_table_with_note
@@ -32,16 +32,17 @@ class StageSummaryPanel(FollowsModel, QWidget):
         self._rows: dict[str, int] = {}
 
     def on_reset(self) -> None:
-        self.show(self.run_model)
+        self.refresh()
 
     def on_run_added(self, _run) -> None:
-        self.show(self.run_model)
+        self.refresh()
 
     def on_run_changed(self, _run) -> None:
-        self.show(self.run_model)
+        self.refresh()
 
-    def show(self, model: RunModel) -> None:
+    def refresh(self) -> None:
         """One row per planned stage and the stack, with how far each has come."""
+        model = self.run_model
         plan = [p for p in model.plan if p.role in ("stage", "stack")]
         self.table.setRowCount(0)
         self._rows.clear()
